@@ -1,0 +1,69 @@
+"""`kspm-tui`: opens the explorer by default; subcommands run headless.
+
+    kspm-tui                      explorer (context picker, or welcome without kubeconfig)
+    kspm-tui --demo | PATH ...    explorer on the demo cluster / on manifests
+    kspm-tui scan ...             headless scan (table, json, ...)
+    kspm-tui rules ...            list, show and test rules
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kspm_tui import __version__, exit_codes
+from kspm_tui.cli import rules, scan
+
+# name → module with add_parser(subparsers) and run(args) -> int; order is --help order.
+SUBCOMMANDS = {"scan": scan, "rules": rules}
+
+EPILOG = """\
+examples:
+  kspm-tui --demo                         explore the bundled demo cluster
+  kspm-tui scan --demo                    headless scan of the demo, summary table
+  kspm-tui scan ./manifests -o json       scan a folder of manifests, JSON to stdout
+  kubectl get deploy -A -o yaml | kspm-tui scan -
+  kspm-tui scan k8s/ --fail-on high       CI gate: exit 1 on high or critical findings
+  kspm-tui rules list --category "Pod Security"
+  kspm-tui rules show K8S-PRIVILEGED
+
+exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage or input errors, 3 cannot scan
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kspm-tui",
+        description="Kubernetes security posture explorer: find what is wrong, read why, copy the fix.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"kspm-tui {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module in SUBCOMMANDS.items():
+        module.add_parser(sub, name)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list and args_list[0] in SUBCOMMANDS or any(a in ("-h", "--help", "--version") for a in args_list[:1]):
+        parser = build_parser()
+        args = parser.parse_args(args_list)
+        if args.command is None:
+            parser.print_help()
+            return exit_codes.OK
+        try:
+            return int(SUBCOMMANDS[args.command].run(args))
+        except KeyboardInterrupt:
+            return 130
+        except BrokenPipeError:
+            return exit_codes.OK
+    from kspm_tui.cli import explore
+
+    return explore.main(args_list)
+
+
+def entry() -> None:
+    sys.exit(main())

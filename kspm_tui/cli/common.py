@@ -1,0 +1,63 @@
+"""Options every source-reading subcommand shares (scan, rbac, ...), and reading them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from kspm_tui.config import load_config
+from kspm_tui.model import Severity
+from kspm_tui.scan import ScanSettings
+from kspm_tui.sources import Collected
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("what to scan")
+    group.add_argument("paths", nargs="*", metavar="PATH",
+                       help="manifest files or directories (recursive .yaml/.yml/.json); - for stdin")
+    group.add_argument("--demo", action="store_true", help="the bundled demo cluster (no cluster needed)")
+    group.add_argument("--include-system", action="store_true",
+                       help="also report workloads in system namespaces (kube-system, ...)")
+    group.add_argument("--rules", action="append", type=Path, default=[], metavar="DIR",
+                       help="extra rule directory (repeatable; overrides built-in ids)")
+
+
+def severity(value: str) -> Severity | None:
+    if value == "none":
+        return None
+    try:
+        return Severity(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"invalid severity {value!r}: choose critical, high, medium, low, info or none") from None
+
+
+def settings_from(args: argparse.Namespace) -> tuple[ScanSettings, list[str]]:
+    """ScanSettings from flags and the config file, plus warnings to show."""
+    config, warning = load_config()
+    settings = ScanSettings(rules_dirs=list(args.rules), include_system=args.include_system,
+                            config=config)
+    return settings, [warning] if warning else []
+
+
+def collect(args: argparse.Namespace, settings: ScanSettings) -> Collected:
+    """Read the chosen source. Exactly one of: paths, --demo."""
+    if args.demo:
+        from kspm_tui.sources.demo import read_demo
+
+        settings.cluster_name = "demo"
+        collected = read_demo()
+        if args.paths:
+            from kspm_tui.sources.files import read_paths
+
+            collected.extend(read_paths(args.paths))
+        return collected
+    from kspm_tui.sources.files import read_paths
+
+    return read_paths(args.paths)
+
+
+def usage_error(parser_prog: str, message: str) -> int:
+    print(f"{parser_prog}: error: {message}", file=sys.stderr)
+    return 2

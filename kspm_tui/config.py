@@ -1,0 +1,53 @@
+"""User configuration (`config.yaml` in the config directory), validated at load.
+
+Holds preferences the CLI and TUI share: system namespaces, rule parameters, theme.
+A broken config file is reported and defaults are used; it never stops a scan.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kspm_tui.locations import config_dir
+from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES
+from kspm_tui.yamlio import dump_yaml, load_yaml
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    system_namespaces: list[str] = Field(default_factory=lambda: list(DEFAULT_SYSTEM_NAMESPACES))
+    params: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="rule id → parameter overrides"
+    )
+    theme: str = "kspm-dark"
+    history_keep: int = 50
+
+
+def config_path() -> Path:
+    return config_dir() / "config.yaml"
+
+
+def load_config(path: Path | None = None) -> tuple[Config, str | None]:
+    """The config and, if the file was unusable, a one-line warning for the user."""
+    path = path or config_path()
+    if not path.is_file():
+        return Config(), None
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
+        return Config.model_validate(data), None
+    except (OSError, ValueError, ValidationError) as exc:
+        first = str(exc).splitlines()[0]
+        return Config(), f"{path}: ignored ({first}); using defaults"
+    except Exception as exc:  # yaml errors
+        return Config(), f"{path}: ignored (invalid YAML: {exc}); using defaults"
+
+
+def save_config(config: Config, path: Path | None = None) -> None:
+    from kspm_tui.store import atomic_write
+
+    path = path or config_path()
+    atomic_write(path, dump_yaml(config.model_dump(mode="json")).encode())

@@ -1,0 +1,1 @@
+"""The rule engine: rule files → compiled rules → findings over a snapshot."""

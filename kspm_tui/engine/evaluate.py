@@ -1,0 +1,342 @@
+"""Runs compiled rules over a snapshot and produces findings.
+
+Scopes decide what one evaluation sees: containers and pod templates of top-level
+workloads (identical templates evaluated once), objects of given kinds, namespaces with
+their facts, the cluster as a whole, and control-plane components' flags.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from kspm_tui.engine.cel import CelError, evaluate, new_context, parse_flags
+from kspm_tui.engine.evidence import collect_evidence, redact_text
+from kspm_tui.engine.loader import CompiledRule, RuleSet
+from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
+from kspm_tui.model import (
+    CoverageGap, Evidence, Excluded, Finding, RuleError, RuleStat, Scope, SourceRef, Status,
+)
+from kspm_tui.remediation import build as build_remediation
+from kspm_tui.kinds import TEMPLATE_PATH
+from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, Workload, namespace_of
+
+CONTAINER_TYPES = ("initContainers", "containers", "ephemeralContainers")
+ProgressFn = Callable[[int, int], None]
+
+
+@dataclass(slots=True)
+class Options:
+    include_system: bool = False
+    system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES
+    context: str | None = None
+    cluster_name: str = "local"
+    coverage: list[CoverageGap] = field(default_factory=list)
+    is_cluster: bool | None = None  # None: decide from the snapshot (has kube-system)
+
+
+@dataclass(slots=True)
+class Raw:
+    """One failure before it is tied to a workload: cacheable per pod template."""
+
+    rule: CompiledRule
+    message: str
+    evidence: list[Evidence]
+    fragment: dict[str, Any] | None
+    container_type: str | None = None
+    container: str | None = None
+
+
+@dataclass(slots=True)
+class Evaluation:
+    findings: list[Finding] = field(default_factory=list)
+    stats: dict[str, RuleStat] = field(default_factory=dict)
+    rule_errors: list[RuleError] = field(default_factory=list)
+    excluded: Excluded = field(default_factory=Excluded)
+    workloads: int = 0
+
+
+class Evaluator:
+    """Holds one reusable CEL context and the per-template cache for one scan."""
+
+    def __init__(self, snapshot: Snapshot, ruleset: RuleSet, options: Options) -> None:
+        self.snapshot = snapshot
+        self.options = options
+        self.rules = ruleset.rules
+        self.ctx = new_context()
+        self.out = Evaluation(stats={r.id: RuleStat(rule=r.id) for r in self.rules})
+        self.cluster_id = snapshot.cluster_id
+        self.ns_facts = namespace_facts(snapshot, options.system_namespaces)
+        self.cluster = cluster_facts(snapshot)
+        self.is_cluster = self.cluster["isCluster"] if options.is_cluster is None else options.is_cluster
+        self.cluster["isCluster"] = self.is_cluster
+        self._errored: set[str] = set()
+        self._template_cache: dict[bytes, tuple[list[Raw], Counter[str]]] = {}
+        unreadable = {gap.kind for gap in options.coverage}
+        self.blocked: dict[str, str] = {}
+        for rule in self.rules:
+            missing = sorted(unreadable & (set(rule.rule.requires) | set(rule.rule.match.kinds)))
+            if missing:
+                self.blocked[rule.id] = f"cannot read {', '.join(missing)}"
+        self._rule_index = {r.id: r for r in self.rules}
+        self._by_scope: dict[Scope, list[CompiledRule]] = {s: [] for s in Scope}
+        for rule in self.rules:
+            if rule.id not in self.blocked:
+                self._by_scope[rule.rule.scope].append(rule)
+        self._needs_workload_context = any(
+            not r.template_only for s in (Scope.container, Scope.pod) for r in self._by_scope[s]
+        )
+
+    # -- entry point -------------------------------------------------------------------
+    def run(self, progress: ProgressFn | None = None) -> Evaluation:
+        workloads = list(self.snapshot.workloads())
+        total = len(workloads)
+        for done, workload in enumerate(workloads, 1):
+            self._workload(workload)
+            if progress and (done % 500 == 0 or done == total):
+                progress(done, total)
+        self._objects()
+        self._namespaces()
+        self._cluster()
+        self._control_plane()
+        self._not_assessable()
+        return self.out
+
+    # -- helpers -----------------------------------------------------------------------
+    def _eval(self, rule: CompiledRule, where: str) -> bool | None:
+        """True compliant, False violated, None when the rule errored (reported once)."""
+        if rule.rule.params:
+            self.ctx.add_variable("params", rule.rule.params)
+        try:
+            result = evaluate(rule.check, self.ctx)
+        except CelError as exc:
+            self._rule_error(rule, f"{where}: {exc}")
+            return None
+        if not isinstance(result, bool):
+            self._rule_error(rule, f"{where}: check returned {type(result).__name__}, not bool")
+            return None
+        return result
+
+    def _rule_error(self, rule: CompiledRule, message: str) -> None:
+        if rule.id not in self._errored:
+            self._errored.add(rule.id)
+            self.out.rule_errors.append(
+                RuleError(file=rule.rule.source_file, rule=rule.id, message=message)
+            )
+
+    def _fail(self, rule: CompiledRule, root: Any, where: str,
+              container_type: str | None = None, container: str | None = None) -> Raw:
+        message = rule.rule.message or rule.rule.title
+        if rule.message is not None:
+            try:
+                message = str(evaluate(rule.message, self.ctx))
+            except CelError as exc:
+                self._rule_error(rule, f"{where}: messageExpression: {exc}")
+        fragment = rule.rule.remediation.patch
+        if rule.patch is not None:
+            try:
+                fragment = evaluate(rule.patch, self.ctx)
+            except CelError as exc:
+                self._rule_error(rule, f"{where}: patchExpression: {exc}")
+                fragment = None
+        evidence = collect_evidence(root, rule.rule.evidence)
+        return Raw(rule, redact_text(message), evidence, fragment, container_type, container)
+
+    def _finding(self, raw: Raw, kind: str, name: str, namespace: str | None, source: SourceRef,
+                 prefix: str = "") -> Finding:
+        rule = raw.rule.rule
+        evidence = [Evidence(path=prefix + ev.path, value=ev.value) for ev in raw.evidence]
+        return Finding(
+            rule=rule.id, title=rule.title, severity=rule.severity, status=Status.fail,
+            category=rule.category, cluster=self.cluster_id, context=self.options.context,
+            kind=kind, namespace=namespace, name=name, container=raw.container,
+            message=raw.message, evidence=evidence, frameworks=rule.frameworks, source=source,
+            remediation=build_remediation(
+                rule.scope, kind, name, namespace, raw.fragment, rule.remediation.guidance,
+                container_type=raw.container_type, container=raw.container,
+                context=self.options.context,
+            ),
+        )
+
+    def _emit(self, findings: Iterable[Finding]) -> None:
+        for finding in findings:
+            self.out.stats[finding.rule].failed += 1
+            self.out.findings.append(finding)
+
+    # -- workloads (container and pod scopes) ------------------------------------------
+    def _workload(self, workload: Workload) -> None:
+        namespace = workload.namespace
+        excluded = namespace in self.options.system_namespaces and not self.options.include_system
+        if excluded:
+            self.out.excluded.workloads += 1
+        else:
+            self.out.workloads += 1
+        template = workload.template
+        self.ctx.update({"podSpec": template["spec"], "podMeta": template.get("metadata") or {}})
+        key = orjson.dumps(template, option=orjson.OPT_SORT_KEYS)
+        cached = self._template_cache.get(key)
+        if cached is None:
+            cached = self._template_cache[key] = self._template_rules(template, workload, True)
+        raws, counts = cached
+        if self._needs_workload_context:
+            self.ctx.update({
+                "object": workload.obj,
+                "namespace": self.ns_facts.get(namespace or "", {}),
+                "cluster": self.cluster,
+            })
+            more, more_counts = self._template_rules(template, workload, False)
+            raws, counts = raws + more, counts + more_counts
+        for rule_id, n in counts.items():
+            if not excluded or self._rule_index[rule_id].rule.match.system_namespaces:
+                self.out.stats[rule_id].evaluated += n
+        prefix = _template_prefix(workload.kind)
+        findings = []
+        for raw in raws:
+            if excluded and not raw.rule.rule.match.system_namespaces:
+                self.out.excluded.findings += 1
+                continue
+            where = prefix + (f"{raw.container_type}[{raw.container}]." if raw.container_type else "")
+            findings.append(self._finding(raw, workload.kind, workload.name, namespace,
+                                          workload.item.source, where))
+        self._emit(findings)
+
+    def _template_rules(self, template: dict[str, Any], workload: Workload,
+                        template_only: bool) -> tuple[list[Raw], Counter[str]]:
+        """Evaluate pod- and container-scope rules on one template (context already set)."""
+        where = f"{workload.kind} {workload.namespace or '-'}/{workload.name}"
+        raws: list[Raw] = []
+        counts: Counter[str] = Counter()
+        for rule in self._by_scope[Scope.pod]:
+            if rule.template_only is not template_only:
+                continue
+            counts[rule.id] += 1
+            if self._eval(rule, where) is False:
+                raws.append(self._fail(rule, template, where))
+        container_rules = [r for r in self._by_scope[Scope.container] if r.template_only is template_only]
+        if not container_rules:
+            return raws, counts
+        spec = template["spec"]
+        for ctype in CONTAINER_TYPES:
+            for container in spec.get(ctype) or ():
+                if not isinstance(container, dict):
+                    continue
+                self.ctx.update({"container": container, "containerType": ctype})
+                cname = str(container.get("name", ""))
+                for rule in container_rules:
+                    if ctype not in rule.rule.match.containers:
+                        continue
+                    counts[rule.id] += 1
+                    if self._eval(rule, f"{where} container {cname}") is False:
+                        raws.append(self._fail(rule, container, where, ctype, cname))
+        return raws, counts
+
+    # -- objects, namespaces, cluster ----------------------------------------------------
+    def _objects(self) -> None:
+        by_kind: dict[str, list[CompiledRule]] = {}
+        for rule in self._by_scope[Scope.object]:
+            for kind in rule.rule.match.kinds:
+                by_kind.setdefault(kind, []).append(rule)
+        for kind, rules in by_kind.items():
+            for item in self.snapshot.of_kind(kind):
+                obj = item.obj
+                namespace = namespace_of(obj)
+                excluded = namespace in self.options.system_namespaces and not self.options.include_system
+                self.ctx.update({
+                    "object": obj,
+                    "namespace": self.ns_facts.get(namespace or "", {}),
+                    "cluster": self.cluster,
+                })
+                name = obj["metadata"]["name"]
+                where = f"{kind} {namespace or '-'}/{name}"
+                for rule in rules:
+                    if excluded and not rule.rule.match.system_namespaces:
+                        continue
+                    self.out.stats[rule.id].evaluated += 1
+                    if self._eval(rule, where) is False:
+                        raw = self._fail(rule, obj, where)
+                        self._emit([self._finding(raw, kind, name, namespace, item.source)])
+
+    def _namespaces(self) -> None:
+        rules = self._by_scope[Scope.namespace]
+        if not rules:
+            return
+        for name, facts in self.ns_facts.items():
+            item = self.snapshot.get("Namespace", None, name)
+            if item is None or (facts["system"] and not self.options.include_system):
+                continue
+            self.ctx.update({"namespace": facts, "object": item.obj, "cluster": self.cluster})
+            for rule in rules:
+                self.out.stats[rule.id].evaluated += 1
+                if self._eval(rule, f"Namespace {name}") is False:
+                    raw = self._fail(rule, item.obj, f"Namespace {name}")
+                    self._emit([self._finding(raw, "Namespace", name, None, item.source)])
+
+    def _cluster(self) -> None:
+        rules = self._by_scope[Scope.cluster]
+        if not rules:
+            return
+        if not self.is_cluster:
+            for rule in rules:
+                self.blocked.setdefault(rule.id, "needs a whole-cluster snapshot (kube-system not seen)")
+            return
+        self.ctx.update({"cluster": self.cluster})
+        for rule in rules:
+            self.out.stats[rule.id].evaluated += 1
+            if self._eval(rule, "cluster") is False:
+                raw = self._fail(rule, self.cluster, "cluster")
+                self._emit([self._finding(raw, "Cluster", self.options.cluster_name, None, SourceRef())])
+
+    def _control_plane(self) -> None:
+        rules = self._by_scope[Scope.control_plane]
+        if not rules:
+            return
+        pods = control_plane_pods(self.snapshot)
+        for rule in rules:
+            component = rule.rule.match.component or "kube-apiserver"
+            item = pods.get(component)
+            if item is None:
+                self.blocked.setdefault(
+                    rule.id, f"{component} is not visible (managed control plane, or not collected)"
+                )
+                continue
+            obj = item.obj
+            spec = obj.get("spec") or {}
+            container = next(iter(spec.get("containers") or ()), {})
+            flags = parse_flags(list(container.get("command") or ()) + list(container.get("args") or ()))
+            self.ctx.update({"object": obj, "podSpec": spec, "container": container, "flags": flags,
+                             "cluster": self.cluster})
+            name = obj["metadata"]["name"]
+            self.out.stats[rule.id].evaluated += 1
+            if self._eval(rule, f"{component} {name}") is False:
+                raw = self._fail(rule, flags, f"{component} {name}")
+                self._emit([self._finding(raw, "Pod", name, "kube-system", item.source,
+                                          "spec.containers[0].command: --")])
+
+    def _not_assessable(self) -> None:
+        """Rules we could not assess: a stat with the reason, and a visible finding on clusters."""
+        for rule_id, reason in self.blocked.items():
+            stat = self.out.stats[rule_id]
+            stat.not_assessable, stat.reason = True, reason
+            if not self.is_cluster:
+                continue
+            rule = self._rule_index[rule_id].rule
+            self.out.findings.append(Finding(
+                rule=rule.id, title=rule.title, severity=rule.severity, status=Status.not_assessable,
+                category=rule.category, cluster=self.cluster_id, context=self.options.context,
+                kind="Cluster", name=self.options.cluster_name, message=f"not assessable: {reason}",
+                frameworks=rule.frameworks,
+            ))
+
+
+def _template_prefix(kind: str) -> str:
+    path = TEMPLATE_PATH.get(kind, ())
+    return "".join(f"{key}." for key in path) + "spec."
+
+
+def evaluate_snapshot(snapshot: Snapshot, ruleset: RuleSet, options: Options,
+                      progress: ProgressFn | None = None) -> Evaluation:
+    return Evaluator(snapshot, ruleset, options).run(progress)

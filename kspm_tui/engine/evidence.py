@@ -1,0 +1,86 @@
+"""Evidence: the offending field and its value, with anything secret-like redacted.
+
+Rules name evidence paths relative to their scope root (`securityContext.privileged`,
+`ports[*].hostPort`, `env[*].value`); values are read here, and redacted before they can
+reach a report, a screen or the clipboard.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from kspm_tui.model import Evidence
+
+_SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth", re.I)
+_SECRET_VALUE = re.compile(
+    r"AKIA[0-9A-Z]{16}"  # AWS access key id
+    r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"  # JWT
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
+    r"|gh[pousr]_[A-Za-z0-9]{20,}"  # GitHub tokens
+    r"|xox[abpr]-[A-Za-z0-9-]{10,}"  # Slack tokens
+    r"|(?i:(?:password|passwd|secret|token)\s*[=:]\s*\S+)"
+)
+_PATH_PART = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]")
+
+
+def redact_value(value: str) -> str:
+    return f"<redacted: {len(value)} chars>"
+
+
+def redact_text(text: str) -> str:
+    """Mask secret-looking substrings in free text (messages built from object values)."""
+    return _SECRET_VALUE.sub(lambda m: redact_value(m.group()), text)
+
+
+def _redact(key: str, value: Any) -> Any:
+    """Redact strings whose path/key names a secret or whose value looks like one."""
+    if isinstance(value, str) and value and (_SECRET_KEY.search(key) or _SECRET_VALUE.search(value)):
+        return redact_value(value)
+    if isinstance(value, dict):
+        label = f"{key}[{value.get('name', '')}]"
+        return {k: v if k == "name" else _redact(f"{label}.{k}", v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact(key, v) for v in value]
+    return value
+
+
+def is_env_secret(env: dict[str, Any]) -> bool:
+    """An env entry whose literal value looks like a secret (by its name or its shape)."""
+    value = env.get("value")
+    return isinstance(value, str) and bool(value) and bool(
+        _SECRET_KEY.search(str(env.get("name", ""))) or _SECRET_VALUE.search(value)
+    )
+
+
+def collect_evidence(root: Any, paths: list[str]) -> list[Evidence]:
+    """Values at `paths` under `root`; a missing field is evidence too (value null)."""
+    out: list[Evidence] = []
+    for path in paths:
+        parts = [(m.group(1), m.group(2)) for m in _PATH_PART.finditer(path)]
+        before = len(out)
+        _walk_dotted(root, parts, "", out)
+        if len(out) == before and "[*]" not in path:
+            out.append(Evidence(path=path, value=None))
+    return out
+
+
+def _walk_dotted(node: Any, parts: list[tuple[str | None, str | None]], path: str,
+                 out: list[Evidence]) -> None:
+    """Like a JSONPath with `.key`, `[n]` and `[*]`; list items are labelled by name."""
+    if not parts:
+        out.append(Evidence(path=path, value=_redact(path, node)))
+        return
+    (key, index), rest = parts[0], parts[1:]
+    if key is not None:
+        if not isinstance(node, dict) or key not in node:
+            return
+        _walk_dotted(node[key], rest, f"{path}.{key}" if path else key, out)
+        return
+    items = node if isinstance(node, list) else []
+    indices = range(len(items)) if index == "*" else [int(index or 0)]
+    for i in indices:
+        if i < len(items):
+            item = items[i]
+            label = item.get("name") if isinstance(item, dict) and "name" in item else i
+            _walk_dotted(item, rest, f"{path}[{label}]", out)

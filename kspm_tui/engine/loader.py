@@ -1,0 +1,127 @@
+"""Rule files → validated, compiled rules. A broken rule is reported, never fatal.
+
+A rule file holds one or more YAML documents, each one rule. Every CEL expression is
+compiled here, once; the evaluator only executes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from kspm_tui.engine.cel import CelError, Program, compile_expression
+from kspm_tui.model import Rule, RuleError, Scope
+from kspm_tui.yamlio import load_yaml_all
+
+# Variables whose values depend only on the pod template: rules reading nothing else can
+# be evaluated once per distinct template and the result reused across workloads.
+TEMPLATE_VARIABLES = frozenset({"container", "containerType", "podSpec", "podMeta", "params"})
+KNOWN_VARIABLES = TEMPLATE_VARIABLES | {"object", "namespace", "cluster", "flags", "component"}
+
+
+@dataclass(slots=True)
+class CompiledRule:
+    rule: Rule
+    check: Program
+    message: Program | None = None
+    patch: Program | None = None
+    template_only: bool = False
+
+    @property
+    def id(self) -> str:
+        return self.rule.id
+
+
+@dataclass(slots=True)
+class RuleSet:
+    rules: list[CompiledRule] = field(default_factory=list)
+    errors: list[RuleError] = field(default_factory=list)
+
+    def by_id(self) -> dict[str, CompiledRule]:
+        return {r.id: r for r in self.rules}
+
+
+def rule_files(directory: Path) -> list[Path]:
+    return sorted(p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def load_rules(directories: Iterable[Path], params: dict[str, dict[str, Any]] | None = None) -> RuleSet:
+    """Load every rule file under `directories`; later directories override earlier ids."""
+    ruleset = RuleSet()
+    by_id: dict[str, CompiledRule] = {}
+    for directory in directories:
+        if not directory.is_dir():
+            continue
+        for path in rule_files(directory):
+            for compiled in _load_file(path, ruleset.errors):
+                if params and compiled.id in params:
+                    compiled.rule.params = {**compiled.rule.params, **params[compiled.id]}
+                by_id[compiled.id] = compiled
+    ruleset.rules = sorted(by_id.values(), key=lambda r: r.id)
+    return ruleset
+
+
+def _load_file(path: Path, errors: list[RuleError]) -> list[CompiledRule]:
+    name = str(path)
+    try:
+        documents = load_yaml_all(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        errors.append(RuleError(file=name, message=f"cannot read rule file: {exc}"))
+        return []
+    except Exception as exc:  # yaml.YAMLError and friends
+        errors.append(RuleError(file=name, message=f"invalid YAML: {exc}"))
+        return []
+    compiled: list[CompiledRule] = []
+    for doc in documents:
+        if doc is None:
+            continue
+        rule_id = doc.get("id") if isinstance(doc, dict) else None
+        try:
+            rule = Rule.model_validate({**doc, "source_file": name})
+        except ValidationError as exc:
+            errors.append(RuleError(file=name, rule=rule_id, message=_validation_message(exc)))
+            continue
+        except TypeError:
+            errors.append(RuleError(file=name, message="a rule must be a YAML mapping"))
+            continue
+        try:
+            compiled.append(compile_rule(rule))
+        except CelError as exc:
+            errors.append(RuleError(file=name, rule=rule.id, message=str(exc)))
+    return compiled
+
+
+def compile_rule(rule: Rule) -> CompiledRule:
+    """Compile a rule's expressions; raises CelError naming which expression failed."""
+    def compile_field(label: str, source: str | None) -> Program | None:
+        if source is None:
+            return None
+        try:
+            return compile_expression(source)
+        except CelError as exc:
+            raise CelError(f"{label}: {exc}") from None
+
+    check = compile_field("check", rule.check)
+    assert check is not None
+    message = compile_field("messageExpression", rule.message_expression)
+    patch = compile_field("remediation.patchExpression", rule.remediation.patch_expression)
+    used: set[str] = set()
+    for program in (check, message, patch):
+        if program is not None:
+            used.update(program.variables())
+    # Names bound inside macros (`c` in `exists(c, ...)`) are not rule variables.
+    free = used & KNOWN_VARIABLES
+    template_only = rule.scope in (Scope.container, Scope.pod) and free <= TEMPLATE_VARIABLES
+    return CompiledRule(rule, check, message, patch, template_only)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "rule"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)

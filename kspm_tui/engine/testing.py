@@ -1,0 +1,68 @@
+"""Runs the pass/fail manifests each rule ships (`tests:` in the rule file).
+
+Used by the test suite for the built-in pack and by `kspm-tui rules test DIR` for users'
+own rules. A test case is one object, or a `kind: List` for rules that need several
+(a Namespace and its NetworkPolicies, say).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kspm_tui.engine.evaluate import Options, evaluate_snapshot
+from kspm_tui.engine.loader import CompiledRule, RuleSet
+from kspm_tui.model import SourceRef, Status
+from kspm_tui.snapshot import Snapshot
+from kspm_tui.sources import SourcedObject
+
+
+@dataclass(slots=True)
+class CaseResult:
+    rule: str
+    expect: str  # "fail" or "pass"
+    index: int
+    ok: bool
+    detail: str
+
+
+def _objects(case: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(case.get("items") or []) if case.get("kind") == "List" else [case]
+
+
+def failing_rules(objects: list[dict[str, Any]], rules: list[CompiledRule]) -> dict[str, list[str]]:
+    """Rule id → messages of failing findings, evaluating `objects` as a small cluster."""
+    snapshot = Snapshot(SourcedObject(o, SourceRef()) for o in objects)
+    options = Options(include_system=True, is_cluster=True)
+    evaluation = evaluate_snapshot(snapshot, RuleSet(rules=rules), options)
+    out: dict[str, list[str]] = {}
+    for finding in evaluation.findings:
+        if finding.status is Status.fail:
+            out.setdefault(finding.rule, []).append(finding.message)
+    for error in evaluation.rule_errors:
+        out.setdefault("!error", []).append(f"{error.rule}: {error.message}")
+    return out
+
+
+def run_rule_tests(rule: CompiledRule) -> list[CaseResult]:
+    results: list[CaseResult] = []
+    cases = [("fail", c) for c in rule.rule.tests.fail] + [("pass", c) for c in rule.rule.tests.pass_]
+    counters = {"fail": 0, "pass": 0}
+    for expect, case in cases:
+        counters[expect] += 1
+        failing = failing_rules(_objects(case), [rule])
+        errors = failing.get("!error")
+        failed = rule.id in failing
+        ok = not errors and failed == (expect == "fail")
+        if errors:
+            detail = "; ".join(errors)
+        elif ok:
+            detail = "; ".join(failing.get(rule.id, [])) or "no finding"
+        else:
+            detail = "expected a finding, got none" if expect == "fail" else (
+                "unexpected finding: " + "; ".join(failing[rule.id]))
+        results.append(CaseResult(rule.id, expect, counters[expect], ok, detail))
+    if not rule.rule.tests.fail or not rule.rule.tests.pass_:
+        results.append(CaseResult(rule.id, "tests", 0, False,
+                                  "a rule needs at least one `fail` and one `pass` test manifest"))
+    return results

@@ -1,0 +1,122 @@
+"""Namespace and cluster facts exposed to rules as the `namespace` and `cluster` variables.
+
+Documented for rule authors in `rules/README.md`; add a key here (and there) when a rule
+needs something one object cannot tell.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from kspm_tui.kinds import group_of
+from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, namespace_of
+
+PSA_PREFIX = "pod-security.kubernetes.io/"
+CONTROL_PLANE_COMPONENTS = (
+    "kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd",
+)
+_POLICY_ENGINE_GROUPS = {
+    "kyverno.io": "Kyverno",
+    "templates.gatekeeper.sh": "Gatekeeper",
+    "constraints.gatekeeper.sh": "Gatekeeper",
+}
+
+
+def _policy_types(policy: dict[str, Any]) -> list[str]:
+    spec = policy.get("spec") or {}
+    types = spec.get("policyTypes")
+    if types:
+        return list(types)
+    return ["Ingress", "Egress"] if "egress" in spec else ["Ingress"]
+
+
+def _is_default_deny(policy: dict[str, Any], direction: str) -> bool:
+    """Selects every pod, isolates `direction`, and allows nothing in that direction."""
+    spec = policy.get("spec") or {}
+    selector = spec.get("podSelector") or {}
+    if selector.get("matchLabels") or selector.get("matchExpressions"):
+        return False
+    return direction in _policy_types(policy) and not spec.get(direction.lower())
+
+
+def namespace_facts(snapshot: Snapshot, system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES) -> dict[str, dict[str, Any]]:
+    """Per-namespace facts, for every namespace that exists or is referenced."""
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    deny: dict[str, set[str]] = defaultdict(set)
+    for kind in ("NetworkPolicy", "ResourceQuota", "LimitRange"):
+        for item in snapshot.of_kind(kind):
+            ns = namespace_of(item.obj) or ""
+            counts[ns][kind] += 1
+            if kind == "NetworkPolicy":
+                deny[ns].update(d for d in ("Ingress", "Egress") if _is_default_deny(item.obj, d))
+    workload_counts = Counter(w.namespace for w in snapshot.workloads())
+    facts: dict[str, dict[str, Any]] = {}
+    for name in snapshot.namespaces():
+        item = snapshot.get("Namespace", None, name)
+        meta = item.obj["metadata"] if item else {}
+        labels = meta.get("labels") or {}
+        facts[name] = {
+            "name": name,
+            "exists": item is not None,
+            "labels": labels,
+            "annotations": meta.get("annotations") or {},
+            "system": name in system_namespaces,
+            "psa": {
+                mode: labels.get(PSA_PREFIX + mode, "") for mode in ("enforce", "audit", "warn")
+            },
+            "networkPolicies": counts[name]["NetworkPolicy"],
+            "defaultDenyIngress": "Ingress" in deny[name],
+            "defaultDenyEgress": "Egress" in deny[name],
+            "resourceQuotas": counts[name]["ResourceQuota"],
+            "limitRanges": counts[name]["LimitRange"],
+            "workloads": workload_counts.get(name, 0),
+        }
+    return facts
+
+
+def control_plane_pods(snapshot: Snapshot) -> dict[str, Any]:
+    """Static control-plane Pods found in kube-system, by component name."""
+    found: dict[str, Any] = {}
+    for item in snapshot.of_kind("Pod"):
+        obj = item.obj
+        if namespace_of(obj) != "kube-system":
+            continue
+        labels = obj["metadata"].get("labels") or {}
+        name = obj["metadata"]["name"]
+        for component in CONTROL_PLANE_COMPONENTS:
+            if labels.get("component") == component or name.startswith(component + "-"):
+                found.setdefault(component, item)
+    return found
+
+
+def is_cluster_snapshot(snapshot: Snapshot) -> bool:
+    """A dump of a whole cluster (it has kube-system), not a folder of app manifests."""
+    return snapshot.get("Namespace", None, "kube-system") is not None
+
+
+def cluster_facts(snapshot: Snapshot) -> dict[str, Any]:
+    engines: set[str] = set()
+    for item in snapshot.items:
+        obj = item.obj
+        group = group_of(obj.get("apiVersion", ""))
+        if group in _POLICY_ENGINE_GROUPS:
+            engines.add(_POLICY_ENGINE_GROUPS[group])
+        elif obj["kind"] == "ValidatingAdmissionPolicyBinding":
+            engines.add("ValidatingAdmissionPolicy")
+        elif obj["kind"] == "ValidatingWebhookConfiguration":
+            name = obj["metadata"]["name"]
+            if "kyverno" in name:
+                engines.add("Kyverno")
+            elif "gatekeeper" in name:
+                engines.add("Gatekeeper")
+    components = control_plane_pods(snapshot)
+    return {
+        "id": snapshot.cluster_id,
+        "isCluster": is_cluster_snapshot(snapshot),
+        "components": sorted(components),
+        "controlPlaneVisible": "kube-apiserver" in components,
+        "policyEngines": sorted(engines),
+        "kinds": sorted(k for k, v in snapshot.by_kind.items() if v),
+        "namespaces": len(snapshot.namespaces()),
+    }

@@ -1,0 +1,102 @@
+"""Built-in Kubernetes kinds: which exist, which are namespaced, which carry pod templates.
+
+Used to reject typos (`kind: Deploymnet` in `apps/v1`) while accepting custom resources
+from any other API group, and to find the pod template inside each workload kind.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# group → kinds served by the built-in API (any version of the group).
+BUILTIN: dict[str, frozenset[str]] = {
+    "": frozenset(
+        "Pod Service ServiceAccount Namespace ConfigMap Secret Node PersistentVolume "
+        "PersistentVolumeClaim ReplicationController ResourceQuota LimitRange Endpoints Event "
+        "PodTemplate ComponentStatus Binding".split()
+    ),
+    "apps": frozenset("Deployment StatefulSet DaemonSet ReplicaSet ControllerRevision".split()),
+    "batch": frozenset(["Job", "CronJob"]),
+    "rbac.authorization.k8s.io": frozenset(
+        "Role ClusterRole RoleBinding ClusterRoleBinding".split()
+    ),
+    "networking.k8s.io": frozenset(
+        "NetworkPolicy Ingress IngressClass IPAddress ServiceCIDR".split()
+    ),
+    "policy": frozenset(["PodDisruptionBudget", "Eviction"]),
+    "admissionregistration.k8s.io": frozenset(
+        "ValidatingWebhookConfiguration MutatingWebhookConfiguration "
+        "ValidatingAdmissionPolicy ValidatingAdmissionPolicyBinding "
+        "MutatingAdmissionPolicy MutatingAdmissionPolicyBinding".split()
+    ),
+    "apiextensions.k8s.io": frozenset(["CustomResourceDefinition"]),
+    "storage.k8s.io": frozenset(
+        "StorageClass VolumeAttachment CSIDriver CSINode CSIStorageCapacity".split()
+    ),
+    "autoscaling": frozenset(["HorizontalPodAutoscaler"]),
+    "certificates.k8s.io": frozenset(["CertificateSigningRequest", "ClusterTrustBundle"]),
+    "coordination.k8s.io": frozenset(["Lease"]),
+    "discovery.k8s.io": frozenset(["EndpointSlice"]),
+    "scheduling.k8s.io": frozenset(["PriorityClass"]),
+    "node.k8s.io": frozenset(["RuntimeClass"]),
+    "events.k8s.io": frozenset(["Event"]),
+    "apiregistration.k8s.io": frozenset(["APIService"]),
+    "flowcontrol.apiserver.k8s.io": frozenset(["FlowSchema", "PriorityLevelConfiguration"]),
+    "meta.k8s.io": frozenset(["PartialObjectMetadata", "Table"]),
+    "authorization.k8s.io": frozenset(
+        "SelfSubjectAccessReview SelfSubjectRulesReview SubjectAccessReview "
+        "LocalSubjectAccessReview".split()
+    ),
+    "authentication.k8s.io": frozenset(["TokenReview", "SelfSubjectReview"]),
+}
+
+CLUSTER_SCOPED = frozenset(
+    "Namespace Node PersistentVolume ClusterRole ClusterRoleBinding IngressClass "
+    "ValidatingWebhookConfiguration MutatingWebhookConfiguration ValidatingAdmissionPolicy "
+    "ValidatingAdmissionPolicyBinding MutatingAdmissionPolicy MutatingAdmissionPolicyBinding "
+    "CustomResourceDefinition StorageClass VolumeAttachment CSIDriver CSINode PriorityClass "
+    "RuntimeClass APIService FlowSchema PriorityLevelConfiguration CertificateSigningRequest "
+    "ClusterTrustBundle ComponentStatus IPAddress ServiceCIDR".split()
+)
+
+# kind → path (list of keys) from the object to its pod spec's parent (the "template").
+TEMPLATE_PATH: dict[str, tuple[str, ...]] = {
+    "Pod": (),
+    "Deployment": ("spec", "template"),
+    "StatefulSet": ("spec", "template"),
+    "DaemonSet": ("spec", "template"),
+    "ReplicaSet": ("spec", "template"),
+    "ReplicationController": ("spec", "template"),
+    "Job": ("spec", "template"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template"),
+    "PodTemplate": ("template",),
+}
+
+WORKLOAD_KINDS = frozenset(TEMPLATE_PATH) - {"PodTemplate"}
+
+
+def group_of(api_version: str) -> str:
+    return api_version.rpartition("/")[0] if "/" in api_version else ""
+
+
+def check_kind(api_version: str, kind: str) -> str | None:
+    """Return an error message if a built-in group is asked for a kind it does not serve."""
+    group = group_of(api_version)
+    served = BUILTIN.get(group)
+    if served is None or kind in served or kind.endswith("List"):
+        return None
+    shown = api_version or '""'
+    return f"unknown kind {kind!r} in apiVersion {shown} (a typo? {group or 'core'} serves no such kind)"
+
+
+def pod_template(obj: dict[str, Any]) -> dict[str, Any] | None:
+    """The object's pod template ({metadata, spec}); for a Pod, the Pod itself."""
+    path = TEMPLATE_PATH.get(obj.get("kind", ""))
+    if path is None:
+        return None
+    node: Any = obj
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+        if node is None:
+            return None
+    return node if isinstance(node, dict) and isinstance(node.get("spec"), dict) else None

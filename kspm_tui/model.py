@@ -1,0 +1,277 @@
+"""Typed models shared by every stage: rules in, findings and scan results out.
+
+These are the boundaries of the data flow (sources → snapshot → engine → result);
+anything that crosses a module boundary or leaves the process is one of these.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Severity(StrEnum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+    info = "info"
+
+    @property
+    def rank(self) -> int:
+        """Higher is worse; used for sorting and --fail-on thresholds."""
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {
+    Severity.critical: 4,
+    Severity.high: 3,
+    Severity.medium: 2,
+    Severity.low: 1,
+    Severity.info: 0,
+}
+
+
+class Status(StrEnum):
+    fail = "fail"
+    passed = "pass"
+    accepted = "accepted"
+    not_assessable = "not-assessable"
+
+
+class Scope(StrEnum):
+    """What one evaluation of a rule looks at (and so what a finding is attached to)."""
+
+    container = "container"  # every container of every pod template
+    pod = "pod"  # every pod template (workload spec)
+    object = "object"  # every object of `match.kinds`
+    namespace = "namespace"  # every Namespace, with facts about what is in it
+    cluster = "cluster"  # once per snapshot, with cluster-wide facts
+    control_plane = "control-plane"  # a control-plane component's static Pod flags
+
+
+class Category(StrEnum):
+    pod_security = "Pod Security"
+    rbac = "RBAC"
+    network = "Network"
+    resources = "Resources"
+    images = "Image hygiene"
+    control_plane = "Control plane"
+    admission = "Admission"
+    secrets = "Secrets"
+    workload = "Workload hygiene"
+    attack_path = "Attack paths"
+
+
+class Match(BaseModel):
+    """Narrows which objects a rule is evaluated on."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kinds: list[str] = Field(default_factory=list, description="object scope: kinds to evaluate")
+    containers: list[str] = Field(
+        default_factory=lambda: ["initContainers", "containers", "ephemeralContainers"],
+        description="container scope: which container lists to evaluate",
+    )
+    component: str | None = Field(default=None, description="control-plane scope: e.g. kube-apiserver")
+    system_namespaces: bool = Field(
+        default=False, description="evaluate in system namespaces even without --include-system"
+    )
+
+
+class Remediation(BaseModel):
+    """How to fix a failure. A patch is a strategic-merge fragment relative to the scope root.
+
+    `patch` is static YAML; `patch_expression` is CEL that builds the fragment from the same
+    variables as the check (for fixes that depend on the offending value). `guidance` is the
+    honest text for what cannot be patched in place.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    patch: dict[str, Any] | None = None
+    patch_expression: str | None = Field(default=None, alias="patchExpression")
+    guidance: str = ""
+
+
+class RuleTests(BaseModel):
+    """Manifests that prove the rule: every `fail` object must fail it, every `pass` must not."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    fail: list[dict[str, Any]] = Field(default_factory=list)
+    pass_: list[dict[str, Any]] = Field(default_factory=list, alias="pass")
+
+
+class Rule(BaseModel):
+    """A rule as written in `rules/*.yaml`: data a reviewer can read without Python."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str = Field(pattern=r"^K8S-[A-Z0-9][A-Z0-9-]*$")
+    title: str
+    severity: Severity
+    category: Category
+    scope: Scope
+    match: Match = Field(default_factory=Match)
+    check: str = Field(description="CEL expression, true when the object is compliant")
+    message: str = ""
+    message_expression: str | None = Field(default=None, alias="messageExpression")
+    evidence: list[str] = Field(default_factory=list, description="paths under the scope root")
+    why: str
+    remediation: Remediation = Field(default_factory=Remediation)
+    frameworks: list[str] = Field(default_factory=list)
+    params: dict[str, Any] = Field(default_factory=dict)
+    requires: list[str] = Field(
+        default_factory=list, description="kinds that must be readable for the rule to be assessable"
+    )
+    manual: bool = Field(default=False, description="the upstream recommendation is manual")
+    tests: RuleTests = Field(default_factory=RuleTests)
+    source_file: str = Field(default="", exclude=True)
+
+
+class Evidence(BaseModel):
+    path: str
+    value: Any = None
+
+
+class SourceRef(BaseModel):
+    file: str | None = None
+    document: int | None = None
+    line: int | None = None
+
+
+class FindingRemediation(BaseModel):
+    patch: dict[str, Any] | None = None
+    kubectl: str | None = None
+    guidance: str = ""
+
+
+class Exception_(BaseModel):
+    """Why a finding is accepted (filled by the exceptions store)."""
+
+    reason: str
+    owner: str = ""
+    expires: date | None = None
+    origin: str = ""
+
+
+class Finding(BaseModel):
+    rule: str
+    title: str
+    severity: Severity
+    status: Status
+    category: Category
+    cluster: str
+    kind: str
+    namespace: str | None = None
+    name: str
+    container: str | None = None
+    message: str
+    evidence: list[Evidence] = Field(default_factory=list)
+    frameworks: list[str] = Field(default_factory=list)
+    source: SourceRef = Field(default_factory=SourceRef)
+    remediation: FindingRemediation = Field(default_factory=FindingRemediation)
+    fingerprint: str = ""
+    context: str | None = None
+    acceptance: Exception_ | None = None
+
+    def model_post_init(self, _: Any) -> None:
+        if not self.fingerprint:
+            self.fingerprint = fingerprint(
+                self.rule, self.cluster, self.kind, self.namespace, self.name, self.container
+            )
+
+
+def fingerprint(
+    rule: str, cluster: str, kind: str, namespace: str | None, name: str, container: str | None
+) -> str:
+    """Stable identity of a finding across scans, renames of contexts and re-orderings."""
+    key = "|".join((rule, cluster, kind, namespace or "", name, container or ""))
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+
+class InputError(BaseModel):
+    """Something we could not read; shown to the user, never fatal to the scan."""
+
+    file: str
+    document: int | None = None
+    line: int | None = None
+    message: str
+
+
+class RuleError(BaseModel):
+    """A rule that could not be loaded or evaluated; the other rules still run."""
+
+    file: str
+    rule: str | None = None
+    message: str
+
+
+class CoverageGap(BaseModel):
+    """Something the scanner could not see, and which rules that leaves not assessable."""
+
+    kind: str
+    reason: str
+    rules: list[str] = Field(default_factory=list)
+
+
+class RuleStat(BaseModel):
+    """Per-rule outcome: how many objects were checked, how many failed."""
+
+    rule: str
+    evaluated: int = 0
+    failed: int = 0
+    accepted: int = 0
+    not_assessable: bool = False
+    reason: str = ""
+
+
+class Summary(BaseModel):
+    total: int = 0
+    by_severity: dict[str, int] = Field(default_factory=dict)
+    by_category: dict[str, int] = Field(default_factory=dict)
+    by_status: dict[str, int] = Field(default_factory=dict)
+    objects: int = 0
+    workloads: int = 0
+    rules: int = 0
+    score: int = 100
+
+
+class Excluded(BaseModel):
+    """What default exclusions kept out of workload findings (never silently dropped)."""
+
+    namespaces: list[str] = Field(default_factory=list)
+    workloads: int = 0
+    findings: int = 0
+
+
+class ClusterInfo(BaseModel):
+    id: str
+    name: str
+    context: str | None = None
+    server: str | None = None
+    partial: bool = False
+
+
+class Tool(BaseModel):
+    name: str = "kspm-tui"
+    version: str
+
+
+class ScanResult(BaseModel):
+    tool: Tool
+    cluster: ClusterInfo
+    started: datetime
+    duration_s: float = 0.0
+    summary: Summary = Field(default_factory=Summary)
+    findings: list[Finding] = Field(default_factory=list)
+    errors: list[InputError] = Field(default_factory=list)
+    rule_errors: list[RuleError] = Field(default_factory=list)
+    coverage: list[CoverageGap] = Field(default_factory=list)
+    rule_stats: list[RuleStat] = Field(default_factory=list)
+    excluded: Excluded = Field(default_factory=Excluded)

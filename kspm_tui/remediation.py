@@ -1,0 +1,73 @@
+"""Turns a rule's patch fragment into a patch against the owning object and a kubectl command.
+
+Fragments are relative to the rule's scope root (a container, a pod template, an object).
+Containers are addressed by name, so the strategic merge touches only that container.
+What cannot be patched in place (bare Pods, ephemeral containers, control-plane flags)
+gets honest guidance instead of a command that would be rejected.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from typing import Any
+
+from kspm_tui.kinds import TEMPLATE_PATH
+from kspm_tui.model import FindingRemediation, Scope
+
+# kubectl resource names for kinds we patch (lower-case kind works for all built-ins).
+_IMMUTABLE_POD = (
+    "A bare Pod's spec cannot be changed in place: apply this patch to its manifest "
+    "(e.g. `kubectl patch --local -f pod.yaml --type=strategic -p '...' -o yaml`) and recreate "
+    "the Pod, or better, run it from a Deployment or Job."
+)
+_EPHEMERAL = (
+    "Ephemeral containers cannot be changed or removed; delete and recreate the Pod, and "
+    "start debug containers with a compliant security context (`kubectl debug --profile=restricted`)."
+)
+
+
+def wrap_fragment(scope: Scope, kind: str, fragment: dict[str, Any], container_type: str | None = None,
+                  container: str | None = None) -> dict[str, Any]:
+    """Place a scope-relative fragment at its path inside an object of `kind`."""
+    if scope is Scope.container:
+        assert container_type and container
+        fragment = {"spec": {container_type: [{"name": container, **fragment}]}}
+    if scope in (Scope.container, Scope.pod):
+        for key in reversed(TEMPLATE_PATH.get(kind, ())):
+            fragment = {key: fragment}
+    return fragment
+
+
+def kubectl_patch(kind: str, name: str, namespace: str | None, patch: dict[str, Any],
+                  context: str | None = None) -> str:
+    """A `kubectl patch` command that survives a shell paste (JSON single-quoted safely)."""
+    parts = ["kubectl", "patch", kind.lower(), name]
+    if namespace:
+        parts += ["-n", namespace]
+    if context:
+        parts += ["--context", context]
+    parts += ["--type=strategic", "-p", json.dumps(patch, separators=(",", ":"), sort_keys=True)]
+    return shlex.join(parts)
+
+
+def build(scope: Scope, kind: str, name: str, namespace: str | None, fragment: dict[str, Any] | None,
+          guidance: str, *, container_type: str | None = None, container: str | None = None,
+          context: str | None = None) -> FindingRemediation:
+    """The remediation shown for one finding."""
+    if fragment is None:
+        return FindingRemediation(guidance=guidance)
+    if scope is Scope.control_plane:
+        return FindingRemediation(guidance=guidance)
+    if container_type == "ephemeralContainers":
+        return FindingRemediation(guidance=_join(guidance, _EPHEMERAL))
+    patch = wrap_fragment(scope, kind, fragment, container_type, container)
+    if kind == "Pod" and scope in (Scope.container, Scope.pod):
+        return FindingRemediation(patch=patch, guidance=_join(guidance, _IMMUTABLE_POD))
+    return FindingRemediation(
+        patch=patch, kubectl=kubectl_patch(kind, name, namespace, patch, context), guidance=guidance
+    )
+
+
+def _join(*texts: str) -> str:
+    return " ".join(t for t in texts if t)

@@ -1,0 +1,42 @@
+"""Scan results: summary counts and the posture score, computed one way for CLI, reports and TUI."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from kspm_tui.model import Finding, RuleStat, Severity, Status, Summary
+
+# How much one failed check of each severity weighs in the posture score.
+SEVERITY_WEIGHT = {Severity.critical: 10, Severity.high: 5, Severity.medium: 3, Severity.low: 1,
+                   Severity.info: 0}
+
+
+def posture_score(stats: list[RuleStat], severities: dict[str, Severity]) -> int:
+    """100 × (1 − weighted failed checks ÷ weighted evaluated checks); accepted is not failed."""
+    total = failed = 0.0
+    for stat in stats:
+        weight = SEVERITY_WEIGHT[severities[stat.rule]]
+        total += weight * stat.evaluated
+        failed += weight * max(stat.failed - stat.accepted, 0)
+    return 100 if total == 0 else max(0, round(100 * (1 - failed / total)))
+
+
+def summarize(findings: list[Finding], stats: list[RuleStat], severities: dict[str, Severity],
+              *, objects: int, workloads: int) -> Summary:
+    failing = [f for f in findings if f.status is Status.fail]
+    return Summary(
+        total=len(failing),
+        by_severity={s.value: n for s in Severity if (n := sum(1 for f in failing if f.severity is s))},
+        by_category=dict(Counter(f.category.value for f in failing).most_common()),
+        by_status=dict(Counter(f.status.value for f in findings)),
+        objects=objects,
+        workloads=workloads,
+        rules=len(stats),
+        score=posture_score(stats, severities),
+    )
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Worst first, then by place, so output is stable and the top is what matters."""
+    return sorted(findings, key=lambda f: (-f.severity.rank, f.rule, f.namespace or "", f.kind,
+                                           f.name, f.container or ""))

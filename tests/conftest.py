@@ -1,0 +1,46 @@
+"""Shared fixtures: run the real CLI as a user would, with private config/data dirs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture(autouse=True)
+def user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets empty user config/data directories (never the developer's own)."""
+    base = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("KSPM_TUI_CONFIG_DIR", str(base / "config"))
+    monkeypatch.setenv("KSPM_TUI_DATA_DIR", str(base / "data"))
+    return base
+
+
+@pytest.fixture
+def run_cli(user_dirs: Path):
+    """Run `kspm-tui ARGS` in a subprocess (stdin optional) and capture what a user sees."""
+
+    def run(*args: str, stdin: str | None = None, env: dict[str, str] | None = None,
+            cwd: Path | None = None, timeout: float = 300) -> CliResult:
+        full_env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", **(env or {})}
+        proc = subprocess.run(
+            [sys.executable, "-m", "kspm_tui", *args], input=stdin, capture_output=True, text=True,
+            env=full_env, cwd=cwd or ROOT, timeout=timeout,
+        )
+        return CliResult(proc.returncode, proc.stdout, proc.stderr)
+
+    return run
