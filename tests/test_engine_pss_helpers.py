@@ -1,0 +1,62 @@
+"""CEL helpers and the `allContainers` variable added for the Pod Security Standards pack."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kspm_tui.engine.cel import compile_expression, evaluate, new_context
+from kspm_tui.engine.loader import compile_rule
+from kspm_tui.engine.testing import failing_rules
+from kspm_tui.model import Rule
+
+SPEC = {
+    "initContainers": [{"name": "init", "image": "busybox:1.36"}],
+    "containers": [{"name": "app", "image": "nginx:1.27"}, {"name": "sidecar", "image": "envoy:1.31"}],
+    "ephemeralContainers": [{"name": "debug", "image": "busybox:1.36"}],
+}
+
+
+def cel(expression: str, **variables: Any) -> Any:
+    context = new_context()
+    context.update(variables)
+    return evaluate(compile_expression(expression), context)
+
+
+def test_pod_spec_patch_places_fragments_in_the_list_holding_each_name() -> None:
+    patch = cel(
+        "podSpecPatch(podSpec, {'securityContext': {'runAsNonRoot': true}, 'hostPID': {}},"
+        " [{'name': 'sidecar', 'x': 1}, {'name': 'init', 'x': 2}, {'name': 'debug', 'x': 3}, {'name': 'gone'}])",
+        podSpec=SPEC,
+    )
+    assert patch == {
+        "securityContext": {"runAsNonRoot": True},
+        "initContainers": [{"name": "init", "x": 2}],
+        "containers": [{"name": "sidecar", "x": 1}],
+        "ephemeralContainers": [{"name": "debug", "x": 3}],
+    }
+    assert cel("podSpecPatch(podSpec, {'securityContext': {}}, [])", podSpec=SPEC) == {}
+
+
+def test_delete_patch_deletes_only_present_paths() -> None:
+    container = {"livenessProbe": {"httpGet": {"host": "10.0.0.1", "port": 80}},
+                 "lifecycle": {"preStop": {"exec": {"command": ["true"]}}}}
+    patch = cel("deletePatch(c, ['livenessProbe.httpGet.host', 'livenessProbe.tcpSocket.host',"
+                " 'lifecycle.preStop.httpGet.host', 'readinessProbe.httpGet.host'])", c=container)
+    assert patch == {"livenessProbe": {"httpGet": {"host": None}}}
+
+
+def test_map_from_keys() -> None:
+    assert cel("mapFromKeys(['a/b', 'c'], null)") == {"a/b": None, "c": None}
+
+
+def test_all_containers_variable_lists_init_regular_and_ephemeral_containers() -> None:
+    rule = compile_rule(Rule.model_validate({
+        "id": "K8S-TEST-ALL", "title": "t", "severity": "low", "category": "Pod Security", "scope": "pod",
+        "check": "allContainers.map(c, c.name) != ['init', 'app', 'sidecar', 'debug']", "why": "w",
+    }))
+    assert rule.template_only, "allContainers depends only on the pod template"
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}, "spec": SPEC}
+    assert "K8S-TEST-ALL" in failing_rules([pod], [rule])
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
+                  "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}}}
+    assert failing_rules([deployment], [rule]) == {}
