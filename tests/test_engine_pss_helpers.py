@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from kspm_tui.engine.cel import compile_expression, evaluate, new_context
-from kspm_tui.engine.loader import compile_rule
+from kspm_tui.engine.loader import compile_rule, load_rules
 from kspm_tui.engine.testing import failing_rules
+from kspm_tui.locations import builtin_dir
 from kspm_tui.model import Rule
+from kspm_tui.sources.files import read_text
 
 SPEC = {
     "initContainers": [{"name": "init", "image": "busybox:1.36"}],
@@ -60,3 +62,34 @@ def test_all_containers_variable_lists_init_regular_and_ephemeral_containers() -
     deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
                   "spec": {"template": {"spec": {"containers": [{"name": "app", "image": "nginx:1.27"}]}}}}
     assert failing_rules([deployment], [rule]) == {}
+
+
+def test_null_fields_in_a_pod_template_count_as_unset() -> None:
+    """`securityContext:` left empty in YAML is null; rules must see it as unset, not error."""
+    manifest = b"""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: web}
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}, annotations: null}
+    spec:
+      securityContext:
+      volumes:
+        - name: data
+          emptyDir:
+          hostPath: null
+      containers:
+        - name: app
+          image: nginx:1.27
+          securityContext:
+            # runAsUser: 1000
+          ports: [{containerPort: 80, hostPort: null}]
+"""
+    objects = [o.obj for o in read_text(manifest, "web.yaml").objects]
+    rules = load_rules([builtin_dir("rules") / "pod-security"]).rules
+    failing = failing_rules(objects, rules)
+    assert "!error" not in failing, failing["!error"]
+    assert "K8S-ALLOW-PRIVILEGE-ESCALATION" in failing and "K8S-RUN-AS-NON-ROOT" in failing
+    assert not {"K8S-PRIVILEGED", "K8S-HOST-PORTS", "K8S-HOSTPATH-VOLUMES", "K8S-RESTRICTED-VOLUMES"} & set(failing)
