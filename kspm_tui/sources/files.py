@@ -15,6 +15,7 @@ import orjson
 
 from kspm_tui.kinds import check_kind
 from kspm_tui.model import InputError, SourceRef
+from kspm_tui.perf import paused_gc
 from kspm_tui.sources import Collected, SourcedObject
 from kspm_tui.yamlio import ParseFailure, load_document, split_documents
 
@@ -39,6 +40,11 @@ def iter_manifest_files(paths: Iterable[str]) -> Iterator[Path | str]:
 
 def read_paths(paths: Iterable[str]) -> Collected:
     """Read every manifest under `paths` ("-" is stdin)."""
+    with paused_gc():
+        return _read_paths(paths)
+
+
+def _read_paths(paths: Iterable[str]) -> Collected:
     result = Collected()
     for item in iter_manifest_files(paths):
         if item == STDIN:
