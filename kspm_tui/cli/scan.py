@@ -54,13 +54,11 @@ def run(args: argparse.Namespace) -> int:
     settings, warnings = settings_from(args)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    from kspm_tui.perf import paused_gc
     from kspm_tui.scan import scan
 
-    with paused_gc():  # reading, evaluating and rendering build millions of objects, no cycles
-        result = scan(collect(args, settings), settings)
-        color = args.output is None and sys.stdout.isatty()
-        text = render(result, args.format, color)
+    result = scan(collect(args, settings), settings)
+    color = args.output is None and sys.stdout.isatty()
+    text = render(result, args.format, color)
     if args.output:
         atomic_write(args.output, text.encode())
         print(f"wrote {args.format} report to {args.output}", file=sys.stderr)
