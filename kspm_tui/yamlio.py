@@ -13,7 +13,7 @@ import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import yaml
@@ -53,7 +53,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     interned: 40k objects repeat the same few hundred keys, and sharing them saves memory.
     """
 
-    _resolved: dict[str, str] = {}
+    _resolved: ClassVar[dict[str, str]] = {}  # plain scalar → tag, shared by every load
 
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode and not self.yaml_path_resolvers:

@@ -19,6 +19,7 @@ from kspm_tui.engine.cel import (
     CelError, all_containers, evaluate, new_context, parse_flags, without_nulls,
 )
 from kspm_tui.engine.evidence import collect_evidence, redact_text
+from kspm_tui.engine.evidence import evidence as make_evidence
 from kspm_tui.engine.loader import CompiledRule, RuleSet
 from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
 from kspm_tui.model import (
@@ -29,6 +30,10 @@ from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, Workload, namespace_of
 
 CONTAINER_TYPES = ("initContainers", "containers", "ephemeralContainers")
+# Every field counts as set on findings we build, and all of them share this set: pydantic
+# keeps a "fields set" per instance (about half a finding's own memory) and only ever adds
+# names to it, which for a set that already holds them all changes nothing.
+_FINDING_FIELDS = set(Finding.model_fields)
 ProgressFn = Callable[[int, int], None]
 
 
@@ -156,8 +161,9 @@ class Evaluator:
         validation would only copy lists and cost time for 100k findings; the rule's
         `frameworks` list is shared, not copied (findings are values: nobody mutates it)."""
         rule = raw.rule.rule
-        evidence = [Evidence.model_construct(path=prefix + ev.path, value=ev.value) for ev in raw.evidence]
+        evidence = [make_evidence(prefix + ev.path, ev.value) for ev in raw.evidence]
         return Finding.model_construct(
+            _FINDING_FIELDS,
             rule=rule.id, title=rule.title, severity=rule.severity, status=Status.fail,
             category=rule.category, cluster=self.cluster_id, context=self.options.context,
             kind=kind, namespace=namespace, name=name, container=raw.container,
