@@ -407,21 +407,22 @@ class Cluster:
         spec = {**spec, **(extra_spec or {})}
         spec["containers"] = [dict(c) for c in spec["containers"]]
         host_network = bool(spec.get("hostNetwork"))
+        sa_obj = self.find("ServiceAccount", namespace, spec.get("serviceAccountName", "default")) or {}
         automount = spec.get("automountServiceAccountToken")
         if automount is None:
-            sa_obj = self.find("ServiceAccount", namespace, spec.get("serviceAccountName", "default"))
-            automount = (sa_obj or {}).get("automountServiceAccountToken", True)
-        if automount:
+            automount = sa_obj.get("automountServiceAccountToken", True)
+        if automount:  # what the ServiceAccount admission plugin adds
             token_volume = f"kube-api-access-{suffix('kaa', namespace, name)}"
-            spec["volumes"] = list(spec.get("volumes") or []) + [kube_api_access(token_volume)]
-            for key in ("initContainers", "containers"):
-                if key in spec:
-                    spec[key] = [
-                        {**c, "volumeMounts": list(c.get("volumeMounts") or []) + [
-                            {"mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
-                             "name": token_volume, "readOnly": True}]}
-                        for c in spec[key]
-                    ]
+            inject(spec, kube_api_access(token_volume), "/var/run/secrets/kubernetes.io/serviceaccount")
+        role_arn = (sa_obj.get("metadata", {}).get("annotations") or {}).get("eks.amazonaws.com/role-arn")
+        if role_arn:  # what the EKS pod identity webhook adds for IRSA
+            inject(spec, {"name": "aws-iam-token", "projected": {"defaultMode": 420, "sources": [
+                {"serviceAccountToken": {"audience": "sts.amazonaws.com", "expirationSeconds": 86400,
+                                         "path": "token"}}]}},
+                "/var/run/secrets/eks.amazonaws.com/serviceaccount", env={
+                    "AWS_STS_REGIONAL_ENDPOINTS": "regional", "AWS_DEFAULT_REGION": "eu-west-1",
+                    "AWS_REGION": "eu-west-1", "AWS_ROLE_ARN": role_arn,
+                    "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"})
         spec.setdefault("serviceAccountName", "default")
         spec.setdefault("serviceAccount", spec["serviceAccountName"])
         spec["nodeName"] = node["metadata"]["name"]
@@ -814,6 +815,23 @@ class Cluster:
                              annotations=annotations, **meta_extra),
             **body,
         })
+
+
+def inject(spec: Obj, volume: Obj, path: str, env: dict[str, str] | None = None) -> None:
+    """Add a volume (mounted read-only at `path` in every container) and env, as admission does."""
+    spec["volumes"] = list(spec.get("volumes") or []) + [volume]
+    for key in ("initContainers", "containers"):
+        if key not in spec:
+            continue
+        updated = []
+        for c in spec[key]:
+            c = {**c, "volumeMounts": list(c.get("volumeMounts") or [])
+                 + [{"mountPath": path, "name": volume["name"], "readOnly": True}]}
+            if env:
+                known = {e["name"] for e in c.get("env") or ()}
+                c["env"] = list(c.get("env") or []) + [env_var(k, v) for k, v in env.items() if k not in known]
+            updated.append(c)
+        spec[key] = updated
 
 
 def owner_is_node(owner: Obj | None) -> bool:
