@@ -215,3 +215,21 @@ def test_decoys_look_similar_but_are_cut(snapshot: Snapshot) -> None:
     pgadmin = _exposed_pods(snapshot, "data", "pgadmin")
     assert all(_token_mounted(p) for p in pgadmin)  # admin in data, token mounted ...
     assert not any(_ingress_allowed_from_controller(snapshot, p) for p in pgadmin)  # ... but unreachable
+
+
+def test_timestamps_are_consistent(snapshot: Snapshot) -> None:
+    """Nothing predates its namespace or owner, nothing postdates the snapshot."""
+    def created(obj: dict[str, Any]) -> str:
+        return obj["metadata"]["creationTimestamp"]
+
+    taken = "2025-11-18T09:30:00Z"  # when the snapshot was taken (kspm_tui/demo/README.md)
+    born = created(snapshot.get("Namespace", None, "kube-system").obj)
+    for item in snapshot.items:
+        obj = item.obj
+        assert born <= created(obj) <= taken
+        namespace = obj["metadata"].get("namespace")
+        if namespace:
+            assert created(snapshot.get("Namespace", None, namespace).obj) <= created(obj), obj["metadata"]["name"]
+        owner = snapshot.owner(obj)
+        if owner is not None:
+            assert created(owner.obj) <= created(obj), obj["metadata"]["name"]

@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kspm_tui.yamlio import dump_yaml  # noqa: E402
+from kspm_tui.yamlio import dump_kubectl_yaml  # noqa: E402
 
 OUT_DIR = ROOT / "kspm_tui" / "demo"
 CLUSTER = "acme-prod-eu"
@@ -67,8 +67,10 @@ def ts(moment: datetime) -> str:
 
 
 def days_ago(days: float, *jitter: object) -> datetime:
-    """A moment `days` before the snapshot, shifted by a stable few minutes per object."""
-    return NOW - timedelta(days=days, seconds=number(*jitter, mod=3000) if jitter else 0)
+    """A moment `days` before the snapshot, a stable few minutes later per object (so an
+    object is never older than a namespace or owner of the same age), never before the cluster."""
+    moment = NOW - timedelta(days=days) + timedelta(seconds=number(*jitter, mod=3000) if jitter else 0)
+    return max(moment, BORN + timedelta(minutes=1, seconds=number("born", *jitter, mod=600)))
 
 
 def image_digest(image: str) -> str:
@@ -806,12 +808,13 @@ class Cluster:
         })
 
     def simple(self, api_version: str, kind: str, name: str, namespace: str | None, body: Obj, *,
-               age: float = 200, labels: dict[str, str] | None = None,
+               age: float = 200, created: datetime | None = None, labels: dict[str, str] | None = None,
                annotations: dict[str, str] | None = None, **meta_extra: Any) -> Obj:
         """Any other object: apiVersion, kind, metadata and the given top-level fields."""
+        created = created or days_ago(age, kind, namespace, name)
         return self.add({
             "apiVersion": api_version, "kind": kind,
-            "metadata": meta(kind, name, namespace, days_ago(age, kind, namespace, name), labels=labels,
+            "metadata": meta(kind, name, namespace, created, labels=labels,
                              annotations=annotations, **meta_extra),
             **body,
         })
@@ -955,13 +958,13 @@ def namespaces(c: Cluster) -> None:
             "spec": {"finalizers": ["kubernetes"]},
             "status": {"phase": "Active"},
         })
-        age = (NOW - created).days
-        c.simple("v1", "ConfigMap", "kube-root-ca.crt", name, {"data": {"ca.crt": CA_CERT}}, age=age,
+        c.simple("v1", "ConfigMap", "kube-root-ca.crt", name, {"data": {"ca.crt": CA_CERT}},
+                 created=created + timedelta(seconds=1),
                  annotations={"kubernetes.io/description": "Contains a CA bundle that can be used to verify the "
                               "kube-apiserver when using internal endpoints such as the internal service IP or "
                               "kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes "
                               "clusters."})
-        c.simple("v1", "ServiceAccount", "default", name, {}, age=age)
+        c.simple("v1", "ServiceAccount", "default", name, {}, created=created + timedelta(seconds=1))
 
 
 CA_CERT = (
@@ -989,7 +992,8 @@ def nodes(c: Cluster) -> None:
         lease = c.simple("coordination.k8s.io/v1", "Lease", name, "kube-node-lease", {
             "spec": {"holderIdentity": name, "leaseDurationSeconds": 40,
                      "renewTime": (NOW - timedelta(seconds=7)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
-        }, age=(NOW - datetime.fromisoformat(node["metadata"]["creationTimestamp"].replace("Z", "+00:00"))).days)
+        }, created=datetime.fromisoformat(node["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
+            + timedelta(seconds=3))
         lease["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": name,
                                                  "uid": node["metadata"]["uid"]}]
 
@@ -998,9 +1002,9 @@ def kube_system(c: Cluster) -> None:
     ns = "kube-system"
     cp = c.nodes[0]
     ip = cp["_ip"]
-    for sa in ("coredns", "kube-proxy", "calico-node", "calico-kube-controllers", "metrics-server",
-               "ebs-csi-node-sa", "kubelet-csr-approver"):
-        c.simple("v1", "ServiceAccount", sa, ns, {}, age=600)
+    for sa, age in (("coredns", 636), ("kube-proxy", 636), ("calico-node", 630), ("calico-kube-controllers", 630),
+                    ("metrics-server", 400), ("ebs-csi-node-sa", 380), ("kubelet-csr-approver", 250)):
+        c.simple("v1", "ServiceAccount", sa, ns, {}, age=age)
 
     def hp(name: str, path: str, type_: str = "DirectoryOrCreate") -> Obj:
         return vol(name, "hostPath", path, type=type_)
@@ -2324,15 +2328,6 @@ def build() -> list[Obj]:
     return c.objects
 
 
-def _sorted(value: Any) -> Any:
-    """Keys in alphabetical order at every level, as `kubectl get -o yaml` prints them."""
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value) if not k.startswith("_")}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return value
-
-
 def render() -> dict[str, str]:
     """File name → YAML stream: one file per namespace plus `cluster.yaml` for cluster-scoped objects."""
     files: dict[str, list[Obj]] = defaultdict(list)
@@ -2343,7 +2338,7 @@ def render() -> dict[str, str]:
         objs = sorted(files.pop(name), key=lambda o: (KIND_ORDER.index(o["kind"]), o["metadata"]["name"]))
         header = (f"# {CLUSTER}: " + ("cluster-scoped objects" if name == "cluster" else f"namespace {name}")
                   + f"\n# generated by tools/make_demo.py; do not edit by hand\n")
-        out[f"{name}.yaml"] = header + "".join("---\n" + dump_yaml(_sorted(o)) for o in objs)
+        out[f"{name}.yaml"] = header + "".join("---\n" + dump_kubectl_yaml({k: v for k, v in o.items() if not k.startswith("_")}) for o in objs)
     assert not files, f"objects in namespaces without a file: {sorted(files)}"
     return out
 
