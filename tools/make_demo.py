@@ -1625,7 +1625,9 @@ def data(c: Cluster) -> None:
             env={"BITNAMI_DEBUG": "false", "REDIS_REPLICATION_MODE": "master", "ALLOW_EMPTY_PASSWORD": "no",
                  "REDIS_PASSWORD": ("secret", "redis", "redis-password"), "REDIS_PORT": "6379"},
             sc=bitnami_sc, probe=("tcp", "redis"), mounts={"/data": "redis-data", "/tmp": "empty-dir"}),
-    ], sa="redis-master", sc={"fsGroup": 1001, "fsGroupChangePolicy": "Always"}, automountServiceAccountToken=False,
+    ], sa="redis-master", sc={"fsGroup": 1001, "fsGroupChangePolicy": "Always",
+                              "sysctls": [{"name": "net.core.somaxconn", "value": "1024"}]},
+        automountServiceAccountToken=False,
         volumes=[vol("empty-dir", "emptyDir")]),
         age=598, service="redis-headless", claims=[("redis-data", "8Gi")], annotations=rd_ann)
     c.service(ns, "redis-master", rd, selector_labels(rd), [("tcp-redis", 6379, "redis")], age=598, annotations=rd_ann)
@@ -1890,25 +1892,40 @@ def ci(c: Cluster) -> None:
     c.ingress(ns, "jenkins", jk, f"jenkins.{DOMAIN}", [("/", "jenkins", 8080)], tls=True, age=590,
               annotations={**jk_ann, "nginx.ingress.kubernetes.io/proxy-body-size": "50m"})
 
-    # a build agent the Kubernetes plugin started for a running pipeline: a bare Pod
-    agent = "docker-build-7h2kd-q8n4x"
-    agent_spec = pod_spec([
-        ctr("jnlp", "docker.io/jenkins/inbound-agent:3248.v65ecb_254c298-1",
-            env={"JENKINS_URL": "http://jenkins.ci.svc.cluster.local:8080/", "JENKINS_TUNNEL": "jenkins-agent.ci.svc.cluster.local:50000",
-                 "JENKINS_AGENT_NAME": agent, "JENKINS_NAME": agent, "JENKINS_AGENT_WORKDIR": "/home/jenkins/agent",
-                 "JENKINS_SECRET": "8c1f4a2b9d7e6f30a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2"},
-            res=res("100m", "256Mi"), mounts={"/home/jenkins/agent": "workspace-volume"}),
-        ctr("dind", "docker.io/library/docker:24.0.9-dind", env={"DOCKER_TLS_CERTDIR": ""},
-            sc={"privileged": True}, mounts={"/home/jenkins/agent": "workspace-volume", "/var/lib/docker": "docker-graph"}),
-    ], restart="Never", nodeSelector={"kubernetes.io/os": "linux"},
-        volumes=[vol("workspace-volume", "emptyDir"), vol("docker-graph", "emptyDir")])
-    c.pod(agent, ns, {"metadata": {"labels": {"jenkins/jenkins-jenkins-agent": "true",
-                                              "jenkins/label": "docker-build",
-                                              "jenkins/label-digest": hexid("label", n=40),
-                                              "kubernetes.jenkins.io/controller": "http___jenkins_ci_svc_cluster_local_8080x"},
-                                   "annotations": {"buildUrl": "http://jenkins.ci.svc.cluster.local:8080/job/shop/job/storefront/job/main/912/",
-                                                   "runUrl": "job/shop/job/storefront/job/main/912/"}},
-                      "spec": agent_spec}, NOW - timedelta(minutes=6))
+    # build agents the Kubernetes plugin started for running pipelines: bare Pods
+    def agent(name: str, label: str, job: str, builder: Obj, volumes: list[Obj], started: datetime,
+              annotations: dict[str, str] | None = None) -> None:
+        spec = pod_spec([
+            ctr("jnlp", "docker.io/jenkins/inbound-agent:3248.v65ecb_254c298-1",
+                env={"JENKINS_URL": "http://jenkins.ci.svc.cluster.local:8080/",
+                     "JENKINS_TUNNEL": "jenkins-agent.ci.svc.cluster.local:50000",
+                     "JENKINS_AGENT_NAME": name, "JENKINS_NAME": name, "JENKINS_AGENT_WORKDIR": "/home/jenkins/agent",
+                     "JENKINS_SECRET": hexid("jnlp-secret", name)},
+                res=res("100m", "256Mi"), mounts={"/home/jenkins/agent": "workspace-volume"}),
+            builder,
+        ], restart="Never", nodeSelector={"kubernetes.io/os": "linux"},
+            volumes=[vol("workspace-volume", "emptyDir"), *volumes])
+        c.pod(name, ns, {"metadata": {
+            "labels": {"jenkins/jenkins-jenkins-agent": "true", "jenkins/label": label,
+                       "jenkins/label-digest": hexid("label", label, n=40),
+                       "kubernetes.jenkins.io/controller": "http___jenkins_ci_svc_cluster_local_8080x"},
+            "annotations": {"buildUrl": f"http://jenkins.ci.svc.cluster.local:8080/{job}", "runUrl": job,
+                            **(annotations or {})}},
+            "spec": spec}, started)
+
+    agent("docker-build-7h2kd-q8n4x", "docker-build", "job/shop/job/storefront/job/main/912/",
+          ctr("dind", "docker.io/library/docker:24.0.9-dind", env={"DOCKER_TLS_CERTDIR": ""}, sc={"privileged": True},
+              mounts={"/home/jenkins/agent": "workspace-volume", "/var/lib/docker": "docker-graph"}),
+          [vol("docker-graph", "emptyDir")], NOW - timedelta(minutes=6))
+    # rootless BuildKit as its docs deploy it: no privileges, but seccomp and AppArmor off
+    agent("image-build-5v9tm-j2c7r", "image-build", "job/payments/job/payments-api/job/release%2F2.15/37/",
+          ctr("buildkitd", "docker.io/moby/buildkit:v0.14.1-rootless",
+              args=["--addr", "unix:///run/user/1000/buildkit/buildkitd.sock", "--oci-worker-no-process-sandbox"],
+              env={"BUILDKITD_FLAGS": "--oci-worker-no-process-sandbox"},
+              sc={"runAsGroup": 1000, "runAsUser": 1000, "seccompProfile": {"type": "Unconfined"}},
+              mounts={"/home/user/.local/share/buildkit": "buildkitd", "/home/jenkins/agent": "workspace-volume"}),
+          [vol("buildkitd", "emptyDir")], NOW - timedelta(minutes=2),
+          annotations={"container.apparmor.security.beta.kubernetes.io/buildkitd": "unconfined"})
 
     sq = app("sonarqube", "10.5.1", None, "code-quality")
     c.deployment(ns, "sonarqube", sq, pod_spec([
@@ -1941,9 +1958,9 @@ def batch(c: Cluster) -> None:
             env={"DB_URL": "postgres://reports@postgres-postgresql.data.svc.cluster.local:5432/reports",
                  "S3_BUCKET": "acme-reports-prod"}, res=res("500m", "1Gi")),
     ], sa="report-runner", restart="OnFailure"), "0 2 * * *", runs=daily(1), age=420)
-    mailer = app("invoice-mailer", "2.0.1", "backoffice")
+    mailer = app("invoice-mailer", "stable", "backoffice")
     c.cronjob(ns, "invoice-mailer", mailer, pod_spec([
-        ctr("mailer", "ghcr.io/acme/invoice-mailer:2.0.1",
+        ctr("mailer", "ghcr.io/acme/invoice-mailer:stable", pull="IfNotPresent",
             env={"SMTP_HOST": "email-smtp.eu-west-1.amazonaws.com", "SMTP_USER": "AKIA4XQ7Z2KD9LMWN3PB",
                  "SMTP_PASSWORD": ("secret", "smtp-relay", "password")},
             res=res("100m", "128Mi", "500m", "256Mi")),
@@ -2235,6 +2252,17 @@ def rbac(c: Cluster) -> None:
     binding("ClusterRoleBinding", "payments-worker-token-issuer", None, "ClusterRole", "serviceaccount-token-issuer",
             [subject("ServiceAccount", "payments-worker", "payments")], age=280,
             annotations={"acme.example/ticket": "PAY-2207 mint tokens for the ledger sync"})
+
+    cluster_role("namespace-lister", [rule([""], ["namespaces"], ["get", "list"])], age=410)
+    binding("ClusterRoleBinding", "developer-portal-namespaces", None, "ClusterRole", "namespace-lister",
+            [subject("Group", "system:authenticated")], age=410,
+            annotations={"acme.example/ticket": "PLAT-402 portal lists namespaces for every SSO user"})
+    cluster_role("data-platform-storage", [
+        rule([""], ["persistentvolumes"], ["create", "delete", "get", "list", "patch", "watch"]),
+        rule(["storage.k8s.io"], ["storageclasses"], ["get", "list"])], age=540)
+    binding("ClusterRoleBinding", "data-platform-storage", None, "ClusterRole", "data-platform-storage",
+            [subject("Group", "acme:data-platform")], age=540,
+            annotations={"acme.example/ticket": "DATA-233 restore EBS snapshots as PVs"})
 
     c.simple("rbac.authorization.k8s.io/v1", "Role", "batch-operator", "batch", {"rules": [
         rule(["*"], ["*"], ["*"])]}, age=410)
