@@ -31,7 +31,7 @@ def snapshot() -> Snapshot:
 def _scan(tmp: Path, *extra: str) -> dict[str, Any]:
     env = {**os.environ, "KSPM_TUI_CONFIG_DIR": str(tmp / "config"), "KSPM_TUI_DATA_DIR": str(tmp / "data")}
     proc = subprocess.run([sys.executable, "-m", "kspm_tui", "scan", "--demo", "-o", "json", *extra],
-                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
+                          capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
 

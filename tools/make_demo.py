@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kspm_tui.yamlio import dump_kubectl_yaml  # noqa: E402
+from kspm_tui.yamlio import dump_kubectl_yaml
 
 OUT_DIR = ROOT / "kspm_tui" / "demo"
 CLUSTER = "acme-prod-eu"
@@ -371,9 +371,8 @@ class Cluster:
                     "containerRuntimeVersion": "containerd://1.7.18", "kernelVersion": "6.5.0-1022-aws",
                     "kubeProxyVersion": K8S_VERSION, "kubeletVersion": K8S_VERSION,
                     "machineID": hexid("machine", name, n=32), "operatingSystem": "linux",
-                    "osImage": "Ubuntu 22.04.4 LTS", "systemUUID": "ec2" + hexid("sys", name, n=5) + "-"
-                    + hexid("sys2", name, n=4) + "-" + hexid("sys3", name, n=4) + "-"
-                    + hexid("sys4", name, n=4) + "-" + hexid("sys5", name, n=12),
+                    "osImage": "Ubuntu 22.04.4 LTS",
+                    "systemUUID": "ec2" + str(uuid.uuid5(UID_NAMESPACE, "system/" + name))[3:],
                 },
             },
         }
@@ -405,8 +404,7 @@ class Cluster:
         """A Pod from a template, as the kubelet reports it: placed, started, Ready (or Completed)."""
         node = node or self.place(namespace, name)
         tmeta = template.get("metadata") or {}
-        spec = {k: v for k, v in template["spec"].items()}
-        spec = {**spec, **(extra_spec or {})}
+        spec = {**template["spec"], **(extra_spec or {})}
         spec["containers"] = [dict(c) for c in spec["containers"]]
         host_network = bool(spec.get("hostNetwork"))
         sa_obj = self.find("ServiceAccount", namespace, spec.get("serviceAccountName", "default")) or {}
@@ -688,8 +686,8 @@ class Cluster:
         job = {
             "apiVersion": "batch/v1",
             "kind": "Job",
-            "metadata": meta("Job", name, namespace, created, labels={**labels, **job_labels} if owner is None
-                             else {**labels, **job_labels}, annotations={"batch.kubernetes.io/job-tracking": "", **(annotations or {})},
+            "metadata": meta("Job", name, namespace, created, labels={**labels, **job_labels},
+                             annotations={"batch.kubernetes.io/job-tracking": "", **(annotations or {})},
                              owner=owner, generation=1),
             "spec": {
                 "backoffLimit": backoff, "completionMode": "NonIndexed", "completions": 1, "manualSelector": False,
@@ -950,11 +948,11 @@ def namespaces(c: Cluster) -> None:
         "ci": (days_ago(590), {"team": "platform"}, {"acme.example/owner": "platform@acme.example"}),
         "batch": (days_ago(420), {"team": "backoffice"}, {"acme.example/owner": "backoffice@acme.example"}),
     }
-    for name, (created, labels, annotations) in spec.items():
+    for name, (created, labels, notes) in spec.items():
         c.add({
             "apiVersion": "v1", "kind": "Namespace",
             "metadata": meta("Namespace", name, None, created,
-                             labels={"kubernetes.io/metadata.name": name, **labels}, annotations=annotations),
+                             labels={"kubernetes.io/metadata.name": name, **labels}, annotations=notes),
             "spec": {"finalizers": ["kubernetes"]},
             "status": {"phase": "Active"},
         })
@@ -978,11 +976,10 @@ CA_CERT = (
 
 
 def nodes(c: Cluster) -> None:
-    cp = c.node("k8s-cp-1", "10.40.1.10", "eu-west-1a", "m6i.large", BORN, control_plane=True,
+    c.node("k8s-cp-1", "10.40.1.10", "eu-west-1a", "m6i.large", BORN, control_plane=True,
                 labels={"node-role.kubernetes.io/control-plane": "",
                         "node.kubernetes.io/exclude-from-external-load-balancers": ""},
                 taints=[{"effect": "NoSchedule", "key": "node-role.kubernetes.io/control-plane"}])
-    cp["metadata"]["annotations"]["kubeadm.alpha.kubernetes.io/cri-socket"] = "unix:///var/run/containerd/containerd.sock"
     c.node("k8s-worker-1", "10.40.2.21", "eu-west-1b", "m6i.xlarge", days_ago(260),
            labels={"acme.example/pool": "general"})
     c.node("k8s-worker-2", "10.40.3.37", "eu-west-1c", "m6i.xlarge", days_ago(260),
@@ -992,8 +989,7 @@ def nodes(c: Cluster) -> None:
         lease = c.simple("coordination.k8s.io/v1", "Lease", name, "kube-node-lease", {
             "spec": {"holderIdentity": name, "leaseDurationSeconds": 40,
                      "renewTime": (NOW - timedelta(seconds=7)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
-        }, created=datetime.fromisoformat(node["metadata"]["creationTimestamp"].replace("Z", "+00:00"))
-            + timedelta(seconds=3))
+        }, created=datetime.fromisoformat(node["metadata"]["creationTimestamp"]) + timedelta(seconds=3))
         lease["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": name,
                                                  "uid": node["metadata"]["uid"]}]
 
@@ -1765,10 +1761,10 @@ def monitoring(c: Cluster) -> None:
 
     c.deployment(ns, "kube-state-metrics", ksm, pod_spec([
         ctr("kube-state-metrics", "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.12.0",
-            args=["--port=8080", "--resources=certificatesigningrequests,configmaps,cronjobs,daemonsets,deployments,"
-                  "endpoints,horizontalpodautoscalers,ingresses,jobs,leases,limitranges,namespaces,networkpolicies,"
-                  "nodes,persistentvolumeclaims,persistentvolumes,poddisruptionbudgets,pods,replicasets,resourcequotas,"
-                  "secrets,services,statefulsets,storageclasses"],
+            args=["--port=8080", ("--resources=certificatesigningrequests,configmaps,cronjobs,daemonsets,deployments,"
+                                  "endpoints,horizontalpodautoscalers,ingresses,jobs,leases,limitranges,namespaces,"
+                                  "networkpolicies,nodes,persistentvolumeclaims,persistentvolumes,poddisruptionbudgets,"
+                                  "pods,replicasets,resourcequotas,secrets,services,statefulsets,storageclasses")],
             ports=[("http", 8080)], probe=("http", "/healthz", 8080, 5), sc={**HARDENED}),
     ], sa="kube-state-metrics", sc={"fsGroup": 65534, "runAsGroup": 65534, "runAsNonRoot": True, "runAsUser": 65534,
                                     "seccompProfile": {"type": "RuntimeDefault"}}),
@@ -2365,7 +2361,7 @@ def render() -> dict[str, str]:
     for name in FILE_ORDER:
         objs = sorted(files.pop(name), key=lambda o: (KIND_ORDER.index(o["kind"]), o["metadata"]["name"]))
         header = (f"# {CLUSTER}: " + ("cluster-scoped objects" if name == "cluster" else f"namespace {name}")
-                  + f"\n# generated by tools/make_demo.py; do not edit by hand\n")
+                  + "\n# generated by tools/make_demo.py; do not edit by hand\n")
         out[f"{name}.yaml"] = header + "".join("---\n" + dump_kubectl_yaml({k: v for k, v in o.items() if not k.startswith("_")}) for o in objs)
     assert not files, f"objects in namespaces without a file: {sorted(files)}"
     return out
