@@ -103,16 +103,16 @@ class _KubectlDumper(_Dumper):
 
 _RESOLVER = yaml.resolver.Resolver()
 _STR_TAG = "tag:yaml.org,2002:str"
-_INDICATORS = tuple("-?:,[]{}#&*!|>'\"%@`")
+_TYPED = {f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "null", "timestamp")}
 
 
 def _kubectl_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    """`|` for multi-line text, `"..."` for what would otherwise read back as another type
+    (or is empty); anything else as the emitter sees fit (plain, or `'*'`), like go-yaml."""
     style = None
     if "\n" in value:
         style = "|"
-    elif (not value or value != value.strip() or value.startswith(_INDICATORS) or ": " in value
-          or " #" in value or value.endswith(":")
-          or _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) != _STR_TAG):
+    elif not value or _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) in _TYPED:
         style = '"'
     return dumper.represent_scalar(_STR_TAG, value, style=style)
 

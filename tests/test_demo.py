@@ -233,3 +233,14 @@ def test_timestamps_are_consistent(snapshot: Snapshot) -> None:
         owner = snapshot.owner(obj)
         if owner is not None:
             assert created(owner.obj) <= created(obj), obj["metadata"]["name"]
+
+
+def test_kubectl_style_yaml_round_trips_every_demo_object() -> None:
+    """Quoting only where needed must never change a value's type (`"true"`, `"3"`, `'*'`)."""
+    from kspm_tui.yamlio import dump_kubectl_yaml, load_yaml
+
+    objects = [o.obj for o in read_demo().objects]
+    for obj in objects:
+        assert load_yaml(dump_kubectl_yaml(obj)) == obj
+    text = dump_kubectl_yaml({"a": ["true", "3", "", "*", "--all", "x\ny\n"]})
+    assert text == 'a:\n- "true"\n- "3"\n- ""\n- \'*\'\n- --all\n- |\n  x\n  y\n'
