@@ -603,6 +603,7 @@ class Cluster:
                        "replicas": replicas, "updateRevision": revision, "updatedReplicas": replicas},
         }
         self.add(sts)
+        self.controller_revision(sts, revision, revision.rsplit("-", 1)[1])
         for i in range(replicas):
             pod_name = f"{name}-{i}"
             pod_created = days_ago(age / 3 + i * 0.01, namespace, pod_name)
@@ -617,6 +618,19 @@ class Cluster:
                 self.pvc(namespace, f"{claim}-{pod_name}", size, created + timedelta(seconds=5 + i),
                          {k: v for k, v in labels.items() if k in selector_labels(labels)})
         return sts
+
+    def controller_revision(self, owner: Obj, name: str, hash_: str) -> Obj:
+        """The revision a StatefulSet/DaemonSet controller records for its current template."""
+        meta_ = owner["metadata"]
+        return self.add({
+            "apiVersion": "apps/v1", "kind": "ControllerRevision",
+            "metadata": meta("ControllerRevision", name, meta_["namespace"],
+                             datetime.fromisoformat(meta_["creationTimestamp"]),
+                             labels={**owner["spec"]["selector"]["matchLabels"], "controller.kubernetes.io/hash": hash_},
+                             owner=owner),
+            "data": {"spec": {"template": {**owner["spec"]["template"], "$patch": "replace"}}},
+            "revision": 1,
+        })
 
     def pvc(self, namespace: str, name: str, size: str, created: datetime, labels: dict[str, str]) -> Obj:
         volume = f"pvc-{uid('PersistentVolume', None, namespace + '/' + name)}"
@@ -657,6 +671,7 @@ class Cluster:
                        "observedGeneration": 1, "updatedNumberScheduled": len(nodes)},
         }
         self.add(ds)
+        self.controller_revision(ds, f"{name}-{revision}", revision)
         for node in nodes:
             node_name = node["metadata"]["name"]
             pod_name = f"{name}-{suffix('dspod', namespace, name, node_name)}"
@@ -2330,7 +2345,7 @@ FILE_ORDER = ("cluster", "kube-system", "kube-public", "kube-node-lease", "defau
 KIND_ORDER = ("Namespace", "Node", "StorageClass", "IngressClass", "ValidatingWebhookConfiguration", "ClusterRole",
               "ClusterRoleBinding", "ResourceQuota", "LimitRange", "ServiceAccount", "Secret", "ConfigMap", "Role",
               "RoleBinding", "NetworkPolicy", "Service", "Ingress", "Deployment", "ReplicaSet", "StatefulSet",
-              "DaemonSet", "CronJob", "Job", "Pod", "PersistentVolumeClaim", "PodDisruptionBudget",
+              "DaemonSet", "ControllerRevision", "CronJob", "Job", "Pod", "PersistentVolumeClaim", "PodDisruptionBudget",
               "HorizontalPodAutoscaler", "Lease")
 
 
