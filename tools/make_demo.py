@@ -407,35 +407,23 @@ class Cluster:
         spec = {**template["spec"], **(extra_spec or {})}
         spec["containers"] = [dict(c) for c in spec["containers"]]
         host_network = bool(spec.get("hostNetwork"))
-        sa_obj = self.find("ServiceAccount", namespace, spec.get("serviceAccountName", "default")) or {}
-        automount = spec.get("automountServiceAccountToken")
-        if automount is None:
-            automount = sa_obj.get("automountServiceAccountToken", True)
-        if automount:  # what the ServiceAccount admission plugin adds
-            token_volume = f"kube-api-access-{suffix('kaa', namespace, name)}"
-            inject(spec, kube_api_access(token_volume), "/var/run/secrets/kubernetes.io/serviceaccount")
-        role_arn = (sa_obj.get("metadata", {}).get("annotations") or {}).get("eks.amazonaws.com/role-arn")
-        if role_arn:  # what the EKS pod identity webhook adds for IRSA
-            inject(spec, {"name": "aws-iam-token", "projected": {"defaultMode": 420, "sources": [
-                {"serviceAccountToken": {"audience": "sts.amazonaws.com", "expirationSeconds": 86400,
-                                         "path": "token"}}]}},
-                "/var/run/secrets/eks.amazonaws.com/serviceaccount", env={
-                    "AWS_STS_REGIONAL_ENDPOINTS": "regional", "AWS_DEFAULT_REGION": "eu-west-1",
-                    "AWS_REGION": "eu-west-1", "AWS_ROLE_ARN": role_arn,
-                    "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"})
-        spec.setdefault("serviceAccountName", "default")
-        spec.setdefault("serviceAccount", spec["serviceAccountName"])
+        if not owner_is_node(owner):  # mirror Pods of static Pods have no ServiceAccount
+            self.admit(spec, namespace, name)
         spec["nodeName"] = node["metadata"]["name"]
         spec["enableServiceLinks"] = True
         spec["preemptionPolicy"] = "PreemptLowerPriority"
         spec["priority"] = 2000001000 if spec.get("priorityClassName") == "system-node-critical" else (
             2000000000 if spec.get("priorityClassName") == "system-cluster-critical" else 0)
-        spec.setdefault("tolerations", [])
-        spec["tolerations"] = list(spec["tolerations"]) + [
+        tolerations = list(spec.get("tolerations") or [])
+        tolerates_all = any(t.get("operator") == "Exists" and not t.get("key")
+                            and t.get("effect") in (None, "NoExecute") for t in tolerations)
+        spec["tolerations"] = tolerations + [  # the DefaultTolerationSeconds admission plugin
             {"effect": "NoExecute", "key": f"node.kubernetes.io/{k}", "operator": "Exists",
              "tolerationSeconds": 300} for k in ("not-ready", "unreachable")
-            if not any(t.get("key") == f"node.kubernetes.io/{k}" for t in spec["tolerations"])
+            if not tolerates_all and not any(t.get("key") == f"node.kubernetes.io/{k}" for t in tolerations)
         ]
+        if not spec["tolerations"]:
+            del spec["tolerations"]
         spec = {k: spec[k] for k in sorted(spec)}
         started = created + timedelta(seconds=2 + number("start", namespace, name, mod=6))
         ip = node["_ip"] if host_network else self.pod_ip(node, namespace, name)
@@ -456,6 +444,27 @@ class Cluster:
             "status": pod_status(spec, namespace, name, node, ip, started, done),
         }
         return self.add(pod)
+
+    def admit(self, spec: Obj, namespace: str, name: str) -> None:
+        """What admission adds to a Pod: its ServiceAccount, the API token volume, IRSA env."""
+        spec.setdefault("serviceAccountName", "default")
+        spec["serviceAccount"] = spec["serviceAccountName"]
+        account = self.find("ServiceAccount", namespace, spec["serviceAccountName"]) or {}
+        automount = spec.get("automountServiceAccountToken")
+        if automount is None:
+            automount = account.get("automountServiceAccountToken", True)
+        if automount:
+            token_volume = f"kube-api-access-{suffix('kaa', namespace, name)}"
+            inject(spec, kube_api_access(token_volume), "/var/run/secrets/kubernetes.io/serviceaccount")
+        role_arn = (account.get("metadata", {}).get("annotations") or {}).get("eks.amazonaws.com/role-arn")
+        if role_arn:  # the EKS pod identity webhook
+            inject(spec, {"name": "aws-iam-token", "projected": {"defaultMode": 420, "sources": [
+                {"serviceAccountToken": {"audience": "sts.amazonaws.com", "expirationSeconds": 86400,
+                                         "path": "token"}}]}},
+                "/var/run/secrets/eks.amazonaws.com/serviceaccount", env={
+                    "AWS_STS_REGIONAL_ENDPOINTS": "regional", "AWS_DEFAULT_REGION": "eu-west-1",
+                    "AWS_REGION": "eu-west-1", "AWS_ROLE_ARN": role_arn,
+                    "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"})
 
     def find(self, kind: str, namespace: str | None, name: str) -> Obj | None:
         for obj in self.objects:
