@@ -218,7 +218,7 @@ def test_decoys_look_similar_but_are_cut(snapshot: Snapshot) -> None:
 
 
 def test_timestamps_are_consistent(snapshot: Snapshot) -> None:
-    """Nothing predates its namespace or owner, nothing postdates the snapshot."""
+    """Nothing predates its namespace, owner or node, nothing postdates the snapshot."""
     def created(obj: dict[str, Any]) -> str:
         return obj["metadata"]["creationTimestamp"]
 
@@ -233,6 +233,9 @@ def test_timestamps_are_consistent(snapshot: Snapshot) -> None:
         owner = snapshot.owner(obj)
         if owner is not None:
             assert created(owner.obj) <= created(obj), obj["metadata"]["name"]
+        if obj["kind"] == "Pod":
+            node = snapshot.get("Node", None, obj["spec"]["nodeName"])
+            assert node is not None and created(node.obj) <= created(obj), obj["metadata"]["name"]
 
 
 def test_kubectl_style_yaml_round_trips_every_demo_object() -> None:

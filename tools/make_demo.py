@@ -334,11 +334,11 @@ class Cluster:
         cpu, mem = ("4", "16101324Ki") if itype.endswith("xlarge") else ("2", "7941464Ki")
         heartbeat = ts(NOW - timedelta(seconds=41))
         conditions = [
-            {"lastHeartbeatTime": ts(NOW - timedelta(days=9)), "lastTransitionTime": ts(NOW - timedelta(days=9)),
+            {"lastHeartbeatTime": ts(created + timedelta(seconds=40)), "lastTransitionTime": ts(created + timedelta(seconds=40)),
              "message": "Calico is running on this node", "reason": "CalicoIsUp", "status": "False",
              "type": "NetworkUnavailable"},
         ] + [
-            {"lastHeartbeatTime": heartbeat, "lastTransitionTime": ts(NOW - timedelta(days=9)),
+            {"lastHeartbeatTime": heartbeat, "lastTransitionTime": ts(created + timedelta(seconds=30)),
              "message": msg, "reason": reason, "status": status, "type": ctype}
             for ctype, status, reason, msg in (
                 ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
@@ -403,6 +403,9 @@ class Cluster:
             extra_spec: Obj | None = None) -> Obj:
         """A Pod from a template, as the kubelet reports it: placed, started, Ready (or Completed)."""
         node = node or self.place(namespace, name)
+        joined = datetime.fromisoformat(node["metadata"]["creationTimestamp"])
+        if created < joined:  # the workers were replaced: everything on them was rescheduled then
+            created = joined + timedelta(minutes=4, seconds=number("resched", namespace, name, mod=900))
         tmeta = template.get("metadata") or {}
         spec = {**template["spec"], **(extra_spec or {})}
         spec["containers"] = [dict(c) for c in spec["containers"]]
