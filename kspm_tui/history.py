@@ -1,0 +1,170 @@
+"""Scan history: every scan saved per target in the user data dir, for drift and score trends.
+
+Layout: `<data dir>/history/<target>/<UTC start time>-<random>.json.gz`, one gzip'd JSON
+`ScanRecord` per scan. A target is the cluster id (UID of kube-system, stable across context
+renames) or, for manifest scans, a stable id of the scanned paths, so re-scanning the same
+folder builds its history too. Writes are atomic (temp file + rename); retention keeps the
+newest `Config.history_keep` records per target; a corrupted or truncated record is reported
+and skipped, never fatal.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import re
+import secrets
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from kspm_tui.locations import data_dir
+from kspm_tui.model import (
+    Category, ClusterInfo, Finding, Inventory, ScanResult, Severity, Status, Summary,
+)
+from kspm_tui.store import atomic_write
+from kspm_tui.yamlio import dump_json, load_json
+
+RECORD_VERSION = 1
+SUFFIX = ".json.gz"
+_STAMP = "%Y%m%dT%H%M%S.%fZ"
+_NAME = re.compile(r"^(\d{8}T\d{6}\.\d{6}Z)-[0-9a-f]+\.json\.gz$")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
+
+
+class FindingRecord(BaseModel):
+    """The part of a finding drift needs; the full finding is in the JSON report."""
+
+    fingerprint: str
+    rule: str
+    title: str
+    severity: Severity
+    status: Status
+    category: Category
+    kind: str
+    namespace: str | None = None
+    name: str
+    container: str | None = None
+    message: str = ""
+
+    @classmethod
+    def of(cls, finding: Finding) -> FindingRecord:
+        return cls.model_validate(finding.model_dump(include=set(cls.model_fields)))
+
+
+class ScanRecord(BaseModel):
+    version: int = RECORD_VERSION
+    target: str
+    label: str = Field(default="", description="what was scanned, for people (paths or context)")
+    cluster: ClusterInfo
+    started: datetime
+    summary: Summary
+    findings: list[FindingRecord] = Field(default_factory=list)
+    inventory: Inventory = Field(default_factory=Inventory)
+
+    @classmethod
+    def of(cls, result: ScanResult, target: str, label: str = "") -> ScanRecord:
+        return cls(target=target, label=label or result.cluster.context or result.cluster.name,
+                   cluster=result.cluster, started=result.started, summary=result.summary,
+                   findings=[FindingRecord.of(f) for f in result.findings], inventory=result.inventory)
+
+
+@dataclass(slots=True)
+class TargetInfo:
+    target: str
+    scans: int
+    last: datetime
+
+
+def history_dir() -> Path:
+    return data_dir() / "history"
+
+
+def target_for(result: ScanResult, paths: list[str] | None = None) -> str:
+    """The history key: the cluster id, else a stable id of the scanned manifest paths."""
+    if result.cluster.id != "local" or not paths:
+        return _UNSAFE.sub("_", result.cluster.id)[:100]
+    resolved = sorted({str(Path(p).resolve()) for p in paths})
+    return "manifests-" + hashlib.sha256("\0".join(resolved).encode()).hexdigest()[:16]
+
+
+def _stamp_of(path: Path) -> datetime | None:
+    match = _NAME.match(path.name)
+    return datetime.strptime(match.group(1), _STAMP).replace(tzinfo=UTC) if match else None
+
+
+def record_files(target: str) -> list[Path]:
+    """A target's record files, oldest first (file names start with the scan's start time)."""
+    folder = history_dir() / target
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if _NAME.match(p.name))
+
+
+def save(record: ScanRecord, keep: int = 50) -> Path:
+    """Write one record atomically, then drop the oldest beyond `keep` for its target."""
+    started = record.started.astimezone(UTC)
+    name = f"{started.strftime(_STAMP)}-{secrets.token_hex(4)}{SUFFIX}"
+    path = history_dir() / record.target / name
+    data = gzip.compress(dump_json(record.model_dump(mode="json")), compresslevel=6, mtime=0)
+    atomic_write(path, data)
+    for old in record_files(record.target)[: -max(keep, 1)]:
+        old.unlink(missing_ok=True)
+    return path
+
+
+def read_record(path: Path) -> ScanRecord:
+    """One record; raises ValueError with a readable reason if it is corrupted or truncated."""
+    try:
+        return ScanRecord.model_validate(load_json(gzip.decompress(path.read_bytes())))
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise ValueError(f"truncated or not gzip ({exc})") from None
+    except ValidationError as exc:
+        raise ValueError(f"not a scan record ({exc.errors()[0]['msg']})") from None
+    except Exception as exc:  # orjson.JSONDecodeError and friends
+        raise ValueError(f"corrupted JSON ({exc})") from None
+
+
+def load_records(target: str) -> tuple[list[ScanRecord], list[str]]:
+    """Every readable record of a target, oldest first, and a warning per unreadable file."""
+    records: list[ScanRecord] = []
+    warnings: list[str] = []
+    for path in record_files(target):
+        try:
+            records.append(read_record(path))
+        except ValueError as exc:
+            warnings.append(f"history file {path} skipped: {exc}")
+    records.sort(key=lambda r: r.started)
+    return records, warnings
+
+
+def targets() -> list[TargetInfo]:
+    """Targets with saved scans, most recently scanned first."""
+    base = history_dir()
+    out = []
+    if base.is_dir():
+        for folder in base.iterdir():
+            files = record_files(folder.name) if folder.is_dir() else []
+            if files:
+                out.append(TargetInfo(folder.name, len(files), _stamp_of(files[-1]) or datetime.min))
+    return sorted(out, key=lambda t: t.last, reverse=True)
+
+
+def find_target(wanted: str | None) -> str | None:
+    """The most recent target, or the one whose key (or key prefix) is `wanted`."""
+    known = targets()
+    if wanted is None:
+        return known[0].target if known else None
+    for info in known:
+        if info.target == wanted:
+            return info.target
+    prefixed = [t.target for t in known if t.target.startswith(wanted)]
+    return prefixed[0] if len(prefixed) == 1 else None
+
+
+def score_trend(records: list[ScanRecord]) -> list[tuple[datetime, int]]:
+    """(start time, posture score) per scan, oldest first: the overview's sparkline."""
+    return [(r.started, r.summary.score) for r in records]
