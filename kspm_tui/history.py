@@ -168,3 +168,11 @@ def find_target(wanted: str | None) -> str | None:
 def score_trend(records: list[ScanRecord]) -> list[tuple[datetime, int]]:
     """(start time, posture score) per scan, oldest first: the overview's sparkline."""
     return [(r.started, r.summary.score) for r in records]
+
+
+_BARS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(scores: list[int]) -> str:
+    """Scores 0–100 as block characters (absolute scale, so a flat 100 reads as full)."""
+    return "".join(_BARS[min(len(_BARS) - 1, max(0, s) * len(_BARS) // 101)] for s in scores)
