@@ -1,0 +1,152 @@
+"""History store (atomic, bounded, survives corruption) and drift between two scans."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kspm_tui import history
+from kspm_tui.drift import diff, pick_pair
+from kspm_tui.history import ScanRecord
+from kspm_tui.model import ClusterInfo, Inventory, Summary
+from kspm_tui.scan import ScanSettings, scan_paths
+
+FIXTURES = Path(__file__).parent / "fixtures" / "reports"
+T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
+
+
+def record(target: str, minutes: int, score: int = 90) -> ScanRecord:
+    return ScanRecord(target=target, cluster=ClusterInfo(id=target, name=target),
+                      started=T0 + timedelta(minutes=minutes), summary=Summary(score=score))
+
+
+def test_saved_scan_round_trips_compactly(tmp_path: Path) -> None:
+    result = scan_paths([str(FIXTURES / "shop.yaml")], ScanSettings(only=["K8S-PRIVILEGED"]))
+    target = history.target_for(result, [str(FIXTURES / "shop.yaml")])
+    assert target.startswith("manifests-")
+    # the same paths give the same target, whatever the spelling
+    assert history.target_for(result, [str(FIXTURES / "." / "shop.yaml")]) == target
+    path = history.save(ScanRecord.of(result, target), keep=5)
+    assert path.stat().st_size < 2000
+    [loaded], warnings = history.load_records(target)
+    assert warnings == []
+    assert {f.fingerprint for f in loaded.findings} == {f.fingerprint for f in result.findings}
+    assert loaded.inventory.workloads[0].images == ["envoyproxy/envoy:v1.30.1", "registry.example/web:latest"]
+    assert loaded.summary == result.summary
+
+
+def test_retention_keeps_the_newest(tmp_path: Path) -> None:
+    for minute in range(7):
+        history.save(record("c1", minute, score=minute), keep=3)
+    records, _ = history.load_records("c1")
+    assert [r.summary.score for r in records] == [4, 5, 6]
+    assert history.sparkline([0, 50, 100]) == "▁▄█"
+
+
+def test_truncated_and_garbage_files_are_reported_and_skipped() -> None:
+    good = history.save(record("c1", 0), keep=10)
+    bad = history.save(record("c1", 1), keep=10)
+    bad.write_bytes(bad.read_bytes()[:20])
+    junk = history.save(record("c1", 2), keep=10)
+    junk.write_bytes(gzip.compress(b'{"not": "a record"}'))
+    records, warnings = history.load_records("c1")
+    assert [r.started for r in records] == [T0]
+    assert len(warnings) == 2 and str(bad) in warnings[0] and "truncated" in warnings[0]
+    assert good.exists()
+
+
+def test_drift_between_two_scans(tmp_path: Path) -> None:
+    shop = (FIXTURES / "shop.yaml").read_text()
+    folder = tmp_path / "k8s"
+    folder.mkdir()
+    (folder / "shop.yaml").write_text(shop)
+    only = ScanSettings(only=["K8S-PRIVILEGED"])
+    before = scan_paths([str(folder)], only)
+    # sidecar fixed, a new privileged DaemonSet, a new image, a new binding, the debug Pod gone
+    changed = shop.replace("""        - name: sidecar
+          image: envoyproxy/envoy:v1.30.1
+          securityContext:
+            privileged: true""", """        - name: sidecar
+          image: envoyproxy/envoy:v1.31.0""")
+    changed = changed[:changed.index("---\napiVersion: v1\nkind: Pod")] + changed[changed.index(
+        "---\napiVersion: rbac"):]
+    changed += """---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: ops}
+spec:
+  template:
+    spec:
+      containers: [{name: a, image: agent:2, securityContext: {privileged: true}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: ops-edit, namespace: ops}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: edit}
+subjects: [{kind: Group, name: ops}]
+"""
+    (folder / "shop.yaml").write_text(changed)
+    after = scan_paths([str(folder)], only)
+    target = history.target_for(before, [str(folder)])
+    assert target == history.target_for(after, [str(folder)])
+    drift = diff(ScanRecord.of(before, target), ScanRecord.of(after, target))
+    assert [(f.name, f.container) for f in drift.new_findings] == [("agent", "a")]
+    assert sorted((f.name, f.container) for f in drift.resolved_findings) == [("web", "sidecar")]
+    assert [(w.kind, w.name) for w in drift.new_workloads] == [("DaemonSet", "agent")]
+    assert [(w.kind, w.name) for w in drift.removed_workloads] == [("Pod", "debug")]
+    assert drift.new_images == ["agent:2", "envoyproxy/envoy:v1.31.0"]
+    assert drift.removed_images == ["busybox:1.36", "envoyproxy/envoy:v1.30.1"]
+    assert [(b.name, b.role, b.subjects) for b in drift.new_bindings] == [("ops-edit", "ClusterRole/edit", ["Group:ops"])]
+    assert drift.removed_bindings == []
+    same = diff(ScanRecord.of(after, target), ScanRecord.of(after, target))
+    assert same.empty
+
+
+def test_pick_pair_since() -> None:
+    records = [record("c", m) for m in (0, 60, 120, 180)]
+    assert pick_pair(records[:1]) is None
+    assert pick_pair(records) == (records[2], records[3])
+    assert pick_pair(records, T0 + timedelta(minutes=90)) == (records[1], records[3])
+    assert pick_pair(records, T0 - timedelta(days=1)) == (records[0], records[3])
+
+
+# -- properties: random scan sequences never lose a saved scan ---------------------------------
+steps = st.lists(st.tuples(st.sampled_from(["a", "b"]), st.integers(0, 10_000),
+                           st.sampled_from(["save", "truncate", "garbage", "empty"])), min_size=1, max_size=25)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps, st.integers(1, 6))
+def test_history_never_loses_a_kept_scan(user_dirs: Path, ops, keep) -> None:
+    shutil.rmtree(history.history_dir(), ignore_errors=True)
+    saved: dict[str, list[tuple[Path, ScanRecord]]] = {"a": [], "b": []}
+    damaged: set[Path] = set()
+    for target, minute, op in ops:
+        files = history.record_files(target)
+        if op == "save" or not files:
+            rec = record(target, minute, score=minute % 101)
+            saved[target].append((history.save(rec, keep=keep), rec))
+            continue
+        victim = files[minute % len(files)]  # simulate a crash mid-write / bit rot on one file
+        data = victim.read_bytes()
+        victim.write_bytes({"truncate": data[: minute % max(len(data), 1)], "garbage": b"\x1f\x8b garbage",
+                            "empty": b""}[op])
+        damaged.add(victim)
+    for target, entries in saved.items():
+        records, warnings = history.load_records(target)
+        on_disk = set(history.record_files(target))
+        assert len(on_disk) <= keep
+        # every record still on disk and not damaged loads, equal to what was saved
+        intact = [(p, r) for p, r in entries if p in on_disk and p not in damaged]
+        assert sorted((r.started, r.summary.score) for _, r in intact) == sorted(
+            (r.started, r.summary.score) for r in records)
+        assert len(warnings) == len(on_disk & damaged)
+        # what retention removed is never newer than what it kept
+        removed = [r for p, r in entries if p not in on_disk]
+        if removed and intact:
+            assert max(r.started for r in removed) <= max(r.started for _, r in entries if _ in on_disk)
