@@ -53,8 +53,9 @@ def gated(result: ScanResult, threshold: Severity | None, baseline: set[str] | N
 
 def after_scan(args: argparse.Namespace, result: ScanResult, baseline: set[str] | None, keep: int) -> None:
     """Tell the user about exception problems and the baseline, and save the scan to history."""
-    for err in result.exception_errors:
-        print(f"exceptions: {err.file}: {err.message}", file=sys.stderr)
+    if args.format != "table":  # the table shows them itself
+        for err in result.exception_errors:
+            print(f"exceptions: {err.file}: {err.message}", file=sys.stderr)
     if baseline is not None:
         from kspm_tui.baseline import new_findings
 
