@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from kspm_tui.model import Finding, ScanResult, Status
 from kspm_tui.yamlio import load_json
 
@@ -19,7 +21,7 @@ def load_baseline(path: Path) -> set[str]:
         data = load_json(path.read_bytes())
     except OSError as exc:
         raise ValueError(f"cannot read baseline {path}: {exc.strerror}") from None
-    except Exception:
+    except ValueError:  # orjson.JSONDecodeError
         raise ValueError(f"baseline {path} is not JSON (write one with `kspm-tui scan -o json`)") from None
     findings = data.get("findings") if isinstance(data, dict) else None
     if not isinstance(findings, list):
@@ -31,8 +33,8 @@ def load_baseline(path: Path) -> set[str]:
         if item.get("status") in (Status.fail.value, Status.accepted.value):
             try:
                 fingerprint = item.get("fingerprint") or Finding.model_validate(item).fingerprint
-            except Exception:
-                continue
+            except ValidationError:
+                continue  # not a finding: nothing to compare against
             known.add(fingerprint)
     return known
 

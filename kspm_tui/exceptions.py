@@ -31,6 +31,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, Literal
 
+import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kspm_tui.locations import config_dir
@@ -141,7 +142,7 @@ def load_file(path: Path, *, required: bool = True) -> tuple[list[AcceptedRisk],
         data = load_yaml(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         return [], [InputError(file=name, message=f"cannot read exceptions file: {exc}")]
-    except Exception as exc:  # yaml.YAMLError
+    except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         return [], [InputError(file=name, line=mark.line + 1 if mark else None,
@@ -318,7 +319,7 @@ def add_exception(risk: AcceptedRisk, path: Path | None = None) -> Path:
     if path.is_file():
         try:
             data = load_yaml(path.read_text(encoding="utf-8"))
-        except Exception as exc:
+        except yaml.YAMLError as exc:
             raise ValueError(f"{path}: cannot add an exception, the file is not valid YAML ({exc})") from None
     if data is None:
         data = {"exceptions": []}

@@ -23,7 +23,14 @@ from pydantic import BaseModel, Field, ValidationError
 
 from kspm_tui.locations import data_dir
 from kspm_tui.model import (
-    Category, ClusterInfo, Finding, Inventory, ScanResult, Severity, Status, Summary,
+    Category,
+    ClusterInfo,
+    Finding,
+    Inventory,
+    ScanResult,
+    Severity,
+    Status,
+    Summary,
 )
 from kspm_tui.store import atomic_write
 from kspm_tui.yamlio import dump_json, load_json
@@ -124,7 +131,7 @@ def read_record(path: Path) -> ScanRecord:
         raise ValueError(f"truncated or not gzip ({exc})") from None
     except ValidationError as exc:
         raise ValueError(f"not a scan record ({exc.errors()[0]['msg']})") from None
-    except Exception as exc:  # orjson.JSONDecodeError and friends
+    except ValueError as exc:  # orjson.JSONDecodeError, bad UTF-8
         raise ValueError(f"corrupted JSON ({exc})") from None
 
 

@@ -33,4 +33,6 @@ def build_inventory(snapshot: Snapshot) -> Inventory:
             bindings.append(BindingRef(kind=kind, namespace=namespace_of(obj), name=obj["metadata"]["name"],
                                        role=f"{ref.get('kind', '?')}/{ref.get('name', '?')}",
                                        subjects=subjects))
+    workloads.sort(key=lambda w: (w.namespace or "", w.kind, w.name))
+    bindings.sort(key=lambda b: (b.namespace or "", b.kind, b.name))
     return Inventory(workloads=workloads, bindings=bindings)

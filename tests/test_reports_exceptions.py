@@ -10,8 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kspm_tui.exceptions import (
-    AcceptedRisk, add_exception, annotation_exceptions, apply_exceptions, exception_for, list_exceptions,
-    load_exceptions, load_file, parse_annotation,
+    AcceptedRisk,
+    add_exception,
+    annotation_exceptions,
+    apply_exceptions,
+    exception_for,
+    list_exceptions,
+    load_exceptions,
+    load_file,
+    parse_annotation,
 )
 from kspm_tui.model import Category, Finding, Severity, Status
 from kspm_tui.scan import ScanSettings, scan_paths
@@ -199,8 +206,9 @@ def _covers(risk: AcceptedRisk, f: Finding) -> bool:
 @settings(max_examples=300, deadline=None)
 @given(st.lists(risks, max_size=6), st.lists(findings, min_size=1, max_size=8))
 def test_accepted_only_by_an_active_exception_that_covers_it(risk_set, finding_set) -> None:
-    from kspm_tui.model import ClusterInfo, ScanResult, Tool
     from datetime import UTC, datetime
+
+    from kspm_tui.model import ClusterInfo, ScanResult, Tool
 
     unique = list({f.fingerprint: f for f in finding_set}.values())
     result = ScanResult(tool=Tool(version="t"), cluster=ClusterInfo(id="c1", name="c1"),

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from kspm_tui import history
 from kspm_tui.drift import diff, pick_pair
 from kspm_tui.history import ScanRecord
-from kspm_tui.model import ClusterInfo, Inventory, Summary
+from kspm_tui.model import ClusterInfo, Summary
 from kspm_tui.scan import ScanSettings, scan_paths
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
@@ -36,7 +36,8 @@ def test_saved_scan_round_trips_compactly(tmp_path: Path) -> None:
     [loaded], warnings = history.load_records(target)
     assert warnings == []
     assert {f.fingerprint for f in loaded.findings} == {f.fingerprint for f in result.findings}
-    assert loaded.inventory.workloads[0].images == ["envoyproxy/envoy:v1.30.1", "registry.example/web:latest"]
+    images = {w.name: w.images for w in loaded.inventory.workloads}
+    assert images == {"web": ["envoyproxy/envoy:v1.30.1", "registry.example/web:latest"], "debug": ["busybox:1.36"]}
     assert loaded.summary == result.summary
 
 

@@ -64,10 +64,10 @@ def render_document(doc: ReportDocument) -> str:
     r, s = doc.result, doc.result.summary
     parts = [
         f"<h1>kspm-tui report: {_e(r.cluster.name)}</h1>",
-        f'<p class="muted">Scanned {_e(f"{r.started:%Y-%m-%d %H:%M}")} UTC with kspm-tui {_e(r.tool.version)}'
-        f" — {s.objects} objects, {s.workloads} workloads, {s.rules} rules. Cluster id {_e(r.cluster.id)}.</p>",
-        f'<p><span class="score">{s.score}/100</span> posture score — {s.total} failing findings, '
-        f"{s.by_status.get('accepted', 0)} accepted, {s.by_status.get('not-assessable', 0)} not assessable.</p>",
+        (f'<p class="muted">Scanned {_e(f"{r.started:%Y-%m-%d %H:%M}")} UTC with kspm-tui {_e(r.tool.version)}'
+         f" — {s.objects} objects, {s.workloads} workloads, {s.rules} rules. Cluster id {_e(r.cluster.id)}.</p>"),
+        (f'<p><span class="score">{s.score}/100</span> posture score — {s.total} failing findings, '
+         f"{s.by_status.get('accepted', 0)} accepted, {s.by_status.get('not-assessable', 0)} not assessable.</p>"),
         _table([sev.value for sev, _ in doc.severity_counts], [[str(n) for _, n in doc.severity_counts]]),
     ]
     if r.cluster.partial:

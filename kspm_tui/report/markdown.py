@@ -32,10 +32,10 @@ def render_document(doc: ReportDocument) -> str:
     r = doc.result
     s = r.summary
     out = [f"# kspm-tui report: {r.cluster.name}", "",
-           f"Scanned {r.started:%Y-%m-%d %H:%M} UTC with kspm-tui {r.tool.version}: "
-           f"{s.objects} objects, {s.workloads} workloads, {s.rules} rules.", "",
-           f"**Posture score: {s.score}/100** — {s.total} failing findings, "
-           f"{s.by_status.get('accepted', 0)} accepted, {s.by_status.get('not-assessable', 0)} not assessable.", ""]
+           (f"Scanned {r.started:%Y-%m-%d %H:%M} UTC with kspm-tui {r.tool.version}: "
+            f"{s.objects} objects, {s.workloads} workloads, {s.rules} rules."), "",
+           (f"**Posture score: {s.score}/100** — {s.total} failing findings, "
+            f"{s.by_status.get('accepted', 0)} accepted, {s.by_status.get('not-assessable', 0)} not assessable."), ""]
     out += _table([sev.value for sev, _ in doc.severity_counts], [[n for _, n in doc.severity_counts]])
     if r.cluster.partial:
         out += ["> **Partial result:** collection did not finish.", ""]
@@ -69,7 +69,7 @@ def render_document(doc: ReportDocument) -> str:
         out += [f"- {st.rule}: {st.reason}" for st in doc.not_assessable] + [""]
     if doc.problems:
         out += ["## Problems", ""] + [f"- {p}" for p in doc.problems] + [""]
-    return "\n".join(out)
+    return "\n".join(out).rstrip("\n") + "\n"
 
 
 def render(result: ScanResult) -> str:
