@@ -34,12 +34,12 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kspm_tui.inventory import ACCEPT_ANNOTATION
 from kspm_tui.locations import config_dir
-from kspm_tui.model import Exception_, Finding, InputError, ScanResult, Status
+from kspm_tui.model import AcceptAnnotation, Exception_, Finding, InputError, ScanResult, Status
 from kspm_tui.results import resummarize
 from kspm_tui.yamlio import dump_yaml, load_yaml
 
-ACCEPT_ANNOTATION = "kspm-tui.io/accept"
 EXPIRED_NOTE = " (exception expired on {})"
 
 State = Literal["active", "expired", "unmatched"]
@@ -197,18 +197,12 @@ def parse_annotation(value: str, kind: str, namespace: str | None, name: str
                         reason=reason, owner="annotation", origin=f"annotation on {where}")
 
 
-def annotation_exceptions(objects: list[dict[str, Any]]) -> tuple[list[AcceptedRisk], list[InputError]]:
-    """Exceptions from `kspm-tui.io/accept` annotations on scanned objects."""
-    from kspm_tui.snapshot import namespace_of
-
+def annotation_exceptions(annotations: list[AcceptAnnotation]) -> tuple[list[AcceptedRisk], list[InputError]]:
+    """Exceptions from the `kspm-tui.io/accept` annotations of scanned objects."""
     risks: list[AcceptedRisk] = []
     errors: list[InputError] = []
-    for obj in objects:
-        meta = obj.get("metadata") or {}
-        value = (meta.get("annotations") or {}).get(ACCEPT_ANNOTATION)
-        if not isinstance(value, str):
-            continue
-        parsed = parse_annotation(value, obj["kind"], namespace_of(obj), meta["name"])
+    for note in annotations:
+        parsed = parse_annotation(note.value, note.kind, note.namespace, note.name)
         if isinstance(parsed, str):
             errors.append(InputError(file=f"annotation {ACCEPT_ANNOTATION}", message=parsed))
         else:
@@ -229,11 +223,15 @@ def load_exceptions(files: list[Path], *, user_file: bool = True
     return risks, errors
 
 
-def accept_risks(result: ScanResult, objects: list[dict[str, Any]], files: list[Path], *,
-                 user_file: bool = True, today: date | None = None) -> list[AcceptedRisk]:
-    """The one place a scan applies exceptions: load every source, apply, record problems."""
+def accept_risks(result: ScanResult, files: list[Path], *, user_file: bool = True,
+                 today: date | None = None) -> list[AcceptedRisk]:
+    """The one place exceptions are applied: load every source, apply, record problems.
+
+    The scan calls it after evaluation; the TUI calls it again after `add_exception` (same
+    files), and gets back every exception for its list view (`list_exceptions`).
+    """
     risks, errors = load_exceptions(files, user_file=user_file)
-    from_annotations, bad = annotation_exceptions(objects)
+    from_annotations, bad = annotation_exceptions(result.inventory.accept_annotations)
     result.exception_errors = errors + bad
     risks += from_annotations
     if risks or any(f.status is Status.accepted for f in result.findings):

@@ -1,15 +1,17 @@
-"""What a snapshot holds that drift needs: workloads with their images, and RBAC bindings.
+"""What a snapshot holds that later stages need without the snapshot itself.
 
-Kept in each history record (not in the JSON report), so `kspm-tui diff` can say which
-workloads, images and bindings appeared or went away between two scans.
+Workloads with their images and RBAC bindings are kept in each history record (not in the
+JSON report), so `kspm-tui diff` can say what appeared or went away between two scans; the
+`kspm-tui.io/accept` annotations let exceptions be re-applied after the user adds one.
 """
 
 from __future__ import annotations
 
-from kspm_tui.model import BindingRef, Inventory, WorkloadRef
+from kspm_tui.model import AcceptAnnotation, BindingRef, Inventory, WorkloadRef
 from kspm_tui.snapshot import Snapshot, namespace_of
 
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+ACCEPT_ANNOTATION = "kspm-tui.io/accept"
 
 
 def build_inventory(snapshot: Snapshot) -> Inventory:
@@ -33,6 +35,12 @@ def build_inventory(snapshot: Snapshot) -> Inventory:
             bindings.append(BindingRef(kind=kind, namespace=namespace_of(obj), name=obj["metadata"]["name"],
                                        role=f"{ref.get('kind', '?')}/{ref.get('name', '?')}",
                                        subjects=subjects))
+    annotations = [
+        AcceptAnnotation(kind=item.obj["kind"], namespace=namespace_of(item.obj),
+                         name=item.obj["metadata"]["name"], value=value)
+        for item in snapshot.items
+        if isinstance(value := (item.obj["metadata"].get("annotations") or {}).get(ACCEPT_ANNOTATION), str)
+    ]
     workloads.sort(key=lambda w: (w.namespace or "", w.kind, w.name))
     bindings.sort(key=lambda b: (b.namespace or "", b.kind, b.name))
-    return Inventory(workloads=workloads, bindings=bindings)
+    return Inventory(workloads=workloads, bindings=bindings, accept_annotations=annotations)

@@ -294,11 +294,22 @@ class BindingRef(BaseModel):
     subjects: list[str] = Field(default_factory=list)
 
 
+class AcceptAnnotation(BaseModel):
+    """A `kspm-tui.io/accept` annotation found on a scanned object (value unparsed)."""
+
+    kind: str
+    namespace: str | None = None
+    name: str
+    value: str
+
+
 class Inventory(BaseModel):
-    """What was scanned, kept in history so drift can tell new/removed workloads, images, bindings."""
+    """What was scanned: workloads, images and bindings for drift (kept in history), and the
+    accept annotations, so exceptions can be re-applied without the snapshot."""
 
     workloads: list[WorkloadRef] = Field(default_factory=list)
     bindings: list[BindingRef] = Field(default_factory=list)
+    accept_annotations: list[AcceptAnnotation] = Field(default_factory=list)
 
 
 class Tool(BaseModel):

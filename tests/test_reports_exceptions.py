@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from kspm_tui.exceptions import (
     AcceptedRisk,
+    accept_risks,
     add_exception,
     annotation_exceptions,
     apply_exceptions,
@@ -20,7 +21,7 @@ from kspm_tui.exceptions import (
     load_file,
     parse_annotation,
 )
-from kspm_tui.model import Category, Finding, Severity, Status
+from kspm_tui.model import AcceptAnnotation, Category, Finding, Severity, Status
 from kspm_tui.scan import ScanSettings, scan_paths
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
@@ -114,8 +115,7 @@ def test_annotation_parsing() -> None:
     assert isinstance(risk, AcceptedRisk) and risk.rules == ["K8S-A", "K8S-B"] and risk.reason == "needs it"
     assert "needs a reason" in parse_annotation("K8S-A", "Deployment", "ns", "web")
     assert "must start with rule ids" in parse_annotation("because", "Deployment", "ns", "web")
-    _, errors = annotation_exceptions([{"kind": "Pod", "metadata": {
-        "name": "p", "namespace": "x", "annotations": {"kspm-tui.io/accept": "K8S-A"}}}])
+    _, errors = annotation_exceptions([AcceptAnnotation(kind="Pod", namespace="x", name="p", value="K8S-A")])
     assert "Pod/x/p" in errors[0].message
 
 
@@ -129,9 +129,8 @@ def test_add_exception_round_trips_and_keeps_existing_entries(tmp_path: Path) ->
     risks, errors = load_file(path)
     assert errors == [] and len(risks) == 2
     assert risks[1].container == "app" and risks[1].created == TODAY and risks[1].owner == "alice"
-    # the TUI re-applies every source after writing: files and the annotations it was given
-    annotated = parse_annotation("K8S-PRIVILEGED debugging", "Pod", "shop", "debug")
-    apply_exceptions(result, [*risks, annotated], TODAY)
+    # the TUI re-applies every source after writing: the files and the scanned annotations
+    accept_risks(result, [path], user_file=False, today=TODAY)
     assert by_place(result)[("web", "app")].status is Status.accepted
     assert result.summary.total == 0 and result.summary.by_status == {"accepted": 3}
 
@@ -162,9 +161,7 @@ def test_reapplying_is_idempotent() -> None:
     result = scan_paths([SHOP], settings_for(FIXTURES / "exceptions-mixed.yaml"))
     risks, _ = load_file(FIXTURES / "exceptions-mixed.yaml")
     before = result.model_dump()
-    apply_exceptions(result, risks + annotation_exceptions(
-        [{"kind": "Pod", "metadata": {"name": "debug", "namespace": "shop", "annotations": {
-            "kspm-tui.io/accept": "K8S-PRIVILEGED short-lived debugging pod, removed after incident 4711"}}}])[0])
+    apply_exceptions(result, risks + annotation_exceptions(result.inventory.accept_annotations)[0])
     assert result.model_dump() == before
     apply_exceptions(result, [])
     assert all(f.status is Status.fail and f.acceptance is None for f in result.findings)
