@@ -61,7 +61,9 @@ def diff(old: ScanRecord, new: ScanRecord) -> Drift:
     failing_before = {fp for fp, f in old_by.items() if f.status is Status.fail}
     now_by = {f.fingerprint: f for f in new.findings}
     new_findings = [f for f in new.findings if f.status is Status.fail and f.fingerprint not in failing_before]
-    resolved = [f for fp, f in old_by.items() if fp in failing_before
+    # a finding is resolved only if its rule ran again (a --skip or a coverage gap is not a fix)
+    ran = set(new.rules) | {f.rule for f in new.findings}
+    resolved = [f for fp, f in old_by.items() if fp in failing_before and f.rule in ran
                 and (fp not in now_by or now_by[fp].status is Status.passed)]
     accepted = [f for f in new.findings if f.status is Status.accepted and f.fingerprint in failing_before]
 

@@ -69,6 +69,7 @@ class ScanRecord(BaseModel):
     cluster: ClusterInfo
     started: datetime
     summary: Summary
+    rules: list[str] = Field(default_factory=list, description="rule ids evaluated in this scan")
     findings: list[FindingRecord] = Field(default_factory=list)
     inventory: Inventory = Field(default_factory=Inventory)
 
@@ -76,6 +77,7 @@ class ScanRecord(BaseModel):
     def of(cls, result: ScanResult, target: str, label: str = "") -> ScanRecord:
         return cls(target=target, label=label or result.cluster.context or result.cluster.name,
                    cluster=result.cluster, started=result.started, summary=result.summary,
+                   rules=[st.rule for st in result.rule_stats if not st.not_assessable],
                    findings=[FindingRecord.of(f) for f in result.findings], inventory=result.inventory)
 
 
@@ -181,5 +183,12 @@ _BARS = "▁▂▃▄▅▆▇█"
 
 
 def sparkline(scores: list[int]) -> str:
-    """Scores 0–100 as block characters (absolute scale, so a flat 100 reads as full)."""
-    return "".join(_BARS[min(len(_BARS) - 1, max(0, s) * len(_BARS) // 101)] for s in scores)
+    """Scores as block characters, scaled between their minimum and maximum so that small
+    moves show; a flat series is drawn at its absolute level (a flat 100 reads as full)."""
+    if not scores:
+        return ""
+    lo, hi = min(scores), max(scores)
+    top = len(_BARS) - 1
+    if hi == lo:
+        return _BARS[min(top, max(0, lo) * len(_BARS) // 101)] * len(scores)
+    return "".join(_BARS[round((s - lo) / (hi - lo) * top)] for s in scores)

@@ -46,7 +46,8 @@ def test_retention_keeps_the_newest(tmp_path: Path) -> None:
         history.save(record("c1", minute, score=minute), keep=3)
     records, _ = history.load_records("c1")
     assert [r.summary.score for r in records] == [4, 5, 6]
-    assert history.sparkline([0, 50, 100]) == "▁▄█"
+    assert history.sparkline([0, 50, 100]) == "▁▅█"
+    assert history.sparkline([90, 91, 90]) == "▁█▁" and history.sparkline([100, 100]) == "██"
 
 
 def test_truncated_and_garbage_files_are_reported_and_skipped() -> None:
@@ -106,6 +107,9 @@ subjects: [{kind: Group, name: ops}]
     assert drift.removed_bindings == []
     same = diff(ScanRecord.of(after, target), ScanRecord.of(after, target))
     assert same.empty
+    # a rule that did not run in the newer scan resolves nothing
+    skipped = scan_paths([str(folder)], ScanSettings(only=["K8S-PRIVILEGED"], skip=["K8S-PRIVILEGED"]))
+    assert diff(ScanRecord.of(after, target), ScanRecord.of(skipped, target)).resolved_findings == []
 
 
 def test_pick_pair_since() -> None:
