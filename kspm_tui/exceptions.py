@@ -223,18 +223,23 @@ def load_exceptions(files: list[Path], *, user_file: bool = True
     return risks, errors
 
 
+def all_exceptions(result: ScanResult, files: list[Path], *, user_file: bool = True
+                   ) -> tuple[list[AcceptedRisk], list[InputError]]:
+    """Every exception that applies to a scan (files, then the scanned annotations), and problems."""
+    risks, errors = load_exceptions(files, user_file=user_file)
+    from_annotations, bad = annotation_exceptions(result.inventory.accept_annotations)
+    return risks + from_annotations, errors + bad
+
+
 def accept_risks(result: ScanResult, files: list[Path], *, user_file: bool = True,
                  today: date | None = None) -> list[AcceptedRisk]:
     """The one place exceptions are applied: load every source, apply, record problems.
 
     The scan calls it after evaluation; the TUI calls it again after `add_exception` (same
-    files), and gets back every exception for its list view (`list_exceptions`).
+    files) and lists what it returns with `list_exceptions`.
     """
-    risks, errors = load_exceptions(files, user_file=user_file)
-    from_annotations, bad = annotation_exceptions(result.inventory.accept_annotations)
-    result.exception_errors = errors + bad
-    risks += from_annotations
-    if risks or any(f.status is Status.accepted for f in result.findings):
+    risks, result.exception_errors = all_exceptions(result, files, user_file=user_file)
+    if risks or any(f.status is Status.accepted or f.acceptance for f in result.findings):
         apply_exceptions(result, risks, today)
     return risks
 
