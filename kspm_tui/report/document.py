@@ -56,6 +56,13 @@ def outcome(stat: RuleStat | None) -> str:
     return "accepted" if stat.accepted else "pass"
 
 
+def control_counts(rows: list[ControlRow]) -> str:
+    """"16 controls, 3 failing": a control fails if any rule mapped to it fails."""
+    controls = {row.control for row in rows}
+    failing = {row.control for row in rows if row.outcome == "fail"}
+    return f"{len(controls)} controls, {len(failing)} failing."
+
+
 def framework_title(key: str) -> str:
     return FRAMEWORK_TITLES.get(key, key)
 

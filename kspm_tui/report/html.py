@@ -9,7 +9,7 @@ from __future__ import annotations
 from html import escape
 
 from kspm_tui.model import Finding, ScanResult, Severity
-from kspm_tui.report.document import ReportDocument, build, framework_title
+from kspm_tui.report.document import ReportDocument, build, control_counts, framework_title
 from kspm_tui.report.table import object_ref
 
 CSS = """
@@ -75,8 +75,7 @@ def render_document(doc: ReportDocument) -> str:
     if doc.frameworks:
         parts.append("<h2>Frameworks</h2>")
         for key, rows in doc.frameworks.items():
-            failing = sum(1 for row in rows if row.outcome == "fail")
-            parts.append(f"<h3>{_e(framework_title(key))}</h3><p>{len(rows)} controls, {failing} failing.</p>")
+            parts.append(f"<h3>{_e(framework_title(key))}</h3><p>{control_counts(rows)}</p>")
             parts.append(_table(
                 ["control", "rule", "title", "severity", "result", "failing", "accepted"],
                 [[_e(row.control), _e(row.rule.id), _e(row.rule.title), _sev(row.rule.severity),

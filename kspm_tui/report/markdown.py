@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from kspm_tui.model import Finding, ScanResult
-from kspm_tui.report.document import ReportDocument, build, framework_title
+from kspm_tui.report.document import ReportDocument, build, control_counts, framework_title
 from kspm_tui.report.table import object_ref
 
 MAX_FINDINGS = 200  # keeps a PR comment under GitHub's size limit
@@ -42,8 +42,7 @@ def render_document(doc: ReportDocument) -> str:
     if doc.frameworks:
         out += ["## Frameworks", ""]
         for key, rows in doc.frameworks.items():
-            failing = sum(1 for row in rows if row.outcome == "fail")
-            out += [f"### {framework_title(key)}", "", f"{len(rows)} controls, {failing} failing.", ""]
+            out += [f"### {framework_title(key)}", "", control_counts(rows), ""]
             out += _table(["control", "rule", "title", "result", "failing", "accepted"],
                           [[row.control, row.rule.id, row.rule.title, OUTCOME_MARK[row.outcome],
                             row.failing, row.accepted] for row in rows])
