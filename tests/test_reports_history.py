@@ -155,3 +155,28 @@ def test_history_never_loses_a_kept_scan(user_dirs: Path, ops, keep) -> None:
         removed = [r for p, r in entries if p not in on_disk]
         if removed and intact:
             assert max(r.started for r in removed) <= max(r.started for _, r in entries if _ in on_disk)
+
+
+def test_new_rbac_and_attack_path_findings_are_called_out() -> None:
+    from kspm_tui.history import FindingRecord
+    from kspm_tui.model import Category, Severity, Status
+
+    def finding(rule: str, category: Category, name: str, status: Status = Status.fail) -> FindingRecord:
+        return FindingRecord(fingerprint=f"{rule}-{name}", rule=rule, title=rule, severity=Severity.high,
+                             status=status, category=category, kind="ServiceAccount", namespace="ci", name=name)
+
+    old = record("c", 0)
+    old.rules = ["K8S-RBAC-WILDCARD", "K8S-PATH-INTERNET-TO-ADMIN", "K8S-PRIVILEGED"]
+    old.findings = [finding("K8S-RBAC-WILDCARD", Category.rbac, "old-sa"),
+                    finding("K8S-PRIVILEGED", Category.pod_security, "accepted-later")]
+    new = record("c", 60)
+    new.rules = old.rules
+    new.findings = [finding("K8S-RBAC-WILDCARD", Category.rbac, "old-sa"),
+                    finding("K8S-RBAC-WILDCARD", Category.rbac, "new-sa"),
+                    finding("K8S-PATH-INTERNET-TO-ADMIN", Category.attack_path, "web"),
+                    finding("K8S-PRIVILEGED", Category.pod_security, "accepted-later", Status.accepted)]
+    drift = diff(old, new)
+    assert [f.name for f in drift.new_dangerous_permissions] == ["new-sa"]
+    assert [f.rule for f in drift.new_attack_paths] == ["K8S-PATH-INTERNET-TO-ADMIN"]
+    assert [f.name for f in drift.newly_accepted] == ["accepted-later"]
+    assert drift.resolved_findings == []  # accepted is not fixed
