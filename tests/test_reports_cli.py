@@ -127,3 +127,18 @@ def test_no_history_and_stdin_are_not_saved(run_cli, user_dirs: Path) -> None:
     run_cli("scan", SHOP, *ONLY, "--no-history")
     run_cli("scan", "-", *ONLY, stdin=Path(SHOP).read_text())
     assert not list((user_dirs / "data").rglob("*.json.gz"))
+
+
+def test_exceptions_command_lists_states_and_origins(run_cli, tmp_path: Path) -> None:
+    exc = tmp_path / "exc.yaml"
+    exc.write_text("""exceptions:
+  - {rule: K8S-PRIVILEGED, name: web, container: sidecar, reason: proxy, owner: net, expires: 2099-01-01}
+  - {rule: K8S-PRIVILEGED, name: web, container: app, reason: rewrite, expires: 2021-03-01}
+  - {rule: K8S-PRIVILEGED, name: gone, reason: decommissioned}
+""")
+    res = run_cli("exceptions", SHOP, *ONLY, "--exceptions", str(exc), "-o", "json")
+    assert res.code == 0, res.stderr
+    rows = [(r["state"], r["matches"], r["origin"].split("/")[-1]) for r in json.loads(res.stdout)]
+    assert rows == [("active", 1, "exc.yaml entry 1"), ("expired", 1, "exc.yaml entry 2"),
+                    ("unmatched", 0, "exc.yaml entry 3"), ("active", 1, "debug")]
+    assert run_cli("exceptions", SHOP, *ONLY, "--exceptions", str(exc), "--fail-on-stale").code == 1

@@ -13,10 +13,11 @@ import sys
 from collections.abc import Sequence
 
 from kspm_tui import __version__, exit_codes
-from kspm_tui.cli import diff, history, rules, scan
+from kspm_tui.cli import diff, exceptions, history, rules, scan
 
 # name → module with add_parser(subparsers) and run(args) -> int; order is --help order.
-SUBCOMMANDS = {"scan": scan, "rules": rules, "diff": diff, "history": history}
+SUBCOMMANDS = {"scan": scan, "rules": rules, "diff": diff, "history": history,
+               "exceptions": exceptions}
 
 EPILOG = """\
 examples:

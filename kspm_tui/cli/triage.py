@@ -14,18 +14,29 @@ from kspm_tui.rule_selection import split_patterns
 from kspm_tui.scan import ScanSettings
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    group = parser.add_argument_group("rules, exceptions and baselines")
+def add_selection_arguments(group: argparse._ActionsContainer) -> None:
+    """--skip, --only and --exceptions: shared by `scan` and `exceptions`."""
     group.add_argument("--skip", action="append", default=[], metavar="RULE[,RULE]",
                        help="do not run these rules (ids or globs such as K8S-HOST-*; repeatable)")
     group.add_argument("--only", action="append", default=[], metavar="RULE|CATEGORY",
                        help='run only these rules or categories (e.g. K8S-PRIVILEGED, "Pod Security")')
     group.add_argument("--exceptions", action="append", type=Path, default=[], metavar="FILE",
                        help="accepted risks (YAML, see docs/ci.md); added to the config dir's exceptions.yaml")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("rules, exceptions and baselines")
+    add_selection_arguments(group)
     group.add_argument("--baseline", type=Path, metavar="FILE",
                        help="a previous JSON report: --fail-on counts only findings not in it")
     group.add_argument("--no-history", action="store_true",
                        help="do not save this scan in the history used by `kspm-tui diff`")
+
+
+def apply_selection(args: argparse.Namespace, settings: ScanSettings) -> None:
+    settings.skip = split_patterns(args.skip)
+    settings.only = split_patterns(args.only)
+    settings.exception_files = list(args.exceptions)
 
 
 def configure(args: argparse.Namespace, settings: ScanSettings) -> set[str] | None:
@@ -33,9 +44,7 @@ def configure(args: argparse.Namespace, settings: ScanSettings) -> set[str] | No
 
     Raises ValueError with a one-line message for an unusable baseline.
     """
-    settings.skip = split_patterns(args.skip)
-    settings.only = split_patterns(args.only)
-    settings.exception_files = list(args.exceptions)
+    apply_selection(args, settings)
     if args.baseline is None:
         return None
     from kspm_tui.baseline import load_baseline
