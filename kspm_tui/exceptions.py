@@ -24,10 +24,13 @@ File format (a mapping with `exceptions:`, or a bare list)::
 
 from __future__ import annotations
 
-from collections import Counter
+import fnmatch
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from fnmatch import fnmatchcase
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -93,24 +96,51 @@ class AcceptedRisk(BaseModel):
         A container selector matches only findings of that container: pod-level findings
         and the pod's other containers are never covered by it.
         """
-        if not any(fnmatchcase(finding.rule, pattern) for pattern in self.rules):
+        if not any(_glob(pattern)(finding.rule) for pattern in self.rules):
             return False
-        if self.container is not None and (
-            finding.container is None or not fnmatchcase(finding.container, self.container)
-        ):
+        if self.container is not None and (finding.container is None or not _glob(self.container)(finding.container)):
             return False
         if finding.namespace is None:
             if self.namespace != "*":
                 return False
-        elif not fnmatchcase(finding.namespace, self.namespace):
+        elif not _glob(self.namespace)(finding.namespace):
             return False
-        clusters = (finding.cluster, finding.context, *cluster_names)
-        return (any(c and fnmatchcase(c, self.cluster) for c in clusters)
-                and fnmatchcase(finding.kind, self.kind) and fnmatchcase(finding.name, self.name))
+        in_cluster = _glob(self.cluster)
+        return (any(c and in_cluster(c) for c in (finding.cluster, finding.context, *cluster_names))
+                and _glob(self.kind)(finding.kind) and _glob(self.name)(finding.name))
 
     def acceptance(self, *, expired: bool = False) -> Exception_:
         return Exception_(reason=self.reason, owner=self.owner, created=self.created,
                           expires=self.expires, origin=self.origin, expired=expired)
+
+
+@lru_cache(maxsize=4096)
+def _glob(pattern: str) -> Callable[[str], bool]:
+    """A shell-glob test, compiled once: `*` is free, a plain name is a string comparison."""
+    if pattern == "*":
+        return lambda _: True
+    if not any(c in pattern for c in "*?["):
+        return pattern.__eq__
+    regex = re.compile(fnmatch.translate(pattern))
+    return lambda value: regex.match(value) is not None
+
+
+class _RiskIndex:
+    """Exceptions by exact rule id (most are), so each finding checks only its own."""
+
+    def __init__(self, risks: list[AcceptedRisk]) -> None:
+        self.by_rule: dict[str, list[AcceptedRisk]] = defaultdict(list)
+        self.globbed: list[AcceptedRisk] = []
+        for risk in risks:
+            if any(any(c in r for c in "*?[") for r in risk.rules):
+                self.globbed.append(risk)
+            else:
+                for rule in set(risk.rules):
+                    self.by_rule[rule].append(risk)
+
+    def covering(self, finding: Finding, names: tuple[str, ...]) -> list[AcceptedRisk]:
+        candidates = self.by_rule.get(finding.rule, []) + self.globbed
+        return [r for r in candidates if r.selects(finding, names)]
 
 
 @dataclass(slots=True)
@@ -254,12 +284,13 @@ def apply_exceptions(result: ScanResult, risks: list[AcceptedRisk], today: date 
     today = today or today_utc()
     names = tuple(n for n in (result.cluster.name, result.cluster.context) if n)
     accepted: Counter[str] = Counter()
+    index = _RiskIndex(risks)
     for finding in result.findings:
         if finding.status is Status.accepted or (finding.acceptance and finding.acceptance.expired):
             _reset(finding)
         if finding.status is not Status.fail:
             continue
-        covering = [r for r in risks if r.selects(finding, names)]
+        covering = index.covering(finding, names)
         active = next((r for r in covering if not r.is_expired(today)), None)
         if active is not None:
             finding.status = Status.accepted
@@ -287,13 +318,18 @@ def list_exceptions(risks: list[AcceptedRisk], result: ScanResult | None = None,
     """Every exception with its state: expired, active (covers findings) or unmatched."""
     today = today or today_utc()
     names = tuple(n for n in (result.cluster.name, result.cluster.context) if n) if result else ()
-    findings = [f for f in result.findings if f.status in (Status.fail, Status.accepted)] if result else []
+    matches: Counter[int] = Counter()
+    if result is not None:
+        index = _RiskIndex(risks)
+        for finding in result.findings:
+            if finding.status in (Status.fail, Status.accepted):
+                matches.update(id(r) for r in index.covering(finding, names))
     out = []
     for risk in risks:
-        matches = sum(1 for f in findings if risk.selects(f, names))
-        state: State = "expired" if risk.is_expired(today) else ("active" if matches or result is None
-                                                                  else "unmatched")
-        out.append(ExceptionStatus(risk, state, matches))
+        count = matches[id(risk)]
+        state: State = "expired" if risk.is_expired(today) else (
+            "active" if count or result is None else "unmatched")
+        out.append(ExceptionStatus(risk, state, count))
     return out
 
 
