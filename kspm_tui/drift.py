@@ -85,15 +85,3 @@ def diff(old: ScanRecord, new: ScanRecord) -> Drift:
         new_attack_paths=[f for f in new_findings if f.category is Category.attack_path],
     )
 
-
-def pick_pair(records: list[ScanRecord], since: datetime | None = None
-              ) -> tuple[ScanRecord, ScanRecord] | None:
-    """The two scans to compare: the last two, or (with `since`) the last scan before
-    `since` (else the oldest) against the newest. None when there are fewer than two."""
-    if len(records) < 2:
-        return None
-    newest = records[-1]
-    if since is None:
-        return records[-2], newest
-    before = [r for r in records[:-1] if r.started < since]
-    return (before[-1] if before else records[0]), newest

@@ -62,13 +62,18 @@ class FindingRecord(BaseModel):
         return cls.model_validate(finding.model_dump(include=set(cls.model_fields)))
 
 
-class ScanRecord(BaseModel):
+class ScanHeader(BaseModel):
+    """A record without its findings: enough for listings and the score trend, fast to read."""
+
     version: int = RECORD_VERSION
     target: str
     label: str = Field(default="", description="what was scanned, for people (paths or context)")
     cluster: ClusterInfo
     started: datetime
     summary: Summary
+
+
+class ScanRecord(ScanHeader):
     rules: list[str] = Field(default_factory=list, description="rule ids evaluated in this scan")
     findings: list[FindingRecord] = Field(default_factory=list)
     inventory: Inventory = Field(default_factory=Inventory)
@@ -125,16 +130,26 @@ def save(record: ScanRecord, keep: int = 50) -> Path:
     return path
 
 
-def read_record(path: Path) -> ScanRecord:
-    """One record; raises ValueError with a readable reason if it is corrupted or truncated."""
+def _read(path: Path, model: type[ScanHeader]) -> ScanHeader:
     try:
-        return ScanRecord.model_validate(load_json(gzip.decompress(path.read_bytes())))
+        data = load_json(gzip.decompress(path.read_bytes()))
     except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise ValueError(f"truncated or not gzip ({exc})") from None
-    except ValidationError as exc:
-        raise ValueError(f"not a scan record ({exc.errors()[0]['msg']})") from None
     except ValueError as exc:  # orjson.JSONDecodeError, bad UTF-8
         raise ValueError(f"corrupted JSON ({exc})") from None
+    if model is ScanHeader and isinstance(data, dict):
+        data = {k: v for k, v in data.items() if k in ScanHeader.model_fields}
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(f"not a scan record ({exc.errors()[0]['msg']})") from None
+
+
+def read_record(path: Path) -> ScanRecord:
+    """One record; raises ValueError with a readable reason if it is corrupted or truncated."""
+    record = _read(path, ScanRecord)
+    assert isinstance(record, ScanRecord)
+    return record
 
 
 def load_records(target: str) -> tuple[list[ScanRecord], list[str]]:
@@ -145,9 +160,55 @@ def load_records(target: str) -> tuple[list[ScanRecord], list[str]]:
         try:
             records.append(read_record(path))
         except ValueError as exc:
-            warnings.append(f"history file {path} skipped: {exc}")
+            warnings.append(_skipped(path, exc))
     records.sort(key=lambda r: r.started)
     return records, warnings
+
+
+def load_headers(target: str) -> tuple[list[ScanHeader], list[str]]:
+    """Like `load_records` without the findings: for listings and the score trend."""
+    headers: list[ScanHeader] = []
+    warnings: list[str] = []
+    for path in record_files(target):
+        try:
+            headers.append(_read(path, ScanHeader))
+        except ValueError as exc:
+            warnings.append(_skipped(path, exc))
+    headers.sort(key=lambda h: h.started)
+    return headers, warnings
+
+
+def load_pair(target: str, since: datetime | None = None
+              ) -> tuple[tuple[ScanRecord, ScanRecord] | None, list[str]]:
+    """The two records `diff` compares, reading only what it needs (file names carry the
+    start time): the newest readable record and the one before it — or, with `since`, the
+    newest readable record started before `since`, else the oldest readable one."""
+    warnings: list[str] = []
+
+    def first_readable(paths: list[Path]) -> tuple[Path, ScanRecord] | None:
+        for path in paths:
+            try:
+                return path, read_record(path)
+            except ValueError as exc:
+                warnings.append(_skipped(path, exc))
+        return None
+
+    files = list(reversed(record_files(target)))  # newest first
+    found = first_readable(files)
+    if found is None:
+        return None, warnings
+    newest_path, newest = found
+    older = files[files.index(newest_path) + 1:]
+    if since is None:
+        old = first_readable(older)
+    else:
+        before = [p for p in older if (_stamp_of(p) or since) < since]
+        old = first_readable(before) or first_readable([p for p in reversed(older) if p not in before])
+    return ((old[1], newest) if old is not None else None), warnings
+
+
+def _skipped(path: Path, exc: Exception) -> str:
+    return f"history file {path} skipped: {exc}"
 
 
 def targets() -> list[TargetInfo]:
@@ -174,7 +235,7 @@ def find_target(wanted: str | None) -> str | None:
     return prefixed[0] if len(prefixed) == 1 else None
 
 
-def score_trend(records: list[ScanRecord]) -> list[tuple[datetime, int]]:
+def score_trend(records: list[ScanHeader]) -> list[tuple[datetime, int]]:
     """(start time, posture score) per scan, oldest first: the overview's sparkline."""
     return [(r.started, r.summary.score) for r in records]
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kspm_tui import history
-from kspm_tui.drift import diff, pick_pair
+from kspm_tui.drift import diff
 from kspm_tui.history import ScanRecord
 from kspm_tui.model import ClusterInfo, Summary
 from kspm_tui.scan import ScanSettings, scan_paths
@@ -112,12 +112,20 @@ subjects: [{kind: Group, name: ops}]
     assert diff(ScanRecord.of(after, target), ScanRecord.of(skipped, target)).resolved_findings == []
 
 
-def test_pick_pair_since() -> None:
-    records = [record("c", m) for m in (0, 60, 120, 180)]
-    assert pick_pair(records[:1]) is None
-    assert pick_pair(records) == (records[2], records[3])
-    assert pick_pair(records, T0 + timedelta(minutes=90)) == (records[1], records[3])
-    assert pick_pair(records, T0 - timedelta(days=1)) == (records[0], records[3])
+def test_load_pair_reads_the_right_two_and_skips_damaged_ones() -> None:
+    assert history.load_pair("c") == (None, [])
+    paths = [history.save(record("c", m, score=m), keep=10) for m in (0, 60, 120, 180, 240)]
+    assert history.load_pair("c")[0] is not None
+    paths[3].write_bytes(b"")  # the scan before the newest is damaged: compare with the one before it
+    pair, warnings = history.load_pair("c")
+    assert [r.summary.score for r in pair] == [120, 240] and str(paths[3]) in warnings[0]
+    pair, _ = history.load_pair("c", T0 + timedelta(minutes=90))
+    assert [r.summary.score for r in pair] == [60, 240]
+    pair, _ = history.load_pair("c", T0 - timedelta(days=1))
+    assert [r.summary.score for r in pair] == [0, 240]
+    headers, warnings = history.load_headers("c")
+    assert [h.summary.score for h in headers] == [0, 60, 120, 240] and len(warnings) == 1
+    assert history.score_trend(headers)[-1] == (T0 + timedelta(minutes=240), 240)
 
 
 # -- properties: random scan sequences never lose a saved scan ---------------------------------

@@ -11,7 +11,7 @@ from rich.text import Text
 
 from kspm_tui import exit_codes, history
 from kspm_tui.cli.timeparse import since
-from kspm_tui.drift import Drift, diff, pick_pair
+from kspm_tui.drift import Drift, diff
 from kspm_tui.history import FindingRecord
 from kspm_tui.report.table import SEVERITY_STYLE, object_ref
 from kspm_tui.yamlio import dump_json
@@ -38,12 +38,11 @@ def load_drift(args: argparse.Namespace) -> Drift | str:
     if target is None:
         return (f"no saved scans for {args.cluster!r} (see `kspm-tui history`)" if args.cluster
                 else "no saved scans yet: run `kspm-tui scan` twice, then diff")
-    records, warnings = history.load_records(target)
+    pair, warnings = history.load_pair(target, args.since)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    pair = pick_pair(records, args.since)
     if pair is None:
-        return f"only {len(records)} readable scan(s) of {target}: nothing to compare yet"
+        return f"fewer than two readable scans of {target}: nothing to compare yet"
     return diff(*pair)
 
 

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         targets = [t.target for t in history.targets()]
     rows = []
     for target in targets:
-        records, warnings = history.load_records(target)
+        records, warnings = history.load_headers(target)
         for warning in warnings:
             print(f"warning: {warning}", file=sys.stderr)
         if records:
