@@ -1,7 +1,8 @@
 """Scan history: every scan saved per target in the user data dir, for drift and score trends.
 
 Layout: `<data dir>/history/<target>/<UTC start time>-<random>.json.gz`, one gzip'd JSON
-`ScanRecord` per scan. A target is the cluster id (UID of kube-system, stable across context
+`ScanRecord` per scan, and `index.json`, a cache of their headers (score, counts) so listings
+and the score trend do not decompress every scan. A target is the cluster id (UID of kube-system, stable across context
 renames) or, for manifest scans, a stable id of the scanned paths, so re-scanning the same
 folder builds its history too. Writes are atomic (temp file + rename); retention keeps the
 newest `Config.history_keep` records per target; a corrupted or truncated record is reported
@@ -18,6 +19,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -37,6 +39,7 @@ from kspm_tui.yamlio import dump_json, load_json
 
 RECORD_VERSION = 1
 SUFFIX = ".json.gz"
+INDEX = "index.json"
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
 _NAME = re.compile(r"^(\d{8}T\d{6}\.\d{6}Z)-[0-9a-f]+\.json\.gz$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
@@ -127,7 +130,30 @@ def save(record: ScanRecord, keep: int = 50) -> Path:
     atomic_write(path, data)
     for old in record_files(record.target)[: -max(keep, 1)]:
         old.unlink(missing_ok=True)
+    index = _load_index(record.target)
+    index[name] = {"size": len(data), "header": ScanHeader.model_validate(
+        record.model_dump(include=set(ScanHeader.model_fields))).model_dump(mode="json")}
+    _write_index(record.target, index)
     return path
+
+
+def _index_path(target: str) -> Path:
+    return history_dir() / target / INDEX
+
+
+def _load_index(target: str) -> dict[str, Any]:
+    """The headers cache (file name → size and header); empty if missing or unreadable."""
+    try:
+        data = load_json(_index_path(target).read_bytes())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_index(target: str, index: dict[str, Any]) -> None:
+    """Keep only entries whose record still exists; atomic like the records themselves."""
+    names = {p.name for p in record_files(target)}
+    atomic_write(_index_path(target), dump_json({k: v for k, v in index.items() if k in names}))
 
 
 def _read(path: Path, model: type[ScanHeader]) -> ScanHeader:
@@ -166,14 +192,34 @@ def load_records(target: str) -> tuple[list[ScanRecord], list[str]]:
 
 
 def load_headers(target: str) -> tuple[list[ScanHeader], list[str]]:
-    """Like `load_records` without the findings: for listings and the score trend."""
+    """Like `load_records` without the findings: for listings and the score trend.
+
+    Served from the target's `index.json` when an entry matches the record's size; anything
+    else (new, changed or truncated files, a damaged index) is read from the record itself,
+    and the index is rewritten.
+    """
     headers: list[ScanHeader] = []
     warnings: list[str] = []
+    index = _load_index(target)
+    fresh: dict[str, Any] = {}
     for path in record_files(target):
+        entry = index.get(path.name)
         try:
-            headers.append(_read(path, ScanHeader))
-        except ValueError as exc:
+            size = path.stat().st_size
+            if isinstance(entry, dict) and entry.get("size") == size:
+                header = ScanHeader.model_validate(entry.get("header"))
+            else:
+                header = _read(path, ScanHeader)
+        except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
             warnings.append(_skipped(path, exc))
+            continue
+        headers.append(header)
+        fresh[path.name] = {"size": size, "header": header.model_dump(mode="json")}
+    if fresh != index:
+        try:
+            _write_index(target, fresh)
+        except OSError:
+            pass  # a cache: the next listing reads the records again
     headers.sort(key=lambda h: h.started)
     return headers, warnings
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -126,6 +127,20 @@ def test_load_pair_reads_the_right_two_and_skips_damaged_ones() -> None:
     headers, warnings = history.load_headers("c")
     assert [h.summary.score for h in headers] == [0, 60, 120, 240] and len(warnings) == 1
     assert history.score_trend(headers)[-1] == (T0 + timedelta(minutes=240), 240)
+
+
+def test_headers_index_is_a_cache_that_heals() -> None:
+    for minute in (0, 60, 120):
+        history.save(record("c", minute, score=minute), keep=10)
+    index = history.history_dir() / "c" / "index.json"
+    assert len(json.loads(index.read_text())) == 3
+    index.write_text("{broken")
+    assert [h.summary.score for h in history.load_headers("c")[0]] == [0, 60, 120]
+    assert len(json.loads(index.read_text())) == 3  # rebuilt
+    index.unlink()
+    history.save(record("c", 180, score=180), keep=3)  # retention also prunes the index
+    assert [h.summary.score for h in history.load_headers("c")[0]] == [60, 120, 180]
+    assert len(json.loads(index.read_text())) == 3
 
 
 # -- properties: random scan sequences never lose a saved scan ---------------------------------
