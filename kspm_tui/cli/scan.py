@@ -19,7 +19,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         description="Scan and report. Exit 0 when nothing fails at/above --fail-on, 1 when "
                     "something does, 2 on usage or input errors, 3 when nothing could be scanned.",
         epilog="examples:\n  kspm-tui scan --demo\n  kspm-tui scan k8s/ -o json --output scan.json\n"
-               "  helm template ./chart | kspm-tui scan - --fail-on high",
+               "  helm template ./chart | kspm-tui scan - --fail-on high\n"
+               "  kspm-tui scan k8s/ --baseline main.json --exceptions .kspm/exceptions.yaml --fail-on high\n"
+               "  kspm-tui scan k8s/ -o sarif --output kspm.sarif      (see docs/ci.md)",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_arguments(parser)
