@@ -51,6 +51,11 @@ def test_map_from_keys() -> None:
     assert cel("mapFromKeys(['a/b', 'c'], null)") == {"a/b": None, "c": None}
 
 
+def test_compact_patch_drops_empty_maps_only() -> None:
+    patch = cel("compactPatch({'metadata': {'annotations': {}}, 'spec': {'a': {'b': {}}, 'add': [], 'x': null}})")
+    assert patch == {"spec": {"add": [], "x": None}}
+
+
 def test_all_containers_variable_lists_init_regular_and_ephemeral_containers() -> None:
     rule = compile_rule(Rule.model_validate({
         "id": "K8S-TEST-ALL", "title": "t", "severity": "low", "category": "Pod Security", "scope": "pod",
