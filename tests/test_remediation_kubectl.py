@@ -22,7 +22,9 @@ import pytest
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.model import Finding, Status
 from kspm_tui.scan import ScanSettings, load_ruleset, scan
-from kspm_tui.sources import Collected
+from kspm_tui.snapshot import namespace_of
+from kspm_tui.sources import Collected, SourcedObject
+from kspm_tui.sources.demo import read_demo
 from kspm_tui.yamlio import dump_yaml
 from tests.pss_fixtures import WRAPPERS, Fixture, fixtures, parse, wrap
 
@@ -116,4 +118,38 @@ def test_patches_remove_their_findings(kind: str, ruleset: RuleSet, tmp_path: Pa
                      if f.fingerprint not in known and f.severity.rank >= finding.severity.rank]
             if worse:
                 problems.append(f"{where}: introduced {', '.join(worse)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_demo_cluster_pss_patches_remove_their_findings(ruleset: RuleSet, tmp_path: Path) -> None:
+    """The same guarantee on realistic objects: every PSS finding of the demo cluster (system
+    namespaces included) that has a kubectl command, applied to its object, rescanning the whole
+    demo with the patched object in place."""
+    collected = read_demo()
+    settings = ScanSettings(include_system=True)
+    before = scan(collected, settings, ruleset=ruleset)
+    index = {(o.obj["kind"], namespace_of(o.obj), o.obj["metadata"]["name"]): i
+             for i, o in enumerate(collected.objects)}
+    known = {f.fingerprint for f in before.findings if f.status is Status.fail}
+    todo = [f for f in before.findings if f.status is Status.fail and f.remediation.kubectl
+            and any(fw.startswith("pss-") for fw in f.frameworks)]
+    assert todo, "the demo has no patchable Pod Security finding"
+    problems: list[str] = []
+    for n, finding in enumerate(todo):
+        position = index[(finding.kind, finding.namespace, finding.name)]
+        original = collected.objects[position]
+        patch, wrong = kubectl_patch_json(finding, original.obj)
+        where = f"demo {finding.kind}/{finding.namespace}/{finding.name}: {finding.rule}"
+        problems += [f"{where}: {w}" for w in wrong]
+        [patched] = apply(patch, [original.obj], tmp_path / f"demo{n}.yaml")
+        objects = list(collected.objects)
+        objects[position] = SourcedObject(patched, original.source)
+        after = scan(Collected(objects=objects), settings, ruleset=ruleset)
+        failing_after = [f for f in after.findings if f.status is Status.fail]
+        if any(f.fingerprint == finding.fingerprint for f in failing_after):
+            problems.append(f"{where}: finding still present after {patch}")
+        worse = [f"{f.rule} ({f.severity.value})" for f in failing_after
+                 if f.fingerprint not in known and f.severity.rank >= finding.severity.rank]
+        if worse:
+            problems.append(f"{where}: introduced {', '.join(worse)}")
     assert not problems, "\n".join(problems)
