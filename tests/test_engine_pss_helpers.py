@@ -51,6 +51,11 @@ def test_map_from_keys() -> None:
     assert cel("mapFromKeys(['a/b', 'c'], null)") == {"a/b": None, "c": None}
 
 
+def test_without_keys() -> None:
+    port = {"containerPort": 53, "hostPort": 53, "protocol": "UDP"}
+    assert cel("withoutKeys(p, ['hostPort', 'hostIP'])", p=port) == {"containerPort": 53, "protocol": "UDP"}
+
+
 def test_compact_patch_drops_empty_maps_only() -> None:
     patch = cel("compactPatch({'metadata': {'annotations': {}}, 'spec': {'a': {'b': {}}, 'add': [], 'x': null}})")
     assert patch == {"spec": {"add": [], "x": None}}

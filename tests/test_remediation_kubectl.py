@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.model import Finding, Status
@@ -27,6 +29,7 @@ from kspm_tui.sources import Collected, SourcedObject
 from kspm_tui.sources.demo import read_demo
 from kspm_tui.yamlio import dump_yaml
 from tests.pss_fixtures import WRAPPERS, Fixture, fixtures, parse, wrap
+from tests.pss_strategies import pods
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 
@@ -152,4 +155,26 @@ def test_demo_cluster_pss_patches_remove_their_findings(ruleset: RuleSet, tmp_pa
                  if f.fingerprint not in known and f.severity.rank >= finding.severity.rank]
         if worse:
             problems.append(f"{where}: introduced {', '.join(worse)}")
+    assert not problems, "\n".join(problems)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(pod=pods(), kind=st.sampled_from(WRAPPERS))
+def test_patches_fix_generated_pods(pod: dict[str, Any], kind: str, ruleset: RuleSet, tmp_path: Path) -> None:
+    """Pods where pod-level and container-level settings disagree, many fields at once."""
+    obj = wrap(pod, kind)
+    before = failing(obj, ruleset, "generated")
+    problems: list[str] = []
+    for n, finding in enumerate(f for f in before if f.remediation.patch is not None):
+        patch, wrong = kubectl_patch_json(finding, obj)
+        problems += [f"{finding.rule}: {w}" for w in wrong]
+        [patched] = apply(patch, [obj], tmp_path / f"generated{n}.yaml")
+        after = failing(patched, ruleset, "generated")
+        if any(f.fingerprint == finding.fingerprint for f in after):
+            problems.append(f"{finding.rule}: finding still present after {patch}")
+        known = {f.fingerprint for f in before}
+        worse = [f.rule for f in after if f.fingerprint not in known and f.severity.rank >= finding.severity.rank]
+        if worse:
+            problems.append(f"{finding.rule}: patch {patch} introduced {worse}")
     assert not problems, "\n".join(problems)

@@ -175,6 +175,12 @@ def delete_patch(obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
 
 
 
+
+def without_keys(value: dict[str, Any], keys: list[Any]) -> dict[str, Any]:
+    """The map without `keys` (`withoutKeys(port, ['hostPort'])`), for rebuilding list items."""
+    drop = {str(k) for k in keys}
+    return {k: v for k, v in value.items() if k not in drop}
+
 def compact_patch(patch: Any) -> Any:
     """The patch without empty maps, which strategic merge would only add as `{}` noise.
 
@@ -202,6 +208,7 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "deletePatch": delete_patch,
     "mapFromKeys": map_from_keys,
     "compactPatch": compact_patch,
+    "withoutKeys": without_keys,
 }
 
 
