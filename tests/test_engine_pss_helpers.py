@@ -9,6 +9,7 @@ from kspm_tui.engine.loader import compile_rule, load_rules
 from kspm_tui.engine.testing import failing_rules
 from kspm_tui.locations import builtin_dir
 from kspm_tui.model import Rule
+from kspm_tui.scan import ScanSettings, scan
 from kspm_tui.sources.files import read_text
 
 SPEC = {
@@ -103,3 +104,29 @@ spec:
     assert "!error" not in failing, failing["!error"]
     assert "K8S-ALLOW-PRIVILEGE-ESCALATION" in failing and "K8S-RUN-AS-NON-ROOT" in failing
     assert not {"K8S-PRIVILEGED", "K8S-HOST-PORTS", "K8S-HOSTPATH-VOLUMES", "K8S-RESTRICTED-VOLUMES"} & set(failing)
+
+
+def test_evidence_paths_are_paths_in_the_scanned_object() -> None:
+    """Pod-scope evidence is relative to the pod template, container evidence to the container."""
+    manifest = b"""
+apiVersion: batch/v1
+kind: CronJob
+metadata: {name: job}
+spec:
+  schedule: "@daily"
+  jobTemplate:
+    spec:
+      template:
+        metadata:
+          annotations: {container.apparmor.security.beta.kubernetes.io/c: unconfined}
+        spec:
+          hostPID: true
+          containers: [{name: c, image: busybox:1.36, securityContext: {privileged: true}}]
+"""
+    collected = read_text(manifest, "job.yaml")
+    result = scan(collected, ScanSettings(), ruleset=load_rules([builtin_dir("rules") / "pod-security"]))
+    paths = {(f.rule, e.path) for f in result.findings for e in f.evidence if e.value is not None}
+    base = "spec.jobTemplate.spec.template."
+    assert (("K8S-HOST-NAMESPACES", base + "spec.hostPID") in paths
+            and ("K8S-APPARMOR-UNCONFINED", base + "metadata.annotations") in paths
+            and ("K8S-PRIVILEGED", base + "spec.containers[c].securityContext.privileged") in paths), paths

@@ -204,7 +204,9 @@ class Evaluator:
             if excluded and not raw.rule.rule.match.system_namespaces:
                 self.out.excluded.findings += 1
                 continue
-            where = prefix + (f"{raw.container_type}[{raw.container}]." if raw.container_type else "")
+            # container evidence is under the pod spec; pod evidence under the template ({metadata, spec})
+            where = (prefix + f"{raw.container_type}[{raw.container}]." if raw.container_type
+                     else prefix.removesuffix("spec."))
             findings.append(self._finding(raw, workload.kind, workload.name, namespace,
                                           workload.item.source, where))
         self._emit(findings)
