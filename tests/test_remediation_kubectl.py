@@ -158,7 +158,7 @@ def test_demo_cluster_pss_patches_remove_their_findings(ruleset: RuleSet, tmp_pa
     assert not problems, "\n".join(problems)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
 @given(pod=pods(), kind=st.sampled_from(WRAPPERS))
 def test_patches_fix_generated_pods(pod: dict[str, Any], kind: str, ruleset: RuleSet, tmp_path: Path) -> None:
