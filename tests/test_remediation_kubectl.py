@@ -80,7 +80,11 @@ def apply(patch: str, objects: list[dict[str, Any]], path: Path) -> list[dict[st
     path.write_text("".join("---\n" + dump_yaml(o) for o in objects), encoding="utf-8")
     proc = subprocess.run(
         [str(KUBECTL), "patch", "--local", "-f", str(path), "--type=strategic", "-p", patch, "-o", "json"],
-        capture_output=True, text=True, timeout=120, env={"PATH": "", "KUBECONFIG": str(path.parent / "none")},
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "", "KUBECONFIG": str(path.parent / "none")},
     )
     assert proc.returncode == 0, f"kubectl failed for patch {patch}: {proc.stderr}"
     decoder, text, pos, out = json.JSONDecoder(), proc.stdout, 0, []
@@ -103,7 +107,9 @@ def test_patches_remove_their_findings(kind: str, ruleset: RuleSet, tmp_path: Pa
         before = failing(obj, ruleset, fixture.label)
         for finding in before:
             if finding.remediation.patch is None:
-                assert finding.remediation.guidance, f"{fixture.label}: {finding.rule} has neither patch nor guidance"
+                assert finding.remediation.guidance, (
+                    f"{fixture.label}: {finding.rule} has neither patch nor guidance"
+                )
                 continue
             patch, wrong = kubectl_patch_json(finding, obj)
             problems += [f"{fixture.label} as {kind}: {finding.rule}: {w}" for w in wrong]
@@ -117,8 +123,11 @@ def test_patches_remove_their_findings(kind: str, ruleset: RuleSet, tmp_path: Pa
             if any(f.fingerprint == finding.fingerprint for f in after):
                 problems.append(f"{where}: finding still present")
             known = {f.fingerprint for f in before}
-            worse = [f"{f.rule} ({f.severity.value})" for f in after
-                     if f.fingerprint not in known and f.severity.rank >= finding.severity.rank]
+            worse = [
+                f"{f.rule} ({f.severity.value})"
+                for f in after
+                if f.fingerprint not in known and f.severity.rank >= finding.severity.rank
+            ]
             if worse:
                 problems.append(f"{where}: introduced {', '.join(worse)}")
     assert not problems, "\n".join(problems)
@@ -131,11 +140,20 @@ def test_demo_cluster_pss_patches_remove_their_findings(ruleset: RuleSet, tmp_pa
     collected = read_demo()
     settings = ScanSettings(include_system=True)
     before = scan(collected, settings, ruleset=ruleset)
-    index = {(o.obj["kind"], namespace_of(o.obj), o.obj["metadata"]["name"]): i
-             for i, o in enumerate(collected.objects)}
+    index = {
+        (o.obj["kind"], namespace_of(o.obj), o.obj["metadata"]["name"]): i
+        for i, o in enumerate(collected.objects)
+    }
     known = {f.fingerprint for f in before.findings if f.status is Status.fail}
-    todo = list({(f.rule, f.kind): f for f in before.findings if f.status is Status.fail
-                 and f.remediation.kubectl and any(fw.startswith("pss-") for fw in f.frameworks)}.values())
+    todo = list(
+        {
+            (f.rule, f.kind): f
+            for f in before.findings
+            if f.status is Status.fail
+            and f.remediation.kubectl
+            and any(fw.startswith("pss-") for fw in f.frameworks)
+        }.values()
+    )
     assert todo, "the demo has no patchable Pod Security finding"
     problems: list[str] = []
     for n, finding in enumerate(todo):
@@ -151,15 +169,22 @@ def test_demo_cluster_pss_patches_remove_their_findings(ruleset: RuleSet, tmp_pa
         failing_after = [f for f in after.findings if f.status is Status.fail]
         if any(f.fingerprint == finding.fingerprint for f in failing_after):
             problems.append(f"{where}: finding still present after {patch}")
-        worse = [f"{f.rule} ({f.severity.value})" for f in failing_after
-                 if f.fingerprint not in known and f.severity.rank >= finding.severity.rank]
+        worse = [
+            f"{f.rule} ({f.severity.value})"
+            for f in failing_after
+            if f.fingerprint not in known and f.severity.rank >= finding.severity.rank
+        ]
         if worse:
             problems.append(f"{where}: introduced {', '.join(worse)}")
     assert not problems, "\n".join(problems)
 
 
-@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow,
-                                                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(pod=pods(), kind=st.sampled_from(WRAPPERS))
 def test_patches_fix_generated_pods(pod: dict[str, Any], kind: str, ruleset: RuleSet, tmp_path: Path) -> None:
     """Pods where pod-level and container-level settings disagree, many fields at once."""
@@ -174,7 +199,9 @@ def test_patches_fix_generated_pods(pod: dict[str, Any], kind: str, ruleset: Rul
         if any(f.fingerprint == finding.fingerprint for f in after):
             problems.append(f"{finding.rule}: finding still present after {patch}")
         known = {f.fingerprint for f in before}
-        worse = [f.rule for f in after if f.fingerprint not in known and f.severity.rank >= finding.severity.rank]
+        worse = [
+            f.rule for f in after if f.fingerprint not in known and f.severity.rank >= finding.severity.rank
+        ]
         if worse:
             problems.append(f"{finding.rule}: patch {patch} introduced {worse}")
     assert not problems, "\n".join(problems)
