@@ -55,8 +55,10 @@ def kubectl_patch_json(finding: Finding, obj: dict[str, Any]) -> tuple[str, list
     """The patch JSON a user would apply, and what is wrong with the finding's kubectl command."""
     patch = finding.remediation.patch
     command = finding.remediation.kubectl
-    if obj["kind"] == "Pod":
-        problems = [] if command is None else [f"bare Pod has a kubectl command: {command}"]
+    if obj["kind"] in ("Pod", "Job"):  # pod template immutable: patch the manifest, re-create
+        problems = [] if command is None else [f"{obj['kind']} template is immutable, yet: {command}"]
+        if "re-create" not in finding.remediation.guidance and "recreate" not in finding.remediation.guidance:
+            problems.append("no guidance to re-create the object")
         return json.dumps(patch), problems
     if command is None:
         return json.dumps(patch), ["no kubectl command"]
