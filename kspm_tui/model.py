@@ -105,6 +105,9 @@ class RuleTests(BaseModel):
 
     fail: list[dict[str, Any]] = Field(default_factory=list)
     pass_: list[dict[str, Any]] = Field(default_factory=list, alias="pass")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="parameter overrides for these cases (rules inert by default)"
+    )
 
 
 class Rule(BaseModel):

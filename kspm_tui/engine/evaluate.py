@@ -185,7 +185,7 @@ class Evaluator:
         if self._needs_workload_context:
             self.ctx.update({
                 "object": workload.obj,
-                "namespace": self.ns_facts.get(namespace or "", {}),
+                "ns": self.ns_facts.get(namespace or "", {}),
                 "cluster": self.cluster,
             })
             more, more_counts = self._template_rules(template, workload, False)
@@ -247,7 +247,7 @@ class Evaluator:
                 excluded = namespace in self.options.system_namespaces and not self.options.include_system
                 self.ctx.update({
                     "object": obj,
-                    "namespace": self.ns_facts.get(namespace or "", {}),
+                    "ns": self.ns_facts.get(namespace or "", {}),
                     "cluster": self.cluster,
                 })
                 name = obj["metadata"]["name"]
@@ -268,7 +268,7 @@ class Evaluator:
             item = self.snapshot.get("Namespace", None, name)
             if item is None or (facts["system"] and not self.options.include_system):
                 continue
-            self.ctx.update({"namespace": facts, "object": item.obj, "cluster": self.cluster})
+            self.ctx.update({"ns": facts, "object": item.obj, "cluster": self.cluster})
             for rule in rules:
                 self.out.stats[rule.id].evaluated += 1
                 if self._eval(rule, f"Namespace {name}") is False:
