@@ -266,6 +266,32 @@ class Tool(BaseModel):
     version: str
 
 
+class ControlResult(BaseModel):
+    """One control of a framework after a scan, as a compliance report shows it."""
+
+    id: str
+    title: str
+    automated: bool = True
+    status: str = Field(description="pass | fail | not-assessable | manual")
+    failing: int = 0
+    accepted: int = 0
+    checked: int = 0
+    rules: list[str] = Field(default_factory=list)
+    reason: str = ""
+
+
+class ComplianceReport(BaseModel):
+    """A scan seen through one framework (`scan --framework ID`)."""
+
+    framework: str
+    name: str
+    version: str = ""
+    score: int | None = Field(default=None, description="passing ÷ (passing + failing) controls, in %")
+    counts: dict[str, int] = Field(default_factory=dict)
+    controls: list[ControlResult] = Field(default_factory=list)
+    note: str = ""
+
+
 class ScanResult(BaseModel):
     tool: Tool
     cluster: ClusterInfo
@@ -278,3 +304,5 @@ class ScanResult(BaseModel):
     coverage: list[CoverageGap] = Field(default_factory=list)
     rule_stats: list[RuleStat] = Field(default_factory=list)
     excluded: Excluded = Field(default_factory=Excluded)
+    compliance: ComplianceReport | None = None
+

@@ -81,9 +81,24 @@ def _list(args: argparse.Namespace) -> int:
             rule = r.rule
             table.add_row(rule.id, Text(rule.severity.value, SEVERITY_STYLE[rule.severity]),
                           rule.category.value, rule.scope.value, rule.title, " ".join(rule.frameworks))
-        Console().print(table)
+        console = Console()
+        console.print(table)
+        for line in _coverage(rules):
+            console.print(line, highlight=False)
     _report_rule_errors(ruleset)
     return exit_codes.INPUT_ERRORS if ruleset.errors else exit_codes.OK
+
+
+def _coverage(rules: list[CompiledRule]) -> list[str]:
+    """`coverage:` lines under the table (rules per category and per framework)."""
+    from kspm_tui.frameworks import FrameworkError, coverage_lines, load_frameworks
+
+    try:
+        frameworks = load_frameworks()
+    except FrameworkError as exc:
+        print(f"warning: framework catalog unreadable: {exc}", file=sys.stderr)
+        frameworks = {}
+    return ["coverage: " + line for line in coverage_lines([r.rule for r in rules], frameworks)]
 
 
 def _show(args: argparse.Namespace) -> int:
