@@ -189,13 +189,10 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "csvList": csv_list,
     "matchesAny": matches_any,
     "globAny": glob_any,
-<<<<<<< HEAD
     "secretLike": looks_secret,
-=======
     "podSpecPatch": pod_spec_patch,
     "deletePatch": delete_patch,
     "mapFromKeys": map_from_keys,
->>>>>>> main
 }
 
 
