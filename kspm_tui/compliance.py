@@ -33,8 +33,8 @@ def _control_result(framework: Framework, control: Control, rules: list[Rule],
                     stats: dict[str, RuleStat]) -> ControlResult:
     patterns = framework.patterns(control)
     mapped = [r for r in rules if any(fnmatchcase(ref, p) for p in patterns for ref in r.frameworks)]
-    result = ControlResult(id=control.id, title=control.title, automated=control.automated,
-                           status="manual", rules=[r.id for r in mapped])
+    result = ControlResult(id=control.id, title=control.title, section=framework.section_of(control.id),
+                           automated=control.automated, status="manual", rules=[r.id for r in mapped])
     if not mapped:
         if control.automated:
             result.status, result.reason = "not-assessable", "no rule in the pack checks it"

@@ -38,7 +38,13 @@ class Framework(BaseModel):
     description: str = ""
     mapped: bool = Field(default=False, description="controls are defined by `maps`, not by rule references")
     includes: list[str] = Field(default_factory=list, description="frameworks whose controls this one contains")
+    sections: dict[str, str] = Field(default_factory=dict, description="control id prefix → section title")
     controls: list[Control] = Field(default_factory=list)
+
+    def section_of(self, control_id: str) -> str:
+        """Title of the most specific section whose prefix (`1.2` for `1.2.15`) holds the id."""
+        best = max((p for p in self.sections if control_id.startswith(p + ".")), key=len, default=None)
+        return self.sections[best] if best else ""
 
     def prefixes(self) -> list[str]:
         return [self.id, *self.includes]

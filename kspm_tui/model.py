@@ -271,6 +271,7 @@ class ControlResult(BaseModel):
 
     id: str
     title: str
+    section: str = ""
     automated: bool = True
     status: str = Field(description="pass | fail | not-assessable | manual")
     failing: int = 0

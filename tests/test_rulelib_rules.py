@@ -120,3 +120,25 @@ spec: {containers: [{name: a, image: "registry.example.com/shop/api:1.0"}, {name
     hits = [f for f in after["findings"] if f["rule"] == rule]
     assert [(f["container"], f["status"]) for f in hits] == [("b", "fail")]
     assert "evil.example.net" in hits[0]["message"]
+
+
+def test_evidence_paths_point_into_the_owning_object(run_cli, tmp_path: Path) -> None:
+    """Pod-scope evidence is relative to the pod template, container-scope to the container."""
+    manifest = tmp_path / "deploy.yaml"
+    manifest.write_text("""
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: shop}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      shareProcessNamespace: true
+      containers: [{name: api, image: "shop/api:2.1.0"}]
+""")
+    doc = json.loads(run_cli("scan", str(manifest), "-o", "json").stdout)
+    paths = {f["rule"]: [e["path"] for e in f["evidence"]] for f in doc["findings"]}
+    assert paths["K8S-SHARE-PROCESS-NAMESPACE"] == ["spec.template.spec.shareProcessNamespace"]
+    assert paths["K8S-READONLY-ROOT-FILESYSTEM"] == [
+        "spec.template.spec.containers[api].securityContext.readOnlyRootFilesystem"]

@@ -204,7 +204,7 @@ class Evaluator:
             if excluded and not raw.rule.rule.match.system_namespaces:
                 self.out.excluded.findings += 1
                 continue
-            where = prefix + (f"{raw.container_type}[{raw.container}]." if raw.container_type else "")
+            where = prefix + (f"spec.{raw.container_type}[{raw.container}]." if raw.container_type else "")
             findings.append(self._finding(raw, workload.kind, workload.name, namespace,
                                           workload.item.source, where))
         self._emit(findings)
@@ -338,8 +338,9 @@ class Evaluator:
 
 
 def _template_prefix(kind: str) -> str:
+    """Path from the workload to its pod template; pod-scope evidence is relative to the template."""
     path = TEMPLATE_PATH.get(kind, ())
-    return "".join(f"{key}." for key in path) + "spec."
+    return "".join(f"{key}." for key in path)
 
 
 def evaluate_snapshot(snapshot: Snapshot, ruleset: RuleSet, options: Options,

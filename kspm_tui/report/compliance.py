@@ -11,11 +11,12 @@ from kspm_tui.model import ComplianceReport, ControlResult
 STATUS_STYLE = {"pass": "green", "fail": "bold red", "not-assessable": "yellow", "manual": "cyan"}
 
 
-def _note(control: ControlResult) -> str:
-    if control.status == "pass":
-        return f"{control.checked} checked" + (f", {control.accepted} accepted" if control.accepted else "")
+def _detail(control: ControlResult) -> str:
+    accepted = f", {control.accepted} accepted" if control.accepted else ""
     if control.status == "fail":
-        return f"of {control.checked} checked" + (f", {control.accepted} accepted" if control.accepted else "")
+        return f"{control.failing} of {control.checked} fail{accepted}"
+    if control.status == "pass":
+        return f"{control.checked} checked{accepted}"
     return control.reason
 
 
@@ -25,17 +26,21 @@ def build(report: ComplianceReport) -> Group:
     head = Text.assemble((f"{report.name} {report.version}".strip(), "bold"), "   compliance score ",
                          (score, "bold"), f" of assessed controls ({counts})")
     table = Table(show_edge=False, pad_edge=False)
-    for col, kw in (("control", {"no_wrap": True}), ("title", {"ratio": 1}), ("type", {}),
-                    ("status", {"no_wrap": True}), ("failing", {"justify": "right"}),
-                    ("note", {"ratio": 1})):
-        table.add_column(col, overflow="fold", **kw)
+    table.add_column("control", no_wrap=True)
+    table.add_column("title", ratio=2, overflow="fold")
+    table.add_column("type", no_wrap=True)
+    table.add_column("status", no_wrap=True)
+    table.add_column("detail", ratio=1, overflow="fold")
+    section = None
     for c in report.controls:
+        if c.section and c.section != section:
+            section = c.section
+            table.add_row("", Text(section, "bold underline"))
         table.add_row(c.id, c.title, "auto" if c.automated else "manual",
-                      Text(c.status, STATUS_STYLE.get(c.status, "")),
-                      str(c.failing) if c.failing else "", _note(c))
+                      Text(c.status, STATUS_STYLE.get(c.status, "")), _detail(c))
     parts: list = [head, table]
     if report.note:
         parts.append(Text(report.note, "dim"))
-    parts.append(Text("type manual: the framework calls the recommendation manual; a pass is evidence, "
-                      "not a verdict. Details per control and rule: -o json (compliance.controls).", "dim"))
+    parts.append(Text("Which rules and objects decide each control: -o json (compliance.controls), "
+                      "kspm-tui rules show ID.", "dim"))
     return Group(*parts)
