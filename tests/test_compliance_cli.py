@@ -137,3 +137,11 @@ def test_rules_show_explains_mappings_and_remediation(run_cli) -> None:
     assert "cis:5.1.3" in guided.stdout and "Minimize wildcard use in Roles" in guided.stdout
     assert "upstream recommendation is manual" in guided.stdout
     assert "kubectl auth can-i" in guided.stdout
+
+
+def test_rules_list_by_mapped_framework(run_cli) -> None:
+    soc2 = run_cli("rules", "list", "--framework", "soc2", "-o", "json")
+    ids = {r["id"] for r in json.loads(soc2.stdout)}
+    assert "K8S-RBAC-WILDCARD" in ids and "K8S-APISERVER-AUDIT-LOG" in ids
+    cis51 = json.loads(run_cli("rules", "list", "--framework", "cis:5.1", "-o", "json").stdout)
+    assert cis51 and all(any(f.startswith("cis:5.1") for f in r["frameworks"]) for r in cis51)
