@@ -142,3 +142,26 @@ spec:
     assert paths["K8S-SHARE-PROCESS-NAMESPACE"] == ["spec.template.spec.shareProcessNamespace"]
     assert paths["K8S-READONLY-ROOT-FILESYSTEM"] == [
         "spec.template.spec.containers[api].securityContext.readOnlyRootFilesystem"]
+
+
+def test_namespace_facts_follow_each_workload(run_cli, tmp_path: Path) -> None:
+    """Workloads of different namespaces, interleaved, each see their own namespace's facts."""
+    def deployment(name: str, namespace: str) -> str:
+        return f"""---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: {name}, namespace: {namespace}}}
+spec:
+  selector: {{matchLabels: {{app: {name}}}}}
+  template:
+    metadata: {{labels: {{app: {name}}}}}
+    spec: {{containers: [{{name: c, image: "nginx:1.27"}}]}}
+"""
+    manifest = tmp_path / "mixed.yaml"
+    manifest.write_text(
+        "apiVersion: v1\nkind: LimitRange\nmetadata: {name: defaults, namespace: b}\n"
+        "spec: {limits: [{type: Container, defaultRequest: {cpu: 100m, memory: 64Mi}}]}\n"
+        + deployment("a1", "a") + deployment("b1", "b") + deployment("a2", "a") + deployment("b2", "b"))
+    doc = json.loads(run_cli("scan", str(manifest), "-o", "json").stdout)
+    flagged = sorted(f["name"] for f in doc["findings"] if f["rule"] == "K8S-RESOURCES-REQUESTS")
+    assert flagged == ["a1", "a2"]
