@@ -165,3 +165,63 @@ spec:
     doc = json.loads(run_cli("scan", str(manifest), "-o", "json").stdout)
     flagged = sorted(f["name"] for f in doc["findings"] if f["rule"] == "K8S-RESOURCES-REQUESTS")
     assert flagged == ["a1", "a2"]
+
+
+SPARSE = """
+apiVersion: v1
+kind: Service
+metadata: {name: bare, namespace: shop}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: bare, namespace: shop}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: no-path, namespace: shop}
+spec:
+  rules: [{host: grafana.example.com, http: {paths: [{pathType: ImplementationSpecific, backend: {service: {name: grafana, port: {number: 80}}}}]}}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: aggregated, labels: {}}
+aggregationRule: {clusterRoleSelectors: [{matchLabels: {x: "true"}}]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: odd, namespace: shop}
+rules: [{nonResourceURLs: ["/healthz"], verbs: [get]}, {apiGroups: [""], resources: [pods]}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: nobody, namespace: shop}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: odd}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: empty, namespace: shop}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: default, namespace: shop}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: sparse, namespace: shop}
+spec:
+  hostAliases: [{hostnames: [a.example]}]
+  containers: [{name: c, ports: [{containerPort: 80}], env: [{name: TOKEN}], resources: {}}]
+"""
+
+
+def test_sparse_objects_raise_no_rule_errors(run_cli, tmp_path: Path) -> None:
+    """Fields left out (as hand-written manifests do) are findings or passes, never rule errors."""
+    manifest = tmp_path / "sparse.yaml"
+    manifest.write_text(SPARSE)
+    result = run_cli("scan", str(manifest), "-o", "json")
+    doc = json.loads(result.stdout)
+    assert doc["rule_errors"] == [] and result.code == 0, doc["rule_errors"]
