@@ -23,6 +23,8 @@ sys.modules.setdefault("cel.cli", types.ModuleType("cel.cli"))
 import cel  # noqa: E402
 from cel.stdlib import add_stdlib_to_context  # noqa: E402
 
+from kspm_tui.engine.evidence import looks_secret  # noqa: E402
+
 Program = cel.Program
 
 
@@ -204,6 +206,7 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "csvList": csv_list,
     "matchesAny": matches_any,
     "globAny": glob_any,
+    "secretLike": looks_secret,
     "podSpecPatch": pod_spec_patch,
     "deletePatch": delete_patch,
     "mapFromKeys": map_from_keys,
