@@ -16,6 +16,7 @@ import orjson
 
 from kspm_tui.engine.cel import CelError, evaluate, new_context, parse_flags
 from kspm_tui.engine.evidence import collect_evidence, redact_text
+from kspm_tui.engine.graph_scopes import GraphScopes
 from kspm_tui.engine.loader import CompiledRule, RuleSet
 from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
 from kspm_tui.model import (
@@ -90,6 +91,7 @@ class Evaluator:
         self._needs_workload_context = any(
             not r.template_only for s in (Scope.container, Scope.pod) for r in self._by_scope[s]
         )
+        self.graph = GraphScopes(self)
 
     # -- entry point -------------------------------------------------------------------
     def run(self, progress: ProgressFn | None = None) -> Evaluation:
@@ -103,6 +105,7 @@ class Evaluator:
         self._namespaces()
         self._cluster()
         self._control_plane()
+        self.graph.run()
         self._not_assessable()
         return self.out
 
@@ -187,6 +190,7 @@ class Evaluator:
                 "object": workload.obj,
                 "namespace": self.ns_facts.get(namespace or "", {}),
                 "cluster": self.cluster,
+                **self.graph.variables_for_workload(workload),
             })
             more, more_counts = self._template_rules(template, workload, False)
             raws, counts = raws + more, counts + more_counts
@@ -249,6 +253,7 @@ class Evaluator:
                     "object": obj,
                     "namespace": self.ns_facts.get(namespace or "", {}),
                     "cluster": self.cluster,
+                    **self.graph.variables_for_object(obj),
                 })
                 name = obj["metadata"]["name"]
                 where = f"{kind} {namespace or '-'}/{name}"

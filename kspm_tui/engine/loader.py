@@ -20,7 +20,8 @@ from kspm_tui.yamlio import load_yaml_all
 # Variables whose values depend only on the pod template: rules reading nothing else can
 # be evaluated once per distinct template and the result reused across workloads.
 TEMPLATE_VARIABLES = frozenset({"container", "containerType", "podSpec", "podMeta", "params"})
-KNOWN_VARIABLES = TEMPLATE_VARIABLES | {"object", "namespace", "cluster", "flags", "component"}
+KNOWN_VARIABLES = TEMPLATE_VARIABLES | {"object", "namespace", "cluster", "flags", "component",
+                                        "workload", "binding", "subject", "path"}
 
 
 @dataclass(slots=True)
@@ -30,6 +31,7 @@ class CompiledRule:
     message: Program | None = None
     patch: Program | None = None
     template_only: bool = False
+    uses: frozenset[str] = frozenset()  # the rule variables its expressions read
 
     @property
     def id(self) -> str:
@@ -116,7 +118,7 @@ def compile_rule(rule: Rule) -> CompiledRule:
     # Names bound inside macros (`c` in `exists(c, ...)`) are not rule variables.
     free = used & KNOWN_VARIABLES
     template_only = rule.scope in (Scope.container, Scope.pod) and free <= TEMPLATE_VARIABLES
-    return CompiledRule(rule, check, message, patch, template_only)
+    return CompiledRule(rule, check, message, patch, template_only, frozenset(free))
 
 
 def _validation_message(exc: ValidationError) -> str:
