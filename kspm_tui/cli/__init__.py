@@ -4,6 +4,7 @@
     kspm-tui --demo | PATH ...    explorer on the demo cluster / on manifests
     kspm-tui scan ...             headless scan (table, json, ...)
     kspm-tui rules ...            list, show and test rules
+    kspm-tui rbac ...             who can do what, and attack paths
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import sys
 from collections.abc import Sequence
 
 from kspm_tui import __version__, exit_codes
-from kspm_tui.cli import rules, scan
+from kspm_tui.cli import rbac, rules, scan
 
 # name → module with add_parser(subparsers) and run(args) -> int; order is --help order.
-SUBCOMMANDS = {"scan": scan, "rules": rules}
+SUBCOMMANDS = {"scan": scan, "rules": rules, "rbac": rbac}
 
 EPILOG = """\
 examples:
@@ -27,6 +28,8 @@ examples:
   kspm-tui scan k8s/ --fail-on high       CI gate: exit 1 on high or critical findings
   kspm-tui rules list --category "Pod Security"
   kspm-tui rules show K8S-PRIVILEGED
+  kspm-tui rbac who-can get secrets -n prod ./cluster-dump/
+  kspm-tui rbac paths --demo              ranked attack paths from the internet
 
 exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage or input errors, 3 cannot scan
 """

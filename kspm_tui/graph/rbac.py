@@ -167,7 +167,7 @@ class PolicyRule:
         """`get,list secrets [names: a]`, `* *.*`, `get deployments.apps`, `get /healthz`: kubectl style."""
         verbs = ",".join(self.verbs) or "-"
         if self.non_resource_urls:
-            return f"{verbs} {','.join(self.non_resource_urls)}"
+            return f"{verbs} {','.join(self.non_resource_urls)} (non-resource URLs)"
         where = ",".join(f"{r}.{g}" if g else r for r in self.resources for g in self.api_groups) or "-"
         names = f" [names: {','.join(self.resource_names)}]" if self.resource_names else ""
         return f"{verbs} {where}{names}"
