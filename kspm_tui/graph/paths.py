@@ -273,7 +273,7 @@ def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGr
                    description=f"stop mounting the service account token in {wref} "
                                "(set automountServiceAccountToken to false)")
     if action == "drop-binding":
-        binding = next((b for b in rbac.bindings if b.ref == obj), None)
+        binding = rbac.bindings.get(obj)
         others = len(binding.subjects) - 1 if binding else 0
         cmd = ["kubectl", "delete", obj.kind.lower(), obj.name] + (["-n", ns] if ns else [])
         cmd += ["--context", context] if context else []

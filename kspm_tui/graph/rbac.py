@@ -15,10 +15,13 @@ only through an index, so who-can stays fast on very large clusters.
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
+from itertools import chain
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from kspm_tui.graph.selectors import selector_matches
 from kspm_tui.kinds import BUILTIN, CLUSTER_SCOPED
@@ -32,6 +35,7 @@ UNAUTHENTICATED = "system:unauthenticated"
 ALL_SERVICEACCOUNTS = "system:serviceaccounts"
 IMPLICIT_GROUPS = frozenset({AUTHENTICATED, UNAUTHENTICATED, ALL_SERVICEACCOUNTS})
 SUBJECT_KINDS = ("ServiceAccount", "User", "Group")
+URL_RULES = "<nonResourceURLs>"  # rule-index bucket of non-resource rules
 
 # Bootstrap ClusterRoles every cluster has; used only when the snapshot lacks them (a folder
 # of manifests that binds `cluster-admin` without shipping it).
@@ -68,9 +72,12 @@ RESOURCE_GROUPS = _resource_groups()
 CLUSTER_RESOURCES = frozenset(plural(k) for k in CLUSTER_SCOPED) | {"users", "groups", "userextras", "signers"}
 
 
-@dataclass(frozen=True, slots=True)
-class Ref:
-    """Kind, namespace and name of an object in the graph (namespace None: cluster-scoped)."""
+class Ref(NamedTuple):
+    """Kind, namespace and name of an object in the graph (namespace None: cluster-scoped).
+
+    Refs and Subjects are named tuples: they are dictionary keys in hot loops, and tuple
+    hashing runs in C.
+    """
 
     kind: str
     namespace: str | None
@@ -83,8 +90,7 @@ class Ref:
         return {"kind": self.kind, "namespace": self.namespace, "name": self.name}
 
 
-@dataclass(frozen=True, slots=True)
-class Subject:
+class Subject(NamedTuple):
     """Who a binding grants to. Only ServiceAccounts have a namespace."""
 
     kind: str
@@ -198,14 +204,10 @@ class Binding:
     ref: Ref
     role_ref: Ref  # Role in the binding's namespace, or ClusterRole
     subjects: tuple[Subject, ...]
-
-    @property
-    def scope(self) -> str | None:
-        """Where it grants: its namespace for a RoleBinding, None (everywhere) for a ClusterRoleBinding."""
-        return self.ref.namespace if self.ref.kind == "RoleBinding" else None
+    scope: str | None  # where it grants: a RoleBinding's namespace, None (everywhere) for a ClusterRoleBinding
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Grant:
     """One rule a subject holds, and the chain that gives it: binding → role → rule."""
 
@@ -281,10 +283,13 @@ class RbacGraph:
 
     def __init__(self) -> None:
         self.roles: dict[Ref, Role] = {}
-        self.bindings: list[Binding] = []
-        self.by_subject: dict[Subject, list[int]] = defaultdict(list)
-        self.by_user: dict[str, list[int]] = defaultdict(list)  # User subjects by name
-        self.by_role: dict[Ref, list[int]] = defaultdict(list)
+        self.bindings: dict[Ref, Binding] = {}
+        self.by_subject: dict[Subject, list[Binding]] = defaultdict(list)
+        self.by_user: dict[str, list[Binding]] = defaultdict(list)  # User subjects by name
+        self.by_role: dict[Ref, list[Binding]] = defaultdict(list)
+        self.by_role_scope: dict[tuple[Ref, str | None], list[Binding]] = defaultdict(list)
+        # resource token (`pods`, `pods/exec`, `*`, `*/scale`, URL_RULES) → (role, rule, aggregated from)
+        self.rule_index: dict[str, list[tuple[Role, PolicyRule, Ref | None]]] = defaultdict(list)
         self.service_accounts: set[Subject] = set()
         self.namespaces: set[str] = set()
 
@@ -305,21 +310,18 @@ class RbacGraph:
         found = set(self.by_subject) | self.service_accounts
         return sorted(found, key=lambda s: (SUBJECT_KINDS.index(s.kind), s.namespace or "", s.name))
 
-    def _binding_ids(self, subject: Subject) -> Iterator[tuple[int, Subject]]:
-        """Bindings naming `subject` directly, as a user name, or through its implicit groups."""
-        for i in self.by_subject.get(subject, ()):
-            yield i, subject
+    def bindings_of(self, subject: Subject) -> list[tuple[Binding, Subject]]:
+        """Bindings naming `subject` directly, as a user name, or through its implicit groups,
+        each with the subject entry that matched."""
+        out = [(b, subject) for b in self.by_subject.get(subject, ())]
         username = subject.username
         if subject.kind == "ServiceAccount" and username:
-            for i in self.by_user.get(username, ()):
-                yield i, Subject("User", username)
+            as_user = Subject("User", username)
+            out += [(b, as_user) for b in self.by_user.get(username, ())]
         for group in self.groups_of(subject):
             g = Subject("Group", group)
-            for i in self.by_subject.get(g, ()):
-                yield i, g
-
-    def bindings_of(self, subject: Subject) -> list[tuple[Binding, Subject]]:
-        return [(self.bindings[i], named) for i, named in self._binding_ids(subject)]
+            out += [(b, g) for b in self.by_subject.get(g, ())]
+        return out
 
     def _grants(self, binding: Binding, named: Subject) -> Iterator[Grant]:
         role = self.roles.get(binding.role_ref)
@@ -338,23 +340,46 @@ class RbacGraph:
         return [g for b, named in self.bindings_of(subject) if request.applies_in(b.scope)
                 for g in self._grants(b, named) if request.matches(g.rule)]
 
+    def _candidate_rules(self, request: Request) -> list[tuple[Role, list[tuple[PolicyRule, Ref | None]]]]:
+        """Rules that can match `request`, by role: only index buckets the request can hit."""
+        if request.path:
+            tokens: tuple[str, ...] = (URL_RULES,)
+        elif request.subresource:
+            tokens = ("*", f"{request.resource}/{request.subresource}", f"*/{request.subresource}")
+        else:
+            tokens = ("*", request.resource)
+        matched: dict[Ref, tuple[Role, list[tuple[PolicyRule, Ref | None]]]] = {}
+        for token in tokens:
+            for role, rule, src in self.rule_index.get(token, ()):
+                if request.matches(rule):
+                    rules = matched.setdefault(role.ref, (role, []))[1]
+                    if (rule, src) not in rules:
+                        rules.append((rule, src))
+        return list(matched.values())
+
     def who_can(self, request: Request) -> list[Grant]:
         """Subjects allowed to make `request`, each with the binding → role → rule chain."""
-        out: list[Grant] = []
-        for ref, role in self.roles.items():
-            matched = [(rule, src) for rule, src in role.rules if request.matches(rule)]
-            if not matched:
-                continue
-            for i in self.by_role.get(ref, ()):
-                binding = self.bindings[i]
-                if not request.applies_in(binding.scope):
+        with paused_gc():
+            return self._who_can(request)
+
+    def _who_can(self, request: Request) -> list[Grant]:
+        by_subject: dict[Subject, list[Grant]] = defaultdict(list)
+        for role, matched in self._candidate_rules(request):
+            ref = role.ref
+            if request.namespace is not None and not request.cluster_scoped:
+                bindings = self.by_role_scope.get((ref, None), []) + self.by_role_scope.get((ref, request.namespace), [])
+            else:
+                bindings = self.by_role.get(ref, [])
+            for binding in bindings:
+                scope = binding.scope
+                if scope is not None and request.cluster_scoped:
                     continue
                 for subject in binding.subjects:
+                    grants = by_subject[subject]
                     for rule, src in matched:
-                        out.append(Grant(subject, binding.ref, ref, rule, binding.scope, src, role.default))
-        out.sort(key=lambda g: (SUBJECT_KINDS.index(g.subject.kind) if g.subject.kind in SUBJECT_KINDS
-                                else 9, g.subject.namespace or "", g.subject.name, g.scope or ""))
-        return out
+                        grants.append(Grant(subject, binding.ref, ref, rule, scope, src, role.default))
+        # Subjects sort as tuples, in C: kind (Group, ServiceAccount, User), name, namespace.
+        return list(chain.from_iterable(map(by_subject.__getitem__, sorted(by_subject))))
 
 
 def _subject(raw: dict[str, Any], binding_ns: str | None) -> Subject | None:
@@ -398,7 +423,29 @@ def _aggregate(roles: dict[Ref, Role]) -> None:
 
 
 def build_rbac(snapshot: Snapshot) -> RbacGraph:
-    """The RBAC graph of a snapshot: roles (aggregated), bindings and the subject index."""
+    """The RBAC graph of a snapshot: roles (aggregated), bindings and the subject index.
+
+    The cyclic garbage collector is paused while building (and answering who-can): the graph
+    adds ~10^5 small acyclic objects next to a large snapshot, and collections triggered by
+    those allocations would re-scan the whole snapshot again and again.
+    """
+    with paused_gc():
+        return _build(snapshot)
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic collector around bursts of acyclic allocations next to a big heap."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _build(snapshot: Snapshot) -> RbacGraph:
     graph = RbacGraph()
     for kind in ("Role", "ClusterRole"):
         for item in snapshot.of_kind(kind):
@@ -416,6 +463,11 @@ def build_rbac(snapshot: Snapshot) -> RbacGraph:
         ref = Ref("ClusterRole", None, name)
         if ref not in graph.roles:
             graph.roles[ref] = Role(ref, None, [(PolicyRule.parse(r), None) for r in raw_rules], default=True)
+    for role in graph.roles.values():
+        for rule, src in role.rules:
+            tokens = [URL_RULES] if rule.non_resource_urls else rule.resources
+            for token in dict.fromkeys(tokens):
+                graph.rule_index[token].append((role, rule, src))
     for kind in ("RoleBinding", "ClusterRoleBinding"):
         for item in snapshot.of_kind(kind):
             _add_binding(graph, kind, item.obj)
@@ -435,13 +487,15 @@ def _add_binding(graph: RbacGraph, kind: str, obj: dict[str, Any]) -> None:
     role = Ref(role_kind, namespace if role_kind == "Role" else None, str(role_ref["name"]))
     subjects = tuple(s for raw in obj.get("subjects") or () if isinstance(raw, dict)
                      and (s := _subject(raw, namespace)) is not None)
-    index = len(graph.bindings)
-    graph.bindings.append(Binding(Ref(kind, namespace, obj["metadata"]["name"]), role, subjects))
-    graph.by_role[role].append(index)
+    scope = namespace if kind == "RoleBinding" else None
+    binding = Binding(Ref(kind, namespace, obj["metadata"]["name"]), role, subjects, scope)
+    graph.bindings[binding.ref] = binding
+    graph.by_role[role].append(binding)
+    graph.by_role_scope[(role, scope)].append(binding)
     for subject in set(subjects):
-        graph.by_subject[subject].append(index)
+        graph.by_subject[subject].append(binding)
         if subject.kind == "User":
-            graph.by_user[subject.name].append(index)
+            graph.by_user[subject.name].append(binding)
 
 
 def parse_subject(text: str, candidates: Iterable[Subject]) -> Subject | list[Subject]:

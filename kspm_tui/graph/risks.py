@@ -176,7 +176,8 @@ class RiskIndex:
         risk = self.risk(subject)
         bindings = self.graph.bindings_of(subject)
         labels = {t.id: t.label for t in ESCALATION}
-        grants = self.graph.effective(subject)
+        rules = [rule for binding, _ in bindings if (role := self.graph.role(binding.role_ref))
+                 for rule, _ in role.rules]
         return {
             "kind": subject.kind,
             "name": subject.name,
@@ -198,8 +199,8 @@ class RiskIndex:
             "canExec": bool(risk.exec_),
             "execNamespaces": sorted({h.scope or "*" for h in risk.exec_}),
             "execVia": _chains(risk.exec_),
-            "wildcard": any(g.rule.wildcard for g in grants),
-            "rules": len(grants),
+            "wildcard": any(rule.wildcard for rule in rules),
+            "rules": len(rules),
         }
 
 
