@@ -152,7 +152,7 @@ spec: {defaultBackend: {service: {name: web, port: {number: 80}}}}
     assert {p.target for p in after.attack_paths()} == {"cloud"}
 
 
-def test_httproute_and_host_network_are_exposure() -> None:
+def test_httproute_is_exposure_host_network_needs_public_nodes() -> None:
     text = """
 apiVersion: apps/v1
 kind: Deployment
@@ -195,9 +195,8 @@ spec:
 """
     exposure = analyse_text(text).exposure
     routes = {str(ref): [r.text() for r in rs] for ref, rs in exposure.items()}
-    assert set(routes) == {"Deployment/gw/api", "DaemonSet/ops/agent"}
+    assert set(routes) == {"Deployment/gw/api"}  # no Node read: host network is not the internet
     assert "HTTPRoute gw/api (hosts api.example.com)" in routes["Deployment/gw/api"][0]
-    assert "hostNetwork" in routes["DaemonSet/ops/agent"][0]
 
 
 ADMIN_BINDINGS = """
@@ -253,3 +252,121 @@ def test_cheapest_cut_really_disconnects(automount: str, volumes: str, expected:
         assert path.cut.action == "network-policy"  # the NodePort route is still cuttable
     else:
         assert path.cut.action == expected
+
+
+API = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: ingress-nginx}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ingress-nginx-controller, namespace: ingress-nginx}
+spec:
+  selector: {matchLabels: {app.kubernetes.io/name: ingress-nginx}}
+  template:
+    metadata: {labels: {app.kubernetes.io/name: ingress-nginx}}
+    spec: {containers: [{name: c, image: "controller:1"}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: ingress-nginx-controller, namespace: ingress-nginx%(lb_annotations)s}
+spec: {type: LoadBalancer, selector: {app.kubernetes.io/name: ingress-nginx}, ports: [{port: 443}]}
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: api
+  namespace: pay
+  annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::123456789012:role/api"}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: pay}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec: {serviceAccountName: api, containers: [{name: api, image: "api:1"}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: api, namespace: pay}
+spec: {selector: {app: api}, ports: [{port: 8080}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: api, namespace: pay}
+spec: {defaultBackend: {service: {name: api, port: {number: 8080}}}}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: default-deny, namespace: pay}
+spec: {podSelector: {}, policyTypes: [Ingress]}
+%(allow)s"""
+ALLOW_CONTROLLER = """---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-ingress-nginx, namespace: pay}
+spec:
+  podSelector: {matchLabels: {app: api}}
+  ingress: [{from: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ingress-nginx}}}],
+             ports: [{port: 8080}]}]
+"""
+ALLOW_MONITORING = ALLOW_CONTROLLER.replace("ingress-nginx}", "monitoring}")
+
+
+@pytest.mark.parametrize("allow, lb_annotations, exposed", [
+    (ALLOW_CONTROLLER, "", True),  # default-deny, but the controller is admitted: Ingress traffic gets in
+    (ALLOW_MONITORING, "", False),  # isolated from the controller: cut
+    ("", "", False),  # default-deny alone
+    (ALLOW_CONTROLLER, ", annotations: {service.beta.kubernetes.io/aws-load-balancer-scheme: internal}", False),
+])
+def test_ingress_reachability_follows_the_controller(allow: str, lb_annotations: str, exposed: bool) -> None:
+    analysis = analyse_text(API % {"allow": allow, "lb_annotations": lb_annotations})
+    paths = analysis.attack_paths()
+    assert [(str(p.source), p.target) for p in paths] == ([("Deployment/pay/api", "cloud")] if exposed else [])
+    if exposed:
+        assert "admits the ingress controller Deployment/ingress-nginx/ingress-nginx-controller" in \
+            paths[0].edges[-2].evidence
+        assert paths[0].ingress_isolated
+
+
+NODES = """
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {addresses: [{type: InternalIP, address: 10.0.0.1}%s]}
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: ops}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent}}
+    spec: {hostNetwork: true, containers: [{name: a, image: "agent:1", securityContext: {privileged: true}}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop, namespace: ops}
+spec:
+  selector: {matchLabels: {app: shop}}
+  template:
+    metadata: {labels: {app: shop}}
+    spec: {containers: [{name: s, image: "shop:1"}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: shop, namespace: ops}
+spec: {type: NodePort, selector: {app: shop}, ports: [{port: 80, nodePort: 30080}]}
+"""
+
+
+def test_node_addresses_decide_host_and_node_port_exposure() -> None:
+    private = analyse_text(NODES % "")
+    assert private.exposure == {}
+    public = analyse_text(NODES % ", {type: ExternalIP, address: 203.0.113.7}")
+    assert {str(ref): [r.entry for r in routes] for ref, routes in public.exposure.items()} == {
+        "DaemonSet/ops/agent": ["host-network"], "Deployment/ops/shop": ["service"]}
+    assert [(str(p.source), p.target) for p in public.attack_paths()] == [("DaemonSet/ops/agent", "node")]

@@ -239,6 +239,12 @@ def _who_can(args: argparse.Namespace, analysis: Analysis) -> int:
 # -- paths ---------------------------------------------------------------------------------
 def _paths(args: argparse.Namespace, analysis: Analysis) -> int:
     paths = analysis.attack_paths(internal=args.internal, target=args.target)
+    if not args.include_system:
+        shown = [p for p in paths if p.source.namespace not in analysis.system_namespaces]
+        if len(shown) < len(paths):
+            print(f"{len(paths) - len(shown)} paths from workloads in system namespaces are hidden; "
+                  "use --include-system", file=sys.stderr)
+        paths = shown
     if args.format == "json":
         _json([p.model_dump(mode="json") for p in paths])
         return exit_codes.OK

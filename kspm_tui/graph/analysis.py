@@ -10,10 +10,10 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from kspm_tui.graph.exposure import Route, exposures
+from kspm_tui.graph.exposure import Controller, Route, exposures, ingress_controllers, reachable
 from kspm_tui.graph.facts import namespace_facts
 from kspm_tui.graph.identity import NO_CLOUD_IDENTITY, cloud_identity, token_mount
-from kspm_tui.graph.network import Isolation, isolation
+from kspm_tui.graph.network import Isolation, isolation, namespace_labels
 from kspm_tui.graph.paths import AttackPath, PathGraph, attack_paths, node_escape
 from kspm_tui.graph.rbac import RbacGraph, Ref, Subject, build_rbac
 from kspm_tui.graph.risks import RiskIndex, privileged_namespaces
@@ -52,6 +52,10 @@ class Analysis:
         return isolation(self.snapshot)
 
     @cached_property
+    def controllers(self) -> list[Controller]:
+        return ingress_controllers(self.snapshot, self.exposure, namespace_labels(self.snapshot))
+
+    @cached_property
     def path_graph(self) -> PathGraph:
         return attack_paths(self.snapshot, self.rbac, self.risks, context=self.context)
 
@@ -75,7 +79,7 @@ class Analysis:
         return {
             "exposed": bool(routes),
             "exposedVia": [r.text() for r in routes],
-            "reachableFromInternet": bool(routes) and iso.reachable_from_outside,
+            "reachableFromInternet": any(reachable(r, iso, self.controllers)[0] for r in routes),
             **iso.facts(),
             "serviceAccount": {
                 "name": sa.name, "namespace": sa.namespace or "",

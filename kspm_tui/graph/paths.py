@@ -21,9 +21,9 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel, Field
 
-from kspm_tui.graph.exposure import Route, exposures
+from kspm_tui.graph.exposure import Route, exposures, ingress_controllers, reachable
 from kspm_tui.graph.identity import cloud_identity, token_mount
-from kspm_tui.graph.network import Isolation, isolation
+from kspm_tui.graph.network import Isolation, isolation, namespace_labels
 from kspm_tui.graph.rbac import RbacGraph, Ref, Subject
 from kspm_tui.graph.risks import ESCALATION, Hit, RiskIndex
 from kspm_tui.model import FindingRemediation, Scope
@@ -161,6 +161,7 @@ class _Builder:
         self.g.add_node(INTERNET, label="internet")
         self.exposure = exposures(snapshot)
         self.isolation = isolation(snapshot)
+        self.controllers = ingress_controllers(snapshot, self.exposure, namespace_labels(snapshot))
         self.workloads: dict[str, Workload] = {}
         self.targets: dict[str, tuple[str, str]] = {}  # node → (target class, label)
 
@@ -180,10 +181,10 @@ class _Builder:
         self.workloads[wid] = workload
         self.g.add_node(wid, label=wid)
         iso = self.isolation.get(ref) or Isolation()
-        routes = self.exposure.get(ref, [])
-        if routes and iso.reachable_from_outside:
-            for route in routes:
-                self._route(route, ref, wid, iso)
+        for route in self.exposure.get(ref, []):
+            admitted, note = reachable(route, iso, self.controllers)
+            if admitted:
+                self._route(route, ref, wid, note)
         mount = token_mount(self.snapshot, workload)
         if mount.mounted:
             self._token(workload, ref, wid, mount.service_account.ref, mount.evidence, mount.by_automount)
@@ -200,19 +201,16 @@ class _Builder:
             node = self._target(f"node:{wid}", "node", "the node it runs on (every pod and token there)")
             _edge(self.g, wid, node, "escapes to", ref, "; ".join(reasons), "harden-pod", ref)
 
-    def _route(self, route: Route, ref: Ref, wid: str, iso: Isolation) -> None:
+    def _route(self, route: Route, ref: Ref, wid: str, note: str) -> None:
         prev = INTERNET
         for hop in route.hops:
             node = _node(hop.ref)
             _edge(self.g, prev, node, "routes to", hop.ref, hop.evidence)
             prev = node
-        note = ("no NetworkPolicy isolates its ingress" if not iso.ingress_isolated else
-                "NetworkPolicy admits any source: " + ", ".join(map(str, iso.open_ingress)))
         # Isolating the pod cuts direct routes; through an Ingress/HTTPRoute the controller is
-        # the intended way in, so a NetworkPolicy there would cut the application, not the path.
-        proxied = any(h.ref.kind in ("Ingress", "HTTPRoute") for h in route.hops)
-        _edge(self.g, prev, wid, "reaches", ref, f"{route.last}; {note}",
-              None if proxied else "network-policy", ref)
+        # the intended way in (and hostNetwork ignores policies), so no NetworkPolicy cut there.
+        cut = "network-policy" if route.entry in ("service", "host-port") else None
+        _edge(self.g, prev, wid, "reaches", ref, f"{route.last}; {note}", cut, ref)
 
     def _token(self, workload: Workload, ref: Ref, wid: str, sa: Ref, evidence: str, by_automount: bool) -> None:
         subject_node = _node(sa)
