@@ -102,3 +102,44 @@ def test_scan_reports_paths_as_findings(run_cli) -> None:
 def test_nothing_to_read_is_a_usage_error(run_cli, args: list[str]) -> None:
     result = run_cli(*args)
     assert result.code == 2 and "nothing to read" in result.stderr
+
+
+USER_RULE = """
+id: K8S-TEST-EXPOSED-TOKEN
+title: Internet-reachable pod mounts an API token
+severity: medium
+category: Workload hygiene
+scope: pod
+check: "!(workload.reachableFromInternet && workload.serviceAccount.tokenMounted)"
+messageExpression: "'reachable via ' + workload.exposedVia.join('; ')"
+why: A user rule reading the `workload` facts.
+remediation:
+  patch: {spec: {automountServiceAccountToken: false}}
+tests:
+  fail:
+    - apiVersion: v1
+      kind: List
+      items:
+        - {apiVersion: v1, kind: Pod, metadata: {name: p, labels: {app: p}}, spec: {containers: [{name: c, image: "x:1"}]}}
+        - {apiVersion: v1, kind: Service, metadata: {name: p}, spec: {type: LoadBalancer, selector: {app: p}}}
+  pass:
+    - apiVersion: v1
+      kind: List
+      items:
+        - apiVersion: v1
+          kind: Pod
+          metadata: {name: p, labels: {app: p}}
+          spec: {automountServiceAccountToken: false, containers: [{name: c, image: "x:1"}]}
+        - {apiVersion: v1, kind: Service, metadata: {name: p}, spec: {type: LoadBalancer, selector: {app: p}}}
+"""
+
+
+def test_user_rules_can_read_workload_facts(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "exposed-token.yaml").write_text(USER_RULE)
+    tested = run_cli("rules", "test", str(tmp_path))
+    assert tested.code == 0, tested.stdout + tested.stderr
+    result = run_cli("scan", FIXTURE, "--rules", str(tmp_path), "-o", "json")
+    findings = [f for f in json.loads(result.stdout)["findings"] if f["rule"] == "K8S-TEST-EXPOSED-TOKEN"]
+    # payments-api's SA disables automount; report-builder is isolated from the controller
+    assert [(f["namespace"], f["name"]) for f in findings] == [("ci", "jenkins")]
+    assert "Service/ci/jenkins type LoadBalancer" in findings[0]["message"]
