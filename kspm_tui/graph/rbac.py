@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import gc
 from contextlib import contextmanager
-from itertools import chain
+from operator import attrgetter
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -36,6 +36,7 @@ ALL_SERVICEACCOUNTS = "system:serviceaccounts"
 IMPLICIT_GROUPS = frozenset({AUTHENTICATED, UNAUTHENTICATED, ALL_SERVICEACCOUNTS})
 SUBJECT_KINDS = ("ServiceAccount", "User", "Group")
 URL_RULES = "<nonResourceURLs>"  # rule-index bucket of non-resource rules
+_BY_SUBJECT = attrgetter("subject")
 
 # Bootstrap ClusterRoles every cluster has; used only when the snapshot lacks them (a folder
 # of manifests that binds `cluster-admin` without shipping it).
@@ -237,9 +238,13 @@ class Grant:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Request:
-    """What who-can asks: a resource request, or a non-resource URL when `path` is set."""
+    """What who-can asks: a resource request, or a non-resource URL when `path` is set.
+
+    Compared by identity: the risk classes keep their requests as constants and test
+    membership millions of times on large clusters.
+    """
 
     verb: str
     resource: str = ""
@@ -363,9 +368,10 @@ class RbacGraph:
             return self._who_can(request)
 
     def _who_can(self, request: Request) -> list[Grant]:
-        by_subject: dict[Subject, list[Grant]] = defaultdict(list)
+        out: list[Grant] = []
+        append = out.append
         for role, matched in self._candidate_rules(request):
-            ref = role.ref
+            ref, default = role.ref, role.default
             if request.namespace is not None and not request.cluster_scoped:
                 bindings = self.by_role_scope.get((ref, None), []) + self.by_role_scope.get((ref, request.namespace), [])
             else:
@@ -374,12 +380,14 @@ class RbacGraph:
                 scope = binding.scope
                 if scope is not None and request.cluster_scoped:
                     continue
+                binding_ref = binding.ref
                 for subject in binding.subjects:
-                    grants = by_subject[subject]
                     for rule, src in matched:
-                        grants.append(Grant(subject, binding.ref, ref, rule, scope, src, role.default))
-        # Subjects sort as tuples, in C: kind (Group, ServiceAccount, User), name, namespace.
-        return list(chain.from_iterable(map(by_subject.__getitem__, sorted(by_subject))))
+                        append(Grant(subject, binding_ref, ref, rule, scope, src, default))
+        # Subjects sort as tuples, in C: kind (Group, ServiceAccount, User), name, namespace;
+        # the sort is stable, so one subject's grants keep their order.
+        out.sort(key=_BY_SUBJECT)
+        return out
 
 
 def _subject(raw: dict[str, Any], binding_ns: str | None) -> Subject | None:

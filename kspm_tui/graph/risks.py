@@ -150,7 +150,7 @@ class RiskIndex:
             return cached
         hits = [h for binding, named in self.graph.bindings_of(subject) for h in self.hits(binding, named)]
         risk = SubjectRisk(subject)
-        risk.cluster_admin = [h for h in hits if h.request == CLUSTER_ADMIN and h.scope is None]
+        risk.cluster_admin = [h for h in hits if h.request is CLUSTER_ADMIN and h.scope is None]
         for technique in ESCALATION:
             found: list[Hit] = []
             for group in technique.needs:
