@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.paths import remediation_of
+from kspm_tui.graph.rbac import Subject
 from kspm_tui.model import Scope, SourceRef
 from kspm_tui.snapshot import Workload
 
@@ -65,16 +66,26 @@ class GraphScopes:
                 continue
             ev.ctx.update({"subject": facts, "cluster": ev.cluster,
                            "namespace": ev.ns_facts.get(subject.namespace or "", {})})
-            item = ev.snapshot.get("ServiceAccount", subject.namespace, subject.name) \
-                if subject.kind == "ServiceAccount" else None
             where = str(subject)
+            source = self._subject_source(subject)
             for rule in active:
                 ev.out.stats[rule.id].evaluated += 1
                 if ev._eval(rule, where) is False:
                     raw = ev._fail(rule, facts, where)
                     raw.fragment = None
-                    ev._emit([ev._finding(raw, subject.kind, subject.name, subject.namespace,
-                                          item.source if item else SourceRef())])
+                    ev._emit([ev._finding(raw, subject.kind, subject.name, subject.namespace, source)])
+
+    def _subject_source(self, subject: Subject) -> SourceRef:
+        """Where to point for a subject: its ServiceAccount object, else the first binding naming it."""
+        snapshot = self.ev.snapshot
+        item = snapshot.get("ServiceAccount", subject.namespace, subject.name) \
+            if subject.kind == "ServiceAccount" else None
+        if item is None:
+            for binding, _ in self.analysis.rbac.bindings_of(subject):
+                ref = binding.ref
+                if (item := snapshot.get(ref.kind, ref.namespace, ref.name)) is not None:
+                    break
+        return item.source if item is not None else SourceRef()
 
     def _paths(self) -> None:
         rules = self.ev._by_scope[Scope.path]
