@@ -36,10 +36,10 @@ import orjson
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kspm_tui.graph.rbac import Request, build_rbac  # noqa: E402
-from kspm_tui.graph.risks import RiskIndex  # noqa: E402
-from kspm_tui.snapshot import Snapshot  # noqa: E402
-from kspm_tui.sources.files import read_paths  # noqa: E402
+from kspm_tui.graph.rbac import Request, build_rbac
+from kspm_tui.graph.risks import RiskIndex
+from kspm_tui.snapshot import Snapshot
+from kspm_tui.sources.files import read_paths
 
 RESULTS = Path(__file__).resolve().parent / "results"
 BUILD_TARGET_S = 2.0
@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
         request = make()
         runs, cpus, grants = [], [], []
         for _ in range(args.repeat):
-            seconds, cpu, grants = cpu_timed(lambda: graph.who_can(request))
+            seconds, cpu, grants = cpu_timed(lambda request=request: graph.who_can(request))
             runs.append(seconds * 1000)
             cpus.append(cpu * 1000)
         queries[label] = {"median_ms": round(statistics.median(runs), 2), "max_ms": round(max(runs), 2),

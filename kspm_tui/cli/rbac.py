@@ -103,6 +103,8 @@ def run(args: argparse.Namespace) -> int:
     for err in collected.errors:
         print(f"input error: {err.file}" + (f" document {err.document}" if err.document else "")
               + f": {err.message}", file=sys.stderr)
+    for gap in collected.coverage:  # e.g. RBAC objects not readable: answers are incomplete
+        print(f"coverage: {gap.reason}", file=sys.stderr)
     analysis = Analysis(Snapshot(collected.objects), system_namespaces=tuple(settings.config.system_namespaces),
                         context=settings.context)
     action: Callable[[argparse.Namespace, Analysis], int] = {

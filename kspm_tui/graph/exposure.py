@@ -13,11 +13,10 @@ NodePorts then count, host ports do not). `reachable` then asks the pod's Networ
 
 from __future__ import annotations
 
+import ipaddress
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
-
-import ipaddress
 
 from kspm_tui.graph.network import Isolation, PodIdentity, admits_other_namespaces
 from kspm_tui.graph.rbac import Ref

@@ -16,6 +16,7 @@ from __future__ import annotations
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 import networkx as nx
@@ -248,7 +249,7 @@ def _cheapest_cut(g: nx.DiGraph, nodes: list[str]) -> dict[str, Any] | None:
     """The cheapest action on this path that, alone, disconnects its start from its target
     (ties: the one nearest the start). Returns that edge's data."""
     candidates: list[tuple[int, int, dict[str, Any]]] = []
-    for i, (a, b) in enumerate(zip(nodes, nodes[1:])):
+    for i, (a, b) in enumerate(pairwise(nodes)):
         data = g.edges[a, b]
         if data.get("cut"):
             candidates.append((CUT_COST[data["cut"]], i, data))
@@ -355,7 +356,7 @@ def attack_paths(snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex, *, inter
 def _path(g: nx.DiGraph, nodes: list[str], wref: Ref, workload: Workload, target: str, label: str,
           exposed: bool, iso: Isolation, rbac: RbacGraph, context: str | None) -> AttackPath:
     edges = []
-    for a, b in zip(nodes, nodes[1:]):
+    for a, b in pairwise(nodes):
         d = g.edges[a, b]
         ref = d.get("ref")
         edges.append(PathEdge(source=a, target=b, relation=d["relation"],

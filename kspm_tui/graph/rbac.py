@@ -16,11 +16,11 @@ only through an index, so who-can stays fast on very large clusters.
 from __future__ import annotations
 
 import gc
-from contextlib import contextmanager
-from operator import attrgetter
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from kspm_tui.graph.selectors import selector_matches

@@ -16,7 +16,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kspm_tui.graph.rbac import (
-    ANONYMOUS, IMPLICIT_GROUPS, RBAC_GROUP, UNAUTHENTICATED, Binding, PolicyRule, RbacGraph, Ref, Request,
+    ANONYMOUS,
+    IMPLICIT_GROUPS,
+    RBAC_GROUP,
+    UNAUTHENTICATED,
+    Binding,
+    PolicyRule,
+    RbacGraph,
+    Ref,
+    Request,
     Subject,
 )
 
