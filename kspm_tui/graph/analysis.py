@@ -10,11 +10,11 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
-from kspm_tui.graph.exposure import Controller, Route, exposures, ingress_controllers, reachable
+from kspm_tui.graph.exposure import Controller, Route, reachable
 from kspm_tui.graph.facts import namespace_facts
 from kspm_tui.graph.identity import NO_CLOUD_IDENTITY, cloud_identity, token_mount
-from kspm_tui.graph.network import Isolation, isolation, namespace_labels
-from kspm_tui.graph.paths import AttackPath, PathGraph, attack_paths, node_escape
+from kspm_tui.graph.network import Isolation
+from kspm_tui.graph.paths import AttackPath, PathGraph, Reachability, attack_paths, node_escape
 from kspm_tui.graph.rbac import RbacGraph, Ref, Subject, build_rbac
 from kspm_tui.graph.risks import RiskIndex, privileged_namespaces
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, Workload, namespace_of
@@ -44,25 +44,36 @@ class Analysis:
         return RiskIndex(self.rbac, privileged_namespaces(self.namespace_facts, self.system_namespaces))
 
     @cached_property
+    def reach(self) -> Reachability:
+        return Reachability.of(self.snapshot)
+
+    @property
     def exposure(self) -> dict[Ref, list[Route]]:
-        return exposures(self.snapshot)
+        return self.reach.exposure
 
-    @cached_property
+    @property
     def isolation(self) -> dict[Ref, Isolation]:
-        return isolation(self.snapshot)
+        return self.reach.isolation
 
-    @cached_property
+    @property
     def controllers(self) -> list[Controller]:
-        return ingress_controllers(self.snapshot, self.exposure, namespace_labels(self.snapshot))
+        return self.reach.controllers
 
     @cached_property
     def path_graph(self) -> PathGraph:
-        return attack_paths(self.snapshot, self.rbac, self.risks, context=self.context)
+        """Paths from the internet: what path-scope rules and `rbac paths` report."""
+        return attack_paths(self.snapshot, self.rbac, self.risks, context=self.context, reach=self.reach)
+
+    @cached_property
+    def internal_path_graph(self) -> PathGraph:
+        """Also paths from workloads the internet does not reach (a compromised pod)."""
+        return attack_paths(self.snapshot, self.rbac, self.risks, internal=True, context=self.context,
+                            reach=self.reach)
 
     def attack_paths(self, *, internal: bool = False, target: str | None = None) -> list[AttackPath]:
         """Ranked paths; by default only those starting from the internet."""
-        return [p for p in self.path_graph.paths
-                if (internal or p.exposed) and (target is None or p.target == target)]
+        graph = self.internal_path_graph if internal else self.path_graph
+        return [p for p in graph.paths if target is None or p.target == target]
 
     def subject_facts(self, subject: Subject) -> dict[str, Any]:
         return self.risks.facts(subject, self.system_namespaces)

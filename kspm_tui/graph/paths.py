@@ -22,7 +22,7 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel, Field
 
-from kspm_tui.graph.exposure import Route, exposures, ingress_controllers, reachable
+from kspm_tui.graph.exposure import Controller, Route, exposures, ingress_controllers, reachable
 from kspm_tui.graph.identity import cloud_identity, token_mount
 from kspm_tui.graph.network import Isolation, isolation, namespace_labels
 from kspm_tui.graph.rbac import RbacGraph, Ref, Subject
@@ -131,6 +131,8 @@ def _edge(g: nx.DiGraph, a: str, b: str, relation: str, ref: Ref | None, evidenc
     if g.has_edge(a, b):
         return
     g.add_edge(a, b, relation=relation, ref=ref, evidence=evidence, cut=cut, cut_object=cut_object, **extra)
+    if cut is not None:  # one action removes every edge it stands for (e.g. all routes into a pod)
+        g.graph.setdefault("cuts", {}).setdefault((cut, cut_object), []).append((a, b))
 
 
 def node_escape(workload: Workload) -> list[str]:
@@ -153,16 +155,30 @@ def node_escape(workload: Workload) -> list[str]:
     return reasons
 
 
+@dataclass(slots=True)
+class Reachability:
+    """What the internet reaches: routes per workload, isolation per workload, ingress controllers."""
+
+    exposure: dict[Ref, list[Route]]
+    isolation: dict[Ref, Isolation]
+    controllers: list[Controller]
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Reachability:
+        routes = exposures(snapshot)
+        return cls(routes, isolation(snapshot), ingress_controllers(snapshot, routes, namespace_labels(snapshot)))
+
+
 class _Builder:
-    def __init__(self, snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex) -> None:
+    def __init__(self, snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex, reach: Reachability) -> None:
         self.snapshot = snapshot
         self.rbac = rbac
         self.risks = risks
         self.g = nx.DiGraph()
         self.g.add_node(INTERNET, label="internet")
-        self.exposure = exposures(snapshot)
-        self.isolation = isolation(snapshot)
-        self.controllers = ingress_controllers(snapshot, self.exposure, namespace_labels(snapshot))
+        self.exposure = reach.exposure
+        self.isolation = reach.isolation
+        self.controllers = reach.controllers
         self.workloads: dict[str, Workload] = {}
         self.targets: dict[str, tuple[str, str]] = {}  # node → (target class, label)
 
@@ -241,8 +257,19 @@ class _Builder:
         _edge(self.g, role, target, "allows", hit.role, evidence)
 
 
-def _cut_objects(g: nx.DiGraph, action: str, obj: Ref) -> list[tuple[str, str]]:
-    return [(a, b) for a, b, d in g.edges(data=True) if d.get("cut") == action and d.get("cut_object") == obj]
+def _connected_without(g: nx.DiGraph, start: str, end: str, removed: set[tuple[str, str]]) -> bool:
+    """Depth-first search from `start` that may not use the `removed` edges."""
+    seen, stack = {start}, [start]
+    while stack:
+        node = stack.pop()
+        for succ in g.successors(node):
+            if succ in seen or (node, succ) in removed:
+                continue
+            if succ == end:
+                return True
+            seen.add(succ)
+            stack.append(succ)
+    return False
 
 
 def _cheapest_cut(g: nx.DiGraph, nodes: list[str]) -> dict[str, Any] | None:
@@ -254,8 +281,8 @@ def _cheapest_cut(g: nx.DiGraph, nodes: list[str]) -> dict[str, Any] | None:
         if data.get("cut"):
             candidates.append((CUT_COST[data["cut"]], i, data))
     for _, _, data in sorted(candidates, key=lambda c: c[:2]):
-        removed = _cut_objects(g, data["cut"], data["cut_object"])
-        if not nx.has_path(nx.restricted_view(g, [], removed), nodes[0], nodes[-1]):
+        removed = set(g.graph["cuts"][(data["cut"], data["cut_object"])])
+        if not _connected_without(g, nodes[0], nodes[-1], removed):
             return data
     return None
 
@@ -322,22 +349,23 @@ def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGr
                description=f"stop {wref} from reaching its node (privileged, hostPID, hostPath)")
 
 
-def attack_paths(snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex, *, internal: bool = True,
-                 context: str | None = None) -> PathGraph:
+def attack_paths(snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex, *, internal: bool = False,
+                 context: str | None = None, reach: Reachability | None = None) -> PathGraph:
     """Every deduplicated attack path, best (worst for the defender) first.
 
     `internal`: also paths that start at a workload not reachable from outside (a compromised
-    pod); those paths have `exposed: false`.
+    pod); those paths have `exposed: false`. `reach`: precomputed exposure and isolation.
     """
-    builder = _Builder(snapshot, rbac, risks)
+    builder = _Builder(snapshot, rbac, risks, reach or Reachability.of(snapshot))
     g = builder.build()
     out: list[AttackPath] = []
+    from_internet = nx.single_source_shortest_path(g, INTERNET)
     for wid, workload in builder.workloads.items():
-        reach = nx.single_source_shortest_path(g, wid)
-        exposed = nx.has_path(g, INTERNET, wid)
+        exposed = wid in from_internet
         if not exposed and not internal:
             continue
-        prefix = nx.shortest_path(g, INTERNET, wid) if exposed else [wid]
+        reach = nx.single_source_shortest_path(g, wid)
+        prefix = from_internet[wid] if exposed else [wid]
         wref = Ref(workload.kind, workload.namespace, workload.name)
         iso = builder.isolation.get(wref) or Isolation()
         reached = {builder.targets[n][0] for n in reach if n in builder.targets}
