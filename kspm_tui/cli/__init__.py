@@ -14,10 +14,11 @@ import sys
 from collections.abc import Sequence
 
 from kspm_tui import __version__, exit_codes
-from kspm_tui.cli import rbac, rules, scan
+from kspm_tui.cli import diff, exceptions, history, rbac, rules, scan
 
 # name → module with add_parser(subparsers) and run(args) -> int; order is --help order.
-SUBCOMMANDS = {"scan": scan, "rules": rules, "rbac": rbac}
+SUBCOMMANDS = {"scan": scan, "rules": rules, "rbac": rbac, "diff": diff, "history": history,
+               "exceptions": exceptions}
 
 EPILOG = """\
 examples:
@@ -30,6 +31,7 @@ examples:
   kspm-tui rules show K8S-PRIVILEGED
   kspm-tui rbac who-can get secrets -n prod ./cluster-dump/
   kspm-tui rbac paths --demo              ranked attack paths from the internet
+  kspm-tui diff                           what changed since the previous scan
 
 exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage or input errors, 3 cannot scan
 """
