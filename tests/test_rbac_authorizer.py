@@ -259,3 +259,16 @@ def test_missing_role_grants_nothing_but_cluster_admin_is_known() -> None:
     grants = graph.can(Subject("User", "root"), Request.parse("escalate", "clusterroles.rbac.authorization.k8s.io"))
     assert grants and grants[0].default_role
     assert graph.can(Subject("User", "root"), Request.parse("get", "/metrics"))
+
+
+def test_a_named_namespace_is_authorized_inside_that_namespace() -> None:
+    graph = build_rbac(snapshot_of(manifest(
+        cluster_role("ns-reader", {"apiGroups": [""], "resources": ["namespaces"], "verbs": ["get"]}),
+        binding("RoleBinding", "r", "ClusterRole", "ns-reader", [{"kind": "User", "name": "dev"}], "team-a"),
+    )))
+    dev = Subject("User", "dev")
+    assert graph.can(dev, Request.parse("get", "namespaces", name="team-a"))
+    assert not graph.can(dev, Request.parse("get", "namespaces", name="team-b"))
+    assert not graph.can(dev, Request.parse("get", "namespaces"))  # a list is cluster-scoped
+    assert [str(g.subject) for g in graph.who_can(Request.parse("get", "namespaces", name="team-a"))] == ["User/dev"]
+    assert graph.who_can(Request.parse("get", "namespaces", name="team-b")) == []

@@ -267,6 +267,8 @@ class Request:
 
     @property
     def cluster_scoped(self) -> bool:
+        if self.resource == "namespaces" and self.name:
+            return False  # the API server files `get namespace foo` under namespace foo
         return bool(self.path) or self.resource in CLUSTER_RESOURCES
 
     def matches(self, rule: PolicyRule) -> bool:
@@ -280,7 +282,12 @@ class Request:
             return True
         if self.cluster_scoped:
             return False
-        return self.namespace is None or self.namespace == scope
+        return self.request_namespace is None or self.request_namespace == scope
+
+    @property
+    def request_namespace(self) -> str | None:
+        """The namespace the authorizer sees; for a named Namespace object, that namespace."""
+        return self.name if self.resource == "namespaces" and self.name else self.namespace
 
 
 class RbacGraph:
@@ -372,8 +379,9 @@ class RbacGraph:
         append = out.append
         for role, matched in self._candidate_rules(request):
             ref, default = role.ref, role.default
-            if request.namespace is not None and not request.cluster_scoped:
-                bindings = self.by_role_scope.get((ref, None), []) + self.by_role_scope.get((ref, request.namespace), [])
+            namespace = request.request_namespace
+            if namespace is not None and not request.cluster_scoped:
+                bindings = self.by_role_scope.get((ref, None), []) + self.by_role_scope.get((ref, namespace), [])
             else:
                 bindings = self.by_role.get(ref, [])
             for binding in bindings:
