@@ -21,10 +21,14 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         epilog="examples:\n  kspm-tui scan --demo\n  kspm-tui scan k8s/ -o json --output scan.json\n"
                "  helm template ./chart | kspm-tui scan - --fail-on high\n"
                "  kspm-tui scan k8s/ --baseline main.json --exceptions .kspm/exceptions.yaml --fail-on high\n"
-               "  kspm-tui scan k8s/ -o sarif --output kspm.sarif      (see docs/ci.md)",
+               "  kspm-tui scan k8s/ -o sarif --output kspm.sarif      (see docs/ci.md)\n"
+               "  kspm-tui scan --demo --framework cis      per-control CIS report with a score",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_arguments(parser)
+    parser.add_argument("--framework", metavar="ID",
+                        help="only this framework's controls, with a per-control report: cis, pss-baseline, "
+                             "pss-restricted, nsa-cisa, mitre, soc2, pci-dss, iso27001, hipaa")
     out = parser.add_argument_group("output")
     out.add_argument("-o", "--format", default="table", choices=FORMATS, help="output format (default table)")
     out.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
@@ -44,9 +48,29 @@ def run(args: argparse.Namespace) -> int:
         baseline = triage.configure(args, settings)
     except ValueError as exc:
         return usage_error("kspm-tui scan", str(exc))
-    from kspm_tui.scan import scan
+    from kspm_tui.scan import load_ruleset, scan
 
-    result = scan(collect(args, settings), settings)
+    ruleset = load_ruleset(settings)
+    framework = None
+    if args.framework:
+        from kspm_tui.compliance import select_rules
+        from kspm_tui.frameworks import FrameworkError, load_frameworks
+
+        try:
+            frameworks = load_frameworks()
+        except FrameworkError as exc:
+            print(f"kspm-tui scan: cannot read the framework catalog: {exc}", file=sys.stderr)
+            return exit_codes.INPUT_ERRORS
+        framework = frameworks.get(args.framework.lower())
+        if framework is None:
+            return usage_error("kspm-tui scan", f"unknown framework {args.framework!r}; choose one of "
+                               + ", ".join(sorted(frameworks)))
+        ruleset = select_rules(ruleset, framework)
+    result = scan(collect(args, settings), settings, ruleset=ruleset)
+    if framework is not None:
+        from kspm_tui.compliance import compliance_report
+
+        result.compliance = compliance_report(framework, [r.rule for r in ruleset.rules], result.rule_stats)
     color = args.output is None and sys.stdout.isatty()
     text = render(result, args.format, color=color)
     if args.output:
