@@ -4,6 +4,8 @@
     kspm-tui --demo | PATH ...    explorer on the demo cluster / on manifests
     kspm-tui scan ...             headless scan (table, json, ...)
     kspm-tui rules ...            list, show and test rules
+    kspm-tui contexts             kube contexts from the kubeconfig
+    kspm-tui doctor ...           check the read permissions a live scan needs
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import sys
 from collections.abc import Sequence
 
 from kspm_tui import __version__, exit_codes
-from kspm_tui.cli import rules, scan
+from kspm_tui.cli import contexts, doctor, rules, scan
+from kspm_tui.sources import SourceUnavailable
 
 # name → module with add_parser(subparsers) and run(args) -> int; order is --help order.
-SUBCOMMANDS = {"scan": scan, "rules": rules}
+SUBCOMMANDS = {"scan": scan, "rules": rules, "contexts": contexts, "doctor": doctor}
 
 EPILOG = """\
 examples:
@@ -27,6 +30,10 @@ examples:
   kspm-tui scan k8s/ --fail-on high       CI gate: exit 1 on high or critical findings
   kspm-tui rules list --category "Pod Security"
   kspm-tui rules show K8S-PRIVILEGED
+  kspm-tui contexts                       kube contexts (name, cluster, server, user, namespace)
+  kspm-tui scan --context prod            live, read-only scan of one cluster (--all-contexts: each)
+  kspm-tui scan --context prod --watch    keep watching; finding opened/resolved as JSON lines
+  kspm-tui doctor --context prod          which read permissions you have; ClusterRole to grant
 
 exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage or input errors, 3 cannot scan
 """
@@ -56,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exit_codes.OK
         try:
             return int(SUBCOMMANDS[args.command].run(args))
+        except SourceUnavailable as exc:
+            print(f"kspm-tui: {exc}", file=sys.stderr)
+            return exit_codes.UNAVAILABLE
         except KeyboardInterrupt:
             return 130
         except BrokenPipeError:

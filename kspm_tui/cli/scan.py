@@ -9,6 +9,7 @@ from pathlib import Path
 from kspm_tui import exit_codes
 from kspm_tui.cli.common import add_source_arguments, collect, settings_from, severity, usage_error
 from kspm_tui.model import ScanResult, Severity, Status
+from kspm_tui.scan import ScanSettings
 from kspm_tui.store import atomic_write
 
 FORMATS = ("table", "json")
@@ -20,10 +21,16 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         description="Scan and report. Exit 0 when nothing fails at/above --fail-on, 1 when "
                     "something does, 2 on usage or input errors, 3 when nothing could be scanned.",
         epilog="examples:\n  kspm-tui scan --demo\n  kspm-tui scan k8s/ -o json --output scan.json\n"
+               "  kspm-tui scan --context prod --fail-on high\n  kspm-tui scan --context prod --watch\n"
                "  helm template ./chart | kspm-tui scan - --fail-on high",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_arguments(parser)
+    live = parser.add_argument_group("live clusters")
+    live.add_argument("--all-contexts", action="store_true", help="scan every context of the kubeconfig")
+    live.add_argument("--watch", action="store_true",
+                      help="with --context: keep watching and print finding opened/resolved events "
+                           "as JSON lines until interrupted")
     out = parser.add_argument_group("output")
     out.add_argument("-o", "--format", default="table", choices=FORMATS, help="output format (default table)")
     out.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
@@ -49,24 +56,74 @@ def render(result: ScanResult, fmt: str, color: bool) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.paths and not args.demo:
-        return usage_error("kspm-tui scan", "nothing to scan: give manifest PATHs, - for stdin, or --demo")
+    live = bool(args.context or args.all_contexts)
+    if live and (args.paths or args.demo):
+        return usage_error("kspm-tui scan", "scan either a cluster (--context/--all-contexts) or PATHs/--demo, not both")
+    if args.context and args.all_contexts:
+        return usage_error("kspm-tui scan", "--context and --all-contexts exclude each other")
+    if not args.paths and not args.demo and not live:
+        return usage_error("kspm-tui scan", "nothing to scan: give manifest PATHs, - for stdin, --demo, "
+                                            "or --context NAME")
+    if args.watch and not args.context:
+        return usage_error("kspm-tui scan", "--watch needs --context NAME")
     settings, warnings = settings_from(args)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if args.watch:
+        from kspm_tui.cli.watch import watch
+
+        return watch(args, settings)
     from kspm_tui.scan import scan
 
-    result = scan(collect(args, settings), settings)
+    if args.all_contexts:
+        results, unavailable = _scan_contexts(args, settings)
+        if not results:
+            return exit_codes.UNAVAILABLE
+    else:
+        results, unavailable = [scan(collect(args, settings), settings)], 0
     color = args.output is None and sys.stdout.isatty()
-    text = render(result, args.format, color)
+    text = _render_all(results, args.format, color) if args.all_contexts else render(results[0], args.format, color)
     if args.output:
         atomic_write(args.output, text.encode())
         print(f"wrote {args.format} report to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
+    errors = [err for result in results for err in result.errors]
     if args.format != "table":
-        for err in result.errors:
+        for err in errors:
             print(f"input error: {err.file} document {err.document}: {err.message}", file=sys.stderr)
-    if result.errors or result.rule_errors:
+    if errors or any(result.rule_errors for result in results):
         return exit_codes.INPUT_ERRORS
-    return exit_codes.FINDINGS if fails_gate(result, args.fail_on) else exit_codes.OK
+    if any(fails_gate(result, args.fail_on) for result in results):
+        return exit_codes.FINDINGS
+    return exit_codes.UNAVAILABLE if unavailable else exit_codes.OK
+
+
+def _scan_contexts(args: argparse.Namespace, settings: ScanSettings) -> tuple[list[ScanResult], int]:
+    """Every context of the kubeconfig, one after another; one unreachable cluster skips only itself."""
+    from dataclasses import replace
+
+    from kspm_tui.cli.common import collect_context
+    from kspm_tui.scan import load_ruleset, scan
+    from kspm_tui.sources import SourceUnavailable
+    from kspm_tui.sources.kubeconfig import list_contexts
+
+    ruleset = load_ruleset(settings)
+    results, unavailable = [], 0
+    for context in list_contexts(args.kubeconfig):
+        one = replace(settings)
+        try:
+            results.append(scan(collect_context(context.name, args.kubeconfig, one), one, ruleset))
+        except SourceUnavailable as exc:
+            unavailable += 1
+            print(f"kspm-tui: {exc}", file=sys.stderr)
+    return results, unavailable
+
+
+def _render_all(results: list[ScanResult], fmt: str, color: bool) -> str:
+    """Several clusters: tables one after another; JSON as an array of scan documents."""
+    if fmt == "json":
+        from kspm_tui.yamlio import dump_json
+
+        return dump_json([r.model_dump(mode="json") for r in results], indent=True).decode() + "\n"
+    return "".join(render(result, fmt, color) for result in results)

@@ -21,10 +21,12 @@ from kubernetes.config.incluster_config import SERVICE_HOST_ENV_NAME, load_inclu
 from kubernetes.config.kube_config import ENV_KUBECONFIG_PATH_SEPARATOR, KubeConfigLoader, KubeConfigMerger
 from pydantic import BaseModel
 
+from kspm_tui.sources import SourceUnavailable
+
 IN_CLUSTER = "in-cluster"
 
 
-class LiveError(Exception):
+class LiveError(SourceUnavailable):
     """A problem the user must fix before anything can be scanned; str() is the sentence."""
 
 

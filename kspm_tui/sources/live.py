@@ -106,7 +106,6 @@ class LiveCollected:
     """A live collection: the objects, the cluster's identity, and where each kind's list stood."""
 
     collected: Collected
-    cluster_id: str
     resources: list[Resource] = field(default_factory=list)
     versions: dict[str, str] = field(default_factory=dict)  # kind → list resourceVersion
 
@@ -233,7 +232,9 @@ class Collector:
                 f"context {self.connection.context.name!r} may not list anything (403 Forbidden on every "
                 f"kind): ask for read access — `kspm-tui doctor --context {self.connection.context.name}` "
                 "prints the ClusterRole to grant")
-        return LiveCollected(collected, self.cluster_id(collected), resources, versions)
+        collected.cluster_id = self.cluster_id(collected)
+        collected.is_cluster = True
+        return LiveCollected(collected, resources, versions)
 
     def _fatal(self, exc: ApiError) -> LiveError:
         name = self.connection.context.name
