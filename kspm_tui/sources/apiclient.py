@@ -93,10 +93,11 @@ class ApiReader:
     def get_json(self, path: str, query: list[tuple[str, Any]] | None = None, accept: str = JSON) -> Any:
         return load_json(self.get(path, query, accept))
 
-    def stream_lines(self, path: str, query: list[tuple[str, Any]], read_timeout: float) -> Iterator[bytes]:
+    def stream_lines(self, path: str, query: list[tuple[str, Any]], read_timeout: float,
+                     accept: str = JSON) -> Iterator[bytes]:
         """One watch connection: yields each newline-terminated JSON event (no retries here)."""
         try:
-            response = self._open(path, query, JSON, (self.timeout[0], read_timeout))
+            response = self._open(path, query, accept, (self.timeout[0], read_timeout))
         except TransportError as exc:
             raise self.transport_failure(exc) from None
         try:

@@ -67,6 +67,7 @@ class Store:
         self.objects: dict[ApiResource, dict[Key, dict[str, Any]]] = defaultdict(dict)
         self.rv = 1000
         self.compacted = 0  # watches/continues from at or below this resourceVersion get 410
+        self.epoch = 0  # bumped by compact(): open watches end with 410 Gone, as after etcd compaction
         self.events: list[tuple[int, ApiResource, str, dict[str, Any]]] = []
         self.changed = threading.Condition()
 
@@ -115,6 +116,7 @@ class Store:
         """Forget history: older watches and continue tokens now get 410 Gone."""
         with self.changed:
             self.compacted = self.rv
+            self.epoch += 1
             self.events.clear()
             self.changed.notify_all()
 
@@ -499,6 +501,7 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             with store.changed:
                 current = store.rv
                 compacted = store.compacted
+                epoch = store.epoch
             if since in ("", "0"):
                 for _, obj in store.listed(resource, namespace):
                     emit("ADDED", obj)
@@ -514,15 +517,15 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             next_bookmark = time.monotonic() + 0.5
             while not server.dead and time.monotonic() < deadline:
                 with store.changed:
-                    if store.compacted > last:
+                    if store.epoch != epoch:
                         pending = None
                     else:
                         pending = [(rv, k, o) for rv, r, k, o in store.events
                                    if rv > last and r is resource
                                    and (namespace is None or o["metadata"].get("namespace") == namespace)]
                         if not pending:
+                            latest = store.rv  # nothing for us up to here: safe to bookmark
                             store.changed.wait(0.2)
-                            latest = store.rv
                 if pending is None:
                     self._chunk({"type": "ERROR", "object": status_doc(410, "Expired", "too old resource version")})
                     break
