@@ -30,6 +30,8 @@ def add_context_arguments(group: argparse._ArgumentGroup | argparse.ArgumentPars
                        help="scan this kube context live (read-only; see `kspm-tui contexts`)")
     group.add_argument("--kubeconfig", metavar="FILE",
                        help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
+    group.add_argument("--request-timeout", type=float, metavar="SECONDS", default=None,
+                       help="give up on an API request after SECONDS (default: 10 to connect, 60 to read)")
 
 
 def severity(value: str) -> Severity | None:
@@ -56,7 +58,7 @@ def collect(args: argparse.Namespace, settings: ScanSettings) -> Collected:
     A live source raises `SourceUnavailable` (one sentence, exit 3) when nothing can be read.
     """
     if getattr(args, "context", None):
-        return collect_context(args.context, getattr(args, "kubeconfig", None), settings)
+        return collect_context(args.context, args, settings)
     if args.demo:
         from kspm_tui.sources.demo import read_demo
 
@@ -72,13 +74,13 @@ def collect(args: argparse.Namespace, settings: ScanSettings) -> Collected:
     return read_paths(args.paths)
 
 
-def collect_context(context: str | None, kubeconfig: str | None, settings: ScanSettings) -> Collected:
+def collect_context(context: str | None, args: argparse.Namespace, settings: ScanSettings) -> Collected:
     """Collect one context live, with a progress bar on stderr when it is a terminal."""
     from kspm_tui.cli.progress import collection_progress
     from kspm_tui.sources.kubeconfig import connect
     from kspm_tui.sources.live import Collector
 
-    connection = connect(context, kubeconfig)
+    connection = connect(context, args.kubeconfig, timeout=args.request_timeout)
     settings.context = settings.cluster_name = connection.context.name
     settings.server = connection.server
     try:

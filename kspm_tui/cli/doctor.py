@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
     from kspm_tui.sources.access import check_permissions, minimal_cluster_role
     from kspm_tui.sources.kubeconfig import connect
 
-    connection = connect(args.context, args.kubeconfig)
+    connection = connect(args.context, args.kubeconfig, timeout=args.request_timeout)
     try:
         resources, permissions = check_permissions(connection)
     finally:

@@ -113,7 +113,7 @@ def _scan_contexts(args: argparse.Namespace, settings: ScanSettings) -> tuple[li
     for context in list_contexts(args.kubeconfig):
         one = replace(settings)
         try:
-            results.append(scan(collect_context(context.name, args.kubeconfig, one), one, ruleset))
+            results.append(scan(collect_context(context.name, args, one), one, ruleset))
         except SourceUnavailable as exc:
             unavailable += 1
             print(f"kspm-tui: {exc}", file=sys.stderr)

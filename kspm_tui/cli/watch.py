@@ -17,7 +17,7 @@ def watch(args: argparse.Namespace, settings: ScanSettings) -> int:
     from kspm_tui.sources.live import Collector
     from kspm_tui.sources.watch import FindingEvent, WatchService
 
-    connection = connect(args.context, args.kubeconfig)
+    connection = connect(args.context, args.kubeconfig, timeout=args.request_timeout)
     settings.context = settings.cluster_name = connection.context.name
     settings.server = connection.server
     ruleset = load_ruleset(settings)

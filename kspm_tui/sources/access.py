@@ -40,7 +40,7 @@ def review(connection: Connection, resource: Resource, verb: str) -> Permission:
     method, url, headers, body, _ = client.param_serialize(
         "POST", REVIEWS, header_params={"Content-Type": "application/json", "Accept": "application/json"},
         body=body, auth_settings=["BearerToken"])
-    response = client.call_api(method, url, header_params=headers, body=body, _request_timeout=(10, 30))
+    response = client.call_api(method, url, header_params=headers, body=body, _request_timeout=connection.timeout)
     data = response.read()
     if not 200 <= response.status < 300:
         raise LiveError(f"context {connection.context.name!r}: the API server refused a SelfSubjectAccessReview "

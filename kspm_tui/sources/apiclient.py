@@ -21,8 +21,6 @@ from kspm_tui.yamlio import load_json
 JSON = "application/json"
 METADATA_LIST = "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
 RETRYABLE_STATUS = frozenset({429, 500, 502, 503, 504})
-CONNECT_TIMEOUT = 10.0
-READ_TIMEOUT = 60.0
 
 
 class ApiError(Exception):
@@ -50,13 +48,12 @@ def _status_error(status: int, reason: str, body: bytes, path: str) -> ApiError:
 class ApiReader:
     """GETs for one connection: whole bodies, JSON documents, and line streams (watch)."""
 
-    def __init__(self, connection: Connection, *, retries: int = 4, backoff: float = 0.2,
-                 timeout: tuple[float, float] = (CONNECT_TIMEOUT, READ_TIMEOUT)) -> None:
+    def __init__(self, connection: Connection, *, retries: int = 4, backoff: float = 0.2) -> None:
         self.connection = connection
         self.client = connection.client
         self.retries = retries
         self.backoff = backoff
-        self.timeout = timeout
+        self.timeout = connection.timeout
         self.answered = False  # once the server has answered, failures mean "lost", not "unreachable"
 
     def _open(self, path: str, query: list[tuple[str, Any]] | None, accept: str,
@@ -79,7 +76,7 @@ class ApiReader:
                 body = response.data
                 response.release_conn()
             except TransportError as exc:
-                if attempt >= self.retries:
+                if attempt >= self.retries or not self.answered:  # never reached: retrying won't help
                     raise self.transport_failure(exc) from None
             else:
                 self.answered = True

@@ -24,6 +24,7 @@ from pydantic import BaseModel
 from kspm_tui.sources import SourceUnavailable
 
 IN_CLUSTER = "in-cluster"
+DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds per request
 
 
 class LiveError(SourceUnavailable):
@@ -47,6 +48,7 @@ class Connection:
 
     client: ApiClient
     context: ContextInfo
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT
 
     @property
     def server(self) -> str:
@@ -133,9 +135,13 @@ def resolve_context(name: str | None, kubeconfig: str | None = None) -> ContextI
 
 
 def connect(name: str | None = None, kubeconfig: str | None = None, *,
-            pool_size: int = 16) -> Connection:
-    """An ApiClient for the context, with every auth kind the `kubernetes` package supports."""
+            pool_size: int = 16, timeout: float | None = None) -> Connection:
+    """An ApiClient for the context, with every auth kind the `kubernetes` package supports.
+
+    `timeout` (like kubectl's --request-timeout) bounds connecting and each read.
+    """
     context = resolve_context(name, kubeconfig)
+    timeouts = (timeout, timeout) if timeout else DEFAULT_TIMEOUT
     configuration = Configuration()
     configuration.connection_pool_maxsize = pool_size
     configuration.retries = False  # we retry ourselves, knowing which errors are worth it
@@ -145,7 +151,7 @@ def connect(name: str | None = None, kubeconfig: str | None = None, *,
         except ConfigException as exc:
             raise LiveError(f"in-cluster service account unusable ({exc}): "
                             "mount the service account token or use a kubeconfig") from None
-        return Connection(ApiClient(configuration), context)
+        return Connection(ApiClient(configuration), context, timeouts)
     merged = _merged(kubeconfig)
     _check_exec_plugin(merged, context)
     try:
@@ -157,7 +163,7 @@ def connect(name: str | None = None, kubeconfig: str | None = None, *,
     except (OSError, ValueError) as exc:
         raise LiveError(f"context {context.name!r}: cannot load credentials ({exc}): "
                         "check the certificate and key files the kubeconfig names") from None
-    return Connection(ApiClient(configuration), context)
+    return Connection(ApiClient(configuration), context, timeouts)
 
 
 def _check_exec_plugin(merged: Any, context: ContextInfo) -> None:
