@@ -59,7 +59,7 @@ def serve() -> Iterator[Callable[..., ApiServer]]:
 def kubeconfig(tmp_path: Path) -> Callable[..., Path]:
     """Write a kubeconfig for a server: `kubeconfig(server, context="test", token=...)`."""
 
-    def write(server: ApiServer, name: str = "kubeconfig", **kwargs: Any) -> Path:
-        return server.write_kubeconfig(tmp_path / name, **kwargs)
+    def write(api: ApiServer, name: str = "kubeconfig", **kwargs: Any) -> Path:
+        return api.write_kubeconfig(tmp_path / name, **kwargs)
 
     return write
