@@ -181,3 +181,30 @@ def test_doctor_reports_permissions_and_prints_a_cluster_role(serve, kubeconfig,
     assert all(set(rule["verbs"]) == {"get", "list", "watch"} for rule in role["rules"])
     table = run_cli("doctor", "--context", "test", "--kubeconfig", str(kubeconfig(server)))
     assert "2 of" in table.stdout and "kind: ClusterRole" in table.stdout
+
+
+def test_live_scan_of_the_demo_cluster_equals_scan_demo(serve, kubeconfig, run_cli):
+    """The acceptance check: the demo's objects served live give the demo's findings."""
+    from kspm_tui.sources.demo import read_demo
+
+    server = serve([item.obj for item in read_demo().objects])
+    live = run_cli("scan", "--context", "demo", "--kubeconfig", str(kubeconfig(server, context="demo")),
+                   "-o", "json")
+    offline = run_cli("scan", "--demo", "-o", "json")
+    assert live.code == offline.code == 0, live.stderr + offline.stderr
+    live_doc, offline_doc = json.loads(live.stdout), json.loads(offline.stdout)
+
+    def findings(doc: dict) -> set[tuple]:
+        return {(fingerprint(f["rule"], "X", f["kind"], f["namespace"], f["name"], f["container"]), f["status"],
+                 f["message"]) for f in doc["findings"]}
+
+    assert len(live_doc["findings"]) > 50
+    assert findings(live_doc) == findings(offline_doc)
+    # Same counts and score; the live scan reads fewer objects only because it skips kinds no rule
+    # reads (Leases, HorizontalPodAutoscalers).
+    without_objects = [{k: v for k, v in d["summary"].items() if k != "objects"} for d in (live_doc, offline_doc)]
+    assert without_objects[0] == without_objects[1]
+    skipped = sum(1 for item in read_demo().objects if item.obj["kind"] in ("Lease", "HorizontalPodAutoscaler"))
+    assert live_doc["summary"]["objects"] == offline_doc["summary"]["objects"] - skipped
+    assert {f["context"] for f in live_doc["findings"]} == {"demo"}
+    assert live_doc["cluster"]["partial"] is False and live_doc["coverage"] == []

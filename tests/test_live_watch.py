@@ -39,8 +39,14 @@ def watching(serve, kubeconfig):
     while sum(1 for e in server.log if e.query.get("watch")) < len(service.initial.resources):
         time.sleep(0.05)  # every kind's watch is open
 
-    def next_event(timeout: float = 10) -> FindingEvent:
-        return events.get(timeout=timeout)
+    def next_event(timeout: float = 10, **want: str) -> FindingEvent:
+        """The next event whose fields (event, rule, name, ...) match `want`; others are skipped."""
+        deadline = time.monotonic() + timeout
+        while True:
+            event = events.get(timeout=max(0.01, deadline - time.monotonic()))
+            fields = {"event": event.event, **event.finding.model_dump(mode="json")}
+            if all(fields.get(k) == v for k, v in want.items()):
+                return event
 
     yield server, service, next_event, initial
     service.stop()
@@ -56,18 +62,20 @@ def test_initial_failures_are_opened_events(watching):
 def test_create_modify_delete_open_and_resolve_findings(watching):
     server, service, next_event, _ = watching
     server.store.put(pod("intruder", True))
-    opened = next_event()
-    assert (opened.event, opened.finding.kind, opened.finding.name) == ("finding opened", "Pod", "intruder")
+    opened = next_event(rule="K8S-PRIVILEGED", name="intruder")
+    assert (opened.event, opened.finding.kind, opened.finding.namespace) == ("finding opened", "Pod", "default")
     assert opened.time.tzinfo is not None
     assert service.stats.evaluated_units[-1] == 1  # only the new Pod was evaluated
 
     server.store.put(pod("intruder", False))
-    resolved = next_event()
+    resolved = next_event(rule="K8S-PRIVILEGED", name="intruder")
     assert (resolved.event, resolved.finding.fingerprint) == ("finding resolved", opened.finding.fingerprint)
+    assert all(f.name != "intruder" or f.rule != "K8S-PRIVILEGED" for f in service.findings.values())
 
+    debug_findings = {fp for fp, f in service.findings.items() if f.name == "debug"}
     server.store.delete(pod("debug", True))
-    gone = next_event()
-    assert (gone.event, gone.finding.name) == ("finding resolved", "debug")
+    gone = {next_event(name="debug").finding.fingerprint for _ in debug_findings}
+    assert gone == debug_findings  # every finding of the deleted Pod resolved
     assert service.snapshot.get("Pod", "default", "debug") is None
 
 
@@ -87,7 +95,7 @@ def test_compaction_410_relists_and_keeps_watching(watching):
     lists_before = sum(1 for e in server.log if e.path == "/api/v1/pods" and not e.query.get("watch"))
     server.store.compact()
     server.store.put(pod("after-compaction", True))
-    event = next_event()
+    event = next_event(rule="K8S-PRIVILEGED")
     assert (event.event, event.finding.name) == ("finding opened", "after-compaction")
     deadline = time.monotonic() + 10
     while service.stats.relists < len(service.initial.resources) and time.monotonic() < deadline:
@@ -102,7 +110,7 @@ def test_dropped_watch_reconnects(watching):
     time.sleep(0.5)
     server.dead = False
     server.store.put(pod("late", True))
-    event = next_event(timeout=20)
+    event = next_event(timeout=20, rule="K8S-PRIVILEGED")
     assert (event.event, event.finding.name) == ("finding opened", "late")
     assert service.stats.reconnects >= 1
 
@@ -124,9 +132,14 @@ def test_cli_watch_prints_json_lines(serve, kubeconfig, tmp_path):
         while (line := json.loads(proc.stdout.readline()))["finding"]["name"] != "cli-intruder":
             pass
         assert line["event"] == "finding opened"
+        opened = {line["finding"]["fingerprint"]}
         server.store.delete(pod("cli-intruder", True))
-        resolved = json.loads(proc.stdout.readline())
-        assert (resolved["event"], resolved["finding"]["name"]) == ("finding resolved", "cli-intruder")
+        while (line := json.loads(proc.stdout.readline()))["event"] == "finding opened":
+            opened.add(line["finding"]["fingerprint"])  # the Pod's other findings, same batch
+        resolved = {line["finding"]["fingerprint"]}
+        while len(resolved) < len(opened):
+            resolved.add(json.loads(proc.stdout.readline())["finding"]["fingerprint"])
+        assert resolved == opened
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0

@@ -135,7 +135,7 @@ def resolve_context(name: str | None, kubeconfig: str | None = None) -> ContextI
 
 
 def connect(name: str | None = None, kubeconfig: str | None = None, *,
-            pool_size: int = 16, timeout: float | None = None) -> Connection:
+            pool_size: int = 64, timeout: float | None = None) -> Connection:
     """An ApiClient for the context, with every auth kind the `kubernetes` package supports.
 
     `timeout` (like kubectl's --request-timeout) bounds connecting and each read.

@@ -203,6 +203,7 @@ class Collector:
         self._lock = threading.Lock()
         self._objects = 0
         self._done = 0
+        self._lost = threading.Event()
 
     def run(self, wanted: tuple[Wanted, ...] = WANTED) -> LiveCollected:
         try:
@@ -257,6 +258,8 @@ class Collector:
     def _list_kind(self, resource: Resource, total: int) -> tuple[list[dict[str, Any]], str, CoverageGap | None, int]:
         """(items, list resourceVersion, coverage gap, failure status or LOST or 0) for one kind."""
         try:
+            if self._lost.is_set():  # the server already went away: don't wait out retries per kind
+                raise ConnectionLost("server gone")
             items, version = self.list_all(resource, lambda n: self._report(total, n))
             return items, version, None, 0
         except ApiError as exc:
@@ -266,6 +269,7 @@ class Collector:
             gap = CoverageGap(kind=resource.kind, reason=gap_reason(resource.kind, resource.plural, why))
             return [], "", gap, exc.status
         except ConnectionLost:
+            self._lost.set()
             gap = CoverageGap(kind=resource.kind, reason=(
                 f"connection lost while listing {resource.plural} — scan is partial"))
             return [], "", gap, LOST

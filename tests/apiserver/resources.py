@@ -59,6 +59,8 @@ RESOURCES: tuple[ApiResource, ...] = (
         "ValidatingAdmissionPolicyBinding:validatingadmissionpolicybindings", False),
     *_r("storage.k8s.io", "v1", "StorageClass:storageclasses:sc", False),
     *_r("node.k8s.io", "v1", "RuntimeClass:runtimeclasses", False),
+    *_r("coordination.k8s.io", "v1", "Lease:leases", True),
+    *_r("autoscaling", "v2", "HorizontalPodAutoscaler:horizontalpodautoscalers:hpa", True),
     *_r("apiextensions.k8s.io", "v1", "CustomResourceDefinition:customresourcedefinitions:crd,crds", False),
     ApiResource("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", False,
                 verbs=("create",)),
