@@ -11,6 +11,7 @@ GET is rejected (405) and logged, except self-subject reviews when a test enable
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 import socket
 import ssl
@@ -70,6 +71,7 @@ class Store:
         self.epoch = 0  # bumped by compact(): open watches end with 410 Gone, as after etcd compaction
         self.events: list[tuple[int, ApiResource, str, dict[str, Any]]] = []
         self.changed = threading.Condition()
+        self._sorted: dict[ApiResource, list[Key]] = {}  # key order for paging, rebuilt after changes
 
     def resource_of(self, obj: dict[str, Any]) -> ApiResource:
         api_version = obj.get("apiVersion", "")
@@ -96,6 +98,8 @@ class Store:
                             or str(uuid.uuid5(uuid.NAMESPACE_URL, f"{resource.plural}/{key}")))
             meta.setdefault("creationTimestamp", "2026-01-01T00:00:00Z")
             self.objects[resource][key] = obj
+            if old is None:
+                self._sorted.pop(resource, None)
             if record:
                 self.events.append((self.rv, resource, "MODIFIED" if old else "ADDED", obj))
                 self.changed.notify_all()
@@ -107,6 +111,7 @@ class Store:
         namespace = ref["metadata"].get("namespace", "default") if resource.namespaced else ""
         with self.changed:
             obj = self.objects[resource].pop((namespace, ref["metadata"]["name"]))
+            self._sorted.pop(resource, None)
             self.rv += 1
             obj = {**obj, "metadata": {**obj["metadata"], "resourceVersion": str(self.rv)}}
             self.events.append((self.rv, resource, "DELETED", obj))
@@ -120,10 +125,21 @@ class Store:
             self.events.clear()
             self.changed.notify_all()
 
-    def listed(self, resource: ApiResource, namespace: str | None) -> list[tuple[Key, dict[str, Any]]]:
+    def listed(self, resource: ApiResource, namespace: str | None, after: Key | None = None,
+               limit: int = 0) -> tuple[list[tuple[Key, dict[str, Any]]], int]:
+        """One page in key order (namespace, name) after `after`, and how many items remain beyond it."""
         with self.changed:
-            items = sorted(self.objects[resource].items())
-        return [(k, o) for k, o in items if namespace is None or k[0] == namespace]
+            keys = self._sorted.get(resource)
+            if keys is None:
+                keys = self._sorted[resource] = sorted(self.objects[resource])
+            lo, hi = 0, len(keys)
+            if namespace is not None:
+                lo, hi = bisect.bisect_left(keys, (namespace, "")), bisect.bisect_left(keys, (namespace + "\0", ""))
+            if after is not None:
+                lo = max(lo, bisect.bisect_right(keys, after))
+            end = min(hi, lo + limit) if limit > 0 else hi
+            objects = self.objects[resource]
+            return [(k, objects[k]) for k in keys[lo:end]], hi - end
 
 
 class ApiServer:
@@ -443,14 +459,12 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
                         "You can start a new list without the continue parameter."))
                     return
                 start, rv = tuple(state["start"]), state["rv"]
-            items = [(k, o) for k, o in store.listed(resource, namespace) if start is None or k > start]
-            more = limit > 0 and len(items) > limit
-            page = items[:limit] if limit > 0 else items
+            page, remaining = store.listed(resource, namespace, start, limit)
             meta: dict[str, Any] = {"resourceVersion": rv}
-            if more:
+            if remaining:
                 meta["continue"] = base64.urlsafe_b64encode(
                     json.dumps({"rv": rv, "start": list(page[-1][0])}).encode()).decode()
-                meta["remainingItemCount"] = len(items) - limit
+                meta["remainingItemCount"] = remaining
             objects = [o for _, o in page]
             shape = _shape(resource, self.headers.get("Accept", ""))
             if shape == "table":
@@ -503,7 +517,7 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
                 compacted = store.compacted
                 epoch = store.epoch
             if since in ("", "0"):
-                for _, obj in store.listed(resource, namespace):
+                for _, obj in store.listed(resource, namespace)[0]:
                     emit("ADDED", obj)
                 last = current
             elif int(since) < compacted:
