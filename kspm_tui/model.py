@@ -152,12 +152,18 @@ class FindingRemediation(BaseModel):
 
 
 class Exception_(BaseModel):
-    """Why a finding is accepted (filled by the exceptions store)."""
+    """Why a finding is accepted (filled by `kspm_tui.exceptions`).
+
+    On a `fail` finding with `expired` true it records the exception that no longer applies,
+    so the finding can say "exception expired on DATE" instead of silently failing again.
+    """
 
     reason: str
     owner: str = ""
+    created: date | None = None
     expires: date | None = None
     origin: str = ""
+    expired: bool = False
 
 
 class Finding(BaseModel):
@@ -221,9 +227,10 @@ class CoverageGap(BaseModel):
 
 
 class RuleStat(BaseModel):
-    """Per-rule outcome: how many objects were checked, how many failed."""
+    """Per-rule outcome: how many objects were checked, how many failed (accepted included)."""
 
     rule: str
+    severity: Severity | None = None
     evaluated: int = 0
     failed: int = 0
     accepted: int = 0
@@ -258,6 +265,53 @@ class ClusterInfo(BaseModel):
     partial: bool = False
 
 
+class RuleInfo(BaseModel):
+    """What reports need to explain a rule (SARIF help text, framework tables)."""
+
+    id: str
+    title: str
+    severity: Severity
+    category: Category
+    why: str = ""
+    guidance: str = ""
+    frameworks: list[str] = Field(default_factory=list)
+
+
+class WorkloadRef(BaseModel):
+    kind: str
+    namespace: str | None = None
+    name: str
+    images: list[str] = Field(default_factory=list)
+
+
+class BindingRef(BaseModel):
+    """A (Cluster)RoleBinding: which role it grants to whom (`Kind:namespace/name` subjects)."""
+
+    kind: str
+    namespace: str | None = None
+    name: str
+    role: str
+    subjects: list[str] = Field(default_factory=list)
+
+
+class AcceptAnnotation(BaseModel):
+    """A `kspm-tui.io/accept` annotation found on a scanned object (value unparsed)."""
+
+    kind: str
+    namespace: str | None = None
+    name: str
+    value: str
+
+
+class Inventory(BaseModel):
+    """What was scanned: workloads, images and bindings for drift (kept in history), and the
+    accept annotations, so exceptions can be re-applied without the snapshot."""
+
+    workloads: list[WorkloadRef] = Field(default_factory=list)
+    bindings: list[BindingRef] = Field(default_factory=list)
+    accept_annotations: list[AcceptAnnotation] = Field(default_factory=list)
+
+
 class Tool(BaseModel):
     name: str = "kspm-tui"
     version: str
@@ -275,3 +329,7 @@ class ScanResult(BaseModel):
     coverage: list[CoverageGap] = Field(default_factory=list)
     rule_stats: list[RuleStat] = Field(default_factory=list)
     excluded: Excluded = Field(default_factory=Excluded)
+    rules: list[RuleInfo] = Field(default_factory=list)
+    exception_errors: list[InputError] = Field(
+        default_factory=list, description="invalid exception entries (file, entry number, problem)")
+    inventory: Inventory = Field(default_factory=Inventory, exclude=True)

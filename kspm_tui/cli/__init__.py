@@ -15,11 +15,12 @@ import sys
 from collections.abc import Sequence
 
 from kspm_tui import __version__, exit_codes
-from kspm_tui.cli import contexts, doctor, rules, scan
+from kspm_tui.cli import contexts, diff, doctor, exceptions, history, rules, scan
 from kspm_tui.sources import SourceUnavailable
 
 # name → module with add_parser(subparsers) and run(args) -> int; order is --help order.
-SUBCOMMANDS = {"scan": scan, "rules": rules, "contexts": contexts, "doctor": doctor}
+SUBCOMMANDS = {"scan": scan, "rules": rules, "diff": diff, "history": history,
+               "exceptions": exceptions, "contexts": contexts, "doctor": doctor}
 
 EPILOG = """\
 examples:
@@ -30,6 +31,7 @@ examples:
   kspm-tui scan k8s/ --fail-on high       CI gate: exit 1 on high or critical findings
   kspm-tui rules list --category "Pod Security"
   kspm-tui rules show K8S-PRIVILEGED
+  kspm-tui diff                           what changed since the previous scan
   kspm-tui contexts                       kube contexts (name, cluster, server, user, namespace)
   kspm-tui scan --context prod            live, read-only scan of one cluster (--all-contexts: each)
   kspm-tui scan --context prod --watch    keep watching; finding opened/resolved as JSON lines

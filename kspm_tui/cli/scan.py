@@ -7,12 +7,12 @@ import sys
 from pathlib import Path
 
 from kspm_tui import exit_codes
+from kspm_tui.cli import triage
 from kspm_tui.cli.common import add_source_arguments, collect, settings_from, severity, usage_error
-from kspm_tui.model import ScanResult, Severity, Status
+from kspm_tui.model import ScanResult
+from kspm_tui.report import FORMATS, render
 from kspm_tui.scan import ScanSettings
 from kspm_tui.store import atomic_write
-
-FORMATS = ("table", "json")
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -21,8 +21,10 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         description="Scan and report. Exit 0 when nothing fails at/above --fail-on, 1 when "
                     "something does, 2 on usage or input errors, 3 when nothing could be scanned.",
         epilog="examples:\n  kspm-tui scan --demo\n  kspm-tui scan k8s/ -o json --output scan.json\n"
-               "  kspm-tui scan --context prod --fail-on high\n  kspm-tui scan --context prod --watch\n"
-               "  helm template ./chart | kspm-tui scan - --fail-on high",
+               "  helm template ./chart | kspm-tui scan - --fail-on high\n"
+               "  kspm-tui scan k8s/ --baseline main.json --exceptions .kspm/exceptions.yaml --fail-on high\n"
+               "  kspm-tui scan k8s/ -o sarif --output kspm.sarif      (see docs/ci.md)\n"
+               "  kspm-tui scan --context prod --fail-on high\n  kspm-tui scan --context prod --watch",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_arguments(parser)
@@ -37,22 +39,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     out.add_argument("--fail-on", type=severity, default=None, metavar="SEVERITY",
                      help="exit 1 if a failing finding is at or above SEVERITY "
                           "(critical|high|medium|low|info|none; default none)")
-
-
-def fails_gate(result: ScanResult, threshold: Severity | None) -> bool:
-    if threshold is None:
-        return False
-    return any(f.status is Status.fail and f.severity.rank >= threshold.rank for f in result.findings)
-
-
-def render(result: ScanResult, fmt: str, color: bool) -> str:
-    if fmt == "json":
-        from kspm_tui.report import json as report_json
-
-        return report_json.render(result)
-    from kspm_tui.report import table
-
-    return table.render(result, color=color)
+    triage.add_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
     settings, warnings = settings_from(args)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    try:
+        baseline = triage.configure(args, settings)
+    except ValueError as exc:
+        return usage_error("kspm-tui scan", str(exc))
     if args.watch:
         from kspm_tui.cli.watch import watch
 
@@ -82,19 +73,21 @@ def run(args: argparse.Namespace) -> int:
     else:
         results, unavailable = [scan(collect(args, settings), settings)], 0
     color = args.output is None and sys.stdout.isatty()
-    text = _render_all(results, args.format, color) if args.all_contexts else render(results[0], args.format, color)
+    text = _render_all(results, args.format, color) if args.all_contexts else render(results[0], args.format,
+                                                                                     color=color)
     if args.output:
         atomic_write(args.output, text.encode())
         print(f"wrote {args.format} report to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
-    errors = [err for result in results for err in result.errors]
-    if args.format != "table":
-        for err in errors:
-            print(f"input error: {err.file} document {err.document}: {err.message}", file=sys.stderr)
-    if errors or any(result.rule_errors for result in results):
+    for result in results:
+        if args.format != "table":
+            for err in result.errors:
+                print(f"input error: {err.file} document {err.document}: {err.message}", file=sys.stderr)
+        triage.after_scan(args, result, baseline, settings.config.history_keep)
+    if any(r.errors or r.rule_errors or r.exception_errors for r in results):
         return exit_codes.INPUT_ERRORS
-    if any(fails_gate(result, args.fail_on) for result in results):
+    if any(triage.gated(result, args.fail_on, baseline) for result in results):
         return exit_codes.FINDINGS
     return exit_codes.UNAVAILABLE if unavailable else exit_codes.OK
 
@@ -121,9 +114,10 @@ def _scan_contexts(args: argparse.Namespace, settings: ScanSettings) -> tuple[li
 
 
 def _render_all(results: list[ScanResult], fmt: str, color: bool) -> str:
-    """Several clusters: tables one after another; JSON as an array of scan documents."""
+    """Several clusters: tables one after another; JSON as an array of scan documents; other
+    formats one document per cluster, concatenated."""
     if fmt == "json":
         from kspm_tui.yamlio import dump_json
 
         return dump_json([r.model_dump(mode="json") for r in results], indent=True).decode() + "\n"
-    return "".join(render(result, fmt, color) for result in results)
+    return "".join(render(result, fmt, color=color) for result in results)

@@ -52,9 +52,19 @@ def build(result: ScanResult, top: int = 25) -> Group:
             table.add_row(Text(f.severity.value, SEVERITY_STYLE[f.severity]), f.rule,
                           object_ref(f.kind, f.namespace, f.name), f.container or "", f.message)
         parts.append(table)
-    accepted = [f for f in result.findings if f.status is Status.accepted]
+    accepted = [f for f in result.findings if f.status is Status.accepted and f.acceptance]
     if accepted:
-        parts.append(Text(f"{len(accepted)} findings accepted by exceptions (see --format json)", "green"))
+        acc_table = Table(title=f"Accepted risks ({min(top, len(accepted))} of {len(accepted)})",
+                          show_edge=False, title_style="green")
+        for col in ("rule", "object", "container", "reason", "owner", "until"):
+            acc_table.add_column(col, overflow="fold")
+        for f in accepted[:top]:
+            acc = f.acceptance
+            acc_table.add_row(f.rule, object_ref(f.kind, f.namespace, f.name), f.container or "", acc.reason,
+                              acc.owner, str(acc.expires or "no expiry"))
+        parts.append(acc_table)
+    for err in result.exception_errors:
+        parts.append(Text(f"exceptions: {err.file}: {err.message}", "red"))
     na = [st for st in result.rule_stats if st.not_assessable]
     if na:
         parts.append(Text(f"{len(na)} rules not assessable: " + "; ".join(
