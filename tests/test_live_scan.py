@@ -11,7 +11,7 @@ from kspm_tui.model import Status, fingerprint
 from kspm_tui.scan import ScanSettings, load_ruleset, scan
 from kspm_tui.sources.files import read_paths
 from kspm_tui.sources.kubeconfig import connect
-from kspm_tui.sources.live import Collector, Progress
+from kspm_tui.sources.live import WANTED, Collector, Progress
 from tests.apiserver.fixtures import CLUSTER, TEST_RULES, kubeconfig, manifests, serve  # noqa: F401
 
 
@@ -200,11 +200,12 @@ def test_live_scan_of_the_demo_cluster_equals_scan_demo(serve, kubeconfig, run_c
 
     assert len(live_doc["findings"]) > 50
     assert findings(live_doc) == findings(offline_doc)
-    # Same counts and score; the live scan reads fewer objects only because it skips kinds no rule
-    # reads (Leases, HorizontalPodAutoscalers).
+    # Same counts and score; the live scan reads fewer objects only because it does not list kinds
+    # no rule reads (Leases, ControllerRevisions, HorizontalPodAutoscalers, ...).
     without_objects = [{k: v for k, v in d["summary"].items() if k != "objects"} for d in (live_doc, offline_doc)]
     assert without_objects[0] == without_objects[1]
-    skipped = sum(1 for item in read_demo().objects if item.obj["kind"] in ("Lease", "HorizontalPodAutoscaler"))
+    listed = {w.kind for w in WANTED}
+    skipped = sum(1 for item in read_demo().objects if item.obj["kind"] not in listed)
     assert live_doc["summary"]["objects"] == offline_doc["summary"]["objects"] - skipped
     assert {f["context"] for f in live_doc["findings"]} == {"demo"}
     assert live_doc["cluster"]["partial"] is False and live_doc["coverage"] == []
