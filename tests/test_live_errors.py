@@ -77,6 +77,17 @@ def test_missing_exec_plugin(serve, kubeconfig, run_cli):
     assert_one_sentence(result, "context 'test'", "exec plugin 'kspm-no-such-login-plugin'", "install it")
 
 
+def test_failing_exec_plugin(serve, kubeconfig, run_cli, tmp_path):
+    server = serve()
+    plugin = tmp_path / "login-plugin"
+    plugin.write_text("#!/bin/sh\necho 'refresh token expired, run: acme login' >&2\nexit 1\n")
+    plugin.chmod(0o755)
+    user = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin),
+                     "interactiveMode": "Never"}}
+    result = run_cli("scan", "--context", "test", "--kubeconfig", str(kubeconfig(server, user=user)))
+    assert_one_sentence(result, "context 'test': getting credentials failed", "acme login", "retry")
+
+
 def test_exec_plugin_that_works_authenticates(serve, kubeconfig, run_cli, tmp_path):
     server = serve()
     plugin = tmp_path / "login-plugin"

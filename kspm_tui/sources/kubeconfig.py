@@ -9,8 +9,11 @@ is one clear sentence, naming the context, for everything a user can get wrong.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -155,8 +158,12 @@ def connect(name: str | None = None, kubeconfig: str | None = None, *,
     merged = _merged(kubeconfig)
     _check_exec_plugin(merged, context)
     try:
-        loader = KubeConfigLoader(config_dict=merged, active_context=context.name, config_base_path=None)
-        loader.load_and_set(configuration)
+        with _logged_errors() as problems:
+            loader = KubeConfigLoader(config_dict=merged, active_context=context.name, config_base_path=None)
+            loader.load_and_set(configuration)
+        if problems:  # kubernetes logs a failed exec plugin / token refresh and carries on unauthenticated
+            raise LiveError(f"context {context.name!r}: getting credentials failed ({problems[0]}): "
+                            "run the login command by hand (or fix the kubeconfig user), then retry")
     except ConfigException as exc:
         raise LiveError(f"context {context.name!r}: kubeconfig is incomplete ({exc}): "
                         "fix the context's cluster and user entries") from None
@@ -164,6 +171,24 @@ def connect(name: str | None = None, kubeconfig: str | None = None, *,
         raise LiveError(f"context {context.name!r}: cannot load credentials ({exc}): "
                         "check the certificate and key files the kubeconfig names") from None
     return Connection(ApiClient(configuration), context, timeouts)
+
+
+@contextmanager
+def _logged_errors() -> Iterator[list[str]]:
+    """Collect ERROR records the `kubernetes` package logs instead of raising, without printing them."""
+    problems: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            problems.append(record.getMessage().strip().splitlines()[0][:200])
+
+    root = logging.getLogger()
+    handler = Collect(logging.ERROR)
+    root.addHandler(handler)
+    try:
+        yield problems
+    finally:
+        root.removeHandler(handler)
 
 
 def _check_exec_plugin(merged: Any, context: ContextInfo) -> None:
