@@ -209,3 +209,41 @@ def test_live_scan_of_the_demo_cluster_equals_scan_demo(serve, kubeconfig, run_c
     assert live_doc["summary"]["objects"] == offline_doc["summary"]["objects"] - skipped
     assert {f["context"] for f in live_doc["findings"]} == {"demo"}
     assert live_doc["cluster"]["partial"] is False and live_doc["coverage"] == []
+
+
+def test_progress_bar_on_a_terminal(serve, kubeconfig, tmp_path):
+    """On a TTY stderr the CLI draws the collection progress (kinds, objects); never on a pipe."""
+    import os
+    import pty
+    import subprocess
+    import sys
+    import threading
+
+    from tests.conftest import ROOT
+
+    server = serve()
+    main, secondary = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "kspm_tui", "scan", "--context", "test", "--kubeconfig",
+                             str(kubeconfig(server)), "-o", "json"], stdout=subprocess.PIPE, stderr=secondary,
+                            cwd=ROOT, env={**os.environ, "COLUMNS": "120", "TERM": "xterm"})
+    os.close(secondary)
+    drawn = bytearray()
+
+    def drain() -> None:  # keep the terminal's buffer empty so the scan never blocks on stderr
+        while True:
+            try:
+                chunk = os.read(main, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            drawn.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    out, _ = proc.communicate(timeout=120)
+    reader.join(10)
+    os.close(main)
+    assert proc.returncode == 0
+    assert b"reading test" in drawn and b"kinds" in drawn and b"objects" in drawn
+    assert json.loads(out)["cluster"]["context"] == "test"
