@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import socket
-from pathlib import Path
 
 import pytest
 import trustme
 
 from kspm_tui import exit_codes
-from tests.apiserver.fixtures import kubeconfig, serve  # noqa: F401
 
 
 def assert_one_sentence(result, *needles: str) -> None:
@@ -26,6 +24,13 @@ def test_no_kubeconfig(run_cli, tmp_path):
     result = run_cli("scan", "--context", "prod", env=env)
     assert_one_sentence(result, "no kubeconfig found", "--kubeconfig")
     assert_one_sentence(run_cli("contexts", env=env), "no kubeconfig found")
+
+
+def test_broken_kubeconfig(run_cli, tmp_path):
+    config = tmp_path / "config"
+    config.write_text("apiVersion: v1\nclusters: [\n")
+    result = run_cli("scan", "--context", "prod", "--kubeconfig", str(config))
+    assert_one_sentence(result, f"kubeconfig {config} is not valid YAML")
 
 
 def test_unknown_context(serve, kubeconfig, run_cli):

@@ -12,7 +12,7 @@ from kspm_tui.scan import ScanSettings, load_ruleset, scan
 from kspm_tui.sources.files import read_paths
 from kspm_tui.sources.kubeconfig import connect
 from kspm_tui.sources.live import WANTED, Collector, Progress
-from tests.apiserver.fixtures import CLUSTER, TEST_RULES, kubeconfig, manifests, serve  # noqa: F401
+from tests.apiserver.fixtures import CLUSTER, TEST_RULES, manifests
 
 
 def comparable(result, cluster: str = "X") -> set[tuple]:

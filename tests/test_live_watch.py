@@ -16,7 +16,6 @@ from kspm_tui.scan import ScanSettings, load_ruleset
 from kspm_tui.sources.kubeconfig import connect
 from kspm_tui.sources.live import Collector
 from kspm_tui.sources.watch import FindingEvent, WatchService
-from tests.apiserver.fixtures import kubeconfig, serve  # noqa: F401
 from tests.conftest import ROOT
 
 
@@ -54,7 +53,7 @@ def watching(serve, kubeconfig):
 
 
 def test_initial_failures_are_opened_events(watching):
-    server, service, _, initial = watching
+    *_, initial = watching
     assert {(e.event, e.finding.name) for e in initial} >= {("finding opened", "web"), ("finding opened", "debug")}
     assert all(e.finding.context == "test" for e in initial)
 
@@ -80,7 +79,7 @@ def test_create_modify_delete_open_and_resolve_findings(watching):
 
 
 def test_pod_change_re_evaluates_its_top_owner_only(watching):
-    server, service, next_event, _ = watching
+    server, service, _, _ = watching
     replica = server.store.objects[next(r for r in server.store.objects if r.kind == "Pod")][("shop", "web-5d4f-abcde")]
     server.store.put({**replica, "metadata": {**replica["metadata"], "labels": {"touched": "yes"}}})
     deadline = time.monotonic() + 10

@@ -39,8 +39,11 @@ def _status_error(status: int, reason: str, body: bytes, path: str) -> ApiError:
     message, why = "", reason
     try:
         doc = load_json(body)
-        message, why = doc.get("message", ""), doc.get("reason") or reason
-    except Exception:  # not a Status object (a proxy's HTML page, ...)
+    except ValueError:  # not JSON (a proxy's HTML page, ...)
+        doc = None
+    if isinstance(doc, dict):
+        message, why = str(doc.get("message", "")), doc.get("reason") or reason
+    else:
         message = body[:200].decode("utf-8", "replace")
     return ApiError(status, why or "", message, path)
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.incluster_config import SERVICE_HOST_ENV_NAME, load_incluster_config
@@ -85,7 +86,7 @@ def _merged(explicit: str | None) -> Any:
         merged = KubeConfigMerger(ENV_KUBECONFIG_PATH_SEPARATOR.join(str(p) for p in paths)).config
     except (ConfigException, OSError, ValueError) as exc:
         raise LiveError(f"cannot read kubeconfig {', '.join(map(str, paths))}: {exc}") from None
-    except Exception as exc:  # yaml errors
+    except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise LiveError(f"kubeconfig {', '.join(map(str, paths))} is not valid YAML ({first})") from None
     return merged

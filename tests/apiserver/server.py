@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
@@ -162,7 +162,7 @@ class ApiServer:
         self._httpd: ThreadingHTTPServer | None = None
 
     # -- lifecycle -------------------------------------------------------------------
-    def start(self) -> ApiServer:
+    def start(self) -> Self:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self._cert.configure_cert(context)
         server = self
@@ -193,10 +193,10 @@ class ApiServer:
             self._httpd.server_close()
             self._httpd = None
 
-    def __enter__(self) -> ApiServer:
+    def __enter__(self) -> Self:
         return self.start()
 
-    def __exit__(self, *_: Any) -> None:
+    def __exit__(self, *_: object) -> None:
         self.stop()
 
     @property
@@ -240,7 +240,7 @@ class ApiServer:
 
 def _age(created: str) -> str:
     try:
-        then = datetime.fromisoformat(created.replace("Z", "+00:00"))
+        then = datetime.fromisoformat(created)
     except ValueError:
         return "<unknown>"
     seconds = max(0, int((datetime.now(UTC) - then).total_seconds()))
@@ -329,7 +329,7 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             return split.path, query
 
         # -- verbs -------------------------------------------------------------------
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             begun = self._begin()
             if begun is None:
                 return
@@ -351,7 +351,7 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
                 return
             self._status(405, "MethodNotAllowed", f"{self.command} is not allowed: this server is read-only")
 
-        do_POST = do_PUT = do_PATCH = do_DELETE = _reject  # noqa: N815
+        do_POST = do_PUT = do_PATCH = do_DELETE = _reject
 
         def _review(self, review: dict[str, Any]) -> None:
             attrs = (review.get("spec") or {}).get("resourceAttributes") or {}
