@@ -105,6 +105,9 @@ class RuleTests(BaseModel):
 
     fail: list[dict[str, Any]] = Field(default_factory=list)
     pass_: list[dict[str, Any]] = Field(default_factory=list, alias="pass")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="parameter overrides for these cases (rules inert by default)"
+    )
 
 
 class Rule(BaseModel):
@@ -317,6 +320,33 @@ class Tool(BaseModel):
     version: str
 
 
+class ControlResult(BaseModel):
+    """One control of a framework after a scan, as a compliance report shows it."""
+
+    id: str
+    title: str
+    section: str = ""
+    automated: bool = True
+    status: str = Field(description="pass | fail | not-assessable | manual")
+    failing: int = 0
+    accepted: int = 0
+    checked: int = 0
+    rules: list[str] = Field(default_factory=list)
+    reason: str = ""
+
+
+class ComplianceReport(BaseModel):
+    """A scan seen through one framework (`scan --framework ID`)."""
+
+    framework: str
+    name: str
+    version: str = ""
+    score: int | None = Field(default=None, description="passing ÷ (passing + failing) controls, in %")
+    counts: dict[str, int] = Field(default_factory=dict)
+    controls: list[ControlResult] = Field(default_factory=list)
+    note: str = ""
+
+
 class ScanResult(BaseModel):
     tool: Tool
     cluster: ClusterInfo
@@ -333,3 +363,4 @@ class ScanResult(BaseModel):
     exception_errors: list[InputError] = Field(
         default_factory=list, description="invalid exception entries (file, entry number, problem)")
     inventory: Inventory = Field(default_factory=Inventory, exclude=True)
+    compliance: ComplianceReport | None = None

@@ -9,6 +9,7 @@ from pathlib import Path
 from kspm_tui import exit_codes
 from kspm_tui.cli import triage
 from kspm_tui.cli.common import add_source_arguments, collect, settings_from, severity, usage_error
+from kspm_tui.engine.loader import RuleSet
 from kspm_tui.model import ScanResult
 from kspm_tui.report import FORMATS, render
 from kspm_tui.scan import ScanSettings
@@ -24,10 +25,14 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                "  helm template ./chart | kspm-tui scan - --fail-on high\n"
                "  kspm-tui scan k8s/ --baseline main.json --exceptions .kspm/exceptions.yaml --fail-on high\n"
                "  kspm-tui scan k8s/ -o sarif --output kspm.sarif      (see docs/ci.md)\n"
+               "  kspm-tui scan --demo --framework cis      per-control CIS report with a score\n"
                "  kspm-tui scan --context prod --fail-on high\n  kspm-tui scan --context prod --watch",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_arguments(parser)
+    parser.add_argument("--framework", metavar="ID",
+                        help="only this framework's controls, with a per-control report: cis, pss-baseline, "
+                             "pss-restricted, nsa-cisa, mitre, soc2, pci-dss, iso27001, hipaa")
     live = parser.add_argument_group("live clusters")
     live.add_argument("--all-contexts", action="store_true", help="scan every context of the kubeconfig")
     live.add_argument("--watch", action="store_true",
@@ -60,18 +65,39 @@ def run(args: argparse.Namespace) -> int:
         baseline = triage.configure(args, settings)
     except ValueError as exc:
         return usage_error("kspm-tui scan", str(exc))
+    from kspm_tui.scan import load_ruleset, scan
+
+    ruleset = load_ruleset(settings)
+    framework = None
+    if args.framework:
+        from kspm_tui.compliance import select_rules
+        from kspm_tui.frameworks import FrameworkError, load_frameworks
+
+        try:
+            frameworks = load_frameworks()
+        except FrameworkError as exc:
+            print(f"kspm-tui scan: cannot read the framework catalog: {exc}", file=sys.stderr)
+            return exit_codes.INPUT_ERRORS
+        framework = frameworks.get(args.framework.lower())
+        if framework is None:
+            return usage_error("kspm-tui scan", f"unknown framework {args.framework!r}; choose one of "
+                               + ", ".join(sorted(frameworks)))
+        ruleset = select_rules(ruleset, framework)
     if args.watch:
         from kspm_tui.cli.watch import watch
 
-        return watch(args, settings)
-    from kspm_tui.scan import scan
-
+        return watch(args, settings, ruleset)
     if args.all_contexts:
-        results, unavailable = _scan_contexts(args, settings)
+        results, unavailable = _scan_contexts(args, settings, ruleset)
         if not results:
             return exit_codes.UNAVAILABLE
     else:
-        results, unavailable = [scan(collect(args, settings), settings)], 0
+        results, unavailable = [scan(collect(args, settings), settings, ruleset=ruleset)], 0
+    if framework is not None:
+        from kspm_tui.compliance import compliance_report
+
+        for result in results:
+            result.compliance = compliance_report(framework, [r.rule for r in ruleset.rules], result.rule_stats)
     color = args.output is None and sys.stdout.isatty()
     text = _render_all(results, args.format, color) if args.all_contexts else render(results[0], args.format,
                                                                                      color=color)
@@ -92,16 +118,16 @@ def run(args: argparse.Namespace) -> int:
     return exit_codes.UNAVAILABLE if unavailable else exit_codes.OK
 
 
-def _scan_contexts(args: argparse.Namespace, settings: ScanSettings) -> tuple[list[ScanResult], int]:
+def _scan_contexts(args: argparse.Namespace, settings: ScanSettings, ruleset: RuleSet
+                   ) -> tuple[list[ScanResult], int]:
     """Every context of the kubeconfig, one after another; one unreachable cluster skips only itself."""
     from dataclasses import replace
 
     from kspm_tui.cli.common import collect_context
-    from kspm_tui.scan import load_ruleset, scan
+    from kspm_tui.scan import scan
     from kspm_tui.sources import SourceUnavailable
     from kspm_tui.sources.kubeconfig import list_contexts
 
-    ruleset = load_ruleset(settings)
     results, unavailable = [], 0
     for context in list_contexts(args.kubeconfig):
         one = replace(settings)

@@ -6,13 +6,13 @@ import argparse
 import sys
 
 from kspm_tui import exit_codes
+from kspm_tui.engine.loader import RuleSet
 from kspm_tui.scan import ScanSettings
 from kspm_tui.yamlio import dump_json
 
 
-def watch(args: argparse.Namespace, settings: ScanSettings) -> int:
+def watch(args: argparse.Namespace, settings: ScanSettings, ruleset: RuleSet) -> int:
     from kspm_tui.cli.progress import collection_progress
-    from kspm_tui.scan import load_ruleset
     from kspm_tui.sources.kubeconfig import connect
     from kspm_tui.sources.live import Collector
     from kspm_tui.sources.watch import FindingEvent, WatchService
@@ -20,7 +20,6 @@ def watch(args: argparse.Namespace, settings: ScanSettings) -> int:
     connection = connect(args.context, args.kubeconfig, timeout=args.request_timeout)
     settings.context = settings.cluster_name = connection.context.name
     settings.server = connection.server
-    ruleset = load_ruleset(settings)
     with collection_progress(connection.context.name) as progress:
         initial = Collector(connection, progress=progress).run()
     service = WatchService(connection, settings, ruleset, initial)

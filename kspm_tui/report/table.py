@@ -36,6 +36,10 @@ def build(result: ScanResult, top: int = 25) -> Group:
         counts.add_column(justify="right")
     counts.add_row(*[Text(f"{sev.value} {s.by_severity.get(sev.value, 0)}", SEVERITY_STYLE[sev]) for sev in Severity])
     parts: list = [Panel(Group(head, counts), title="kspm-tui scan", expand=False)]
+    if result.compliance is not None:
+        from kspm_tui.report import compliance
+
+        parts.append(compliance.build(result.compliance))
     if s.by_category:
         cat = Table(title="Failing findings by category", show_edge=False)
         cat.add_column("category")
