@@ -35,7 +35,9 @@ def watching(serve, kubeconfig):
     initial = service.start()
     events: queue.Queue[FindingEvent] = queue.Queue()
     threading.Thread(target=lambda: [events.put(e) for e in service.events()], daemon=True).start()
+    deadline = time.monotonic() + 30
     while sum(1 for e in server.log if e.query.get("watch")) < len(service.initial.resources):
+        assert time.monotonic() < deadline, "watches did not open"
         time.sleep(0.05)  # every kind's watch is open
 
     def next_event(timeout: float = 10, **want: str) -> FindingEvent:
@@ -120,24 +122,38 @@ def test_cli_watch_prints_json_lines(serve, kubeconfig, tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "kspm_tui", "scan", "--context", "test", "--watch",
                              "--kubeconfig", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, cwd=ROOT)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+
+    def read_until(done, timeout: float = 20) -> list[dict]:
+        """Events (parsed JSON lines) up to and including the first for which done(event) holds."""
+        seen, deadline = [], time.monotonic() + timeout
+        while not seen or not done(seen[-1]):
+            seen.append(json.loads(lines.get(timeout=max(0.01, deadline - time.monotonic()))))
+        return seen
+
     try:
-        first = json.loads(proc.stdout.readline())
+        first = read_until(lambda e: True)[0]
         assert first["event"] == "finding opened" and first["time"] and first["finding"]["fingerprint"]
-        while "watching context test" not in proc.stderr.readline():
-            pass
+        deadline = time.monotonic() + 30
         while sum(1 for e in server.log if e.query.get("watch")) < 20:
+            assert time.monotonic() < deadline, "watches did not open"
             time.sleep(0.05)
         server.store.put(pod("cli-intruder", True))
-        while (line := json.loads(proc.stdout.readline()))["finding"]["name"] != "cli-intruder":
-            pass
-        assert line["event"] == "finding opened"
-        opened = {line["finding"]["fingerprint"]}
+        events = read_until(lambda e: e["finding"]["rule"] == "K8S-PRIVILEGED"
+                            and e["finding"]["name"] == "cli-intruder")
+        assert events[-1]["event"] == "finding opened"
+        time.sleep(1)  # the rest of that batch
+        while not lines.empty():
+            events.append(json.loads(lines.get()))
+        opened = {e["finding"]["fingerprint"] for e in events
+                  if e["event"] == "finding opened" and e["finding"]["name"] == "cli-intruder"}
         server.store.delete(pod("cli-intruder", True))
-        while (line := json.loads(proc.stdout.readline()))["event"] == "finding opened":
-            opened.add(line["finding"]["fingerprint"])  # the Pod's other findings, same batch
-        resolved = {line["finding"]["fingerprint"]}
-        while len(resolved) < len(opened):
-            resolved.add(json.loads(proc.stdout.readline())["finding"]["fingerprint"])
+        resolved: set[str] = set()
+        while resolved != opened:
+            event = read_until(lambda e: True)[0]
+            if event["event"] == "finding resolved":
+                resolved.add(event["finding"]["fingerprint"])
         assert resolved == opened
     finally:
         proc.send_signal(signal.SIGINT)
