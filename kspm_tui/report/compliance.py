@@ -16,7 +16,7 @@ def _detail(control: ControlResult) -> str:
     if control.status == "fail":
         return f"{control.failing} of {control.checked} fail{accepted}"
     if control.status == "pass":
-        return f"{control.checked} checked{accepted}"
+        return f"{control.checked} checked{accepted}" if control.checked else "nothing in scope (0 checked)"
     return control.reason
 
 
