@@ -4,6 +4,7 @@
     kspm-tui --demo | PATH ...    explorer on the demo cluster / on manifests
     kspm-tui scan ...             headless scan (table, json, ...)
     kspm-tui rules ...            list, show and test rules
+    kspm-tui rbac ...             who can do what, and attack paths
     kspm-tui contexts             kube contexts from the kubeconfig
     kspm-tui doctor ...           check the read permissions a live scan needs
 """
@@ -15,11 +16,11 @@ import sys
 from collections.abc import Sequence
 
 from kspm_tui import __version__, exit_codes
-from kspm_tui.cli import contexts, diff, doctor, exceptions, history, rules, scan
+from kspm_tui.cli import contexts, diff, doctor, exceptions, history, rbac, rules, scan
 from kspm_tui.sources import SourceUnavailable
 
 # name → module with add_parser(subparsers) and run(args) -> int; order is --help order.
-SUBCOMMANDS = {"scan": scan, "rules": rules, "diff": diff, "history": history,
+SUBCOMMANDS = {"scan": scan, "rules": rules, "rbac": rbac, "diff": diff, "history": history,
                "exceptions": exceptions, "contexts": contexts, "doctor": doctor}
 
 EPILOG = """\
@@ -31,6 +32,8 @@ examples:
   kspm-tui scan k8s/ --fail-on high       CI gate: exit 1 on high or critical findings
   kspm-tui rules list --category "Pod Security"
   kspm-tui rules show K8S-PRIVILEGED
+  kspm-tui rbac who-can get secrets -n prod ./cluster-dump/
+  kspm-tui rbac paths --demo              ranked attack paths from the internet
   kspm-tui diff                           what changed since the previous scan
   kspm-tui contexts                       kube contexts (name, cluster, server, user, namespace)
   kspm-tui scan --context prod            live, read-only scan of one cluster (--all-contexts: each)
