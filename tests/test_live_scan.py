@@ -247,3 +247,13 @@ def test_progress_bar_on_a_terminal(serve, kubeconfig, tmp_path):
     assert proc.returncode == 0
     assert b"reading test" in drawn and b"kinds" in drawn and b"objects" in drawn
     assert json.loads(out)["cluster"]["context"] == "test"
+
+
+def test_rbac_reads_a_live_context(serve, kubeconfig, run_cli):
+    """Subcommands built on the shared source arguments get live contexts for free."""
+    server = serve()
+    result = run_cli("rbac", "who-can", "get", "secrets", "-n", "shop", "--context", "test",
+                     "--kubeconfig", str(kubeconfig(server)), "-o", "json")
+    assert result.code == 0, result.stderr
+    assert "system:authenticated" in result.stdout  # bound to cluster-admin in the fixture cluster
+    assert any(e.path.endswith("/clusterrolebindings") for e in server.log)
