@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kspm_tui.model import CoverageGap, SourceRef
+from kspm_tui.perf import paused_gc
 from kspm_tui.sources import Collected, SourcedObject
 from kspm_tui.sources.apiclient import METADATA_LIST, ApiError, ApiReader, ConnectionLost
 from kspm_tui.sources.kubeconfig import Connection, LiveError
@@ -206,6 +207,10 @@ class Collector:
         self._lost = threading.Event()
 
     def run(self, wanted: tuple[Wanted, ...] = WANTED) -> LiveCollected:
+        with paused_gc():  # parsed pages form no cycles; see kspm_tui/perf.py
+            return self._run(wanted)
+
+    def _run(self, wanted: tuple[Wanted, ...]) -> LiveCollected:
         try:
             resources, gaps = Discovery(self.reader).resources(wanted)
         except ApiError as exc:
