@@ -10,7 +10,7 @@ re-evaluated:
   workload and object in that namespace, since namespace facts changed;
 - anything else (RBAC, webhooks, Services, ...): everything, since graph facts may change.
 
-Cluster and control-plane rules run on every batch (they are evaluated once each). Failing
+Cluster, control-plane and graph (RBAC subject, attack path) rules run whole on every batch. Failing
 findings are diffed by fingerprint into events. The CLI prints them; the TUI can consume the
 same `WatchService` through `on_event` or `events()`.
 """
@@ -37,6 +37,9 @@ from kspm_tui.sources.kubeconfig import Connection, LiveError
 from kspm_tui.sources.live import Collector, LiveCollected, Resource, normalize
 from kspm_tui.yamlio import load_json
 
+# Scopes the engine evaluates in full on every batch (cheap, or graph-wide: RBAC subjects and
+# attack paths), so their findings are replaced wholesale rather than per unit.
+ALWAYS_SCOPES = frozenset({Scope.cluster, Scope.control_plane, Scope.subject, Scope.path})
 NAMESPACE_LEVEL = frozenset({"Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange"})
 WATCH_SECONDS = 300  # server-side timeout of one watch request; we reconnect from the last version
 METADATA = METADATA_LIST.replace("PartialObjectMetadataList", "PartialObjectMetadata")
@@ -259,8 +262,8 @@ class WatchService:
         return evaluate_snapshot(self.snapshot, self.ruleset, options).findings
 
     def _always(self, finding: Finding) -> bool:
-        """Findings of rules that run on every batch (cluster and control-plane scope)."""
-        return finding.kind == "Cluster" or self._scopes.get(finding.rule) in (Scope.cluster, Scope.control_plane)
+        """Findings of rules that run whole on every batch (cluster, control-plane, graph scopes)."""
+        return finding.kind == "Cluster" or self._scopes.get(finding.rule) in ALWAYS_SCOPES
 
     def _reevaluate(self, only: frozenset[Key] | None) -> None:
         fresh = {f.fingerprint: f for f in self._evaluate(only) if f.status is Status.fail}
