@@ -55,9 +55,15 @@ def watching(serve, kubeconfig):
 
 
 def test_initial_failures_are_opened_events(watching):
-    *_, initial = watching
+    server, service, _, initial = watching
     assert {(e.event, e.finding.name) for e in initial} >= {("finding opened", "web"), ("finding opened", "debug")}
     assert all(e.finding.context == "test" for e in initial)
+    watches = [e for e in server.log if e.query.get("watch")]
+    assert all(e.query["allowWatchBookmarks"] == ["true"] and e.query["resourceVersion"][0] for e in watches)
+    deadline = time.monotonic() + 10
+    while service.stats.bookmarks == 0:  # the server bookmarks idle watches every 0.5 s
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
 
 
 def test_create_modify_delete_open_and_resolve_findings(watching):
