@@ -5,6 +5,8 @@
     kspm-tui scan ...             headless scan (table, json, ...)
     kspm-tui rules ...            list, show and test rules
     kspm-tui rbac ...             who can do what, and attack paths
+    kspm-tui contexts             kube contexts from the kubeconfig
+    kspm-tui doctor ...           check the read permissions a live scan needs
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ import sys
 from collections.abc import Sequence
 
 from kspm_tui import __version__, exit_codes
-from kspm_tui.cli import diff, exceptions, history, rbac, rules, scan
+from kspm_tui.cli import contexts, diff, doctor, exceptions, history, rbac, rules, scan
+from kspm_tui.sources import SourceUnavailable
 
 # name → module with add_parser(subparsers) and run(args) -> int; order is --help order.
 SUBCOMMANDS = {"scan": scan, "rules": rules, "rbac": rbac, "diff": diff, "history": history,
-               "exceptions": exceptions}
+               "exceptions": exceptions, "contexts": contexts, "doctor": doctor}
 
 EPILOG = """\
 examples:
@@ -32,6 +35,10 @@ examples:
   kspm-tui rbac who-can get secrets -n prod ./cluster-dump/
   kspm-tui rbac paths --demo              ranked attack paths from the internet
   kspm-tui diff                           what changed since the previous scan
+  kspm-tui contexts                       kube contexts (name, cluster, server, user, namespace)
+  kspm-tui scan --context prod            live, read-only scan of one cluster (--all-contexts: each)
+  kspm-tui scan --context prod --watch    keep watching; finding opened/resolved as JSON lines
+  kspm-tui doctor --context prod          which read permissions you have; ClusterRole to grant
 
 exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage or input errors, 3 cannot scan
 """
@@ -61,6 +68,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exit_codes.OK
         try:
             return int(SUBCOMMANDS[args.command].run(args))
+        except SourceUnavailable as exc:
+            print(f"kspm-tui: {exc}", file=sys.stderr)
+            return exit_codes.UNAVAILABLE
         except KeyboardInterrupt:
             return 130
         except BrokenPipeError:
