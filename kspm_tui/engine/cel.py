@@ -224,6 +224,42 @@ def new_context() -> cel.Context:
     return context
 
 
+class RuleContext:
+    """One CEL context for a group of rules, holding only the variables those rules read.
+
+    The `cel` package converts a value when it is set (about 1 µs per node) and, at the first
+    evaluation after any change, copies every variable the context holds (about 0.2 µs per
+    node). A single context holding a pod template, its containers, the object and the facts
+    therefore paid for all of them at every container swap. Here each group of rules gets
+    its own context; values are only recorded by `set` and converted when a rule of the group
+    is about to run, and a value that is the very object already set is not converted again.
+    """
+
+    __slots__ = ("context", "wanted", "_current", "_pending")
+
+    def __init__(self, wanted: frozenset[str], constants: dict[str, Any]) -> None:
+        self.context = new_context()
+        self.context.update(constants)
+        self.wanted = wanted
+        self._current: dict[str, Any] = {}
+        self._pending: dict[str, Any] = {}
+
+    def set(self, values: dict[str, Any]) -> None:
+        """Values for the next evaluations; names the group does not read are ignored."""
+        for name, value in values.items():
+            if name in self.wanted:
+                self._pending[name] = value
+
+    def evaluate(self, program: Program) -> Any:
+        if self._pending:
+            changed = {k: v for k, v in self._pending.items() if self._current.get(k, self) is not v}
+            self._pending.clear()
+            if changed:
+                self.context.update(changed)
+                self._current.update(changed)
+        return evaluate(program, self.context)
+
+
 def evaluate(program: Program, context: cel.Context) -> Any:
     try:
         return program.execute(context)

@@ -64,7 +64,7 @@ class GraphScopes:
                                                               r.rule.match.system_namespaces)]
             if not active:
                 continue
-            ev.ctx.update({"subject": facts, "cluster": ev.cluster,
+            ev.set_variables(Scope.subject, {"subject": facts, "cluster": ev.cluster,
                            "ns": ev.ns_facts.get(subject.namespace or "", {})})
             where = str(subject)
             source = self._subject_source(subject)
@@ -99,7 +99,7 @@ class GraphScopes:
             if item is None:
                 continue
             facts = path.facts()
-            ev.ctx.update({"path": facts, "object": item.obj, "cluster": ev.cluster,
+            ev.set_variables(Scope.path, {"path": facts, "object": item.obj, "cluster": ev.cluster,
                            "ns": ev.ns_facts.get(src.namespace or "", {})})
             where = f"path {path.summary()}"
             for rule in rules:
