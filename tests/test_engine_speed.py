@@ -29,7 +29,7 @@ import generate  # noqa: E402
 class SharedEagerContext:
     """The reference: every scope's rules share one CEL context, updated on every `set`."""
 
-    def __init__(self, shared: Any, wanted: frozenset[str], constants: dict[str, Any]) -> None:
+    def __init__(self, shared: Any, wanted: dict[str, Any], constants: dict[str, Any]) -> None:
         self.context = shared
         self.context.update(constants)
 
@@ -82,3 +82,34 @@ def test_generated_cluster_scan_matches_reference(tmp_path: Path, monkeypatch: p
     assert len(result.findings) > 1000
     assert {Scope.container, Scope.pod, Scope.object, Scope.namespace} <= _scopes_with_findings(result)
     assert any(ev.value is not None for f in result.findings for ev in f.evidence)
+
+
+@pytest.mark.parametrize(("sources", "expected"), [
+    (["has(podSpec.securityContext) && podSpec.securityContext.runAsNonRoot"], {"securityContext"}),
+    (["podSpec.hostNetwork || podSpec . hostPID", "'podSpec' == 'x'"], {"hostNetwork", "hostPID"}),
+    (["podSpecPatch(podSpec, {}, [])"], None),  # passed whole to a function
+    (["['hostPID'].exists(k, k in podSpec && podSpec[k])"], None),  # indexed
+    (["podSpec.?volumes.orValue([])"], None),  # optional select
+    (["allContainers.map(c, c.name)"], None),  # a method on the value itself
+    (["object.podSpec.volumes", "container.name"], frozenset()),  # another variable's field
+])
+def test_selected_fields(sources: list[str], expected: set[str] | None) -> None:
+    from kspm_tui.engine.loader import selected_fields
+
+    name = "allContainers" if "allContainers" in sources[0] else "podSpec"
+    assert selected_fields(sources, name) == (None if expected is None else frozenset(expected))
+
+
+def test_built_findings_are_valid_models() -> None:
+    """Findings built without validation equal what pydantic builds from their own data."""
+    from kspm_tui.model import Finding
+
+    result = scan(read_demo(), ScanSettings(), load_ruleset(ScanSettings()))
+    built = [f for f in result.findings if f.status == "fail"]
+    assert built
+    for finding in built:
+        assert list(vars(finding)) == list(Finding.model_fields)
+        assert Finding.model_validate(finding.model_dump()) == finding
+        assert finding.model_fields_set == set(Finding.model_fields)
+        for evidence in finding.evidence:
+            assert evidence.model_fields_set == {"path", "value"}

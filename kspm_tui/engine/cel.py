@@ -233,11 +233,14 @@ class RuleContext:
     therefore paid for all of them at every container swap. Here each group of rules gets
     its own context; values are only recorded by `set` and converted when a rule of the group
     is about to run, and a value that is the very object already set is not converted again.
+    A map variable the rules only select fields of (`podSpec.securityContext`) is converted
+    with just those fields (see `loader.selected_fields`).
     """
 
     __slots__ = ("context", "wanted", "_current", "_pending")
 
-    def __init__(self, wanted: frozenset[str], constants: dict[str, Any]) -> None:
+    def __init__(self, wanted: dict[str, frozenset[str] | None], constants: dict[str, Any]) -> None:
+        """`wanted`: each variable the rules read, with the fields they select (None: all)."""
         self.context = new_context()
         self.context.update(constants)
         self.wanted = wanted
@@ -255,9 +258,28 @@ class RuleContext:
             changed = {k: v for k, v in self._pending.items() if self._current.get(k, self) is not v}
             self._pending.clear()
             if changed:
-                self.context.update(changed)
                 self._current.update(changed)
+                self.context.update({k: _only(v, self.wanted[k]) for k, v in changed.items()})
         return evaluate(program, self.context)
+
+
+def _only(value: Any, fields: frozenset[str] | None) -> Any:
+    if fields is None or not isinstance(value, dict):
+        return value
+    return {k: value[k] for k in fields if k in value}
+
+
+def merge_fields(reads: list[dict[str, frozenset[str] | None]]) -> dict[str, frozenset[str] | None]:
+    """Variables read by several rules, with the union of their fields (None wins: whole value)."""
+    merged: dict[str, frozenset[str] | None] = {}
+    for read in reads:
+        for name, fields in read.items():
+            if name not in merged:
+                merged[name] = fields
+            else:
+                known = merged[name]
+                merged[name] = None if known is None or fields is None else known | fields
+    return merged
 
 
 def evaluate(program: Program, context: cel.Context) -> Any:

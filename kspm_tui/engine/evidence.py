@@ -8,8 +8,10 @@ reach a report, a screen or the clipboard.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
+from kspm_tui.engine.typed import construct
 from kspm_tui.model import Evidence
 
 _SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth", re.I)
@@ -37,7 +39,7 @@ _EVIDENCE_FIELDS = set(Evidence.model_fields)
 
 def evidence(path: str, value: Any) -> Evidence:
     """An Evidence from a path string and an already-redacted value, without re-validation."""
-    return Evidence.model_construct(_EVIDENCE_FIELDS, path=path, value=value)
+    return construct(Evidence, _EVIDENCE_FIELDS, {"path": path, "value": value})
 
 
 def redact_value(value: str) -> str:
@@ -83,12 +85,18 @@ def collect_evidence(root: Any, paths: list[str]) -> list[Evidence]:
     """Values at `paths` under `root`; a missing field is evidence too (value null)."""
     out: list[Evidence] = []
     for path in paths:
-        parts = [(m.group(1), m.group(2)) for m in _PATH_PART.finditer(path)]
+        parts = _path_parts(path)
         before = len(out)
         _walk_dotted(root, parts, "", out)
         if len(out) == before and "[*]" not in path:
             out.append(evidence(path, None))
     return out
+
+
+@lru_cache(maxsize=1024)
+def _path_parts(path: str) -> list[tuple[str | None, str | None]]:
+    """`a.b[*].c` → [("a", None), ("b", None), (None, "*"), ("c", None)]; rules name few paths."""
+    return [(m.group(1), m.group(2)) for m in _PATH_PART.finditer(path)]
 
 
 def _walk_dotted(node: Any, parts: list[tuple[str | None, str | None]], path: str,
