@@ -86,6 +86,9 @@ class Evaluator:
         self.is_cluster = self.cluster["isCluster"] if options.is_cluster is None else options.is_cluster
         self.cluster["isCluster"] = self.is_cluster
         self._errored: set[str] = set()
+        # Per-workload counts, added to the (pydantic) stats once at the end of the run.
+        self._evaluated: Counter[str] = Counter()
+        self._failed: Counter[str] = Counter()
         self._template_cache: dict[bytes, tuple[list[Raw], Counter[str]]] = {}
         unreadable = {gap.kind for gap in options.coverage}
         self.blocked: dict[str, str] = {}
@@ -125,6 +128,10 @@ class Evaluator:
         self._cluster()
         self._control_plane()
         self.graph.run()
+        for counts, attr in ((self._evaluated, "evaluated"), (self._failed, "failed")):
+            for rule_id, n in counts.items():
+                stat = self.out.stats[rule_id]
+                setattr(stat, attr, getattr(stat, attr) + n)
         self._not_assessable()
         return self.out
 
@@ -192,7 +199,7 @@ class Evaluator:
 
     def _emit(self, findings: Iterable[Finding]) -> None:
         for finding in findings:
-            self.out.stats[finding.rule].failed += 1
+            self._failed[finding.rule] += 1
             self.out.findings.append(finding)
 
     # -- workloads (container and pod scopes) ------------------------------------------
@@ -221,7 +228,7 @@ class Evaluator:
             raws, counts = raws + more, counts + more_counts
         for rule_id, n in counts.items():
             if not excluded or self._rule_index[rule_id].rule.match.system_namespaces:
-                self.out.stats[rule_id].evaluated += n
+                self._evaluated[rule_id] += n
         prefix = _template_prefix(workload.kind)
         findings = []
         for raw in raws:

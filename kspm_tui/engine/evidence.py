@@ -46,6 +46,7 @@ def redact_value(value: str) -> str:
     return f"<redacted: {len(value)} chars>"
 
 
+@lru_cache(maxsize=4096)  # most messages repeat: a rule's fixed text, a few computed variants
 def redact_text(text: str) -> str:
     """Mask secret-looking substrings in free text (messages built from object values)."""
     return _SECRET_VALUE.sub(lambda m: redact_value(m.group()), text)
