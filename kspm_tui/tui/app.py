@@ -1,12 +1,357 @@
-"""Placeholder until the explorer lands: points users at the headless commands."""
+"""The explorer app: owns the current scan, runs scans in workers, routes keys to screens.
+
+Screens read `app.scanned` / `app.index` and receive scan messages; they never start
+collection themselves, and nothing here knows whether objects came from files, the demo or
+a live cluster (see `target.py`).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar
+
+from textual import work
+from textual.app import App
+from textual.binding import BindingType
+from textual.message import Message
+from textual.worker import get_current_worker
+
+from kspm_tui import exit_codes
+from kspm_tui.config import Config, load_config, save_config
+from kspm_tui.engine.loader import CompiledRule, RuleSet
+from kspm_tui.locations import data_dir
+from kspm_tui.model import Rule
+from kspm_tui.scan import ScanSettings, load_ruleset
+from kspm_tui.tui import keymap
+from kspm_tui.tui.clipboard import Clipboard
+from kspm_tui.tui.commands import KspmCommands
+from kspm_tui.tui.index import ResultIndex
+from kspm_tui.tui.messages import ScanCompleted, ScanFailedMessage, ScanProgress, ScanStarted
+from kspm_tui.tui.target import ScanFailed, Scanned, Target, run_scan
+from kspm_tui.tui.themes import DEFAULT_THEME, load_themes, severity_variables
+
+WATCH_SECONDS = 15.0
+
+
+class KspmApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "kspm-tui"
+    COMMANDS = App.COMMANDS | {KspmCommands}
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.APP_KEYS)
+
+    def __init__(self, target: Target | None = None, *, settings: ScanSettings | None = None,
+                 theme: str | None = None, config: Config | None = None) -> None:
+        super().__init__()
+        self.config = config or (settings.config if settings else Config())
+        self.settings = settings or ScanSettings(config=self.config)
+        self.initial_target = target
+        self.requested_theme = theme
+        self.target: Target | None = None
+        self.scanned: Scanned | None = None
+        self.index: ResultIndex | None = None
+        self.scanning = False
+        self.watching = False
+        self.clipboard_service = Clipboard()
+        self.user_keys: dict[str, str] = {}
+        self.kspm_themes: list[str] = []
+        self._ruleset: RuleSet | None = None
+        self._watch_timer = None
+        self._crash: BaseException | None = None
+
+    # -- start-up ------------------------------------------------------------------------
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        return {**super().get_theme_variable_defaults(), **severity_variables()}
+
+    def on_mount(self) -> None:
+        themes, warnings = load_themes()
+        for theme in themes:
+            self.register_theme(theme)
+        self.kspm_themes = [t.name for t in themes]
+        wanted = self.requested_theme or self.config.theme or DEFAULT_THEME
+        if wanted not in self.available_themes:
+            warnings.append(f"unknown theme {wanted!r}; using {DEFAULT_THEME} "
+                            f"(available: {', '.join(self.kspm_themes)})")
+            wanted = DEFAULT_THEME
+        self.theme = wanted
+        self.theme_changed_signal.subscribe(self, self._persist_theme)
+        self.user_keys, warning = keymap.user_keymap()
+        if self.user_keys:
+            self.set_keymap(self.user_keys)
+        for message in [*warnings, *([warning] if warning else [])]:
+            self.notify(message, severity="warning", timeout=8)
+        if self.initial_target is not None:
+            self.open_target(self.initial_target)
+            return
+        from kspm_tui.tui.screens.contexts import ContextsScreen, read_contexts
+        from kspm_tui.tui.screens.welcome import WelcomeScreen
+
+        self.push_screen(ContextsScreen() if read_contexts() else WelcomeScreen())
+
+    def _persist_theme(self, theme: object) -> None:
+        name = getattr(theme, "name", None)
+        if name and name != self.config.theme and name in self.kspm_themes + list(self.available_themes):
+            self.config.theme = name
+            try:
+                save_config(self.config)
+            except OSError as exc:
+                self.notify(f"could not save the theme choice: {exc}", severity="warning")
+
+    # -- scanning ------------------------------------------------------------------------
+    def open_target(self, target: Target) -> None:
+        """Scan `target` and show its overview (the drill path starts over)."""
+        from kspm_tui.tui.screens.overview import OverviewScreen
+
+        self.target, self.scanned, self.index = target, None, None
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(OverviewScreen())
+        self.start_scan()
+
+    def start_scan(self) -> None:
+        if self.target is None or self.scanning:
+            return
+        self.scanning = True
+        self.broadcast(ScanStarted(self.target))
+        previous = {f.fingerprint for f in self.scanned.result.findings} if self.scanned else None
+        self._scan(self.target, previous)
+
+    @work(thread=True, exclusive=True, group="scan")
+    def _scan(self, target: Target, previous: set[str] | None) -> None:
+        worker = get_current_worker()
+
+        def progress(stage: str, done: int, total: int) -> None:
+            if not worker.is_cancelled:
+                self.call_from_thread(self.broadcast, ScanProgress(stage, done, total))
+
+        try:
+            scanned = run_scan(target, self.settings, progress)
+            system = set(self.config.system_namespaces)
+            keys = [(w.kind, w.namespace, w.name) for w in scanned.snapshot.workloads()
+                    if self.settings.include_system or w.namespace not in system]
+            index = ResultIndex(scanned.result.findings, keys, previous)
+        except ScanFailed as exc:
+            self.call_from_thread(self._scan_failed, target, str(exc), "")
+            return
+        except Exception as exc:  # never a traceback on screen: a clear message and the detail
+            self.call_from_thread(self._scan_failed, target, f"{type(exc).__name__}: {exc}",
+                                  traceback.format_exc(limit=3))
+            return
+        if not worker.is_cancelled:
+            self.call_from_thread(self._scan_done, scanned, index)
+
+    def _scan_done(self, scanned: Scanned, index: ResultIndex) -> None:
+        self.scanning = False
+        if scanned.target != self.target:
+            return
+        self.scanned, self.index, self._ruleset = scanned, index, scanned.ruleset
+        self.broadcast(ScanCompleted(scanned))
+        if index.previous is not None and (index.new or index.resolved):
+            self.notify(f"{len(index.new)} new, {len(index.resolved)} resolved findings since the last scan")
+
+    def _scan_failed(self, target: Target, message: str, detail: str) -> None:
+        from kspm_tui.tui.screens.modals import ErrorScreen
+
+        self.scanning = False
+        self.broadcast(ScanFailedMessage(target, message))
+        self.push_screen(ErrorScreen(f"Cannot scan {target.label}", message, detail))
+
+    def broadcast(self, message: Message) -> None:
+        for screen in self.screen_stack:
+            screen.post_message(message)
+
+    # -- data for screens ----------------------------------------------------------------
+    def ruleset(self) -> RuleSet:
+        if self._ruleset is None:
+            self._ruleset = load_ruleset(self.settings)
+        return self._ruleset
+
+    def rule(self, rule_id: str) -> Rule | None:
+        compiled: CompiledRule | None = self.ruleset().by_id().get(rule_id)
+        return compiled.rule if compiled else None
+
+    def colors(self) -> dict[str, str]:
+        v = self.theme_variables
+        return {**{k.removeprefix("severity-"): c for k, c in v.items() if k.startswith("severity-")},
+                "good": v.get("success", "green"), "warn": v.get("warning", "yellow"),
+                "bad": v.get("error", "red")}
+
+    def status_line(self) -> str:
+        parts = []
+        if self.scanned:
+            parts.append(f"score {self.scanned.result.summary.score}")
+            parts.append(f"scanned {self.scanned.finished.astimezone().strftime('%H:%M:%S')}")
+        if self.scanning:
+            parts.append("scanning…")
+        if self.watching:
+            parts.append("● watching")
+        return "  ".join(parts)
+
+    # -- actions -------------------------------------------------------------------------
+    def action_back(self) -> None:
+        from kspm_tui.tui.screens.base import TableScreen
+
+        screen = self.screen
+        if isinstance(screen, TableScreen) and screen.clear_filter():
+            return
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def action_copy(self) -> None:
+        copy_text = getattr(self.screen, "copy_text", None)
+        got = copy_text() if copy_text else None
+        if not got:
+            self.notify("nothing to copy here", severity="warning", timeout=2)
+            return
+        text, what = got
+        method = self.clipboard_service.copy(text, self)
+        self.notify(f"copied {what} to the {method}", title="Copied", timeout=4)
+
+    def action_rescan(self) -> None:
+        if self.target is None:
+            self.notify("nothing to rescan yet: pick a context, the demo, or a folder", severity="warning")
+        elif self.scanning:
+            self.notify("a scan is already running", timeout=2)
+        else:
+            self.start_scan()
+
+    def action_toggle_watch(self) -> None:
+        if self.target is None:
+            self.notify("nothing to watch yet", severity="warning")
+            return
+        self.watching = not self.watching
+        if self.watching:
+            self._watch_timer = self.set_interval(WATCH_SECONDS, self.start_scan)
+            self.notify(f"watching {self.target.label}: rescanning every {WATCH_SECONDS:.0f}s, "
+                        "new findings marked +")
+        else:
+            if self._watch_timer is not None:
+                self._watch_timer.stop()
+            self.notify("watch stopped")
+        update = getattr(self.screen, "update_breadcrumbs", None)
+        if update:
+            update()
+
+    def action_help(self) -> None:
+        from kspm_tui.tui.screens.modals import HelpScreen
+
+        self.push_screen(HelpScreen())
+
+    def action_jump(self) -> None:
+        from kspm_tui.tui.screens.modals import JumpScreen
+
+        self.push_screen(JumpScreen(), lambda text: self.jump(text) if text else None)
+
+    def action_jump_to(self, name: str) -> None:
+        self.jump(name)
+
+    def run_command_action(self, action: str) -> None:
+        self.call_later(self.run_action, action)
+
+    def set_theme(self, name: str) -> None:
+        self.theme = name
+
+    def jump(self, text: str) -> None:
+        """`:ns prod`, `:rules priv`, `:rule K8S-PRIVILEGED`, `:ctx`, `:paths`, ..."""
+        from kspm_tui.tui.screens.by_rule import ByRuleScreen
+        from kspm_tui.tui.screens.contexts import ContextsScreen
+        from kspm_tui.tui.screens.namespace import NamespaceScreen
+        from kspm_tui.tui.screens.overview import OverviewScreen
+        from kspm_tui.tui.screens.rules import RulesScreen
+
+        word, _, arg = text.strip().partition(" ")
+        word = keymap.JUMP_ALIASES.get(word.lower(), word.lower())
+        arg = arg.strip()
+        needs_scan = {"overview", "ns", "workloads", "rule", "rbac", "paths"}
+        if word in needs_scan and self.target is None:
+            self.notify(f":{word} needs a scan: pick a context, the demo or a folder first", severity="warning")
+            return
+        overview = next((s for s in self.screen_stack if isinstance(s, OverviewScreen)), None)
+        if word in ("overview", "ns", "workloads", "rule") and overview is not None:
+            while self.screen is not overview:
+                self.pop_screen()
+        if word == "overview" or (word == "ns" and not arg):
+            return
+        if word == "ns":
+            self.push_screen(NamespaceScreen(arg))
+        elif word == "workloads":
+            self.push_screen(NamespaceScreen(None))
+        elif word == "rules":
+            self.push_screen(RulesScreen(arg))
+        elif word == "rule" or word.upper().startswith("K8S-"):
+            rule_id = (arg or word).upper()
+            if self.rule(rule_id) is None:
+                self.notify(f"no rule {rule_id}", severity="error")
+            else:
+                self.push_screen(ByRuleScreen(rule_id))
+        elif word == "ctx":
+            if arg:
+                self.open_target(Target("context", context=arg))
+            else:
+                self.push_screen(ContextsScreen())
+        elif word == "themes":
+            self.search_themes()
+        elif word in ("rbac", "paths"):
+            self.notify(f":{word} needs the RBAC graph, which this build does not include yet",
+                        severity="warning")
+        else:
+            self.notify(f"unknown view :{word} (try {', '.join(':' + j for j in keymap.JUMPS)})",
+                        severity="error")
+
+    # -- crashes -------------------------------------------------------------------------
+    def _handle_exception(self, error: Exception) -> None:
+        self._crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """A friendly crash: one sentence on screen, the traceback saved to a file."""
+        from rich.text import Text
+
+        error = self._crash
+        detail = "".join(traceback.format_exception(error)) if error else traceback.format_exc()
+        path = crash_log(detail)
+        self.bell()
+        self._exit_renderables.append(Text(
+            f"kspm-tui stopped on an unexpected error: {type(error).__name__ if error else 'error'}: {error}\n"
+            f"The details were saved to {path}; please include them when you report this."))
+        self._close_messages_no_wait()
+
+
+def crash_log(detail: str) -> Path:
+    path = data_dir() / "crash.log"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"{datetime.now(UTC).isoformat()}\n{detail}", encoding="utf-8")
+    except OSError:
+        pass
+    return path
+
+
+def target_from(args: argparse.Namespace) -> Target | None:
+    if args.demo:
+        return Target("demo")
+    if args.paths:
+        return Target("paths", paths=tuple(args.paths))
+    return None
 
 
 def run(args: argparse.Namespace) -> int:
-    print("The interactive explorer is not built yet; use `kspm-tui scan --demo` or "
-          "`kspm-tui scan PATH` (see `kspm-tui --help`).", file=sys.stderr)
-    return 2
+    """`kspm-tui [--demo | PATH ...] [--theme NAME]`: run the explorer until the user quits."""
+    config, warning = load_config()
+    if warning:
+        print(warning, file=sys.stderr)
+    for raw in args.paths or ():
+        if raw != "-" and not Path(raw).exists():
+            print(f"kspm-tui: error: {raw}: no such file or directory", file=sys.stderr)
+            return exit_codes.INPUT_ERRORS
+    if "-" in (args.paths or ()):
+        print("kspm-tui: error: the explorer cannot read stdin (it needs the terminal); "
+              "use `kspm-tui scan -` or save the manifests to a file", file=sys.stderr)
+        return exit_codes.INPUT_ERRORS
+    settings = ScanSettings(include_system=args.include_system, config=config)
+    app = KspmApp(target_from(args), settings=settings, theme=args.theme, config=config)
+    app.run()
+    return exit_codes.INPUT_ERRORS if app._crash is not None else int(app.return_code or 0)

@@ -1,0 +1,40 @@
+"""Command palette (ctrl+p): every action in the keymap, every `:` jump, and every theme."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+from kspm_tui.tui import keymap
+
+if TYPE_CHECKING:
+    from kspm_tui.tui.app import KspmApp
+
+
+class KspmCommands(Provider):
+    def entries(self) -> list[tuple[str, str, Callable[[], object]]]:
+        app: KspmApp = self.app  # type: ignore[assignment]
+        out: list[tuple[str, str, Callable[[], object]]] = []
+        for key in keymap.all_keys():
+            if key.palette:
+                label = f"{key.description} ({key.keys.replace('question_mark', '?').replace('colon', ':').replace('slash', '/')})"
+                out.append((label, f"action: {key.action}", partial(app.run_command_action, key.action)))
+        for name, what in keymap.JUMPS.items():
+            out.append((f"Go to :{name}", what, partial(app.jump, name)))
+        for theme in app.kspm_themes:
+            out.append((f"Theme: {theme}", "switch theme (saved to config)", partial(app.set_theme, theme)))
+        return out
+
+    async def discover(self) -> Hits:
+        for label, help_text, run in self.entries():
+            yield DiscoveryHit(label, run, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for label, help_text, run in self.entries():
+            score = matcher.match(label)
+            if score > 0:
+                yield Hit(score, matcher.highlight(label), run, help=help_text)

@@ -1,0 +1,69 @@
+"""Kube contexts: pick one to scan (Enter); `:ctx` brings this back to switch without quitting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from kspm_tui.tui.screens.base import Sort, TableScreen
+from kspm_tui.tui.target import Target
+from kspm_tui.tui.widgets.lazy_table import Cell, Column
+
+
+@dataclass(slots=True)
+class ContextRow:
+    name: str
+    cluster: str
+    server: str
+    namespace: str
+    current: bool
+
+
+def read_contexts() -> list[ContextRow]:
+    """Contexts from KUBECONFIG / ~/.kube/config, as kubectl merges them; [] when there is none."""
+    import os
+
+    from kubernetes.config.config_exception import ConfigException
+    from kubernetes.config.kube_config import KUBE_CONFIG_DEFAULT_LOCATION, KubeConfigMerger
+
+    paths = os.environ.get("KUBECONFIG") or KUBE_CONFIG_DEFAULT_LOCATION
+    try:
+        merged = KubeConfigMerger(paths).config
+    except (ConfigException, OSError, ValueError):
+        return []
+    if merged is None:
+        return []
+    clusters = {c["name"]: (c.get("cluster") or {}) for c in (merged.safe_get("clusters") or [])}
+    current = merged.safe_get("current-context")
+    rows = []
+    for ctx in merged.safe_get("contexts") or []:
+        spec = ctx.get("context") or {}
+        cluster = spec.get("cluster", "")
+        rows.append(ContextRow(ctx["name"], cluster, (clusters.get(cluster) or {}).get("server", ""),
+                               spec.get("namespace") or "default", ctx["name"] == current))
+    return rows
+
+
+class ContextsScreen(TableScreen):
+    crumb = "contexts"
+    columns: ClassVar[list[Column]] = [Column("", 1), Column("context", 28), Column("cluster", 24),
+                                       Column("server"), Column("namespace", 16)]
+    sorts: ClassVar[list[Sort]] = [("current", lambda r: (not r.current, r.name)), ("name", lambda r: r.name)]
+
+    def items(self) -> list[ContextRow]:
+        return read_contexts()
+
+    def haystack(self, row: ContextRow) -> str:
+        return f"{row.name} {row.cluster} {row.server}".lower()
+
+    def cells(self, row: ContextRow) -> Sequence[Cell]:
+        mark: Cell = ("*", "good") if row.current else ""
+        return [mark, row.name, row.cluster, row.server, row.namespace]
+
+    def open(self, row: Any) -> None:
+        self.kspm.open_target(Target("context", context=row.name))
+
+    def copy_text(self) -> tuple[str, str] | None:
+        row = self.table.current
+        return (row.name, "context name") if row else None

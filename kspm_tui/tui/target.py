@@ -1,0 +1,89 @@
+"""What the explorer scans (the demo, manifest paths, a kube context) and the scan service.
+
+Screens never know where objects came from: they ask `run_scan(target)` in a worker and get
+a `Scanned` bundle back (result, snapshot for object lookups, ruleset for explanations).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from kspm_tui.engine.loader import RuleSet
+from kspm_tui.model import ScanResult
+from kspm_tui.scan import ScanSettings, evaluate_into_result, load_ruleset
+from kspm_tui.snapshot import Snapshot
+from kspm_tui.sources import Collected
+
+# (stage, done, total): "collect" while reading, "evaluate" while checking workloads.
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    kind: Literal["demo", "paths", "context"]
+    paths: tuple[str, ...] = ()
+    context: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.kind == "demo":
+            return "demo"
+        if self.kind == "context":
+            return self.context or "current context"
+        return ", ".join(self.paths) if len(self.paths) < 3 else f"{self.paths[0]} (+{len(self.paths) - 1})"
+
+
+@dataclass(slots=True)
+class Scanned:
+    """One finished scan, with what the screens need to explain and diff findings."""
+
+    target: Target
+    result: ScanResult
+    snapshot: Snapshot
+    ruleset: RuleSet
+    previous: ScanResult | None = None
+    finished: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+
+class ScanFailed(Exception):
+    """A scan that could not run at all; the message is one sentence for the user."""
+
+
+def collect(target: Target, settings: ScanSettings, progress: Progress | None = None) -> Collected:
+    if target.kind == "demo":
+        from kspm_tui.sources.demo import read_demo
+
+        settings.cluster_name = "demo"
+        return read_demo()
+    if target.kind == "paths":
+        from kspm_tui.sources.files import read_paths
+
+        settings.cluster_name = target.label
+        collected = read_paths(target.paths)
+        if not collected.objects and collected.errors:
+            raise ScanFailed(f"nothing readable in {target.label}: {collected.errors[0].message}")
+        return collected
+    raise ScanFailed(f"live scanning of context {target.context!r} is not available in this build")
+
+
+def run_scan(target: Target, settings: ScanSettings, progress: Progress | None = None,
+             ruleset: RuleSet | None = None) -> Scanned:
+    """Collect, build the snapshot, evaluate. Runs in a worker thread."""
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    ruleset = ruleset or load_ruleset(settings)
+    collected = collect(target, settings, progress)
+    if progress:
+        progress("collect", len(collected.objects), len(collected.objects))
+    snapshot = Snapshot(collected.objects)
+
+    def evaluated(done: int, total: int) -> None:
+        if progress:
+            progress("evaluate", done, total)
+
+    result = evaluate_into_result(snapshot, collected, settings, ruleset, started, t0, evaluated)
+    return Scanned(target, result, snapshot, ruleset)

@@ -1,0 +1,187 @@
+"""A virtual table: only the visible lines are ever rendered, so 10k rows open instantly.
+
+Textual's DataTable measures and stores every cell up front (seconds for 10k rows); this
+table keeps a plain list of row objects and asks a formatter for the cells of the few rows
+on screen. Sorting and filtering happen on that list, outside the widget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+# A cell is plain text, or (text, tone) where tone names a component class suffix
+# (`critical`, `high`, ..., `dim`, `good`, `new`) so colours come from the theme via CSS.
+Cell = str | tuple[str, str]
+Formatter = Callable[[Any], Sequence[Cell]]
+TONES = ("critical", "high", "medium", "low", "info", "dim", "good", "new", "group", "warn")
+
+
+@dataclass(slots=True)
+class Column:
+    label: str
+    width: int = 0  # 0: takes what is left (one flexible column per table)
+    justify: str = "left"
+
+
+class LazyTable(ScrollView, can_focus=True):
+    """Rows are arbitrary objects; `formatter(row)` turns the visible ones into cells."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "lazy-table--header", "lazy-table--cursor", "lazy-table--odd",
+        *(f"lazy-table--{tone}" for tone in TONES),
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,g", "jump(0)", "Top", show=False),
+        Binding("end,G", "jump(-1)", "Bottom", show=False),
+        Binding("enter", "select", "Open", show=False),
+    ]
+
+    cursor = reactive(0, always_update=True)
+
+    class Selected(Message):
+        """Enter (or a click) on a row."""
+
+        def __init__(self, table: LazyTable, row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> LazyTable:
+            return self.table
+
+    class Highlighted(Message):
+        def __init__(self, table: LazyTable, row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> LazyTable:
+            return self.table
+
+    def __init__(self, columns: Sequence[Column], formatter: Formatter, *, id: str | None = None,
+                 classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.columns = list(columns)
+        self.formatter = formatter
+        self.rows: list[Any] = []
+        self.empty_text = "nothing to show"
+
+    # -- data ----------------------------------------------------------------------------
+    def set_rows(self, rows: list[Any], *, keep: Any = None) -> None:
+        """Replace the rows; the cursor stays on `keep` (or the same row object) if present."""
+        current = keep if keep is not None else self.current
+        self.rows = rows
+        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        index = 0
+        if current is not None:
+            try:
+                index = rows.index(current) if len(rows) < 50_000 else 0
+            except ValueError:
+                index = 0
+        self.cursor = index
+        self.refresh()
+
+    @property
+    def current(self) -> Any:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    # -- cursor --------------------------------------------------------------------------
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, len(self.rows) - 1)) if self.rows else 0
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        body = max(self.size.height - 1, 1)
+        top = round(self.scroll_y)
+        if new < top:
+            self.scroll_to(y=new, animate=False)
+        elif new >= top + body:
+            self.scroll_to(y=new - body + 1, animate=False)
+        self.refresh()
+        if self.rows:
+            self.post_message(self.Highlighted(self, self.current))
+
+    def action_cursor(self, delta: int) -> None:
+        self.cursor += delta
+
+    def action_page(self, direction: int) -> None:
+        self.cursor += direction * max(self.size.height - 2, 1)
+
+    def action_jump(self, where: int) -> None:
+        self.cursor = 0 if where == 0 else len(self.rows) - 1
+
+    def action_select(self) -> None:
+        if self.rows:
+            self.post_message(self.Selected(self, self.current))
+
+    def on_click(self, event: Any) -> None:
+        row = round(self.scroll_y) + event.y - 1
+        if event.y >= 1 and 0 <= row < len(self.rows):
+            if row == self.cursor and event.chain > 1:
+                self.action_select()
+            self.cursor = row
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.rows) + 1)
+
+    # -- rendering -----------------------------------------------------------------------
+    def _widths(self, total: int) -> list[int]:
+        fixed = sum(c.width for c in self.columns) + len(self.columns) - 1
+        flexible = max(total - fixed, 8)
+        return [c.width or flexible for c in self.columns]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self.rich_style
+        if y == 0:
+            style = base + self.get_component_rich_style("lazy-table--header")
+            cells: Sequence[Cell] = [c.label for c in self.columns]
+            return self._strip(cells, width, style)
+        index = round(self.scroll_y) + y - 1
+        if index >= len(self.rows):
+            if index == 0:
+                return self._strip([self.empty_text], width, base + self.get_component_rich_style("lazy-table--dim"), single=True)
+            return Strip.blank(width, base)
+        style = base
+        if index % 2:
+            style += self.get_component_rich_style("lazy-table--odd")
+        strip = self._strip(self.formatter(self.rows[index]), width, style)
+        if index == self.cursor:
+            cursor = self.get_component_rich_style("lazy-table--cursor")
+            if not self.has_focus:
+                cursor = Style(bgcolor=cursor.bgcolor, dim=True) if cursor.bgcolor else cursor
+            strip = strip.apply_style(cursor)
+        return strip
+
+    def _strip(self, cells: Sequence[Cell], width: int, style: Style, single: bool = False) -> Strip:
+        widths = [width] if single else self._widths(width)
+        segments: list[Segment] = []
+        for i, (cell, cell_width) in enumerate(zip(cells, widths)):
+            text, tone = (cell, None) if isinstance(cell, str) else cell
+            cell_style = style + self.get_component_rich_style(f"lazy-table--{tone}") if tone else style
+            rich_text = Text(text, style=cell_style, no_wrap=True, overflow="ellipsis",
+                             justify=self.columns[i].justify if not single else "left")  # type: ignore[arg-type]
+            rich_text.truncate(cell_width, overflow="ellipsis", pad=True)
+            if self.columns[i].justify == "right" and not single and len(text) < cell_width:
+                rich_text = Text(" " * (cell_width - len(text)), style=cell_style) + Text(text, style=cell_style)
+            segments.extend(rich_text.render(self.app.console))
+            if i < len(widths) - 1:
+                segments.append(Segment(" ", style))
+        return Strip(segments).adjust_cell_length(width, style)
