@@ -97,8 +97,11 @@ class OverviewScreen(TableScreen):
             stage.update(f"Evaluating rules… {message.done}/{message.total} workloads")
             bar.update(total=message.total, progress=message.done)
 
-    def on_scan_failed_message(self, _: ScanFailedMessage) -> None:
+    def on_scan_failed_message(self, message: ScanFailedMessage) -> None:
         self.show_scanning(False)
+        self.table.empty_text = f"scan failed: {message.message} (r to retry)"
+        self.table.refresh()
+        self.update_breadcrumbs()
 
 
 def _total(rows: list[NamespaceRow]) -> Any:

@@ -41,12 +41,11 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
     score_color = colors["good"] if s.score >= 80 else colors["warn"] if s.score >= 50 else colors["bad"]
     head = Text.assemble(("Posture score ", "bold"), (f"{s.score}", f"bold {score_color}"), ("/100", "dim"))
     sev = Text()
-    for level in Severity:
+    for level in [lv for lv in Severity if lv is not Severity.info]:
         n = s.by_severity.get(level.value, 0)
-        sev.append(f"{level.value} ", style="dim")
         sev.append(f"{n}", style=f"bold {colors[level.value]}" if n else "dim")
-        sev.append("   ")
-    facts = Text(f"{s.objects} objects · {s.workloads} workloads · {s.rules} rules · "
+        sev.append(f" {level.value}  ", style=colors[level.value] if n else "dim")
+    facts = Text(f"{s.objects} objects · {s.workloads} workloads · {s.rules} rules\n"
                  f"scanned in {result.duration_s:.2f}s", style="dim")
     accepted = s.by_status.get(Status.accepted.value, 0)
     extra = Text()
@@ -57,27 +56,27 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
         extra.append(f"-{len(index.resolved)} resolved", style=colors["good"] if index.resolved else "dim")
     left = Group(head, sev, facts, extra)
 
-    bars = Text()
+    bars = Text("Rules passing per framework\n", style="bold")
     for label, passing, mapped in framework_bars(scanned):
         filled = round(BAR * passing / mapped)
         bars.append(f"{label:<9}")
         bars.append("█" * filled, style=colors["good"])
         bars.append("░" * (BAR - filled), style=colors["bad"])
-        bars.append(f" {passing}/{mapped} rules pass\n", style="dim")
-    if not bars:
+        bars.append(f" {passing}/{mapped}\n", style="dim")
+    if not framework_bars(scanned):
         bars.append("no framework mappings in the loaded rules", style="dim")
 
-    cats = Text()
+    cats = Text("Failing by category\n", style="bold")
     for name, n in list(s.by_category.items())[:6]:
         cats.append(f"{n:>5} ", style="bold")
         cats.append(f"{name}\n")
-    if not cats:
+    if not s.by_category:
         cats.append("no failing findings", style=colors["good"])
 
     grid = Table.grid(padding=(0, 3), expand=True)
+    grid.add_column(ratio=4)
+    grid.add_column(ratio=4)
     grid.add_column(ratio=3)
-    grid.add_column(ratio=3)
-    grid.add_column(ratio=2)
     grid.add_row(left, bars, cats)
     parts: list = [grid]
 
