@@ -29,20 +29,31 @@ def read_contexts() -> list[ContextRow]:
 
     paths = os.environ.get("KUBECONFIG") or KUBE_CONFIG_DEFAULT_LOCATION
     try:
-        merged = KubeConfigMerger(paths).config
+        node = KubeConfigMerger(paths).config
     except (ConfigException, OSError, ValueError):
         return []
-    if merged is None:
+    merged = _plain(node)
+    if not isinstance(merged, dict):
         return []
-    clusters = {c["name"]: (c.get("cluster") or {}) for c in (merged.safe_get("clusters") or [])}
-    current = merged.safe_get("current-context")
+    clusters = {c["name"]: (c.get("cluster") or {}) for c in (merged.get("clusters") or [])}
+    current = merged.get("current-context")
     rows = []
-    for ctx in merged.safe_get("contexts") or []:
+    for ctx in merged.get("contexts") or []:
         spec = ctx.get("context") or {}
         cluster = spec.get("cluster", "")
         rows.append(ContextRow(ctx["name"], cluster, (clusters.get(cluster) or {}).get("server", ""),
                                spec.get("namespace") or "default", ctx["name"] == current))
     return rows
+
+
+def _plain(node: Any) -> Any:
+    """The kubernetes package wraps merged kubeconfig values in ConfigNode objects."""
+    value = getattr(node, "value", node)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 class ContextsScreen(TableScreen):
