@@ -10,12 +10,18 @@ Helper functions beyond the CEL core are registered here and documented in
 from __future__ import annotations
 
 import re
+import sys
+import types
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
-import cel
-from cel.stdlib import add_stdlib_to_context
+# The `cel` package's __init__ imports its interactive REPL (typer, prompt_toolkit, ~0.5 s);
+# we never use it, and start-up time is a feature, so it is pre-registered as empty.
+sys.modules.setdefault("cel.cli", types.ModuleType("cel.cli"))
+
+import cel  # noqa: E402
+from cel.stdlib import add_stdlib_to_context  # noqa: E402
 
 Program = cel.Program
 
