@@ -50,7 +50,8 @@ async def test_drill_from_overview_to_finding_copy_and_back() -> None:
         text = screen_text(app)
         assert "container init-perms" in text and "K8S-PRIVILEGED" in text
 
-        await pilot.press("down", "enter")
+        assert app.screen.table.current.container == "init-perms"  # cursor on the first finding
+        await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, FindingScreen)
         finding = app.screen.finding

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.console import Group
@@ -13,13 +14,23 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Input, Static
 
 from kspm_tui.engine.loader import CompiledRule
+from kspm_tui.locations import builtin_dir
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column, LazyTable
 
 
+def shown_path(source: str) -> str:
+    """Built-in rule files by their place in the pack, not this machine's install path."""
+    try:
+        return "built-in rules/" + Path(source).resolve().relative_to(builtin_dir("rules").resolve()).as_posix()
+    except ValueError:
+        return source
+
+
 class RulesScreen(TableScreen):
     crumb = "rules"
-    columns: ClassVar[list[Column]] = [Column("rule"), Column("severity", 9), Column("failing", 7, "right")]
+    columns: ClassVar[list[Column]] = [Column("rule", 24), Column("title"), Column("severity", 9),
+                                       Column("failing", 7, "right")]
     sorts: ClassVar[list[Sort]] = [
         ("severity", lambda r: (-r.rule.severity.rank, r.id)),
         ("id", lambda r: r.id),
@@ -56,7 +67,7 @@ class RulesScreen(TableScreen):
 
     def cells(self, r: CompiledRule) -> Sequence[Cell]:
         n = self.failing(r)
-        return [r.id, (r.rule.severity.value, r.rule.severity.value), (str(n), "high") if n else ("0", "dim")]
+        return [r.id, r.rule.title, (r.rule.severity.value, r.rule.severity.value), (str(n), "high") if n else ("0", "dim")]
 
     def on_lazy_table_highlighted(self, event: LazyTable.Highlighted) -> None:
         r: CompiledRule = event.row
@@ -72,7 +83,7 @@ class RulesScreen(TableScreen):
             parts += [Text("Frameworks: " + ", ".join(rule.frameworks)), Text("")]
         parts += [Text("Check (CEL, true = compliant)", style="bold underline"),
                   Syntax(rule.check.strip(), "javascript", background_color="default", word_wrap=True),
-                  Text(f"\n{self.failing(r)} failing · {rule.source_file}", style="dim")]
+                  Text(f"\n{self.failing(r)} failing · {shown_path(rule.source_file)}", style="dim")]
         self.query_one("#rule-detail", Static).update(Group(*parts))
 
     def open(self, row: Any) -> None:

@@ -64,6 +64,11 @@ class WorkloadScreen(TableScreen):
             rows.extend(members)
         return rows
 
+    def refilter(self) -> None:
+        super().refilter()
+        if self.table.rows and isinstance(self.table.rows[0], Group):
+            self.table.cursor = 1  # land on the first finding, not its group header
+
     def cells(self, row: Any) -> Sequence[Cell]:
         if isinstance(row, Group):
             return [("▾", "group"), (row.label, "group"), (f"{row.count} findings", "dim")]
