@@ -8,6 +8,7 @@ a live cluster (see `target.py`).
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 import traceback
 from datetime import UTC, datetime
@@ -133,6 +134,10 @@ class KspmApp(App[int]):
             keys = [(w.kind, w.namespace, w.name) for w in scanned.snapshot.workloads()
                     if self.settings.include_system or w.namespace not in system]
             index = ResultIndex(scanned.result.findings, keys, previous)
+            # A big scan is millions of long-lived objects; without this every full garbage
+            # collection walks them all and the UI stalls for a second. Frozen objects are
+            # still freed by reference counting when a later scan replaces them.
+            gc.freeze()
         except ScanFailed as exc:
             self.call_from_thread(self._scan_failed, target, str(exc), "")
             return

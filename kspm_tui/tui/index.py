@@ -44,7 +44,7 @@ class Counts:
         return tuple(-self.by_severity[s] for s in SEVERITIES)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class WorkloadRow:
     kind: str
     namespace: str | None
@@ -52,6 +52,7 @@ class WorkloadRow:
     findings: list[Finding] = field(default_factory=list)
     counts: Counts = field(default_factory=Counts)
     search: str = ""
+    rank: tuple[int, ...] = ()  # counts.sort_key(), computed once the counts are final
 
     @property
     def key(self) -> WorkloadKey:
@@ -62,14 +63,14 @@ class WorkloadRow:
         return object_ref(self.kind, self.namespace, self.name)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class NamespaceRow:
     name: str
     workloads: int = 0
     counts: Counts = field(default_factory=Counts)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class RuleRow:
     rule: str
     findings: list[Finding] = field(default_factory=list)
@@ -112,6 +113,7 @@ class ResultIndex:
             self.resolved = previous - current
         for row in self.workloads.values():
             row.search = f"{row.kind} {row.namespace or ''} {row.name}".lower()
+            row.rank = row.counts.sort_key()
 
     def _workload(self, kind: str, ns: str | None, name: str) -> WorkloadRow:
         key = (kind, ns, name)

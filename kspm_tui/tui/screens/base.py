@@ -100,7 +100,6 @@ class TableScreen(KspmScreen):
         yield from self.compose_header()
         yield from self.compose_top()
         with Vertical(id="table-box"):
-            yield Input(placeholder="filter (fuzzy, as you type; Esc clears)", id="filter", classes="hidden")
             yield self.make_table()
             yield Static(id="table-status")
         yield Footer()
@@ -147,8 +146,16 @@ class TableScreen(KspmScreen):
         self.query_one("#table-status", Static).update("  ·  ".join(parts))
 
     # -- keys ----------------------------------------------------------------------------
+    def filter_box(self) -> Input | None:
+        found = self.query("#filter")
+        return found.first(Input) if found else None
+
     def action_filter(self) -> None:
-        box = self.query_one("#filter", Input)
+        """Show the filter input (mounted on first use: screens open faster without it)."""
+        box = self.filter_box()
+        if box is None:
+            box = Input(self.query_text, placeholder="filter (fuzzy, as you type; Esc clears)", id="filter")
+            self.query_one("#table-box").mount(box, before=self.table)
         box.remove_class("hidden")
         box.focus()
 
@@ -169,11 +176,12 @@ class TableScreen(KspmScreen):
 
     def clear_filter(self) -> bool:
         """Esc first clears an active filter; returns True if it did."""
-        box = self.query_one("#filter", Input)
-        if box.has_class("hidden") and not self.query_text:
+        box = self.filter_box()
+        if (box is None or box.has_class("hidden")) and not self.query_text:
             return False
-        box.value = ""
-        box.add_class("hidden")
+        if box is not None:
+            box.value = ""
+            box.add_class("hidden")
         self.query_text = ""
         self.refilter()
         self.table.focus()

@@ -13,7 +13,7 @@ from kspm_tui.tui.widgets.severity import count_cells, count_columns
 
 class NamespaceScreen(TableScreen):
     sorts: ClassVar[list[Sort]] = [
-        ("severity", lambda r: (r.counts.sort_key(), r.name)),
+        ("severity", lambda r: (r.rank, r.name)),
         ("name", lambda r: (r.name, r.kind)),
         ("kind", lambda r: (r.kind, r.name)),
         ("count", lambda r: (-r.counts.total, r.name)),

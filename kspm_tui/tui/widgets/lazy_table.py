@@ -91,11 +91,8 @@ class LazyTable(ScrollView, can_focus=True):
         self.rows = rows
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         index = 0
-        if current is not None:
-            try:
-                index = rows.index(current) if len(rows) < 50_000 else 0
-            except ValueError:
-                index = 0
+        if current is not None:  # by identity: rows may be dataclasses with costly __eq__
+            index = next((i for i, row in enumerate(rows) if row is current), 0)
         self.cursor = index
         self.refresh()
 
