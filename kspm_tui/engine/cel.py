@@ -112,6 +112,73 @@ def glob_any(value: str, patterns: list[str]) -> bool:
     return any(fnmatchcase(str(value), p) for p in patterns)
 
 
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def all_containers(pod_spec: dict[str, Any]) -> list[dict[str, Any]]:
+    """Init, regular and ephemeral containers of a pod spec, in the order upstream PSA visits them.
+
+    Bound once per pod template as the `allContainers` variable (a Python helper call per
+    evaluation would cost five times the check itself).
+    """
+    return [c for key in CONTAINER_LISTS for c in (pod_spec.get(key) or ()) if isinstance(c, dict)]
+
+
+
+def without_nulls(value: Any) -> Any:
+    """A copy without null-valued map entries: Kubernetes treats `field: null` as unset.
+
+    A manifest with an empty `securityContext:` parses to None, and CEL's `has()` is true for
+    it, so every rule reading below it would fail to evaluate instead of seeing "not set".
+    """
+    if isinstance(value, dict):
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
+    return value
+
+def pod_spec_patch(pod_spec: dict[str, Any], fields: dict[str, Any],
+                   containers: list[dict[str, Any]]) -> dict[str, Any]:
+    """A pod-spec patch: `fields` plus per-container fragments placed in the list holding each name.
+
+    Lets a pod-scope rule fix pod-level and container-level settings in one strategic-merge
+    patch that addresses containers by name; empty parts are left out.
+    """
+    patch = {k: v for k, v in fields.items() if v != {}}
+    for key in CONTAINER_LISTS:
+        names = {c.get("name") for c in pod_spec.get(key) or () if isinstance(c, dict)}
+        fragments = [f for f in containers if f.get("name") in names]
+        if fragments:
+            patch[key] = fragments
+    return patch
+
+
+def delete_patch(obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
+    """A patch deleting each dotted path that exists in `obj` (`{'a': {'b': null}}`).
+
+    Paths that are absent are skipped, so the patch never creates half-empty parents.
+    """
+    patch: dict[str, Any] = {}
+    for path in paths:
+        keys = str(path).split(".")
+        node: Any = obj
+        for key in keys:
+            node = node.get(key) if isinstance(node, dict) else None
+            if node is None:
+                break
+        else:
+            target = patch
+            for key in keys[:-1]:
+                target = target.setdefault(key, {})
+            target[keys[-1]] = None
+    return patch
+
+
+def map_from_keys(keys: list[Any], value: Any) -> dict[str, Any]:
+    """`["a", "b"], null` → `{"a": null, "b": null}` (e.g. deleting annotations in a patch)."""
+    return {str(k): value for k in keys}
+
+
 HELPERS: dict[str, Callable[..., Any]] = {
     "imageRegistry": image_registry,
     "imageTag": image_tag,
@@ -120,6 +187,9 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "csvList": csv_list,
     "matchesAny": matches_any,
     "globAny": glob_any,
+    "podSpecPatch": pod_spec_patch,
+    "deletePatch": delete_patch,
+    "mapFromKeys": map_from_keys,
 }
 
 

@@ -14,7 +14,9 @@ from typing import Any
 
 import orjson
 
-from kspm_tui.engine.cel import CelError, evaluate, new_context, parse_flags
+from kspm_tui.engine.cel import (
+    CelError, all_containers, evaluate, new_context, parse_flags, without_nulls,
+)
 from kspm_tui.engine.evidence import collect_evidence, redact_text
 from kspm_tui.engine.loader import CompiledRule, RuleSet
 from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
@@ -176,8 +178,11 @@ class Evaluator:
         else:
             self.out.workloads += 1
         template = workload.template
-        self.ctx.update({"podSpec": template["spec"], "podMeta": template.get("metadata") or {}})
         key = orjson.dumps(template, option=orjson.OPT_SORT_KEYS)
+        if b":null" in key:  # `securityContext:` left empty means unset; CEL's has() would say set
+            template = without_nulls(template)
+        self.ctx.update({"podSpec": template["spec"], "podMeta": template.get("metadata") or {},
+                         "allContainers": all_containers(template["spec"])})
         cached = self._template_cache.get(key)
         if cached is None:
             cached = self._template_cache[key] = self._template_rules(template, workload, True)

@@ -19,7 +19,8 @@ from kspm_tui.yamlio import load_yaml_all
 
 # Variables whose values depend only on the pod template: rules reading nothing else can
 # be evaluated once per distinct template and the result reused across workloads.
-TEMPLATE_VARIABLES = frozenset({"container", "containerType", "podSpec", "podMeta", "params"})
+TEMPLATE_VARIABLES = frozenset({"container", "containerType", "podSpec", "podMeta", "allContainers",
+                                "params"})
 KNOWN_VARIABLES = TEMPLATE_VARIABLES | {"object", "namespace", "cluster", "flags", "component"}
 
 
