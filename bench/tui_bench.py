@@ -28,15 +28,6 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def demo_args() -> list[str]:
-    try:
-        import kspm_tui.sources.demo  # noqa: F401
-
-        return ["--demo"]
-    except ImportError:  # before the demo cluster exists: the explorer's test fixture
-        return [str(ROOT / "tests" / "fixtures" / "tui" / "cluster")]
-
-
 def startup(runs: int) -> dict[str, float]:
     import pexpect
 
@@ -44,7 +35,7 @@ def startup(runs: int) -> dict[str, float]:
     for _ in range(runs):
         env = {**os.environ, "TERM": "xterm-256color", "KSPM_TUI_CLIPBOARD": "osc52"}
         t0 = time.perf_counter()
-        child = pexpect.spawn(sys.executable, ["-m", "kspm_tui", *demo_args()], cwd=str(ROOT), env=env,
+        child = pexpect.spawn(sys.executable, ["-m", "kspm_tui", "--demo"], cwd=str(ROOT), env=env,
                               dimensions=(40, 130), timeout=60, encoding="utf-8", codec_errors="replace")
         child.expect("kspm-tui")
         first.append(time.perf_counter() - t0)
@@ -126,7 +117,7 @@ def main() -> int:
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
           "(wall times include waiting for a CPU on a shared machine)")
     start = startup(args.runs)
-    print(f"start-up ({' '.join(demo_args()) if demo_args() == ['--demo'] else 'fixture'}), median of {args.runs}:")
+    print(f"start-up of `kspm-tui --demo`, median of {args.runs}:")
     print(f"  first screen painted   {start['first_paint_s']:.3f} s   (target ≤ 1 s)")
     print(f"  scanned overview shown {start['scanned_overview_s']:.3f} s")
     big = asyncio.run(big_tables(args.workloads, args.runs))

@@ -11,7 +11,7 @@ from kspm_tui.tui.screens.overview import OverviewScreen
 from kspm_tui.tui.screens.rules import RulesScreen
 from kspm_tui.tui.screens.workload import Group, WorkloadScreen
 from kspm_tui.tui.target import Target
-from tests.tui_helpers import FIXTURE_CLUSTER, run_async, screen_text, wait_for, wait_scanned
+from tests.tui_helpers import FIXTURE_CLUSTER, move_to, run_async, screen_text, wait_for, wait_scanned
 
 
 
@@ -19,51 +19,59 @@ def fixture_app() -> KspmApp:
     return KspmApp(Target("paths", paths=(str(FIXTURE_CLUSTER),)))
 
 
+def demo_app() -> KspmApp:
+    return KspmApp(Target("demo"))
+
+
 @run_async
 async def test_drill_from_overview_to_finding_copy_and_back() -> None:
-    app = fixture_app()
+    app = demo_app()
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_scanned(pilot, app)
         assert isinstance(app.screen, OverviewScreen)
+        summary = app.scanned.result.summary
         text = screen_text(app)
-        assert "Posture score" in text and "payments" in text and "shop" in text
-        failing = [f for f in app.scanned.result.findings if f.status is Status.fail]
-        assert f"{len(failing)} critical" in text
+        assert f"Posture score {summary.score}/100" in text
+        assert f"{summary.by_severity['critical']} critical" in text
+        assert "demo acme-prod-eu" in text
+        for ns in ("ci", "payments", "monitoring", "shop"):
+            assert ns in text
 
-        # the worst namespace is first after "(all namespaces)"
-        await pilot.press("down", "enter")
+        await move_to(pilot, app.screen.table, lambda row: row.name == "ci")
+        await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, NamespaceScreen) and app.screen.namespace == "payments"
-        assert "ns payments" in screen_text(app)
-        names = [row.name for row in app.screen.table.rows]
-        assert set(names) == {"ledger", "debug-shell"}
+        assert isinstance(app.screen, NamespaceScreen) and app.screen.namespace == "ci"
+        assert "› ns ci" in screen_text(app)
+        expected = {row.name for row in app.index.workloads.values() if row.namespace == "ci"}
+        assert {row.name for row in app.screen.table.rows} == expected
 
-        # open ledger: findings grouped by container
-        while app.screen.table.current.name != "ledger":
-            await pilot.press("down")
+        await move_to(pilot, app.screen.table, lambda row: row.name == "sonarqube")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, WorkloadScreen)
-        rows = app.screen.table.rows
-        groups = [r.label for r in rows if isinstance(r, Group)]
-        assert groups == ["container init-perms", "container ledger"]
+        findings = app.index.workloads[("Deployment", "ci", "sonarqube")].findings
+        groups = [r.label for r in app.screen.table.rows if isinstance(r, Group)]
+        containers = {f.container for f in findings}
+        assert len(groups) == len(containers)
+        assert "container init-sysctl" in groups
         text = screen_text(app)
-        assert "container init-perms" in text and "K8S-PRIVILEGED" in text
+        assert "container init-sysctl" in text and "K8S-PRIVILEGED" in text
 
-        assert app.screen.table.current.container == "init-perms"  # cursor on the first finding
+        await move_to(pilot, app.screen.table,
+                      lambda row: getattr(row, "rule", None) == "K8S-PRIVILEGED")
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, FindingScreen)
         finding = app.screen.finding
-        assert finding.container == "init-perms"
+        assert (finding.rule, finding.container) == ("K8S-PRIVILEGED", "init-sysctl")
         text = screen_text(app)
         assert "Why it matters" in text and "Evidence" in text and "CIS 5.2.2" in text
-        assert "kubectl patch statefulset ledger" in text
+        assert "kubectl patch deployment sonarqube" in text
 
         await pilot.press("c")
         await pilot.pause()
+        assert finding.remediation.kubectl
         assert app.clipboard_service.last_text == finding.remediation.kubectl
-        assert "kubectl patch statefulset ledger -n payments" in app.clipboard_service.last_text
         if app.clipboard_service.last_method.startswith("terminal"):
             assert app.clipboard == finding.remediation.kubectl
         assert any("copied kubectl patch command" in n.message for n in app._notifications)
@@ -74,12 +82,12 @@ async def test_drill_from_overview_to_finding_copy_and_back() -> None:
         await pilot.press("c")
         await pilot.pause()
         diff = app.clipboard_service.last_text
-        assert "-          privileged: true" in diff and "+          privileged: false" in diff
+        assert "privileged: true" in diff and "+" in diff and "privileged: false" in diff
 
-        for expected in (WorkloadScreen, NamespaceScreen, OverviewScreen):
+        for expected_screen in (WorkloadScreen, NamespaceScreen, OverviewScreen):
             await pilot.press("escape")
             await pilot.pause()
-            assert isinstance(app.screen, expected)
+            assert isinstance(app.screen, expected_screen)
         await pilot.press("escape")  # the overview is the bottom of the drill path
         assert isinstance(app.screen, OverviewScreen)
 
@@ -107,26 +115,30 @@ async def test_filter_as_you_type_and_escape_clears() -> None:
 
 @run_async
 async def test_jump_to_rules_browser_and_by_rule_view() -> None:
-    app = fixture_app()
+    app = demo_app()
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_scanned(pilot, app)
-        await pilot.press("colon")
-        await pilot.pause()
-        for ch in "rules":
-            await pilot.press(ch)
-        await pilot.press("enter")
+        await pilot.press("colon", *"rules", "enter")
         await pilot.pause()
         assert isinstance(app.screen, RulesScreen)
-        text = screen_text(app)
-        assert "K8S-PRIVILEGED" in text and "Why it matters" in text
-        await pilot.press("enter")
+        assert len(app.screen.table.rows) == len(app.ruleset().rules)
+        await pilot.press("slash", *"privileged")
         await pilot.pause()
+        assert app.screen.table.current.id == "K8S-PRIVILEGED"
         text = screen_text(app)
-        assert "rule K8S-PRIVILEGED" in text and "payments/ledger" in text and "shop/web" in text
+        assert "Why it matters" in text and "K8S-PRIVILEGED" in text
+        await pilot.press("enter")  # leaves the search box
+        await pilot.press("enter")  # opens the rule's findings
+        await pilot.pause()
+        findings = app.index.rules["K8S-PRIVILEGED"].findings
+        text = screen_text(app)
+        assert "rule K8S-PRIVILEGED" in text
+        for f in findings:
+            assert f"{f.kind}/{f.namespace}/{f.name}" in text
         await pilot.press("c")
-        commands = app.clipboard_service.last_text.splitlines()
-        assert len(commands) == 3  # the bare Pod gets guidance, not a command
-        assert all(c.startswith("kubectl patch ") for c in commands)
+        expected = [f.remediation.kubectl for f in findings if f.remediation.kubectl]
+        assert app.clipboard_service.last_text.splitlines() == expected
+        assert len(expected) < len(findings)  # the bare Pod gets guidance, not a command
 
 
 @run_async
@@ -158,9 +170,11 @@ async def test_rescan_marks_new_findings(tmp_path) -> None:
             "spec:\n  containers:\n    - {name: x, image: busybox:1.36, securityContext: {privileged: true}}\n")
         await pilot.press("r")
         await wait_scanned(pilot, app)
-        assert app.scanned.result.summary.total == before + 1
-        assert len(app.index.new) == 1
-        assert "+1 new" in screen_text(app)
+        intruder = {f.fingerprint for f in app.scanned.result.findings
+                    if f.name == "intruder" and f.status is Status.fail}
+        assert intruder and app.index.new == intruder
+        assert app.scanned.result.summary.total == before + len(intruder)
+        assert f"+{len(intruder)} new" in screen_text(app)
 
 
 @run_async

@@ -10,7 +10,6 @@ from pathlib import Path
 import pexpect
 
 ROOT = Path(__file__).resolve().parent.parent
-CLUSTER = ROOT / "tests" / "fixtures" / "tui" / "cluster"
 
 
 def spawn(*args: str) -> pexpect.spawn:
@@ -27,9 +26,9 @@ def esc(child: pexpect.spawn) -> None:
 
 
 def test_explorer_in_a_pty_drills_and_quits_with_q() -> None:
-    child = spawn(str(CLUSTER))
+    child = spawn("--demo")
     child.expect("Posture")
-    child.expect("payments")
+    child.expect("monitoring")
     child.send("\r")  # Enter on "(all namespaces)"
     child.expect("all workloads")
     esc(child)  # back

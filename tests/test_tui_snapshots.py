@@ -18,7 +18,6 @@ from kspm_tui.tui.target import Target
 from tests.tui_helpers import wait_scanned
 
 ROOT = Path(__file__).resolve().parent.parent
-CLUSTER = "tests/fixtures/tui/cluster"  # relative, so paths on screen are the same in any checkout
 SIZE = (130, 38)
 THEMES = ("kspm-dark", "kspm-light")
 
@@ -33,7 +32,7 @@ SCREENS = {
 
 
 def make_app(theme: str) -> KspmApp:
-    return KspmApp(Target("paths", paths=(CLUSTER,)), theme=theme)
+    return KspmApp(Target("demo"), theme=theme)
 
 
 async def settle(pilot: Pilot, keys: list[str]) -> None:

@@ -61,3 +61,12 @@ async def wait_for(pilot: Pilot, predicate, timeout: float = 30.0) -> None:  # t
         if waited > timeout:
             raise AssertionError("condition not reached in time")
     await pilot.pause()
+
+
+async def move_to(pilot: Pilot, table, predicate, limit: int = 500) -> None:  # type: ignore[no-untyped-def]
+    """Press ↓ (as a user would) until the highlighted row satisfies `predicate`."""
+    for _ in range(limit):
+        if table.current is not None and predicate(table.current):
+            return
+        await pilot.press("down")
+    raise AssertionError("row not found in the table")

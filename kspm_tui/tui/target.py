@@ -31,7 +31,7 @@ class Target:
     @property
     def label(self) -> str:
         if self.kind == "demo":
-            return "demo"
+            return "demo acme-prod-eu"
         if self.kind == "context":
             return self.context or "current context"
         return ", ".join(self.paths) if len(self.paths) < 3 else f"{self.paths[0]} (+{len(self.paths) - 1})"
@@ -45,7 +45,6 @@ class Scanned:
     result: ScanResult
     snapshot: Snapshot
     ruleset: RuleSet
-    previous: ScanResult | None = None
     finished: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
@@ -55,9 +54,9 @@ class ScanFailed(Exception):
 
 def collect(target: Target, settings: ScanSettings, progress: Progress | None = None) -> Collected:
     if target.kind == "demo":
-        from kspm_tui.sources.demo import read_demo
+        from kspm_tui.sources.demo import CLUSTER_NAME, read_demo
 
-        settings.cluster_name = "demo"
+        settings.cluster_name = CLUSTER_NAME
         return read_demo()
     if target.kind == "paths":
         from kspm_tui.sources.files import read_paths

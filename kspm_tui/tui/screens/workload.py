@@ -31,7 +31,7 @@ def finding_sorts() -> list[Sort]:
 
 
 class WorkloadScreen(TableScreen):
-    columns: ClassVar[list[Column]] = [Column("severity", 9), Column("rule", 26), Column("message")]
+    columns: ClassVar[list[Column]] = [Column("severity", 9), Column("rule", 30), Column("message")]
     sorts: ClassVar[list[Sort]] = finding_sorts()
 
     def __init__(self, key: WorkloadKey) -> None:
@@ -59,7 +59,7 @@ class WorkloadScreen(TableScreen):
         kind = self.key[0]
         for container in sorted(groups, key=lambda c: (c is not None, c or "")):
             members = groups[container]
-            label = f"container {container}" if container else f"{kind} (pod spec and object)"
+            label = f"container {container}" if container else f"{kind.lower()} / pod spec"
             rows.append(Group(label, len(members)))
             rows.extend(members)
         return rows
