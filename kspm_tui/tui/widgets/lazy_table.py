@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from rich.cells import cell_len, set_cell_size
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
@@ -83,6 +83,7 @@ class LazyTable(ScrollView, can_focus=True):
         self.formatter = formatter
         self.rows: list[Any] = []
         self.empty_text = "nothing to show"
+        self._style_cache: dict[str, Style] | None = None
 
     # -- data ----------------------------------------------------------------------------
     def set_rows(self, rows: list[Any], *, keep: Any = None) -> None:
@@ -139,6 +140,19 @@ class LazyTable(ScrollView, can_focus=True):
         self.virtual_size = Size(self.size.width, len(self.rows) + 1)
 
     # -- rendering -----------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_cache = None
+
+    def _styles(self) -> dict[str, Style]:
+        """Base and component styles, resolved from CSS once (not once per line)."""
+        if self._style_cache is None:
+            cache = {"": self.rich_style}
+            for name in self.COMPONENT_CLASSES:
+                cache[name.removeprefix("lazy-table--")] = self.get_component_rich_style(name, partial=True)
+            self._style_cache = cache
+        return self._style_cache
+
     def _widths(self, total: int) -> list[int]:
         fixed = sum(c.width for c in self.columns) + len(self.columns) - 1
         flexible = max(total - fixed, 8)
@@ -146,39 +160,38 @@ class LazyTable(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        styles = self._styles()
+        base = styles[""]
         if y == 0:
-            style = base + self.get_component_rich_style("lazy-table--header")
-            cells: Sequence[Cell] = [c.label for c in self.columns]
-            return self._strip(cells, width, style)
+            return self._strip([c.label for c in self.columns], width, base + styles["header"])
         index = round(self.scroll_y) + y - 1
         if index >= len(self.rows):
             if index == 0:
-                return self._strip([self.empty_text], width, base + self.get_component_rich_style("lazy-table--dim"), single=True)
+                return self._strip([self.empty_text], width, base + styles["dim"], single=True)
             return Strip.blank(width, base)
-        style = base
-        if index % 2:
-            style += self.get_component_rich_style("lazy-table--odd")
-        strip = self._strip(self.formatter(self.rows[index]), width, style)
+        style = base + styles["odd"] if index % 2 else base
         if index == self.cursor:
-            cursor = self.get_component_rich_style("lazy-table--cursor")
-            if not self.has_focus:
-                cursor = Style(bgcolor=cursor.bgcolor, dim=True) if cursor.bgcolor else cursor
-            strip = strip.apply_style(cursor)
-        return strip
+            style += styles["cursor"] if self.has_focus else Style(bgcolor=styles["cursor"].bgcolor, dim=True)
+        return self._strip(self.formatter(self.rows[index]), width, style)
 
     def _strip(self, cells: Sequence[Cell], width: int, style: Style, single: bool = False) -> Strip:
         widths = [width] if single else self._widths(width)
+        styles = self._styles()
         segments: list[Segment] = []
+        last = len(widths) - 1
         for i, (cell, cell_width) in enumerate(zip(cells, widths)):
-            text, tone = (cell, None) if isinstance(cell, str) else cell
-            cell_style = style + self.get_component_rich_style(f"lazy-table--{tone}") if tone else style
-            rich_text = Text(text, style=cell_style, no_wrap=True, overflow="ellipsis",
-                             justify=self.columns[i].justify if not single else "left")  # type: ignore[arg-type]
-            rich_text.truncate(cell_width, overflow="ellipsis", pad=True)
-            if self.columns[i].justify == "right" and not single and len(text) < cell_width:
-                rich_text = Text(" " * (cell_width - len(text)), style=cell_style) + Text(text, style=cell_style)
-            segments.extend(rich_text.render(self.app.console))
-            if i < len(widths) - 1:
+            text, tone = (cell, "") if isinstance(cell, str) else cell
+            right = not single and self.columns[i].justify == "right"
+            segments.append(Segment(_fit(text, cell_width, right), style + styles[tone] if tone else style))
+            if i < last:
                 segments.append(Segment(" ", style))
         return Strip(segments).adjust_cell_length(width, style)
+
+
+def _fit(text: str, width: int, right: bool) -> str:
+    """Pad or cut `text` to exactly `width` cells (an ellipsis marks a cut)."""
+    size = cell_len(text)
+    if size > width:
+        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+    pad = " " * (width - size)
+    return pad + text if right else text + pad
