@@ -12,13 +12,13 @@ from textual.widgets import Static
 from kspm_tui.model import Finding
 from kspm_tui.report.table import object_ref
 from kspm_tui.tui.screens.base import Sort, TableScreen
-from kspm_tui.tui.screens.workload import finding_sorts
+from kspm_tui.tui.screens.workload import finding_sorts, new_mark
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
 from kspm_tui.tui.widgets.severity import severity_cell
 
 
 class ByRuleScreen(TableScreen):
-    columns: ClassVar[list[Column]] = [Column("status", 9), Column("object", 44), Column("container", 16),
+    columns: ClassVar[list[Column]] = [Column("", 1), Column("status", 9), Column("object", 44), Column("container", 16),
                                        Column("message")]
     sorts: ClassVar[list[Sort]] = [
         ("object", lambda f: (f.namespace or "", f.kind, f.name, f.container or "")),
@@ -50,7 +50,7 @@ class ByRuleScreen(TableScreen):
         return f"{f.kind} {f.namespace or ''} {f.name} {f.container or ''} {f.message}".lower()
 
     def cells(self, f: Finding) -> Sequence[Cell]:
-        return [severity_cell(f), object_ref(f.kind, f.namespace, f.name), f.container or "", f.message]
+        return [new_mark(self, f), severity_cell(f), object_ref(f.kind, f.namespace, f.name), f.container or "", f.message]
 
     def open(self, row: Any) -> None:
         from kspm_tui.tui.screens.finding import FindingScreen

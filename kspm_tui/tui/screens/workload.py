@@ -30,8 +30,14 @@ def finding_sorts() -> list[Sort]:
     ]
 
 
+def new_mark(screen: TableScreen, finding: Finding) -> Cell:
+    """`+` on findings that appeared since the previous scan (rescan or watch)."""
+    index = screen.kspm.index
+    return ("+", "new") if index is not None and finding.fingerprint in index.new else ""
+
+
 class WorkloadScreen(TableScreen):
-    columns: ClassVar[list[Column]] = [Column("severity", 9), Column("rule", 30), Column("message")]
+    columns: ClassVar[list[Column]] = [Column("", 1), Column("severity", 9), Column("rule", 30), Column("message")]
     sorts: ClassVar[list[Sort]] = finding_sorts()
 
     def __init__(self, key: WorkloadKey) -> None:
@@ -71,8 +77,8 @@ class WorkloadScreen(TableScreen):
 
     def cells(self, row: Any) -> Sequence[Cell]:
         if isinstance(row, Group):
-            return [("▾", "group"), (row.label, "group"), (f"{row.count} findings", "dim")]
-        return [severity_cell(row), row.rule, row.message]
+            return ["", ("▾", "group"), (row.label, "group"), (f"{row.count} findings", "dim")]
+        return [new_mark(self, row), severity_cell(row), row.rule, row.message]
 
     def open(self, row: Any) -> None:
         if isinstance(row, Finding):
