@@ -281,6 +281,10 @@ class KspmApp(App[int]):
         if word == "overview" or (word == "ns" and not arg):
             return
         if word == "ns":
+            if self.index is not None and arg not in self.index.namespaces:
+                known = ", ".join(sorted(self.index.namespaces))
+                self.notify(f"no findings or workloads in namespace {arg!r} (known: {known})", severity="error")
+                return
             self.push_screen(NamespaceScreen(arg))
         elif word == "workloads":
             self.push_screen(NamespaceScreen(None))

@@ -8,23 +8,28 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.widgets import ProgressBar, Static
 
-from kspm_tui.tui.index import CLUSTER_SCOPE, NamespaceRow
+from kspm_tui.tui.index import Counts, NamespaceRow
 from kspm_tui.tui.messages import ScanFailedMessage, ScanProgress, ScanStarted
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
 from kspm_tui.tui.widgets.severity import count_cells, count_columns
 from kspm_tui.tui.widgets.summary import SummaryPanel
 
-ALL = NamespaceRow("(all namespaces)")
+class AllNamespaces(NamespaceRow):
+    """The first row: every workload in the cluster (k9s' `0`)."""
+
+
+def _first(row: NamespaceRow) -> bool:
+    return not isinstance(row, AllNamespaces)
 
 
 class OverviewScreen(TableScreen):
     columns: ClassVar[list[Column]] = [Column("namespace"), Column("objects", 8, "right"),
                                        *count_columns(), Column("new", 4, "right")]
     sorts: ClassVar[list[Sort]] = [
-        ("severity", lambda r: (r is not ALL, r.counts.sort_key(), r.name)),
-        ("name", lambda r: (r is not ALL, r.name)),
-        ("objects", lambda r: (r is not ALL, -r.workloads, r.name)),
+        ("severity", lambda r: (_first(r), r.counts.sort_key(), r.name)),
+        ("name", lambda r: (_first(r), r.name)),
+        ("objects", lambda r: (_first(r), -r.workloads, r.name)),
     ]
 
     @property
@@ -46,15 +51,13 @@ class OverviewScreen(TableScreen):
         if index is None:
             return []
         rows = list(index.namespaces.values())
-        ALL.workloads = len(index.workloads)
-        ALL.counts = _total(rows)
-        return [ALL, *rows]
+        return [AllNamespaces("(all namespaces)", len(index.workloads), _total(rows)), *rows]
 
     def haystack(self, item: NamespaceRow) -> str:
         return item.name.lower()
 
     def cells(self, row: NamespaceRow) -> Sequence[Cell]:
-        name: Cell = (row.name, "group") if row is ALL else row.name
+        name: Cell = (row.name, "group") if isinstance(row, AllNamespaces) else row.name
         new: Cell = (f"+{row.counts.new}", "new") if row.counts.new else ""
         return [name, str(row.workloads), *count_cells(row.counts), new]
 
@@ -62,7 +65,7 @@ class OverviewScreen(TableScreen):
         from kspm_tui.tui.screens.namespace import NamespaceScreen
 
         if isinstance(row, NamespaceRow):
-            self.app.push_screen(NamespaceScreen(None if row is ALL else row.name))
+            self.app.push_screen(NamespaceScreen(None if isinstance(row, AllNamespaces) else row.name))
 
     def refresh_data(self) -> None:
         super().refresh_data()
@@ -104,9 +107,7 @@ class OverviewScreen(TableScreen):
         self.update_breadcrumbs()
 
 
-def _total(rows: list[NamespaceRow]) -> Any:
-    from kspm_tui.tui.index import Counts
-
+def _total(rows: list[NamespaceRow]) -> Counts:
     total = Counts()
     for row in rows:
         for sev, n in row.counts.by_severity.items():
@@ -115,5 +116,3 @@ def _total(rows: list[NamespaceRow]) -> Any:
         total.new += row.counts.new
     return total
 
-
-__all__ = ["ALL", "CLUSTER_SCOPE", "OverviewScreen"]
