@@ -14,7 +14,6 @@ from kspm_tui.tui.target import Target
 from tests.tui_helpers import FIXTURE_CLUSTER, move_to, run_async, screen_text, wait_for, wait_scanned
 
 
-
 def fixture_app() -> KspmApp:
     return KspmApp(Target("paths", paths=(str(FIXTURE_CLUSTER),)))
 

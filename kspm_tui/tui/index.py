@@ -6,7 +6,6 @@ slicing ready-made lists instead of scanning all findings again.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 
 from kspm_tui.model import Finding, Severity, Status

@@ -44,10 +44,8 @@ class KspmScreen(Screen[None]):
 
     def update_breadcrumbs(self) -> None:
         crumbs = [s.crumb for s in self.app.screen_stack if isinstance(s, KspmScreen) and s.crumb]
-        try:
-            self.query_one(Breadcrumbs).show(crumbs, self.kspm.status_line())
-        except Exception:  # not composed yet
-            pass
+        for header in self.query(Breadcrumbs):
+            header.show(crumbs, self.kspm.status_line())
 
     def copy_text(self) -> tuple[str, str] | None:
         """(text, what it is) for `c`; None when nothing here can be copied."""
@@ -132,8 +130,7 @@ class TableScreen(KspmScreen):
         match = matcher(self.query_text)
         shown = [item for item, hay in zip(self._items, self._hay) if match(hay)]
         if self.sorts:
-            label, key = self.sorts[self.sort_index]
-            shown.sort(key=key)
+            shown.sort(key=self.sorts[self.sort_index][1])
         self.table.set_rows(self.group_rows(shown))
         self.show_status(len(shown))
 

@@ -15,6 +15,7 @@ from kspm_tui.tui.widgets.lazy_table import Cell, Column
 from kspm_tui.tui.widgets.severity import count_cells, count_columns
 from kspm_tui.tui.widgets.summary import SummaryPanel
 
+
 class AllNamespaces(NamespaceRow):
     """The first row: every workload in the cluster (k9s' `0`)."""
 

@@ -31,12 +31,11 @@ class WelcomeScreen(KspmScreen):
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
-        with Center():
-            with Vertical(id="welcome"):
-                yield Static(WELCOME, id="welcome-text")
-                yield Button("Explore the demo cluster (d)", id="demo", variant="primary")
-                yield Input(placeholder="path to a manifests folder or file, then Enter", id="path")
-                yield Static("", id="path-error")
+        with Center(), Vertical(id="welcome"):
+            yield Static(WELCOME, id="welcome-text")
+            yield Button("Explore the demo cluster (d)", id="demo", variant="primary")
+            yield Input(placeholder="path to a manifests folder or file, then Enter", id="path")
+            yield Static("", id="path-error")
         yield Footer()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from kspm_tui.model import Finding, Status
+from kspm_tui.report.table import object_ref
 from kspm_tui.tui.index import WorkloadKey
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
 from kspm_tui.tui.widgets.severity import severity_cell
-from kspm_tui.report.table import object_ref
 
 
 @dataclass(slots=True)

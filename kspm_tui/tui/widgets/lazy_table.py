@@ -11,9 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.cells import cell_len, set_cell_size
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
