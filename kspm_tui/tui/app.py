@@ -141,7 +141,7 @@ class KspmApp(App[int]):
         except ScanFailed as exc:
             self.call_from_thread(self._scan_failed, target, str(exc), "")
             return
-        except Exception as exc:  # never a traceback on screen: a clear message and the detail
+        except Exception as exc:  # never a traceback on screen: a clear message and the detail  # noqa: BLE001
             self.call_from_thread(self._scan_failed, target, f"{type(exc).__name__}: {exc}",
                                   traceback.format_exc(limit=3))
             return

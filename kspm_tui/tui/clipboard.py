@@ -33,7 +33,7 @@ class Clipboard:
 
                 pyperclip.copy(text)
                 method = SYSTEM
-            except Exception:  # no xclip/xsel/wl-copy/pbcopy here: fall back to the terminal
+            except Exception:  # no xclip/xsel/wl-copy/pbcopy here: fall back to the terminal  # noqa: BLE001
                 method = TERMINAL
         if method == TERMINAL:
             terminal.copy_to_clipboard(text)

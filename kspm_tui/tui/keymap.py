@@ -82,7 +82,7 @@ def user_keymap() -> tuple[dict[str, str], str | None]:
         return {}, None
     try:
         data = load_yaml(path.read_text(encoding="utf-8")) or {}
-    except Exception as exc:  # unreadable or invalid YAML: keep the defaults
+    except Exception as exc:  # unreadable or invalid YAML: keep the defaults  # noqa: BLE001
         return {}, f"{path}: ignored ({exc})"
     known = {k.id for k in all_keys()}
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):

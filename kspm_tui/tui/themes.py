@@ -78,7 +78,7 @@ def load_themes(directories: list[Path] | None = None) -> tuple[list[Theme], lis
                 where = ".".join(str(p) for p in error["loc"])
                 warnings.append(f"theme {path}: {where}: {error['msg']}; skipped")
                 continue
-            except Exception as exc:  # unreadable file or invalid YAML
+            except Exception as exc:  # unreadable file or invalid YAML  # noqa: BLE001
                 warnings.append(f"theme {path}: {str(exc).splitlines()[0]}; skipped")
                 continue
             themes[theme.name] = theme
