@@ -8,6 +8,7 @@ import pytest
 
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.contexts import ContextsScreen
+from kspm_tui.tui.screens.fleet import FleetScreen
 from kspm_tui.tui.screens.modals import ErrorScreen
 from kspm_tui.tui.screens.overview import OverviewScreen
 from kspm_tui.tui.screens.welcome import WelcomeScreen
@@ -88,3 +89,19 @@ async def test_welcome_without_kubeconfig_opens_a_folder(tmp_path: Path, monkeyp
         await wait_scanned(pilot, app)
         assert isinstance(app.screen, OverviewScreen)
         assert "payments" in screen_text(app)
+
+
+@run_async
+async def test_all_contexts_overview_scans_each_and_reports_failures(kubeconfig: Path) -> None:
+    app = KspmApp()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("a")
+        await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
+        screen = app.screen
+        await wait_for(pilot, lambda: all(r.state in ("done", "failed") for r in screen.fleet))
+        assert {r.context.name for r in screen.fleet} == {"prod-eu", "staging"}
+        text = screen_text(app)
+        for row in screen.fleet:  # nothing listens on these servers: each row says why
+            assert row.state == "failed" and row.error
+            assert row.error[:30] in text

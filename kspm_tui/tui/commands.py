@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from kspm_tui.tui import keymap
+from kspm_tui.tui.screens.modals import key_label
 
 if TYPE_CHECKING:
     from kspm_tui.tui.app import KspmApp
@@ -18,10 +19,18 @@ class KspmCommands(Provider):
     def entries(self) -> list[tuple[str, str, Callable[[], object]]]:
         app: KspmApp = self.app  # type: ignore[assignment]
         out: list[tuple[str, str, Callable[[], object]]] = []
+        screen = self.screen
         for key in keymap.all_keys():
-            if key.palette:
-                label = f"{key.description} ({key.keys.replace('question_mark', '?').replace('colon', ':').replace('slash', '/')})"
-                out.append((label, f"action: {key.action}", partial(app.run_command_action, key.action)))
+            if not key.palette:
+                continue
+            if key.app:
+                action = key.action
+            elif hasattr(screen, f"action_{key.action.split('(')[0]}"):
+                action = f"screen.{key.action}"
+            else:
+                continue  # a key of another screen: not applicable here
+            label = f"{key.description} ({key_label(app.user_keys.get(key.id, key.keys))})"
+            out.append((label, f"action: {key.action}", partial(app.run_command_action, action)))
         for name, what in keymap.JUMPS.items():
             out.append((f"Go to :{name}", what, partial(app.jump, name)))
         for theme in app.kspm_themes:

@@ -23,20 +23,21 @@ class Key:
     description: str
     show: bool = True
     palette: bool = True  # offered in the command palette
+    app: bool = False  # an App action (else the action of the screen that binds it)
 
 
 # Everywhere.
 APP_KEYS = (
-    Key("kspm.quit", "q", "quit", "Quit"),
-    Key("kspm.help", "question_mark", "help", "Keys"),
-    Key("kspm.jump", "colon", "jump", "Jump"),
-    Key("kspm.rescan", "r", "rescan", "Rescan"),
-    Key("kspm.watch", "w", "toggle_watch", "Watch"),
-    Key("kspm.copy", "c", "copy", "Copy"),
-    Key("kspm.back", "escape", "back", "Back", show=False),
-    Key("kspm.rules", "R", "jump_to('rules')", "Rules browser", show=False),
-    Key("kspm.contexts", "C", "jump_to('ctx')", "Contexts", show=False),
-    Key("kspm.overview", "o", "jump_to('overview')", "Cluster overview", show=False),
+    Key("kspm.quit", "q", "quit", "Quit", app=True),
+    Key("kspm.help", "question_mark", "help", "Keys", app=True),
+    Key("kspm.jump", "colon", "jump", "Jump", app=True),
+    Key("kspm.rescan", "r", "rescan", "Rescan", app=True),
+    Key("kspm.watch", "w", "toggle_watch", "Watch", app=True),
+    Key("kspm.copy", "c", "copy", "Copy", app=True),
+    Key("kspm.back", "escape", "back", "Back", show=False, app=True),
+    Key("kspm.rules", "R", "jump_to('rules')", "Rules browser", show=False, app=True),
+    Key("kspm.contexts", "C", "jump_to('ctx')", "Contexts", show=False, app=True),
+    Key("kspm.overview", "o", "jump_to('overview')", "Cluster overview", show=False, app=True),
 )
 
 # On screens with a table.
@@ -49,6 +50,17 @@ TABLE_KEYS = (
 FINDING_KEYS = (
     Key("kspm.by_rule", "b", "by_rule", "All of this rule"),
     Key("kspm.next_tab", "tab", "next_tab", "Next fix tab", show=False, palette=False),
+)
+
+# On the context picker.
+CONTEXT_KEYS = (
+    Key("kspm.all_contexts", "a", "all_contexts", "Scan all contexts"),
+)
+
+# On the welcome screen.
+WELCOME_KEYS = (
+    Key("kspm.demo", "d", "demo", "Demo cluster"),
+    Key("kspm.folder", "f", "folder", "Open folder"),
 )
 
 # Jump targets for `:` (k9s style); the first word of what the user types.
@@ -72,7 +84,7 @@ def bindings(keys: tuple[Key, ...]) -> list[Binding]:
 
 
 def all_keys() -> tuple[Key, ...]:
-    return APP_KEYS + TABLE_KEYS + FINDING_KEYS
+    return APP_KEYS + TABLE_KEYS + FINDING_KEYS + CONTEXT_KEYS + WELCOME_KEYS
 
 
 def user_keymap() -> tuple[dict[str, str], str | None]:

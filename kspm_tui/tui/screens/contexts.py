@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from textual.binding import BindingType
+
+from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.target import Target
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
@@ -58,6 +61,7 @@ def _plain(node: Any) -> Any:
 
 class ContextsScreen(TableScreen):
     crumb = "contexts"
+    BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.CONTEXT_KEYS)]
     columns: ClassVar[list[Column]] = [Column("", 1), Column("context", 28), Column("cluster", 24),
                                        Column("server"), Column("namespace", 16)]
     sorts: ClassVar[list[Sort]] = [("current", lambda r: (not r.current, r.name)), ("name", lambda r: r.name)]
@@ -74,6 +78,11 @@ class ContextsScreen(TableScreen):
 
     def open(self, row: Any) -> None:
         self.kspm.open_target(Target("context", context=row.name))
+
+    def action_all_contexts(self) -> None:
+        from kspm_tui.tui.screens.fleet import FleetScreen
+
+        self.app.push_screen(FleetScreen())
 
     def copy_text(self) -> tuple[str, str] | None:
         row = self.table.current

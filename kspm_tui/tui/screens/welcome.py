@@ -6,10 +6,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
+from textual.binding import BindingType
 from textual.containers import Center, Vertical
 from textual.widgets import Button, Footer, Input, Static
 
+from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import KspmScreen
 from kspm_tui.tui.target import Target
 
@@ -24,10 +25,7 @@ scan yet. Explore the bundled [b]demo cluster[/b], or open a folder of manifests
 
 class WelcomeScreen(KspmScreen):
     crumb = "welcome"
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("d", "demo", "Demo cluster"),
-        Binding("f", "folder", "Open folder"),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.WELCOME_KEYS)
 
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
