@@ -97,6 +97,35 @@ def dump_yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=False)
 
 
+class _KubectlDumper(_Dumper):
+    """Strings styled as `kubectl get -o yaml` prints them (see `dump_kubectl_yaml`)."""
+
+
+_RESOLVER = yaml.resolver.Resolver()
+_STR_TAG = "tag:yaml.org,2002:str"
+_TYPED = {f"tag:yaml.org,2002:{t}" for t in ("bool", "int", "float", "null", "timestamp")}
+
+
+def _kubectl_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    """`|` for multi-line text, `"..."` for what would otherwise read back as another type
+    (or is empty); anything else as the emitter sees fit (plain, or `'*'`), like go-yaml."""
+    style = None
+    if "\n" in value:
+        style = "|"
+    elif not value or _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) in _TYPED:
+        style = '"'
+    return dumper.represent_scalar(_STR_TAG, value, style=style)
+
+
+_KubectlDumper.add_representer(str, _kubectl_str)
+
+
+def dump_kubectl_yaml(data: Any) -> str:
+    """YAML the way kubectl writes objects: keys sorted, `"..."` where a plain scalar would
+    change type (`"true"`, `"3"`, timestamps), `|` blocks for multi-line strings."""
+    return yaml.dump(data, Dumper=_KubectlDumper, sort_keys=True, default_flow_style=False)
+
+
 def load_json(data: bytes | str) -> Any:
     return orjson.loads(data)
 

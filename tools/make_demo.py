@@ -24,7 +24,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kspm_tui.yamlio import dump_yaml  # noqa: E402
+from kspm_tui.yamlio import dump_kubectl_yaml
 
 OUT_DIR = ROOT / "kspm_tui" / "demo"
 CLUSTER = "acme-prod-eu"
@@ -67,8 +67,10 @@ def ts(moment: datetime) -> str:
 
 
 def days_ago(days: float, *jitter: object) -> datetime:
-    """A moment `days` before the snapshot, shifted by a stable few minutes per object."""
-    return NOW - timedelta(days=days, seconds=number(*jitter, mod=3000) if jitter else 0)
+    """A moment `days` before the snapshot, a stable few minutes later per object (so an
+    object is never older than a namespace or owner of the same age), never before the cluster."""
+    moment = NOW - timedelta(days=days) + timedelta(seconds=number(*jitter, mod=3000) if jitter else 0)
+    return max(moment, BORN + timedelta(minutes=1, seconds=number("born", *jitter, mod=600)))
 
 
 def image_digest(image: str) -> str:
@@ -332,11 +334,11 @@ class Cluster:
         cpu, mem = ("4", "16101324Ki") if itype.endswith("xlarge") else ("2", "7941464Ki")
         heartbeat = ts(NOW - timedelta(seconds=41))
         conditions = [
-            {"lastHeartbeatTime": ts(NOW - timedelta(days=9)), "lastTransitionTime": ts(NOW - timedelta(days=9)),
+            {"lastHeartbeatTime": ts(created + timedelta(seconds=40)), "lastTransitionTime": ts(created + timedelta(seconds=40)),
              "message": "Calico is running on this node", "reason": "CalicoIsUp", "status": "False",
              "type": "NetworkUnavailable"},
         ] + [
-            {"lastHeartbeatTime": heartbeat, "lastTransitionTime": ts(NOW - timedelta(days=9)),
+            {"lastHeartbeatTime": heartbeat, "lastTransitionTime": ts(created + timedelta(seconds=30)),
              "message": msg, "reason": reason, "status": status, "type": ctype}
             for ctype, status, reason, msg in (
                 ("MemoryPressure", "False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"),
@@ -369,9 +371,8 @@ class Cluster:
                     "containerRuntimeVersion": "containerd://1.7.18", "kernelVersion": "6.5.0-1022-aws",
                     "kubeProxyVersion": K8S_VERSION, "kubeletVersion": K8S_VERSION,
                     "machineID": hexid("machine", name, n=32), "operatingSystem": "linux",
-                    "osImage": "Ubuntu 22.04.4 LTS", "systemUUID": "ec2" + hexid("sys", name, n=5) + "-"
-                    + hexid("sys2", name, n=4) + "-" + hexid("sys3", name, n=4) + "-"
-                    + hexid("sys4", name, n=4) + "-" + hexid("sys5", name, n=12),
+                    "osImage": "Ubuntu 22.04.4 LTS",
+                    "systemUUID": "ec2" + str(uuid.uuid5(UID_NAMESPACE, "system/" + name))[3:],
                 },
             },
         }
@@ -402,39 +403,30 @@ class Cluster:
             extra_spec: Obj | None = None) -> Obj:
         """A Pod from a template, as the kubelet reports it: placed, started, Ready (or Completed)."""
         node = node or self.place(namespace, name)
+        joined = datetime.fromisoformat(node["metadata"]["creationTimestamp"])
+        if created < joined:  # the workers were replaced: everything on them was rescheduled then
+            created = joined + timedelta(minutes=4, seconds=number("resched", namespace, name, mod=900))
         tmeta = template.get("metadata") or {}
-        spec = {k: v for k, v in template["spec"].items()}
-        spec = {**spec, **(extra_spec or {})}
+        spec = {**template["spec"], **(extra_spec or {})}
         spec["containers"] = [dict(c) for c in spec["containers"]]
         host_network = bool(spec.get("hostNetwork"))
-        automount = spec.get("automountServiceAccountToken")
-        if automount is None:
-            sa_obj = self.find("ServiceAccount", namespace, spec.get("serviceAccountName", "default"))
-            automount = (sa_obj or {}).get("automountServiceAccountToken", True)
-        if automount:
-            token_volume = f"kube-api-access-{suffix('kaa', namespace, name)}"
-            spec["volumes"] = list(spec.get("volumes") or []) + [kube_api_access(token_volume)]
-            for key in ("initContainers", "containers"):
-                if key in spec:
-                    spec[key] = [
-                        {**c, "volumeMounts": list(c.get("volumeMounts") or []) + [
-                            {"mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
-                             "name": token_volume, "readOnly": True}]}
-                        for c in spec[key]
-                    ]
-        spec.setdefault("serviceAccountName", "default")
-        spec.setdefault("serviceAccount", spec["serviceAccountName"])
+        if not owner_is_node(owner):  # mirror Pods of static Pods have no ServiceAccount
+            self.admit(spec, namespace, name)
         spec["nodeName"] = node["metadata"]["name"]
         spec["enableServiceLinks"] = True
         spec["preemptionPolicy"] = "PreemptLowerPriority"
         spec["priority"] = 2000001000 if spec.get("priorityClassName") == "system-node-critical" else (
             2000000000 if spec.get("priorityClassName") == "system-cluster-critical" else 0)
-        spec.setdefault("tolerations", [])
-        spec["tolerations"] = list(spec["tolerations"]) + [
+        tolerations = list(spec.get("tolerations") or [])
+        tolerates_all = any(t.get("operator") == "Exists" and not t.get("key")
+                            and t.get("effect") in (None, "NoExecute") for t in tolerations)
+        spec["tolerations"] = tolerations + [  # the DefaultTolerationSeconds admission plugin
             {"effect": "NoExecute", "key": f"node.kubernetes.io/{k}", "operator": "Exists",
              "tolerationSeconds": 300} for k in ("not-ready", "unreachable")
-            if not any(t.get("key") == f"node.kubernetes.io/{k}" for t in spec["tolerations"])
+            if not tolerates_all and not any(t.get("key") == f"node.kubernetes.io/{k}" for t in tolerations)
         ]
+        if not spec["tolerations"]:
+            del spec["tolerations"]
         spec = {k: spec[k] for k in sorted(spec)}
         started = created + timedelta(seconds=2 + number("start", namespace, name, mod=6))
         ip = node["_ip"] if host_network else self.pod_ip(node, namespace, name)
@@ -455,6 +447,27 @@ class Cluster:
             "status": pod_status(spec, namespace, name, node, ip, started, done),
         }
         return self.add(pod)
+
+    def admit(self, spec: Obj, namespace: str, name: str) -> None:
+        """What admission adds to a Pod: its ServiceAccount, the API token volume, IRSA env."""
+        spec.setdefault("serviceAccountName", "default")
+        spec["serviceAccount"] = spec["serviceAccountName"]
+        account = self.find("ServiceAccount", namespace, spec["serviceAccountName"]) or {}
+        automount = spec.get("automountServiceAccountToken")
+        if automount is None:
+            automount = account.get("automountServiceAccountToken", True)
+        if automount:
+            token_volume = f"kube-api-access-{suffix('kaa', namespace, name)}"
+            inject(spec, kube_api_access(token_volume), "/var/run/secrets/kubernetes.io/serviceaccount")
+        role_arn = (account.get("metadata", {}).get("annotations") or {}).get("eks.amazonaws.com/role-arn")
+        if role_arn:  # the EKS pod identity webhook
+            inject(spec, {"name": "aws-iam-token", "projected": {"defaultMode": 420, "sources": [
+                {"serviceAccountToken": {"audience": "sts.amazonaws.com", "expirationSeconds": 86400,
+                                         "path": "token"}}]}},
+                "/var/run/secrets/eks.amazonaws.com/serviceaccount", env={
+                    "AWS_STS_REGIONAL_ENDPOINTS": "regional", "AWS_DEFAULT_REGION": "eu-west-1",
+                    "AWS_REGION": "eu-west-1", "AWS_ROLE_ARN": role_arn,
+                    "AWS_WEB_IDENTITY_TOKEN_FILE": "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"})
 
     def find(self, kind: str, namespace: str | None, name: str) -> Obj | None:
         for obj in self.objects:
@@ -602,6 +615,7 @@ class Cluster:
                        "replicas": replicas, "updateRevision": revision, "updatedReplicas": replicas},
         }
         self.add(sts)
+        self.controller_revision(sts, revision, revision.rsplit("-", 1)[1])
         for i in range(replicas):
             pod_name = f"{name}-{i}"
             pod_created = days_ago(age / 3 + i * 0.01, namespace, pod_name)
@@ -616,6 +630,19 @@ class Cluster:
                 self.pvc(namespace, f"{claim}-{pod_name}", size, created + timedelta(seconds=5 + i),
                          {k: v for k, v in labels.items() if k in selector_labels(labels)})
         return sts
+
+    def controller_revision(self, owner: Obj, name: str, hash_: str) -> Obj:
+        """The revision a StatefulSet/DaemonSet controller records for its current template."""
+        meta_ = owner["metadata"]
+        return self.add({
+            "apiVersion": "apps/v1", "kind": "ControllerRevision",
+            "metadata": meta("ControllerRevision", name, meta_["namespace"],
+                             datetime.fromisoformat(meta_["creationTimestamp"]),
+                             labels={**owner["spec"]["selector"]["matchLabels"], "controller.kubernetes.io/hash": hash_},
+                             owner=owner),
+            "data": {"spec": {"template": {**owner["spec"]["template"], "$patch": "replace"}}},
+            "revision": 1,
+        })
 
     def pvc(self, namespace: str, name: str, size: str, created: datetime, labels: dict[str, str]) -> Obj:
         volume = f"pvc-{uid('PersistentVolume', None, namespace + '/' + name)}"
@@ -656,6 +683,7 @@ class Cluster:
                        "observedGeneration": 1, "updatedNumberScheduled": len(nodes)},
         }
         self.add(ds)
+        self.controller_revision(ds, f"{name}-{revision}", revision)
         for node in nodes:
             node_name = node["metadata"]["name"]
             pod_name = f"{name}-{suffix('dspod', namespace, name, node_name)}"
@@ -685,8 +713,8 @@ class Cluster:
         job = {
             "apiVersion": "batch/v1",
             "kind": "Job",
-            "metadata": meta("Job", name, namespace, created, labels={**labels, **job_labels} if owner is None
-                             else {**labels, **job_labels}, annotations={"batch.kubernetes.io/job-tracking": "", **(annotations or {})},
+            "metadata": meta("Job", name, namespace, created, labels={**labels, **job_labels},
+                             annotations={"batch.kubernetes.io/job-tracking": "", **(annotations or {})},
                              owner=owner, generation=1),
             "spec": {
                 "backoffLimit": backoff, "completionMode": "NonIndexed", "completions": 1, "manualSelector": False,
@@ -805,15 +833,33 @@ class Cluster:
         })
 
     def simple(self, api_version: str, kind: str, name: str, namespace: str | None, body: Obj, *,
-               age: float = 200, labels: dict[str, str] | None = None,
+               age: float = 200, created: datetime | None = None, labels: dict[str, str] | None = None,
                annotations: dict[str, str] | None = None, **meta_extra: Any) -> Obj:
         """Any other object: apiVersion, kind, metadata and the given top-level fields."""
+        created = created or days_ago(age, kind, namespace, name)
         return self.add({
             "apiVersion": api_version, "kind": kind,
-            "metadata": meta(kind, name, namespace, days_ago(age, kind, namespace, name), labels=labels,
+            "metadata": meta(kind, name, namespace, created, labels=labels,
                              annotations=annotations, **meta_extra),
             **body,
         })
+
+
+def inject(spec: Obj, volume: Obj, path: str, env: dict[str, str] | None = None) -> None:
+    """Add a volume (mounted read-only at `path` in every container) and env, as admission does."""
+    spec["volumes"] = list(spec.get("volumes") or []) + [volume]
+    for key in ("initContainers", "containers"):
+        if key not in spec:
+            continue
+        updated = []
+        for c in spec[key]:
+            c = {**c, "volumeMounts": list(c.get("volumeMounts") or [])
+                 + [{"mountPath": path, "name": volume["name"], "readOnly": True}]}
+            if env:
+                known = {e["name"] for e in c.get("env") or ()}
+                c["env"] = list(c.get("env") or []) + [env_var(k, v) for k, v in env.items() if k not in known]
+            updated.append(c)
+        spec[key] = updated
 
 
 def owner_is_node(owner: Obj | None) -> bool:
@@ -929,21 +975,21 @@ def namespaces(c: Cluster) -> None:
         "ci": (days_ago(590), {"team": "platform"}, {"acme.example/owner": "platform@acme.example"}),
         "batch": (days_ago(420), {"team": "backoffice"}, {"acme.example/owner": "backoffice@acme.example"}),
     }
-    for name, (created, labels, annotations) in spec.items():
+    for name, (created, labels, notes) in spec.items():
         c.add({
             "apiVersion": "v1", "kind": "Namespace",
             "metadata": meta("Namespace", name, None, created,
-                             labels={"kubernetes.io/metadata.name": name, **labels}, annotations=annotations),
+                             labels={"kubernetes.io/metadata.name": name, **labels}, annotations=notes),
             "spec": {"finalizers": ["kubernetes"]},
             "status": {"phase": "Active"},
         })
-        age = (NOW - created).days
-        c.simple("v1", "ConfigMap", "kube-root-ca.crt", name, {"data": {"ca.crt": CA_CERT}}, age=age,
+        c.simple("v1", "ConfigMap", "kube-root-ca.crt", name, {"data": {"ca.crt": CA_CERT}},
+                 created=created + timedelta(seconds=1),
                  annotations={"kubernetes.io/description": "Contains a CA bundle that can be used to verify the "
                               "kube-apiserver when using internal endpoints such as the internal service IP or "
                               "kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes "
                               "clusters."})
-        c.simple("v1", "ServiceAccount", "default", name, {}, age=age)
+        c.simple("v1", "ServiceAccount", "default", name, {}, created=created + timedelta(seconds=1))
 
 
 CA_CERT = (
@@ -957,11 +1003,10 @@ CA_CERT = (
 
 
 def nodes(c: Cluster) -> None:
-    cp = c.node("k8s-cp-1", "10.40.1.10", "eu-west-1a", "m6i.large", BORN, control_plane=True,
+    c.node("k8s-cp-1", "10.40.1.10", "eu-west-1a", "m6i.large", BORN, control_plane=True,
                 labels={"node-role.kubernetes.io/control-plane": "",
                         "node.kubernetes.io/exclude-from-external-load-balancers": ""},
                 taints=[{"effect": "NoSchedule", "key": "node-role.kubernetes.io/control-plane"}])
-    cp["metadata"]["annotations"]["kubeadm.alpha.kubernetes.io/cri-socket"] = "unix:///var/run/containerd/containerd.sock"
     c.node("k8s-worker-1", "10.40.2.21", "eu-west-1b", "m6i.xlarge", days_ago(260),
            labels={"acme.example/pool": "general"})
     c.node("k8s-worker-2", "10.40.3.37", "eu-west-1c", "m6i.xlarge", days_ago(260),
@@ -971,7 +1016,7 @@ def nodes(c: Cluster) -> None:
         lease = c.simple("coordination.k8s.io/v1", "Lease", name, "kube-node-lease", {
             "spec": {"holderIdentity": name, "leaseDurationSeconds": 40,
                      "renewTime": (NOW - timedelta(seconds=7)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")},
-        }, age=(NOW - datetime.fromisoformat(node["metadata"]["creationTimestamp"].replace("Z", "+00:00"))).days)
+        }, created=datetime.fromisoformat(node["metadata"]["creationTimestamp"]) + timedelta(seconds=3))
         lease["metadata"]["ownerReferences"] = [{"apiVersion": "v1", "kind": "Node", "name": name,
                                                  "uid": node["metadata"]["uid"]}]
 
@@ -980,9 +1025,9 @@ def kube_system(c: Cluster) -> None:
     ns = "kube-system"
     cp = c.nodes[0]
     ip = cp["_ip"]
-    for sa in ("coredns", "kube-proxy", "calico-node", "calico-kube-controllers", "metrics-server",
-               "ebs-csi-node-sa", "kubelet-csr-approver"):
-        c.simple("v1", "ServiceAccount", sa, ns, {}, age=600)
+    for sa, age in (("coredns", 636), ("kube-proxy", 636), ("calico-node", 630), ("calico-kube-controllers", 630),
+                    ("metrics-server", 400), ("ebs-csi-node-sa", 380), ("kubelet-csr-approver", 250)):
+        c.simple("v1", "ServiceAccount", sa, ns, {}, age=age)
 
     def hp(name: str, path: str, type_: str = "DirectoryOrCreate") -> Obj:
         return vol(name, "hostPath", path, type=type_)
@@ -1390,12 +1435,13 @@ def shop(c: Cluster) -> None:
     c.deployment(ns, "storefront", sf, pod_spec([
         ctr("storefront", pinned("ghcr.io/acme/storefront:4.12.0"), ports=[("http", 8080)],
             env={"NODE_ENV": "production", "PORT": "8080",
-                 "SESSION_SECRET": ("secret", "storefront-session", "secret")},
+                 "SESSION_SECRET_FILE": "/var/run/secrets/storefront/secret"},
             envFrom=[{"configMapRef": {"name": "storefront-config"}}],
             res=res("200m", "256Mi", "1", "512Mi"), probe=("http", "/healthz", "http"), sc=HARDENED,
-            mounts={"/tmp": "tmp", "/app/.next/cache": "cache"}),
+            mounts={"/tmp": "tmp", "/app/.next/cache": "cache", "/var/run/secrets/storefront!": "session"}),
     ], sa="storefront", sc=pod_sc(10001, fs_group=10001), automountServiceAccountToken=False,
-        volumes=[vol("tmp", "emptyDir"), vol("cache", "emptyDir", {"sizeLimit": "512Mi"})],
+        volumes=[vol("tmp", "emptyDir"), vol("cache", "emptyDir", {"sizeLimit": "512Mi"}),
+                 vol("session", "secret", "storefront-session")],
         topologySpreadConstraints=[{"labelSelector": {"matchLabels": selector_labels(sf)}, "maxSkew": 1,
                                     "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}]),
         replicas=3, age=600, pod_annotations={"prometheus.io/scrape": "true", "prometheus.io/port": "8080"},
@@ -1603,7 +1649,9 @@ def data(c: Cluster) -> None:
             env={"BITNAMI_DEBUG": "false", "REDIS_REPLICATION_MODE": "master", "ALLOW_EMPTY_PASSWORD": "no",
                  "REDIS_PASSWORD": ("secret", "redis", "redis-password"), "REDIS_PORT": "6379"},
             sc=bitnami_sc, probe=("tcp", "redis"), mounts={"/data": "redis-data", "/tmp": "empty-dir"}),
-    ], sa="redis-master", sc={"fsGroup": 1001, "fsGroupChangePolicy": "Always"}, automountServiceAccountToken=False,
+    ], sa="redis-master", sc={"fsGroup": 1001, "fsGroupChangePolicy": "Always",
+                              "sysctls": [{"name": "net.core.somaxconn", "value": "1024"}]},
+        automountServiceAccountToken=False,
         volumes=[vol("empty-dir", "emptyDir")]),
         age=598, service="redis-headless", claims=[("redis-data", "8Gi")], annotations=rd_ann)
     c.service(ns, "redis-master", rd, selector_labels(rd), [("tcp-redis", 6379, "redis")], age=598, annotations=rd_ann)
@@ -1741,10 +1789,10 @@ def monitoring(c: Cluster) -> None:
 
     c.deployment(ns, "kube-state-metrics", ksm, pod_spec([
         ctr("kube-state-metrics", "registry.k8s.io/kube-state-metrics/kube-state-metrics:v2.12.0",
-            args=["--port=8080", "--resources=certificatesigningrequests,configmaps,cronjobs,daemonsets,deployments,"
-                  "endpoints,horizontalpodautoscalers,ingresses,jobs,leases,limitranges,namespaces,networkpolicies,"
-                  "nodes,persistentvolumeclaims,persistentvolumes,poddisruptionbudgets,pods,replicasets,resourcequotas,"
-                  "secrets,services,statefulsets,storageclasses"],
+            args=["--port=8080", ("--resources=certificatesigningrequests,configmaps,cronjobs,daemonsets,deployments,"
+                                  "endpoints,horizontalpodautoscalers,ingresses,jobs,leases,limitranges,namespaces,"
+                                  "networkpolicies,nodes,persistentvolumeclaims,persistentvolumes,poddisruptionbudgets,"
+                                  "pods,replicasets,resourcequotas,secrets,services,statefulsets,storageclasses")],
             ports=[("http", 8080)], probe=("http", "/healthz", 8080, 5), sc={**HARDENED}),
     ], sa="kube-state-metrics", sc={"fsGroup": 65534, "runAsGroup": 65534, "runAsNonRoot": True, "runAsUser": 65534,
                                     "seccompProfile": {"type": "RuntimeDefault"}}),
@@ -1868,25 +1916,40 @@ def ci(c: Cluster) -> None:
     c.ingress(ns, "jenkins", jk, f"jenkins.{DOMAIN}", [("/", "jenkins", 8080)], tls=True, age=590,
               annotations={**jk_ann, "nginx.ingress.kubernetes.io/proxy-body-size": "50m"})
 
-    # a build agent the Kubernetes plugin started for a running pipeline: a bare Pod
-    agent = "docker-build-7h2kd-q8n4x"
-    agent_spec = pod_spec([
-        ctr("jnlp", "docker.io/jenkins/inbound-agent:3248.v65ecb_254c298-1",
-            env={"JENKINS_URL": "http://jenkins.ci.svc.cluster.local:8080/", "JENKINS_TUNNEL": "jenkins-agent.ci.svc.cluster.local:50000",
-                 "JENKINS_AGENT_NAME": agent, "JENKINS_NAME": agent, "JENKINS_AGENT_WORKDIR": "/home/jenkins/agent",
-                 "JENKINS_SECRET": "8c1f4a2b9d7e6f30a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2"},
-            res=res("100m", "256Mi"), mounts={"/home/jenkins/agent": "workspace-volume"}),
-        ctr("dind", "docker.io/library/docker:24.0.9-dind", env={"DOCKER_TLS_CERTDIR": ""},
-            sc={"privileged": True}, mounts={"/home/jenkins/agent": "workspace-volume", "/var/lib/docker": "docker-graph"}),
-    ], restart="Never", nodeSelector={"kubernetes.io/os": "linux"},
-        volumes=[vol("workspace-volume", "emptyDir"), vol("docker-graph", "emptyDir")])
-    c.pod(agent, ns, {"metadata": {"labels": {"jenkins/jenkins-jenkins-agent": "true",
-                                              "jenkins/label": "docker-build",
-                                              "jenkins/label-digest": hexid("label", n=40),
-                                              "kubernetes.jenkins.io/controller": "http___jenkins_ci_svc_cluster_local_8080x"},
-                                   "annotations": {"buildUrl": "http://jenkins.ci.svc.cluster.local:8080/job/shop/job/storefront/job/main/912/",
-                                                   "runUrl": "job/shop/job/storefront/job/main/912/"}},
-                      "spec": agent_spec}, NOW - timedelta(minutes=6))
+    # build agents the Kubernetes plugin started for running pipelines: bare Pods
+    def agent(name: str, label: str, job: str, builder: Obj, volumes: list[Obj], started: datetime,
+              annotations: dict[str, str] | None = None) -> None:
+        spec = pod_spec([
+            ctr("jnlp", "docker.io/jenkins/inbound-agent:3248.v65ecb_254c298-1",
+                env={"JENKINS_URL": "http://jenkins.ci.svc.cluster.local:8080/",
+                     "JENKINS_TUNNEL": "jenkins-agent.ci.svc.cluster.local:50000",
+                     "JENKINS_AGENT_NAME": name, "JENKINS_NAME": name, "JENKINS_AGENT_WORKDIR": "/home/jenkins/agent",
+                     "JENKINS_SECRET": hexid("jnlp-secret", name)},
+                res=res("100m", "256Mi"), mounts={"/home/jenkins/agent": "workspace-volume"}),
+            builder,
+        ], restart="Never", nodeSelector={"kubernetes.io/os": "linux"},
+            volumes=[vol("workspace-volume", "emptyDir"), *volumes])
+        c.pod(name, ns, {"metadata": {
+            "labels": {"jenkins/jenkins-jenkins-agent": "true", "jenkins/label": label,
+                       "jenkins/label-digest": hexid("label", label, n=40),
+                       "kubernetes.jenkins.io/controller": "http___jenkins_ci_svc_cluster_local_8080x"},
+            "annotations": {"buildUrl": f"http://jenkins.ci.svc.cluster.local:8080/{job}", "runUrl": job,
+                            **(annotations or {})}},
+            "spec": spec}, started)
+
+    agent("docker-build-7h2kd-q8n4x", "docker-build", "job/shop/job/storefront/job/main/912/",
+          ctr("dind", "docker.io/library/docker:24.0.9-dind", env={"DOCKER_TLS_CERTDIR": ""}, sc={"privileged": True},
+              mounts={"/home/jenkins/agent": "workspace-volume", "/var/lib/docker": "docker-graph"}),
+          [vol("docker-graph", "emptyDir")], NOW - timedelta(minutes=6))
+    # rootless BuildKit as its docs deploy it: no privileges, but seccomp and AppArmor off
+    agent("image-build-5v9tm-j2c7r", "image-build", "job/payments/job/payments-api/job/release%2F2.15/37/",
+          ctr("buildkitd", "docker.io/moby/buildkit:v0.14.1-rootless",
+              args=["--addr", "unix:///run/user/1000/buildkit/buildkitd.sock", "--oci-worker-no-process-sandbox"],
+              env={"BUILDKITD_FLAGS": "--oci-worker-no-process-sandbox"},
+              sc={"runAsGroup": 1000, "runAsUser": 1000, "seccompProfile": {"type": "Unconfined"}},
+              mounts={"/home/user/.local/share/buildkit": "buildkitd", "/home/jenkins/agent": "workspace-volume"}),
+          [vol("buildkitd", "emptyDir")], NOW - timedelta(minutes=2),
+          annotations={"container.apparmor.security.beta.kubernetes.io/buildkitd": "unconfined"})
 
     sq = app("sonarqube", "10.5.1", None, "code-quality")
     c.deployment(ns, "sonarqube", sq, pod_spec([
@@ -1919,9 +1982,9 @@ def batch(c: Cluster) -> None:
             env={"DB_URL": "postgres://reports@postgres-postgresql.data.svc.cluster.local:5432/reports",
                  "S3_BUCKET": "acme-reports-prod"}, res=res("500m", "1Gi")),
     ], sa="report-runner", restart="OnFailure"), "0 2 * * *", runs=daily(1), age=420)
-    mailer = app("invoice-mailer", "2.0.1", "backoffice")
+    mailer = app("invoice-mailer", "stable", "backoffice")
     c.cronjob(ns, "invoice-mailer", mailer, pod_spec([
-        ctr("mailer", "ghcr.io/acme/invoice-mailer:2.0.1",
+        ctr("mailer", "ghcr.io/acme/invoice-mailer:stable", pull="IfNotPresent",
             env={"SMTP_HOST": "email-smtp.eu-west-1.amazonaws.com", "SMTP_USER": "AKIA4XQ7Z2KD9LMWN3PB",
                  "SMTP_PASSWORD": ("secret", "smtp-relay", "password")},
             res=res("100m", "128Mi", "500m", "256Mi")),
@@ -2214,6 +2277,17 @@ def rbac(c: Cluster) -> None:
             [subject("ServiceAccount", "payments-worker", "payments")], age=280,
             annotations={"acme.example/ticket": "PAY-2207 mint tokens for the ledger sync"})
 
+    cluster_role("namespace-lister", [rule([""], ["namespaces"], ["get", "list"])], age=410)
+    binding("ClusterRoleBinding", "developer-portal-namespaces", None, "ClusterRole", "namespace-lister",
+            [subject("Group", "system:authenticated")], age=410,
+            annotations={"acme.example/ticket": "PLAT-402 portal lists namespaces for every SSO user"})
+    cluster_role("data-platform-storage", [
+        rule([""], ["persistentvolumes"], ["create", "delete", "get", "list", "patch", "watch"]),
+        rule(["storage.k8s.io"], ["storageclasses"], ["get", "list"])], age=540)
+    binding("ClusterRoleBinding", "data-platform-storage", None, "ClusterRole", "data-platform-storage",
+            [subject("Group", "acme:data-platform")], age=540,
+            annotations={"acme.example/ticket": "DATA-233 restore EBS snapshots as PVs"})
+
     c.simple("rbac.authorization.k8s.io/v1", "Role", "batch-operator", "batch", {"rules": [
         rule(["*"], ["*"], ["*"])]}, age=410)
     binding("RoleBinding", "batch-operator", "batch", "Role", "batch-operator",
@@ -2283,7 +2357,7 @@ FILE_ORDER = ("cluster", "kube-system", "kube-public", "kube-node-lease", "defau
 KIND_ORDER = ("Namespace", "Node", "StorageClass", "IngressClass", "ValidatingWebhookConfiguration", "ClusterRole",
               "ClusterRoleBinding", "ResourceQuota", "LimitRange", "ServiceAccount", "Secret", "ConfigMap", "Role",
               "RoleBinding", "NetworkPolicy", "Service", "Ingress", "Deployment", "ReplicaSet", "StatefulSet",
-              "DaemonSet", "CronJob", "Job", "Pod", "PersistentVolumeClaim", "PodDisruptionBudget",
+              "DaemonSet", "ControllerRevision", "CronJob", "Job", "Pod", "PersistentVolumeClaim", "PodDisruptionBudget",
               "HorizontalPodAutoscaler", "Lease")
 
 
@@ -2306,15 +2380,6 @@ def build() -> list[Obj]:
     return c.objects
 
 
-def _sorted(value: Any) -> Any:
-    """Keys in alphabetical order at every level, as `kubectl get -o yaml` prints them."""
-    if isinstance(value, dict):
-        return {k: _sorted(value[k]) for k in sorted(value) if not k.startswith("_")}
-    if isinstance(value, list):
-        return [_sorted(v) for v in value]
-    return value
-
-
 def render() -> dict[str, str]:
     """File name → YAML stream: one file per namespace plus `cluster.yaml` for cluster-scoped objects."""
     files: dict[str, list[Obj]] = defaultdict(list)
@@ -2324,8 +2389,8 @@ def render() -> dict[str, str]:
     for name in FILE_ORDER:
         objs = sorted(files.pop(name), key=lambda o: (KIND_ORDER.index(o["kind"]), o["metadata"]["name"]))
         header = (f"# {CLUSTER}: " + ("cluster-scoped objects" if name == "cluster" else f"namespace {name}")
-                  + f"\n# generated by tools/make_demo.py; do not edit by hand\n")
-        out[f"{name}.yaml"] = header + "".join("---\n" + dump_yaml(_sorted(o)) for o in objs)
+                  + "\n# generated by tools/make_demo.py; do not edit by hand\n")
+        out[f"{name}.yaml"] = header + "".join("---\n" + dump_kubectl_yaml({k: v for k, v in o.items() if not k.startswith("_")}) for o in objs)
     assert not files, f"objects in namespaces without a file: {sorted(files)}"
     return out
 

@@ -17,7 +17,6 @@ from kspm_tui.sources.files import read_text
 
 PACKAGE = "kspm_tui"
 DIRECTORY = "demo"
-CLUSTER_NAME = "acme-prod-eu"
 
 
 def demo_files() -> list[Traversable]:
