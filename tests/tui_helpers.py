@@ -15,8 +15,12 @@ FIXTURE_CLUSTER = Path(__file__).resolve().parent / "fixtures" / "tui" / "cluste
 
 async def wait_scanned(pilot: Pilot, app: KspmApp, timeout: float = 30.0) -> None:
     """Wait until the running scan has finished and the screens have refreshed."""
+    from kspm_tui.tui.screens.modals import ErrorScreen
+
     waited = 0.0
     while app.scanning or app.index is None:
+        if isinstance(app.screen, ErrorScreen):
+            raise AssertionError(f"scan failed: {app.screen.message}")
         await pilot.pause(0.05)
         waited += 0.05
         if waited > timeout:

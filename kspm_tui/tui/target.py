@@ -31,7 +31,7 @@ class Target:
     @property
     def label(self) -> str:
         if self.kind == "demo":
-            return "demo acme-prod-eu"
+            return "demo"
         if self.kind == "context":
             return self.context or "current context"
         return ", ".join(self.paths) if len(self.paths) < 3 else f"{self.paths[0]} (+{len(self.paths) - 1})"
@@ -54,9 +54,9 @@ class ScanFailed(Exception):
 
 def collect(target: Target, settings: ScanSettings, progress: Progress | None = None) -> Collected:
     if target.kind == "demo":
-        from kspm_tui.sources.demo import CLUSTER_NAME, read_demo
+        from kspm_tui.sources.demo import read_demo
 
-        settings.cluster_name = CLUSTER_NAME
+        settings.cluster_name = "demo"  # as `kspm-tui scan --demo` names it
         return read_demo()
     if target.kind == "paths":
         from kspm_tui.sources.files import read_paths

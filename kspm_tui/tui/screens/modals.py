@@ -42,11 +42,11 @@ class HelpScreen(ModalScreen[None]):
         jumps.add_column()
         for name, what in keymap.JUMPS.items():
             jumps.add_row(f":{name}", what)
+        layout = Table.grid(padding=(0, 4))
+        layout.add_row(Text("Keys", style="bold underline"), Text("Jumps", style="bold underline"))
+        layout.add_row(table, jumps)
         with VerticalScroll(id="help"):
-            yield Static(Text("Keys", style="bold underline"))
-            yield Static(table)
-            yield Static(Text("\nJumps", style="bold underline"))
-            yield Static(jumps)
+            yield Static(layout)
             yield Static(Text("\nEsc to close", style="dim"))
 
 
