@@ -18,7 +18,7 @@ _PACKAGE = Path(__file__).resolve().parent
 
 
 def builtin_dir(name: str) -> Path:
-    """`rules` or `themes`: from the wheel's `_data/`, else the source checkout."""
+    """`rules`, `themes` or `frameworks`: from the wheel's `_data/`, else the source checkout."""
     installed = _PACKAGE / "_data" / name
     return installed if installed.is_dir() else _PACKAGE.parent / name
 

@@ -105,6 +105,9 @@ class RuleTests(BaseModel):
 
     fail: list[dict[str, Any]] = Field(default_factory=list)
     pass_: list[dict[str, Any]] = Field(default_factory=list, alias="pass")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="parameter overrides for these cases (rules inert by default)"
+    )
 
 
 class Rule(BaseModel):
@@ -152,12 +155,18 @@ class FindingRemediation(BaseModel):
 
 
 class Exception_(BaseModel):
-    """Why a finding is accepted (filled by the exceptions store)."""
+    """Why a finding is accepted (filled by `kspm_tui.exceptions`).
+
+    On a `fail` finding with `expired` true it records the exception that no longer applies,
+    so the finding can say "exception expired on DATE" instead of silently failing again.
+    """
 
     reason: str
     owner: str = ""
+    created: date | None = None
     expires: date | None = None
     origin: str = ""
+    expired: bool = False
 
 
 class Finding(BaseModel):
@@ -221,9 +230,10 @@ class CoverageGap(BaseModel):
 
 
 class RuleStat(BaseModel):
-    """Per-rule outcome: how many objects were checked, how many failed."""
+    """Per-rule outcome: how many objects were checked, how many failed (accepted included)."""
 
     rule: str
+    severity: Severity | None = None
     evaluated: int = 0
     failed: int = 0
     accepted: int = 0
@@ -258,9 +268,83 @@ class ClusterInfo(BaseModel):
     partial: bool = False
 
 
+class RuleInfo(BaseModel):
+    """What reports need to explain a rule (SARIF help text, framework tables)."""
+
+    id: str
+    title: str
+    severity: Severity
+    category: Category
+    why: str = ""
+    guidance: str = ""
+    frameworks: list[str] = Field(default_factory=list)
+
+
+class WorkloadRef(BaseModel):
+    kind: str
+    namespace: str | None = None
+    name: str
+    images: list[str] = Field(default_factory=list)
+
+
+class BindingRef(BaseModel):
+    """A (Cluster)RoleBinding: which role it grants to whom (`Kind:namespace/name` subjects)."""
+
+    kind: str
+    namespace: str | None = None
+    name: str
+    role: str
+    subjects: list[str] = Field(default_factory=list)
+
+
+class AcceptAnnotation(BaseModel):
+    """A `kspm-tui.io/accept` annotation found on a scanned object (value unparsed)."""
+
+    kind: str
+    namespace: str | None = None
+    name: str
+    value: str
+
+
+class Inventory(BaseModel):
+    """What was scanned: workloads, images and bindings for drift (kept in history), and the
+    accept annotations, so exceptions can be re-applied without the snapshot."""
+
+    workloads: list[WorkloadRef] = Field(default_factory=list)
+    bindings: list[BindingRef] = Field(default_factory=list)
+    accept_annotations: list[AcceptAnnotation] = Field(default_factory=list)
+
+
 class Tool(BaseModel):
     name: str = "kspm-tui"
     version: str
+
+
+class ControlResult(BaseModel):
+    """One control of a framework after a scan, as a compliance report shows it."""
+
+    id: str
+    title: str
+    section: str = ""
+    automated: bool = True
+    status: str = Field(description="pass | fail | not-assessable | manual")
+    failing: int = 0
+    accepted: int = 0
+    checked: int = 0
+    rules: list[str] = Field(default_factory=list)
+    reason: str = ""
+
+
+class ComplianceReport(BaseModel):
+    """A scan seen through one framework (`scan --framework ID`)."""
+
+    framework: str
+    name: str
+    version: str = ""
+    score: int | None = Field(default=None, description="passing ÷ (passing + failing) controls, in %")
+    counts: dict[str, int] = Field(default_factory=dict)
+    controls: list[ControlResult] = Field(default_factory=list)
+    note: str = ""
 
 
 class ScanResult(BaseModel):
@@ -275,3 +359,8 @@ class ScanResult(BaseModel):
     coverage: list[CoverageGap] = Field(default_factory=list)
     rule_stats: list[RuleStat] = Field(default_factory=list)
     excluded: Excluded = Field(default_factory=Excluded)
+    rules: list[RuleInfo] = Field(default_factory=list)
+    exception_errors: list[InputError] = Field(
+        default_factory=list, description="invalid exception entries (file, entry number, problem)")
+    inventory: Inventory = Field(default_factory=Inventory, exclude=True)
+    compliance: ComplianceReport | None = None

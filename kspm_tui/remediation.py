@@ -21,6 +21,12 @@ _IMMUTABLE_POD = (
     "(e.g. `kubectl patch --local -f pod.yaml --type=strategic -p '...' -o yaml`) and recreate "
     "the Pod, or better, run it from a Deployment or Job."
 )
+_IMMUTABLE_JOB = (
+    "A Job's pod template cannot be changed once the Job exists: apply this patch to its manifest "
+    "(`kubectl patch --local -f job.yaml --type=strategic -p '...' -o yaml`) and re-create the Job; "
+    "for Jobs created by a CronJob, fix the CronJob."
+)
+_IMMUTABLE_TEMPLATE = {"Pod": _IMMUTABLE_POD, "Job": _IMMUTABLE_JOB}
 _EPHEMERAL = (
     "Ephemeral containers cannot be changed or removed; delete and recreate the Pod, and "
     "start debug containers with a compliant security context (`kubectl debug --profile=restricted`)."
@@ -62,8 +68,8 @@ def build(scope: Scope, kind: str, name: str, namespace: str | None, fragment: d
     if container_type == "ephemeralContainers":
         return FindingRemediation(guidance=_join(guidance, _EPHEMERAL))
     patch = wrap_fragment(scope, kind, fragment, container_type, container)
-    if kind == "Pod" and scope in (Scope.container, Scope.pod):
-        return FindingRemediation(patch=patch, guidance=_join(guidance, _IMMUTABLE_POD))
+    if kind in _IMMUTABLE_TEMPLATE and scope in (Scope.container, Scope.pod):
+        return FindingRemediation(patch=patch, guidance=_join(guidance, _IMMUTABLE_TEMPLATE[kind]))
     return FindingRemediation(
         patch=patch, kubectl=kubectl_patch(kind, name, namespace, patch, context), guidance=guidance
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from kspm_tui.model import Finding, RuleStat, Severity, Status, Summary
+from kspm_tui.model import Finding, Rule, RuleInfo, RuleStat, ScanResult, Severity, Status, Summary
 
 # How much one failed check of each severity weighs in the posture score.
 SEVERITY_WEIGHT = {Severity.critical: 10, Severity.high: 5, Severity.medium: 3, Severity.low: 1,
@@ -40,3 +40,15 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
     """Worst first, then by place, so output is stable and the top is what matters."""
     return sorted(findings, key=lambda f: (-f.severity.rank, f.rule, f.namespace or "", f.kind,
                                            f.name, f.container or ""))
+
+
+def resummarize(result: ScanResult) -> Summary:
+    """Recompute a result's summary after statuses changed (exceptions applied or re-applied)."""
+    severities = {st.rule: st.severity or Severity.info for st in result.rule_stats}
+    return summarize(result.findings, result.rule_stats, severities,
+                     objects=result.summary.objects, workloads=result.summary.workloads)
+
+
+def rule_info(rule: Rule) -> RuleInfo:
+    return RuleInfo(id=rule.id, title=rule.title, severity=rule.severity, category=rule.category,
+                    why=rule.why, guidance=rule.remediation.guidance, frameworks=rule.frameworks)

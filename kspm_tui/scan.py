@@ -16,9 +16,12 @@ from kspm_tui import __version__
 from kspm_tui.config import Config
 from kspm_tui.engine.evaluate import Options, ProgressFn, evaluate_snapshot
 from kspm_tui.engine.loader import RuleSet, load_rules
+from kspm_tui.exceptions import accept_risks
+from kspm_tui.inventory import build_inventory
 from kspm_tui.locations import builtin_dir, user_rules_dir
-from kspm_tui.model import ClusterInfo, ScanResult, Tool
-from kspm_tui.results import sort_findings, summarize
+from kspm_tui.model import ClusterInfo, RuleError, ScanResult, Tool
+from kspm_tui.results import rule_info, sort_findings, summarize
+from kspm_tui.rule_selection import select_rules
 from kspm_tui.snapshot import Snapshot
 from kspm_tui.sources import Collected
 
@@ -33,12 +36,21 @@ class ScanSettings:
     cluster_name: str = "local"
     server: str | None = None
     config: Config = field(default_factory=Config)
+    skip: list[str] = field(default_factory=list)  # rule ids/globs (--skip)
+    only: list[str] = field(default_factory=list)  # rule ids/globs or categories (--only)
+    exception_files: list[Path] = field(default_factory=list)  # --exceptions FILE
+    user_exceptions: bool = True  # also read exceptions.yaml from the config dir
 
 
 def load_ruleset(settings: ScanSettings) -> RuleSet:
     """Built-in rules, then the user's rules directory, then `--rules` (later ids win)."""
     dirs = [builtin_dir("rules"), user_rules_dir(), *settings.rules_dirs]
-    return load_rules(dirs, settings.config.params)
+    ruleset = load_rules(dirs, settings.config.params)
+    if not (settings.skip or settings.only):
+        return ruleset
+    ruleset, problems = select_rules(ruleset, settings.skip, settings.only)
+    ruleset.errors += [RuleError(file="command line", message=problem) for problem in problems]
+    return ruleset
 
 
 def scan(collected: Collected, settings: ScanSettings, ruleset: RuleSet | None = None,
@@ -65,11 +77,13 @@ def evaluate_into_result(snapshot: Snapshot, collected: Collected, settings: Sca
     evaluation = evaluate_snapshot(snapshot, ruleset, options, progress)
     stats = list(evaluation.stats.values())
     severities = {r.id: r.rule.severity for r in ruleset.rules}
+    for stat in stats:
+        stat.severity = severities[stat.rule]
     findings = sort_findings(evaluation.findings)
     evaluation.excluded.namespaces = [] if settings.include_system else [
         ns for ns in options.system_namespaces if ns in snapshot.namespaces()
     ]
-    return ScanResult(
+    result = ScanResult(
         tool=Tool(version=__version__),
         cluster=ClusterInfo(id=snapshot.cluster_id, name=settings.cluster_name, context=settings.context,
                             server=settings.server, partial=collected.partial),
@@ -82,7 +96,11 @@ def evaluate_into_result(snapshot: Snapshot, collected: Collected, settings: Sca
         coverage=collected.coverage,
         rule_stats=stats,
         excluded=evaluation.excluded,
+        rules=[rule_info(r.rule) for r in ruleset.rules],
+        inventory=build_inventory(snapshot),
     )
+    accept_risks(result, settings.exception_files, user_file=settings.user_exceptions)
+    return result
 
 
 def scan_paths(paths: Iterable[str], settings: ScanSettings, **kwargs: object) -> ScanResult:

@@ -19,10 +19,26 @@ from kspm_tui.yamlio import dump_yaml, load_yaml
 
 PSS_DIR = Path(__file__).resolve().parent / "conformance" / "pss"
 LEVELS = ("baseline", "restricted")
-WRAPPERS = ("Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob",
-            "ReplicationController")
-_API = {"Deployment": "apps/v1", "StatefulSet": "apps/v1", "DaemonSet": "apps/v1", "ReplicaSet": "apps/v1",
-        "Job": "batch/v1", "CronJob": "batch/v1", "ReplicationController": "v1", "Pod": "v1"}
+WRAPPERS = (
+    "Pod",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "Job",
+    "CronJob",
+    "ReplicationController",
+)
+_API = {
+    "Deployment": "apps/v1",
+    "StatefulSet": "apps/v1",
+    "DaemonSet": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "Job": "batch/v1",
+    "CronJob": "batch/v1",
+    "ReplicationController": "v1",
+    "Pod": "v1",
+}
 
 
 @dataclass(frozen=True)
@@ -62,10 +78,15 @@ def wrap(pod: dict[str, Any], kind: str) -> dict[str, Any]:
     meta = pod.get("metadata") or {}
     name = meta["name"]
     labels = {"app": name.replace("_", "-")}
-    template = {"metadata": {**{k: v for k, v in meta.items() if k != "name"}, "labels": labels},
-                "spec": pod["spec"]}
-    obj: dict[str, Any] = {"apiVersion": _API[kind], "kind": kind,
-                           "metadata": {"name": name, "namespace": "default"}}
+    template = {
+        "metadata": {**{k: v for k, v in meta.items() if k != "name"}, "labels": labels},
+        "spec": pod["spec"],
+    }
+    obj: dict[str, Any] = {
+        "apiVersion": _API[kind],
+        "kind": kind,
+        "metadata": {"name": name, "namespace": "default"},
+    }
     if kind == "CronJob":
         obj["spec"] = {"schedule": "*/5 * * * *", "jobTemplate": {"spec": {"template": template}}}
     elif kind == "Job":

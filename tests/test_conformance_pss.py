@@ -28,8 +28,12 @@ def ruleset() -> RuleSet:
 def test_every_fixture_check_has_a_rule(ruleset: RuleSet) -> None:
     """Each check named by a fail fixture is mapped by exactly one rule, at the fixture's level or below."""
     for fixture in fixtures("fail"):
-        mapped = [rid for rid, controls in pss_rules(ruleset, fixture.level).items() if fixture.check in controls]
-        assert len(mapped) == 1, f"{fixture.label}: check {fixture.check!r} is mapped by {mapped or 'no rule'}"
+        mapped = [
+            rid for rid, controls in pss_rules(ruleset, fixture.level).items() if fixture.check in controls
+        ]
+        assert len(mapped) == 1, (
+            f"{fixture.label}: check {fixture.check!r} is mapped by {mapped or 'no rule'}"
+        )
 
 
 @pytest.mark.parametrize(("fixture", "kind"), CASES)
@@ -45,5 +49,6 @@ def test_pss_fixture(fixture: Fixture, kind: str, ruleset: RuleSet) -> None:
     else:
         wanted = sorted(rid for rid, controls in level_rules.items() if fixture.check in controls)
         assert set(wanted) & set(fired), (
-            f"{fixture.label} as {kind}: expected {wanted} ({fixture.check}) to fire; fired: {fired or 'nothing'}"
+            f"{fixture.label} as {kind}: expected {wanted} ({fixture.check}) to fire; "
+            f"fired: {fired or 'nothing'}"
         )

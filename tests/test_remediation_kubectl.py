@@ -18,13 +18,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.model import Finding, Status
 from kspm_tui.scan import ScanSettings, load_ruleset, scan
-from kspm_tui.sources import Collected
+from kspm_tui.snapshot import namespace_of
+from kspm_tui.sources import Collected, SourcedObject
+from kspm_tui.sources.demo import read_demo
 from kspm_tui.yamlio import dump_yaml
 from tests.pss_fixtures import WRAPPERS, Fixture, fixtures, parse, wrap
+from tests.pss_strategies import pods
 
 KUBECTL = Path(sys.executable).parent / "kubectl"
 
@@ -50,8 +55,10 @@ def kubectl_patch_json(finding: Finding, obj: dict[str, Any]) -> tuple[str, list
     """The patch JSON a user would apply, and what is wrong with the finding's kubectl command."""
     patch = finding.remediation.patch
     command = finding.remediation.kubectl
-    if obj["kind"] == "Pod":
-        problems = [] if command is None else [f"bare Pod has a kubectl command: {command}"]
+    if obj["kind"] in ("Pod", "Job"):  # pod template immutable: patch the manifest, re-create
+        problems = [] if command is None else [f"{obj['kind']} template is immutable, yet: {command}"]
+        if "re-create" not in finding.remediation.guidance and "recreate" not in finding.remediation.guidance:
+            problems.append("no guidance to re-create the object")
         return json.dumps(patch), problems
     if command is None:
         return json.dumps(patch), ["no kubectl command"]
@@ -75,7 +82,11 @@ def apply(patch: str, objects: list[dict[str, Any]], path: Path) -> list[dict[st
     path.write_text("".join("---\n" + dump_yaml(o) for o in objects), encoding="utf-8")
     proc = subprocess.run(
         [str(KUBECTL), "patch", "--local", "-f", str(path), "--type=strategic", "-p", patch, "-o", "json"],
-        capture_output=True, text=True, timeout=120, env={"PATH": "", "KUBECONFIG": str(path.parent / "none")},
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "", "KUBECONFIG": str(path.parent / "none")},
     )
     assert proc.returncode == 0, f"kubectl failed for patch {patch}: {proc.stderr}"
     decoder, text, pos, out = json.JSONDecoder(), proc.stdout, 0, []
@@ -98,7 +109,9 @@ def test_patches_remove_their_findings(kind: str, ruleset: RuleSet, tmp_path: Pa
         before = failing(obj, ruleset, fixture.label)
         for finding in before:
             if finding.remediation.patch is None:
-                assert finding.remediation.guidance, f"{fixture.label}: {finding.rule} has neither patch nor guidance"
+                assert finding.remediation.guidance, (
+                    f"{fixture.label}: {finding.rule} has neither patch nor guidance"
+                )
                 continue
             patch, wrong = kubectl_patch_json(finding, obj)
             problems += [f"{fixture.label} as {kind}: {finding.rule}: {w}" for w in wrong]
@@ -112,8 +125,85 @@ def test_patches_remove_their_findings(kind: str, ruleset: RuleSet, tmp_path: Pa
             if any(f.fingerprint == finding.fingerprint for f in after):
                 problems.append(f"{where}: finding still present")
             known = {f.fingerprint for f in before}
-            worse = [f"{f.rule} ({f.severity.value})" for f in after
-                     if f.fingerprint not in known and f.severity.rank >= finding.severity.rank]
+            worse = [
+                f"{f.rule} ({f.severity.value})"
+                for f in after
+                if f.fingerprint not in known and f.severity.rank >= finding.severity.rank
+            ]
             if worse:
                 problems.append(f"{where}: introduced {', '.join(worse)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_demo_cluster_pss_patches_remove_their_findings(ruleset: RuleSet, tmp_path: Path) -> None:
+    """The same guarantee on realistic objects: PSS findings of the demo cluster (system namespaces
+    included) with a kubectl command, one per rule and workload kind, applied to their object and
+    rescanning the whole demo with the patched object in place."""
+    collected = read_demo()
+    settings = ScanSettings(include_system=True)
+    before = scan(collected, settings, ruleset=ruleset)
+    index = {
+        (o.obj["kind"], namespace_of(o.obj), o.obj["metadata"]["name"]): i
+        for i, o in enumerate(collected.objects)
+    }
+    known = {f.fingerprint for f in before.findings if f.status is Status.fail}
+    todo = list(
+        {
+            (f.rule, f.kind): f
+            for f in before.findings
+            if f.status is Status.fail
+            and f.remediation.kubectl
+            and any(fw.startswith("pss-") for fw in f.frameworks)
+        }.values()
+    )
+    assert todo, "the demo has no patchable Pod Security finding"
+    problems: list[str] = []
+    for n, finding in enumerate(todo):
+        position = index[(finding.kind, finding.namespace, finding.name)]
+        original = collected.objects[position]
+        patch, wrong = kubectl_patch_json(finding, original.obj)
+        where = f"demo {finding.kind}/{finding.namespace}/{finding.name}: {finding.rule}"
+        problems += [f"{where}: {w}" for w in wrong]
+        [patched] = apply(patch, [original.obj], tmp_path / f"demo{n}.yaml")
+        objects = list(collected.objects)
+        objects[position] = SourcedObject(patched, original.source)
+        after = scan(Collected(objects=objects), settings, ruleset=ruleset)
+        failing_after = [f for f in after.findings if f.status is Status.fail]
+        if any(f.fingerprint == finding.fingerprint for f in failing_after):
+            problems.append(f"{where}: finding still present after {patch}")
+        worse = [
+            f"{f.rule} ({f.severity.value})"
+            for f in failing_after
+            if f.fingerprint not in known and f.severity.rank >= finding.severity.rank
+        ]
+        if worse:
+            problems.append(f"{where}: introduced {', '.join(worse)}")
+    assert not problems, "\n".join(problems)
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(pod=pods(), kind=st.sampled_from(WRAPPERS))
+def test_patches_fix_generated_pods(pod: dict[str, Any], kind: str, ruleset: RuleSet, tmp_path: Path) -> None:
+    """Pods where pod-level and container-level settings disagree, many fields at once."""
+    obj = wrap(pod, kind)
+    before = failing(obj, ruleset, "generated")
+    problems: list[str] = []
+    for n, finding in enumerate(f for f in before if f.remediation.patch is not None):
+        patch, wrong = kubectl_patch_json(finding, obj)
+        problems += [f"{finding.rule}: {w}" for w in wrong]
+        [patched] = apply(patch, [obj], tmp_path / f"generated{n}.yaml")
+        after = failing(patched, ruleset, "generated")
+        if any(f.fingerprint == finding.fingerprint for f in after):
+            problems.append(f"{finding.rule}: finding still present after {patch}")
+        known = {f.fingerprint for f in before}
+        worse = [
+            f.rule for f in after if f.fingerprint not in known and f.severity.rank >= finding.severity.rank
+        ]
+        if worse:
+            problems.append(f"{finding.rule}: patch {patch} introduced {worse}")
     assert not problems, "\n".join(problems)

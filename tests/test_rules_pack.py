@@ -42,9 +42,11 @@ GOOD = """\
     why: A moving tag makes rollouts unreproducible.
     tests:
       fail:
-        - {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, image: "nginx:latest"}]}}
+        - {apiVersion: v1, kind: Pod, metadata: {name: p},
+           spec: {containers: [{name: c, image: "nginx:latest"}]}}
       pass:
-        - {apiVersion: v1, kind: Pod, metadata: {name: p}, spec: {containers: [{name: c, image: "nginx:1.27"}]}}
+        - {apiVersion: v1, kind: Pod, metadata: {name: p},
+           spec: {containers: [{name: c, image: "nginx:1.27"}]}}
 """
 BROKEN = """\
     id: K8S-TEST-BROKEN

@@ -13,10 +13,11 @@ import sys
 from collections.abc import Sequence
 
 from kspm_tui import __version__, exit_codes
-from kspm_tui.cli import rules, scan
+from kspm_tui.cli import diff, exceptions, history, rules, scan
 
 # name → module with add_parser(subparsers) and run(args) -> int; order is --help order.
-SUBCOMMANDS = {"scan": scan, "rules": rules}
+SUBCOMMANDS = {"scan": scan, "rules": rules, "diff": diff, "history": history,
+               "exceptions": exceptions}
 
 EPILOG = """\
 examples:
@@ -27,6 +28,7 @@ examples:
   kspm-tui scan k8s/ --fail-on high       CI gate: exit 1 on high or critical findings
   kspm-tui rules list --category "Pod Security"
   kspm-tui rules show K8S-PRIVILEGED
+  kspm-tui diff                           what changed since the previous scan
 
 exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage or input errors, 3 cannot scan
 """

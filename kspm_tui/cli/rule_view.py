@@ -7,6 +7,7 @@ import json
 from rich.console import Group
 from rich.panel import Panel
 from rich.syntax import Syntax
+from rich.table import Table
 from rich.text import Text
 
 from kspm_tui.engine.loader import CompiledRule
@@ -33,6 +34,28 @@ def example_remediation(compiled: CompiledRule) -> tuple[str, str] | None:
     return None
 
 
+def _mappings(refs: list[str], manual: bool) -> Group | Text:
+    """Each `framework:control` with the control's title from the catalog."""
+    from kspm_tui.frameworks import FrameworkError, load_frameworks
+
+    try:
+        catalog = load_frameworks()
+    except FrameworkError:
+        catalog = {}
+    if not refs:
+        return Text("frameworks: -")
+    table = Table(show_header=False, box=None, pad_edge=False)
+    for ref in refs:
+        framework, _, control_id = ref.partition(":")
+        known = catalog.get(framework)
+        control = next((c for c in known.controls if c.id == control_id), None) if known else None
+        title = control.title if control else ""
+        kind = "" if control is None else ("manual" if not control.automated else "")
+        table.add_row(Text(ref, "bold"), title, Text(kind, "cyan"))
+    note = "   (the upstream recommendation is manual)" if manual else ""
+    return Group(Text("frameworks:" + note), table)
+
+
 def render_rule(compiled: CompiledRule) -> Group:
     rule = compiled.rule
     head = Text.assemble((rule.id, "bold"), "  ", (rule.severity.value, SEVERITY_STYLE[rule.severity]),
@@ -51,7 +74,6 @@ def render_rule(compiled: CompiledRule) -> Group:
         if kubectl:
             body += [Text("kubectl:", "dim"), Text(kubectl)]
     parts.append(Panel(Group(*body), title="remediation", expand=False))
-    parts.append(Text("frameworks: " + (", ".join(rule.frameworks) or "-")
-                      + ("   (manual upstream)" if rule.manual else "")))
+    parts.append(_mappings(rule.frameworks, rule.manual))
     parts.append(Text(f"defined in {rule.source_file}", "dim"))
     return Group(*parts)

@@ -13,6 +13,7 @@ from rich.text import Text
 from kspm_tui import exit_codes
 from kspm_tui.config import load_config
 from kspm_tui.engine.loader import CompiledRule, RuleSet, load_rules
+from kspm_tui.frameworks import Framework, FrameworkError, coverage_lines, load_frameworks
 from kspm_tui.locations import builtin_dir, user_rules_dir
 from kspm_tui.report.table import SEVERITY_STYLE
 from kspm_tui.scan import ScanSettings, load_ruleset
@@ -28,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     lst = rsub.add_parser("list", help="rules as a table (filterable)",
                           epilog='example: kspm-tui rules list --framework cis --severity high')
     lst.add_argument("--category", help='e.g. "Pod Security", RBAC, Network')
-    lst.add_argument("--framework", help="framework prefix, e.g. cis, pss-baseline, nsa-cisa, mitre")
+    lst.add_argument("--framework", help="framework id (cis, pss-baseline, nsa-cisa, mitre, soc2, ...) or prefix (cis:5.1)")
     lst.add_argument("--severity", help="critical|high|medium|low|info")
     lst.add_argument("-o", "--format", choices=("table", "json"), default="table")
     show = rsub.add_parser("show", help="explain one rule: why, check, remediation, frameworks",
@@ -61,7 +62,9 @@ def _selected(ruleset: RuleSet, args: argparse.Namespace) -> list[CompiledRule]:
         rules = [r for r in rules if r.rule.category.value.lower() == args.category.lower()]
     if args.framework:
         prefix = args.framework.lower()
-        rules = [r for r in rules if any(f.lower().startswith(prefix) for f in r.rule.frameworks)]
+        framework = _catalog().get(prefix)
+        rules = [r for r in rules if (framework.selects(r.rule) if framework else
+                                      any(f.lower().startswith(prefix) for f in r.rule.frameworks))]
     if args.severity:
         rules = [r for r in rules if r.rule.severity.value == args.severity.lower()]
     return rules
@@ -81,9 +84,25 @@ def _list(args: argparse.Namespace) -> int:
             rule = r.rule
             table.add_row(rule.id, Text(rule.severity.value, SEVERITY_STYLE[rule.severity]),
                           rule.category.value, rule.scope.value, rule.title, " ".join(rule.frameworks))
-        Console().print(table)
+        console = Console()
+        console.print(table)
+        for line in _coverage(rules):
+            console.print(line, highlight=False)
     _report_rule_errors(ruleset)
     return exit_codes.INPUT_ERRORS if ruleset.errors else exit_codes.OK
+
+
+def _catalog() -> dict[str, Framework]:
+    try:
+        return load_frameworks()
+    except FrameworkError as exc:
+        print(f"warning: framework catalog unreadable: {exc}", file=sys.stderr)
+        return {}
+
+
+def _coverage(rules: list[CompiledRule]) -> list[str]:
+    """`coverage:` lines under the table (rules per category and per framework)."""
+    return ["coverage: " + line for line in coverage_lines([r.rule for r in rules], _catalog())]
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -23,6 +23,8 @@ sys.modules.setdefault("cel.cli", types.ModuleType("cel.cli"))
 import cel  # noqa: E402
 from cel.stdlib import add_stdlib_to_context  # noqa: E402
 
+from kspm_tui.engine.evidence import looks_secret  # noqa: E402
+
 Program = cel.Program
 
 
@@ -174,6 +176,23 @@ def delete_patch(obj: dict[str, Any], paths: list[str]) -> dict[str, Any]:
     return patch
 
 
+
+
+def without_keys(value: dict[str, Any], keys: list[Any]) -> dict[str, Any]:
+    """The map without `keys` (`withoutKeys(port, ['hostPort'])`), for rebuilding list items."""
+    drop = {str(k) for k in keys}
+    return {k: v for k, v in value.items() if k not in drop}
+
+def compact_patch(patch: Any) -> Any:
+    """The patch without empty maps, which strategic merge would only add as `{}` noise.
+
+    Lists and nulls are kept: `[]` replaces a list and `null` deletes a field.
+    """
+    if not isinstance(patch, dict):
+        return patch
+    out = {k: compact_patch(v) for k, v in patch.items()}
+    return {k: v for k, v in out.items() if v != {}}
+
 def map_from_keys(keys: list[Any], value: Any) -> dict[str, Any]:
     """`["a", "b"], null` → `{"a": null, "b": null}` (e.g. deleting annotations in a patch)."""
     return {str(k): value for k in keys}
@@ -187,9 +206,12 @@ HELPERS: dict[str, Callable[..., Any]] = {
     "csvList": csv_list,
     "matchesAny": matches_any,
     "globAny": glob_any,
+    "secretLike": looks_secret,
     "podSpecPatch": pod_spec_patch,
     "deletePatch": delete_patch,
     "mapFromKeys": map_from_keys,
+    "compactPatch": compact_patch,
+    "withoutKeys": without_keys,
 }
 
 

@@ -18,7 +18,7 @@ from kspm_tui.engine.cel import (
     CelError, all_containers, evaluate, new_context, parse_flags, without_nulls,
 )
 from kspm_tui.engine.evidence import collect_evidence, redact_text
-from kspm_tui.engine.loader import CompiledRule, RuleSet
+from kspm_tui.engine.loader import CompiledRule, RuleSet, params_variable
 from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
 from kspm_tui.model import (
     CoverageGap, Evidence, Excluded, Finding, RuleError, RuleStat, Scope, SourceRef, Status,
@@ -70,6 +70,7 @@ class Evaluator:
         self.options = options
         self.rules = ruleset.rules
         self.ctx = new_context()
+        self.ctx.update({params_variable(r.id): r.rule.params for r in self.rules if "params" in r.variables})
         self.out = Evaluation(stats={r.id: RuleStat(rule=r.id) for r in self.rules})
         self.cluster_id = snapshot.cluster_id
         self.ns_facts = namespace_facts(snapshot, options.system_namespaces)
@@ -89,9 +90,12 @@ class Evaluator:
         for rule in self.rules:
             if rule.id not in self.blocked:
                 self._by_scope[rule.rule.scope].append(rule)
-        self._needs_workload_context = any(
-            not r.template_only for s in (Scope.container, Scope.pod) for r in self._by_scope[s]
-        )
+        per_workload = [r for s in (Scope.container, Scope.pod) for r in self._by_scope[s] if not r.template_only]
+        self._needs_workload_context = bool(per_workload)
+        # Only the workload variables those rules read: converting a whole object into CEL
+        # costs far more than evaluating a rule, so `object` is set only when a rule needs it.
+        self._workload_vars = frozenset().union(*(r.variables for r in per_workload)) & {"object", "ns", "cluster"}
+        self._context_namespace: str | None = None
 
     # -- entry point -------------------------------------------------------------------
     def run(self, progress: ProgressFn | None = None) -> Evaluation:
@@ -111,8 +115,6 @@ class Evaluator:
     # -- helpers -----------------------------------------------------------------------
     def _eval(self, rule: CompiledRule, where: str) -> bool | None:
         """True compliant, False violated, None when the rule errored (reported once)."""
-        if rule.rule.params:
-            self.ctx.add_variable("params", rule.rule.params)
         try:
             result = evaluate(rule.check, self.ctx)
         except CelError as exc:
@@ -188,11 +190,11 @@ class Evaluator:
             cached = self._template_cache[key] = self._template_rules(template, workload, True)
         raws, counts = cached
         if self._needs_workload_context:
-            self.ctx.update({
-                "object": workload.obj,
-                "namespace": self.ns_facts.get(namespace or "", {}),
-                "cluster": self.cluster,
-            })
+            values = {"object": workload.obj, "ns": self.ns_facts.get(namespace or "", {}), "cluster": self.cluster}
+            if self._context_namespace == namespace:  # facts already in the context
+                values.pop("ns")
+            self._context_namespace = namespace
+            self.ctx.update({k: v for k, v in values.items() if k in self._workload_vars})
             more, more_counts = self._template_rules(template, workload, False)
             raws, counts = raws + more, counts + more_counts
         for rule_id, n in counts.items():
@@ -204,7 +206,7 @@ class Evaluator:
             if excluded and not raw.rule.rule.match.system_namespaces:
                 self.out.excluded.findings += 1
                 continue
-            where = prefix + (f"{raw.container_type}[{raw.container}]." if raw.container_type else "")
+            where = prefix + (f"spec.{raw.container_type}[{raw.container}]." if raw.container_type else "")
             findings.append(self._finding(raw, workload.kind, workload.name, namespace,
                                           workload.item.source, where))
         self._emit(findings)
@@ -252,7 +254,7 @@ class Evaluator:
                 excluded = namespace in self.options.system_namespaces and not self.options.include_system
                 self.ctx.update({
                     "object": obj,
-                    "namespace": self.ns_facts.get(namespace or "", {}),
+                    "ns": self.ns_facts.get(namespace or "", {}),
                     "cluster": self.cluster,
                 })
                 name = obj["metadata"]["name"]
@@ -273,7 +275,7 @@ class Evaluator:
             item = self.snapshot.get("Namespace", None, name)
             if item is None or (facts["system"] and not self.options.include_system):
                 continue
-            self.ctx.update({"namespace": facts, "object": item.obj, "cluster": self.cluster})
+            self.ctx.update({"ns": facts, "object": item.obj, "cluster": self.cluster})
             for rule in rules:
                 self.out.stats[rule.id].evaluated += 1
                 if self._eval(rule, f"Namespace {name}") is False:
@@ -338,8 +340,9 @@ class Evaluator:
 
 
 def _template_prefix(kind: str) -> str:
+    """Path from the workload to its pod template; pod-scope evidence is relative to the template."""
     path = TEMPLATE_PATH.get(kind, ())
-    return "".join(f"{key}." for key in path) + "spec."
+    return "".join(f"{key}." for key in path)
 
 
 def evaluate_snapshot(snapshot: Snapshot, ruleset: RuleSet, options: Options,

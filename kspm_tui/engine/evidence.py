@@ -20,7 +20,13 @@ _SECRET_VALUE = re.compile(
     r"|gh[pousr]_[A-Za-z0-9]{20,}"  # GitHub tokens
     r"|xox[abpr]-[A-Za-z0-9-]{10,}"  # Slack tokens
     r"|(?i:(?:password|passwd|secret|token)\s*[=:]\s*\S+)"
+    r"|[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"  # credentials in a URL
 )
+# Names that say "secret" but hold a reference, a switch or a location, not the secret itself.
+_NOT_SECRET_NAME = re.compile(r"(_|-|\.)(file|path|dir|url|uri|host|port|user(name)?|enabled|mode|type|ttl|timeout|"
+                              r"header|method|provider|endpoint|ref|name|key_id|issuer)$", re.I)
+_NOT_SECRET_VALUE = re.compile(r"^(true|false|yes|no|on|off|enabled|disabled|none|null|\d+|/.*|\$\(.*\)|\$\{.*\})$",
+                               re.I)
 _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]")
 
 
@@ -48,9 +54,19 @@ def _redact(key: str, value: Any) -> Any:
 def is_env_secret(env: dict[str, Any]) -> bool:
     """An env entry whose literal value looks like a secret (by its name or its shape)."""
     value = env.get("value")
-    return isinstance(value, str) and bool(value) and bool(
-        _SECRET_KEY.search(str(env.get("name", ""))) or _SECRET_VALUE.search(value)
-    )
+    return isinstance(value, str) and looks_secret(str(env.get("name", "")), value)
+
+
+def looks_secret(name: str, value: str) -> bool:
+    """A literal value that is a credential: it has a secret's shape, or a secret's name and
+    a value that is not a switch, number, path or reference (`AUTH_ENABLED=true` is not)."""
+    value = str(value)
+    if not value.strip():
+        return False
+    if _SECRET_VALUE.search(value):
+        return True
+    return bool(_SECRET_KEY.search(name)) and not _NOT_SECRET_NAME.search(name) \
+        and not _NOT_SECRET_VALUE.match(value.strip())
 
 
 def collect_evidence(root: Any, paths: list[str]) -> list[Evidence]:

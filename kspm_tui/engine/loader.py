@@ -6,6 +6,7 @@ compiled here, once; the evaluator only executes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from kspm_tui.yamlio import load_yaml_all
 # be evaluated once per distinct template and the result reused across workloads.
 TEMPLATE_VARIABLES = frozenset({"container", "containerType", "podSpec", "podMeta", "allContainers",
                                 "params"})
-KNOWN_VARIABLES = TEMPLATE_VARIABLES | {"object", "namespace", "cluster", "flags", "component"}
+KNOWN_VARIABLES = TEMPLATE_VARIABLES | {"object", "ns", "cluster", "flags", "component"}
 
 
 @dataclass(slots=True)
@@ -31,6 +32,7 @@ class CompiledRule:
     message: Program | None = None
     patch: Program | None = None
     template_only: bool = False
+    variables: frozenset[str] = frozenset()  # the rule variables its expressions read
 
     @property
     def id(self) -> str:
@@ -96,13 +98,32 @@ def _load_file(path: Path, errors: list[RuleError]) -> list[CompiledRule]:
     return compiled
 
 
+_STRING_OR_PARAMS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|(?<![\w.])params\b")
+
+
+def params_variable(rule_id: str) -> str:
+    """The context variable that holds one rule's params (bound once per scan)."""
+    return "params_" + re.sub(r"\W", "_", rule_id)
+
+
+def _bind_params(source: str, rule_id: str) -> str:
+    """Rename `params` (outside string literals) to the rule's own variable.
+
+    Setting a variable invalidates the context's converted values, so swapping `params`
+    before each evaluation made every parametrised rule re-convert the whole pod template;
+    one variable per rule is set once and never swapped.
+    """
+    name = params_variable(rule_id)
+    return _STRING_OR_PARAMS.sub(lambda m: name if m.group() == "params" else m.group(), source)
+
+
 def compile_rule(rule: Rule) -> CompiledRule:
     """Compile a rule's expressions; raises CelError naming which expression failed."""
     def compile_field(label: str, source: str | None) -> Program | None:
         if source is None:
             return None
         try:
-            return compile_expression(source)
+            return compile_expression(_bind_params(source, rule.id))
         except CelError as exc:
             raise CelError(f"{label}: {exc}") from None
 
@@ -114,10 +135,12 @@ def compile_rule(rule: Rule) -> CompiledRule:
     for program in (check, message, patch):
         if program is not None:
             used.update(program.variables())
+    if params_variable(rule.id) in used:
+        used.add("params")
     # Names bound inside macros (`c` in `exists(c, ...)`) are not rule variables.
     free = used & KNOWN_VARIABLES
     template_only = rule.scope in (Scope.container, Scope.pod) and free <= TEMPLATE_VARIABLES
-    return CompiledRule(rule, check, message, patch, template_only)
+    return CompiledRule(rule, check, message, patch, template_only, frozenset(free))
 
 
 def _validation_message(exc: ValidationError) -> str:

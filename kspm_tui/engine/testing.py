@@ -7,7 +7,7 @@ own rules. A test case is one object, or a `kind: List` for rules that need seve
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kspm_tui.engine.evaluate import Options, evaluate_snapshot
@@ -46,6 +46,9 @@ def failing_rules(objects: list[dict[str, Any]], rules: list[CompiledRule]) -> d
 
 def run_rule_tests(rule: CompiledRule) -> list[CaseResult]:
     results: list[CaseResult] = []
+    if rule.rule.tests.params:
+        rule = replace(rule, rule=rule.rule.model_copy(
+            update={"params": {**rule.rule.params, **rule.rule.tests.params}}))
     cases = [("fail", c) for c in rule.rule.tests.fail] + [("pass", c) for c in rule.rule.tests.pass_]
     counters = {"fail": 0, "pass": 0}
     for expect, case in cases:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
-from kspm_tui.kinds import group_of
+from kspm_tui.kinds import WORKLOAD_KINDS, group_of
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, namespace_of
 
 PSA_PREFIX = "pod-security.kubernetes.io/"
@@ -40,16 +40,46 @@ def _is_default_deny(policy: dict[str, Any], direction: str) -> bool:
     return direction in _policy_types(policy) and not spec.get(direction.lower())
 
 
+def _limit_range_defaults(limit_range: dict[str, Any]) -> dict[str, set[str]]:
+    """Resources a LimitRange fills in for containers that do not set them.
+
+    A default limit also becomes the default request, as the LimitRanger admission plugin does.
+    """
+    out: dict[str, set[str]] = {"requests": set(), "limits": set()}
+    for limit in (limit_range.get("spec") or {}).get("limits") or ():
+        if limit.get("type", "Container") != "Container":
+            continue
+        out["limits"].update(limit.get("default") or {})
+        out["requests"].update(limit.get("defaultRequest") or {})
+        out["requests"].update(limit.get("default") or {})
+    return out
+
+
+def _service_account_automount(snapshot: Snapshot) -> dict[str, dict[str, bool]]:
+    """namespace → service account → automountServiceAccountToken, where the SA sets it."""
+    out: dict[str, dict[str, bool]] = defaultdict(dict)
+    for item in snapshot.of_kind("ServiceAccount"):
+        value = item.obj.get("automountServiceAccountToken")
+        if isinstance(value, bool):
+            out[namespace_of(item.obj) or ""][item.obj["metadata"]["name"]] = value
+    return out
+
+
 def namespace_facts(snapshot: Snapshot, system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES) -> dict[str, dict[str, Any]]:
     """Per-namespace facts, for every namespace that exists or is referenced."""
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     deny: dict[str, set[str]] = defaultdict(set)
+    defaults: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"requests": set(), "limits": set()})
     for kind in ("NetworkPolicy", "ResourceQuota", "LimitRange"):
         for item in snapshot.of_kind(kind):
             ns = namespace_of(item.obj) or ""
             counts[ns][kind] += 1
             if kind == "NetworkPolicy":
                 deny[ns].update(d for d in ("Ingress", "Egress") if _is_default_deny(item.obj, d))
+            elif kind == "LimitRange":
+                for key, names in _limit_range_defaults(item.obj).items():
+                    defaults[ns][key] |= names
+    automount = _service_account_automount(snapshot)
     workload_counts = Counter(w.namespace for w in snapshot.workloads())
     facts: dict[str, dict[str, Any]] = {}
     for name in snapshot.namespaces():
@@ -70,6 +100,9 @@ def namespace_facts(snapshot: Snapshot, system_namespaces: tuple[str, ...] = DEF
             "defaultDenyEgress": "Egress" in deny[name],
             "resourceQuotas": counts[name]["ResourceQuota"],
             "limitRanges": counts[name]["LimitRange"],
+            "limitRangeDefaults": {k: sorted(v) for k, v in defaults[name].items()}
+            if name in defaults else {"requests": [], "limits": []},
+            "serviceAccountAutomount": automount.get(name, {}),
             "workloads": workload_counts.get(name, 0),
         }
     return facts
@@ -111,12 +144,20 @@ def cluster_facts(snapshot: Snapshot) -> dict[str, Any]:
             elif "gatekeeper" in name:
                 engines.add("Gatekeeper")
     components = control_plane_pods(snapshot)
+    workload_namespaces = {namespace_of(i.obj) for kind in WORKLOAD_KINDS for i in snapshot.of_kind(kind)}
+    app_namespaces = sorted(workload_namespaces - set(DEFAULT_SYSTEM_NAMESPACES) - {"default", None})
+    psa_enforced = sorted(
+        item.obj["metadata"]["name"] for item in snapshot.of_kind("Namespace")
+        if ((item.obj["metadata"].get("labels") or {}).get(PSA_PREFIX + "enforce") in ("baseline", "restricted"))
+    )
     return {
         "id": snapshot.cluster_id,
         "isCluster": is_cluster_snapshot(snapshot),
         "components": sorted(components),
         "controlPlaneVisible": "kube-apiserver" in components,
         "policyEngines": sorted(engines),
+        "psaEnforcedNamespaces": psa_enforced,
+        "appNamespaces": app_namespaces,
         "kinds": sorted(k for k, v in snapshot.by_kind.items() if v),
         "namespaces": len(snapshot.namespaces()),
     }

@@ -36,6 +36,10 @@ def build(result: ScanResult, top: int = 25) -> Group:
         counts.add_column(justify="right")
     counts.add_row(*[Text(f"{sev.value} {s.by_severity.get(sev.value, 0)}", SEVERITY_STYLE[sev]) for sev in Severity])
     parts: list = [Panel(Group(head, counts), title="kspm-tui scan", expand=False)]
+    if result.compliance is not None:
+        from kspm_tui.report import compliance
+
+        parts.append(compliance.build(result.compliance))
     if s.by_category:
         cat = Table(title="Failing findings by category", show_edge=False)
         cat.add_column("category")
@@ -52,9 +56,19 @@ def build(result: ScanResult, top: int = 25) -> Group:
             table.add_row(Text(f.severity.value, SEVERITY_STYLE[f.severity]), f.rule,
                           object_ref(f.kind, f.namespace, f.name), f.container or "", f.message)
         parts.append(table)
-    accepted = [f for f in result.findings if f.status is Status.accepted]
+    accepted = [f for f in result.findings if f.status is Status.accepted and f.acceptance]
     if accepted:
-        parts.append(Text(f"{len(accepted)} findings accepted by exceptions (see --format json)", "green"))
+        acc_table = Table(title=f"Accepted risks ({min(top, len(accepted))} of {len(accepted)})",
+                          show_edge=False, title_style="green")
+        for col in ("rule", "object", "container", "reason", "owner", "until"):
+            acc_table.add_column(col, overflow="fold")
+        for f in accepted[:top]:
+            acc = f.acceptance
+            acc_table.add_row(f.rule, object_ref(f.kind, f.namespace, f.name), f.container or "", acc.reason,
+                              acc.owner, str(acc.expires or "no expiry"))
+        parts.append(acc_table)
+    for err in result.exception_errors:
+        parts.append(Text(f"exceptions: {err.file}: {err.message}", "red"))
     na = [st for st in result.rule_stats if st.not_assessable]
     if na:
         parts.append(Text(f"{len(na)} rules not assessable: " + "; ".join(

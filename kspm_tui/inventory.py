@@ -1,0 +1,46 @@
+"""What a snapshot holds that later stages need without the snapshot itself.
+
+Workloads with their images and RBAC bindings are kept in each history record (not in the
+JSON report), so `kspm-tui diff` can say what appeared or went away between two scans; the
+`kspm-tui.io/accept` annotations let exceptions be re-applied after the user adds one.
+"""
+
+from __future__ import annotations
+
+from kspm_tui.model import AcceptAnnotation, BindingRef, Inventory, WorkloadRef
+from kspm_tui.snapshot import Snapshot, namespace_of
+
+_CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+ACCEPT_ANNOTATION = "kspm-tui.io/accept"
+
+
+def build_inventory(snapshot: Snapshot) -> Inventory:
+    workloads = []
+    for workload in snapshot.workloads():
+        spec = workload.template.get("spec") or {}
+        images = sorted({str(c.get("image")) for key in _CONTAINER_LISTS for c in spec.get(key) or ()
+                         if isinstance(c, dict) and c.get("image")})
+        workloads.append(WorkloadRef(kind=workload.kind, namespace=workload.namespace,
+                                     name=workload.name, images=images))
+    bindings = []
+    for kind in ("RoleBinding", "ClusterRoleBinding"):
+        for item in snapshot.of_kind(kind):
+            obj = item.obj
+            ref = obj.get("roleRef") or {}
+            subjects = sorted(
+                f"{s.get('kind', '?')}:" + (f"{s['namespace']}/" if s.get("namespace") else "")
+                + str(s.get("name", "?"))
+                for s in obj.get("subjects") or () if isinstance(s, dict)
+            )
+            bindings.append(BindingRef(kind=kind, namespace=namespace_of(obj), name=obj["metadata"]["name"],
+                                       role=f"{ref.get('kind', '?')}/{ref.get('name', '?')}",
+                                       subjects=subjects))
+    annotations = [
+        AcceptAnnotation(kind=item.obj["kind"], namespace=namespace_of(item.obj),
+                         name=item.obj["metadata"]["name"], value=value)
+        for item in snapshot.items
+        if isinstance(value := (item.obj["metadata"].get("annotations") or {}).get(ACCEPT_ANNOTATION), str)
+    ]
+    workloads.sort(key=lambda w: (w.namespace or "", w.kind, w.name))
+    bindings.sort(key=lambda b: (b.namespace or "", b.kind, b.name))
+    return Inventory(workloads=workloads, bindings=bindings, accept_annotations=annotations)

@@ -1,0 +1,97 @@
+"""`--format policyreport`: wgpolicyk8s.io/v1alpha2 PolicyReport / ClusterPolicyReport.
+
+The shape Kyverno writes and the Policy Reporter UI reads: one PolicyReport per namespace
+with findings, one ClusterPolicyReport for cluster-scoped findings, as a YAML stream ready for
+`kubectl apply -f -`. Each result is one finding: policy and rule are the rule id, `fail` for
+failing, `skip` for accepted (who/why/until in `properties`), `error` for not assessable.
+Only failures are reported per resource (the scanner does not keep a pass record per object),
+so `summary.pass` is 0.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from kspm_tui.model import Finding, ScanResult, Status
+from kspm_tui.yamlio import dump_yaml
+
+API_VERSION = "wgpolicyk8s.io/v1alpha2"
+SOURCE = "kspm-tui"
+REPORT_NAME = "kspm-tui"
+RESULT = {Status.fail: "fail", Status.accepted: "skip", Status.not_assessable: "error",
+          Status.passed: "pass"}
+
+
+def _properties(finding: Finding) -> dict[str, str]:
+    props = {"fingerprint": finding.fingerprint}
+    if finding.container:
+        props["container"] = finding.container
+    if finding.frameworks:
+        props["frameworks"] = ",".join(finding.frameworks)
+    if finding.remediation.kubectl:
+        props["kubectl"] = finding.remediation.kubectl
+    if finding.source.file:
+        props["file"] = finding.source.file + (f":{finding.source.line}" if finding.source.line else "")
+    if finding.acceptance:
+        acc = finding.acceptance
+        prefix = "exceptionExpired" if acc.expired else "accepted"
+        props[f"{prefix}Reason"] = acc.reason
+        if acc.owner:
+            props[f"{prefix}By"] = acc.owner
+        if acc.expires:
+            props[f"{prefix}Until"] = acc.expires.isoformat()
+    return props
+
+
+def _result(finding: Finding, seconds: int) -> dict[str, Any]:
+    resource = {"kind": finding.kind, "name": finding.name}
+    if finding.namespace:
+        resource["namespace"] = finding.namespace
+    return {
+        "policy": finding.rule,
+        "rule": finding.rule,
+        "category": finding.category.value,
+        "severity": finding.severity.value,
+        "result": RESULT[finding.status],
+        "scored": True,
+        "source": SOURCE,
+        "message": finding.message,
+        "timestamp": {"seconds": seconds, "nanos": 0},
+        "resources": [resource] if finding.kind != "Cluster" else [],
+        "properties": _properties(finding),
+    }
+
+
+def _report(kind: str, namespace: str | None, results: list[dict[str, Any]], cluster: str) -> dict[str, Any]:
+    counts = Counter(r["result"] for r in results)
+    metadata: dict[str, Any] = {
+        "name": REPORT_NAME if namespace else f"{REPORT_NAME}-cluster",
+        "labels": {"app.kubernetes.io/managed-by": SOURCE, "kspm-tui.io/cluster": cluster[:63]},
+    }
+    if namespace:
+        metadata["namespace"] = namespace
+    return {
+        "apiVersion": API_VERSION,
+        "kind": kind,
+        "metadata": metadata,
+        "summary": {k: counts.get(k, 0) for k in ("pass", "fail", "warn", "error", "skip")},
+        "results": results,
+    }
+
+
+def build(result: ScanResult) -> list[dict[str, Any]]:
+    seconds = int(result.started.timestamp())
+    by_namespace: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    for finding in result.findings:
+        if finding.status is not Status.passed:
+            by_namespace[finding.namespace].append(_result(finding, seconds))
+    cluster = "".join(c if c.isalnum() or c in "-_." else "-" for c in result.cluster.id)
+    reports = [_report("PolicyReport", ns, results, cluster)
+               for ns, results in sorted(by_namespace.items(), key=lambda kv: kv[0] or "") if ns]
+    reports.append(_report("ClusterPolicyReport", None, by_namespace.get(None, []), cluster))
+    return reports
+
+
+def render(result: ScanResult) -> str:
+    return "".join("---\n" + dump_yaml(report) for report in build(result))
