@@ -79,6 +79,14 @@ class RuleRow:
 CLUSTER_SCOPE = "(cluster)"
 
 
+def home(kind: str, namespace: str | None, name: str) -> str:
+    """The namespace row an object is listed under: a Namespace under itself, cluster-scoped
+    objects (nodes, cluster roles, the cluster) under "(cluster)"."""
+    if kind == "Namespace":
+        return name
+    return namespace or CLUSTER_SCOPE
+
+
 class ResultIndex:
     """Everything the tables show, keyed the way the drill path walks."""
 
@@ -102,7 +110,7 @@ class ResultIndex:
             row = self._workload(finding.kind, finding.namespace, finding.name)
             row.findings.append(finding)
             row.counts.add(finding, new)
-            self._namespace(finding.namespace or CLUSTER_SCOPE).counts.add(finding, new)
+            self._namespace(home(finding.kind, finding.namespace, finding.name)).counts.add(finding, new)
             rule = self.rules.get(finding.rule)
             if rule is None:
                 rule = self.rules[finding.rule] = RuleRow(finding.rule)
@@ -119,7 +127,7 @@ class ResultIndex:
         row = self.workloads.get(key)
         if row is None:
             row = self.workloads[key] = WorkloadRow(kind, ns, name)
-            self._namespace(ns or CLUSTER_SCOPE).workloads += 1
+            self._namespace(home(kind, ns, name)).workloads += 1
         return row
 
     def _namespace(self, name: str) -> NamespaceRow:
@@ -133,5 +141,4 @@ class ResultIndex:
         rows = list(self.workloads.values())
         if namespace is None:
             return rows
-        want = None if namespace == CLUSTER_SCOPE else namespace
-        return [r for r in rows if r.namespace == want]
+        return [r for r in rows if home(r.kind, r.namespace, r.name) == namespace]

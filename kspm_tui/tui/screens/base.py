@@ -83,6 +83,10 @@ class TableScreen(KspmScreen):
     def cells(self, item: Any) -> Sequence[Cell]:
         raise NotImplementedError
 
+    def primary(self, item: Any) -> str:
+        """Lower-cased name-like text: rows whose name contains the filter rank first."""
+        return ""
+
     def group_rows(self, items: list[Any]) -> list[Any]:
         """Rows to show for the filtered, sorted items (e.g. with group headers)."""
         return items
@@ -126,12 +130,15 @@ class TableScreen(KspmScreen):
         self._hay = [self.haystack(i) for i in self._items]
         self.refilter()
 
-    def refilter(self) -> None:
+    def refilter(self, top: bool = False) -> None:
         match = matcher(self.query_text)
         shown = [item for item, hay in zip(self._items, self._hay) if match(hay)]
         if self.sorts:
             shown.sort(key=self.sorts[self.sort_index][1])
-        self.table.set_rows(self.group_rows(shown))
+        if self.query_text.strip():
+            wanted = self.query_text.strip().lower()
+            shown.sort(key=lambda item: wanted not in self.primary(item))  # stable: keeps the sort
+        self.table.set_rows(self.group_rows(shown), top=top)
         self.show_status(len(shown))
 
     def show_status(self, shown: int) -> None:
@@ -165,7 +172,7 @@ class TableScreen(KspmScreen):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "filter":
             self.query_text = event.value
-            self.refilter()
+            self.refilter(top=True)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":

@@ -40,6 +40,9 @@ class NamespaceScreen(TableScreen):
     def haystack(self, item: WorkloadRow) -> str:
         return item.search
 
+    def primary(self, item: WorkloadRow) -> str:
+        return item.name.lower()
+
     def cells(self, row: WorkloadRow) -> Sequence[Cell]:
         new: Cell = (f"+{row.counts.new}", "new") if row.counts.new else ""
         lead: list[Cell] = [row.kind]

@@ -60,6 +60,9 @@ class RulesScreen(TableScreen):
         rule = r.rule
         return f"{rule.id} {rule.title} {rule.category.value} {rule.severity.value} {rule.why}".lower()
 
+    def primary(self, r: CompiledRule) -> str:
+        return f"{r.id} {r.rule.title}".lower()
+
     def failing(self, r: CompiledRule) -> int:
         index = self.kspm.index
         row = index.rules.get(r.id) if index else None

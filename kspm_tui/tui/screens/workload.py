@@ -70,8 +70,8 @@ class WorkloadScreen(TableScreen):
             rows.extend(members)
         return rows
 
-    def refilter(self) -> None:
-        super().refilter()
+    def refilter(self, top: bool = False) -> None:
+        super().refilter(top)
         if self.table.rows and isinstance(self.table.rows[0], Group):
             self.table.cursor = 1  # land on the first finding, not its group header
 

@@ -86,9 +86,9 @@ class LazyTable(ScrollView, can_focus=True):
         self._style_cache: dict[str, Style] | None = None
 
     # -- data ----------------------------------------------------------------------------
-    def set_rows(self, rows: list[Any], *, keep: Any = None) -> None:
-        """Replace the rows; the cursor stays on `keep` (or the same row object) if present."""
-        current = keep if keep is not None else self.current
+    def set_rows(self, rows: list[Any], *, top: bool = False) -> None:
+        """Replace the rows; the cursor stays on the same row object if present (or goes to the top)."""
+        current = None if top else self.current
         self.rows = rows
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         index = 0
