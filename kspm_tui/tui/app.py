@@ -24,15 +24,16 @@ from textual.worker import get_current_worker
 from kspm_tui import exit_codes
 from kspm_tui.config import Config, load_config, save_config
 from kspm_tui.engine.loader import CompiledRule, RuleSet
+from kspm_tui.exceptions import AcceptedRisk
 from kspm_tui.locations import data_dir
-from kspm_tui.model import Rule
+from kspm_tui.model import Finding, Rule, Status
 from kspm_tui.scan import ScanSettings, load_ruleset
 from kspm_tui.tui import keymap
 from kspm_tui.tui.clipboard import Clipboard
 from kspm_tui.tui.commands import KspmCommands
 from kspm_tui.tui.index import ResultIndex
 from kspm_tui.tui.messages import ScanCompleted, ScanFailedMessage, ScanProgress, ScanStarted
-from kspm_tui.tui.target import ScanFailed, Scanned, Target, run_scan
+from kspm_tui.tui.target import ScanFailed, Scanned, Target, run_scan, save_history
 from kspm_tui.tui.themes import DEFAULT_THEME, load_themes, severity_variables
 
 WATCH_SECONDS = 15.0
@@ -112,16 +113,21 @@ class KspmApp(App[int]):
         self.push_screen(OverviewScreen())
         self.start_scan()
 
-    def start_scan(self) -> None:
+    def start_scan(self, *, save: bool = True) -> None:
+        """Scan the current target in a worker; `save` adds it to the history (watch ticks don't)."""
         if self.target is None or self.scanning:
             return
         self.scanning = True
         self.broadcast(ScanStarted(self.target))
-        previous = {f.fingerprint for f in self.scanned.result.findings} if self.scanned else None
-        self._scan(self.target, previous)
+        previous = {f.fingerprint for f in self.scanned.result.findings if f.status is Status.fail} \
+            if self.scanned else None
+        self._scan(self.target, previous, save)
+
+    def _watch_tick(self) -> None:
+        self.start_scan(save=False)
 
     @work(thread=True, exclusive=True, group="scan")
-    def _scan(self, target: Target, previous: set[str] | None) -> None:
+    def _scan(self, target: Target, previous: set[str] | None, save: bool) -> None:
         worker = get_current_worker()
 
         def progress(stage: str, done: int, total: int) -> None:
@@ -130,6 +136,10 @@ class KspmApp(App[int]):
 
         try:
             scanned = run_scan(target, self.settings, progress)
+            if save:
+                save_history(scanned, self.config.history_keep)
+            elif self.scanned is not None:
+                scanned.history_target, scanned.trend = self.scanned.history_target, self.scanned.trend
             system = set(self.config.system_namespaces)
             keys = [(w.kind, w.namespace, w.name) for w in scanned.snapshot.workloads()
                     if self.settings.include_system or w.namespace not in system]
@@ -154,6 +164,8 @@ class KspmApp(App[int]):
             return
         self.scanned, self.index, self._ruleset = scanned, index, scanned.ruleset
         self.broadcast(ScanCompleted(scanned))
+        if scanned.history_warning:
+            self.notify(scanned.history_warning, severity="warning", timeout=8)
         if index.previous is not None and (index.new or index.resolved):
             self.notify(f"{len(index.new)} new, {len(index.resolved)} resolved findings since the last scan")
 
@@ -195,6 +207,26 @@ class KspmApp(App[int]):
             parts.append("● watching")
         return "  ".join(parts)
 
+    def accept(self, finding: Finding, risk: AcceptedRisk | None) -> None:
+        """Write the exception from the `a` form and re-judge the current scan with it."""
+        from kspm_tui.exceptions import accept_risks, add_exception
+
+        if risk is None or self.scanned is None or self.index is None:
+            return
+        try:
+            path = add_exception(risk)
+        except (OSError, ValueError) as exc:
+            self.notify(str(exc), title="Exception not saved", severity="error", timeout=10)
+            return
+        result = self.scanned.result
+        accept_risks(result, self.settings.exception_files, user_file=self.settings.user_exceptions)
+        self.index = ResultIndex(result.findings, [r.key for r in self.index.workloads.values()],
+                                 self.index.previous)
+        self.broadcast(ScanCompleted(self.scanned))
+        scope = f"container {risk.container}" if risk.container else "the whole object"
+        self.notify(f"accepted {finding.rule} on {finding.kind}/{finding.name} ({scope}) "
+                    f"until {risk.expires or 'no expiry'}; saved to {path}", title="Risk accepted")
+
     # -- actions -------------------------------------------------------------------------
     def action_back(self) -> None:
         from kspm_tui.tui.screens.base import TableScreen
@@ -229,7 +261,7 @@ class KspmApp(App[int]):
             return
         self.watching = not self.watching
         if self.watching:
-            self._watch_timer = self.set_interval(WATCH_SECONDS, self.start_scan)
+            self._watch_timer = self.set_interval(WATCH_SECONDS, self._watch_tick)
             self.notify(f"watching {self.target.label}: rescanning every {WATCH_SECONDS:.0f}s, "
                         "new findings marked +")
         else:
@@ -270,7 +302,7 @@ class KspmApp(App[int]):
         word, _, arg = text.strip().partition(" ")
         word = keymap.JUMP_ALIASES.get(word.lower(), word.lower())
         arg = arg.strip()
-        needs_scan = {"overview", "ns", "workloads", "rule", "rbac", "paths"}
+        needs_scan = {"overview", "ns", "workloads", "rule", "rbac", "paths", "exceptions", "drift"}
         if word in needs_scan and self.target is None:
             self.notify(f":{word} needs a scan: pick a context, the demo or a folder first", severity="warning")
             return
@@ -303,6 +335,14 @@ class KspmApp(App[int]):
                 self.push_screen(ContextsScreen())
         elif word == "themes":
             self.search_themes()
+        elif word == "exceptions":
+            from kspm_tui.tui.screens.exceptions import ExceptionsScreen
+
+            self.push_screen(ExceptionsScreen())
+        elif word == "drift":
+            from kspm_tui.tui.screens.drift import DriftScreen
+
+            self.push_screen(DriftScreen())
         elif word in ("rbac", "paths"):
             self.notify(f":{word} needs the RBAC graph, which this build does not include yet",
                         severity="warning")

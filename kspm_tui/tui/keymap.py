@@ -49,6 +49,7 @@ TABLE_KEYS = (
 # On the finding detail screen.
 FINDING_KEYS = (
     Key("kspm.by_rule", "b", "by_rule", "All of this rule"),
+    Key("kspm.accept", "a", "accept", "Accept risk"),
     Key("kspm.next_tab", "tab", "next_tab", "Next fix tab", show=False, palette=False),
 )
 
@@ -73,10 +74,13 @@ JUMPS = {
     "rbac": "RBAC subjects and who-can",
     "paths": "attack paths",
     "ctx": "kube contexts (`:ctx NAME` switches)",
+    "exceptions": "accepted risks: active, expired, matching nothing",
+    "drift": "what changed since the previous scan",
     "themes": "choose a theme",
 }
 JUMP_ALIASES = {"namespaces": "ns", "namespace": "ns", "context": "ctx", "contexts": "ctx",
-                "wl": "workloads", "attack": "paths", "home": "overview", "theme": "themes"}
+                "wl": "workloads", "attack": "paths", "home": "overview", "theme": "themes",
+                "accepted": "exceptions", "ex": "exceptions", "diff": "drift", "changes": "drift"}
 
 
 def bindings(keys: tuple[Key, ...]) -> list[Binding]:

@@ -46,6 +46,9 @@ class Scanned:
     snapshot: Snapshot
     ruleset: RuleSet
     finished: datetime = field(default_factory=lambda: datetime.now(UTC))
+    history_target: str | None = None  # key of this target's scan history (None: not saved)
+    trend: list[int] = field(default_factory=list)  # posture scores of saved scans, oldest first
+    history_warning: str = ""
 
 
 class ScanFailed(Exception):
@@ -86,3 +89,22 @@ def run_scan(target: Target, settings: ScanSettings, progress: Progress | None =
 
     result = evaluate_into_result(snapshot, collected, settings, ruleset, started, t0, evaluated)
     return Scanned(target, result, snapshot, ruleset)
+
+
+def save_history(scanned: Scanned, keep: int) -> None:
+    """Add the scan to its target's history (for drift and the score trend); never fatal."""
+    from kspm_tui import history
+
+    target = scanned.target
+    key = history.target_for(scanned.result, list(target.paths) if target.kind == "paths" else None)
+    record = history.ScanRecord.of(scanned.result, key, label=target.label if target.kind == "paths" else "")
+    try:
+        history.save(record, keep=keep)
+    except OSError as exc:
+        scanned.history_warning = f"scan not saved to history: {exc}"
+        return
+    headers, warnings = history.load_headers(key)
+    scanned.history_target = key
+    scanned.trend = [score for _, score in history.score_trend(headers)]
+    if warnings:
+        scanned.history_warning = warnings[0]

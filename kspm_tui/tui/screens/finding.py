@@ -102,8 +102,14 @@ class FindingScreen(KspmScreen):
             parts += [Text("Why it matters", style="bold underline"), Text(rule.why.strip()), Text("")]
         if f.acceptance:
             a = f.acceptance
-            parts.append(Text(f"Accepted: {a.reason} (owner {a.owner or '?'}, until {a.expires or 'no expiry'}"
-                              f"{', from ' + a.origin if a.origin else ''})", style=self.kspm.colors()["good"]))
+            origin = f", from {a.origin}" if a.origin else ""
+            if a.expired:
+                parts.append(Text(f"Exception expired on {a.expires}: {a.reason} (owner {a.owner or '?'}{origin})",
+                                  style=self.kspm.colors()["warn"]))
+            else:
+                parts.append(Text(f"Accepted: {a.reason} (owner {a.owner or '?'}, until {a.expires or 'no expiry'}"
+                                  f"{origin})", style=self.kspm.colors()["good"]))
+            parts.append(Text(""))
         if f.evidence:
             parts.append(Text("Evidence", style="bold underline"))
             for ev in f.evidence:
@@ -146,6 +152,28 @@ class FindingScreen(KspmScreen):
         tabs = self.query_one(TabbedContent)
         order = ["tab-patch", "tab-kubectl", "tab-diff"]
         tabs.active = order[(order.index(tabs.active) + 1) % len(order)]
+
+    def action_accept(self) -> None:
+        from kspm_tui.tui.screens.accept import AcceptScreen
+
+        if self.finding.status is not Status.fail:
+            self.notify(f"only failing findings can be accepted (this one is {self.finding.status.value})",
+                        severity="warning")
+            return
+        finding = self.finding
+        self.app.push_screen(AcceptScreen(finding), lambda risk: self.kspm.accept(finding, risk))
+
+    def on_scan_completed(self, _: object) -> None:
+        """After a rescan or an accepted risk, show this finding's current state."""
+        scanned = self.kspm.scanned
+        if scanned is None:
+            return
+        current = next((f for f in scanned.result.findings if f.fingerprint == self.finding.fingerprint), None)
+        if current is not None:
+            self.finding = current
+            self.query_one("#finding-head", Static).update(self.heading())
+            self.query_one("#finding-details", Static).update(self.details())
+        self.update_breadcrumbs()
 
     def action_by_rule(self) -> None:
         from kspm_tui.tui.screens.by_rule import ByRuleScreen

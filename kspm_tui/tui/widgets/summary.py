@@ -54,6 +54,11 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
     if index.previous is not None:
         extra.append(f"+{len(index.new)} new  ", style=f"bold {colors['high']}" if index.new else "dim")
         extra.append(f"-{len(index.resolved)} resolved", style=colors["good"] if index.resolved else "dim")
+    if len(scanned.trend) > 1:
+        from kspm_tui.history import sparkline
+
+        head.append(f"   {sparkline(scanned.trend[-24:])}", style=colors["good"])
+        head.append(f" {len(scanned.trend)} scans", style="dim")
     left = Group(head, sev, facts, extra)
 
     bars = Text("Rules passing per framework\n", style="bold")
