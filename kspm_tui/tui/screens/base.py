@@ -40,6 +40,7 @@ class KspmScreen(Screen[None]):
         self.update_breadcrumbs()
 
     def on_mount(self) -> None:
+        # Textual calls the on_mount of every class in the MRO: subclasses add, never call super()
         self.update_breadcrumbs()
 
     def update_breadcrumbs(self) -> None:
@@ -117,7 +118,6 @@ class TableScreen(KspmScreen):
         return self.query_one("#table", LazyTable)
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.load()
         self.table.focus()
 

@@ -163,7 +163,7 @@ class FindingScreen(KspmScreen):
         finding = self.finding
         self.app.push_screen(AcceptScreen(finding), lambda risk: self.kspm.accept(finding, risk))
 
-    def on_scan_completed(self, _: object) -> None:
+    def refresh_data(self) -> None:
         """After a rescan or an accepted risk, show this finding's current state."""
         scanned = self.kspm.scanned
         if scanned is None:
@@ -173,7 +173,6 @@ class FindingScreen(KspmScreen):
             self.finding = current
             self.query_one("#finding-head", Static).update(self.heading())
             self.query_one("#finding-details", Static).update(self.details())
-        self.update_breadcrumbs()
 
     def action_by_rule(self) -> None:
         from kspm_tui.tui.screens.by_rule import ByRuleScreen

@@ -49,7 +49,6 @@ class FleetScreen(TableScreen):
         self.fleet = [FleetRow(c) for c in read_contexts()]
 
     def on_mount(self) -> None:
-        super().on_mount()
         for chunk in range(PARALLEL):
             self.scan_some(self.fleet[chunk::PARALLEL])
 

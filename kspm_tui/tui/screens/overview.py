@@ -43,7 +43,6 @@ class OverviewScreen(TableScreen):
         yield SummaryPanel(id="summary")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.show_scanning(self.kspm.scanning)
         self.refresh_summary()
 
