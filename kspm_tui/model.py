@@ -52,6 +52,8 @@ class Scope(StrEnum):
     namespace = "namespace"  # every Namespace, with facts about what is in it
     cluster = "cluster"  # once per snapshot, with cluster-wide facts
     control_plane = "control-plane"  # a control-plane component's static Pod flags
+    subject = "subject"  # every RBAC subject (User, Group, ServiceAccount) with its effective rights
+    path = "path"  # every attack path, attached to the workload it starts from
 
 
 class Category(StrEnum):

@@ -4,6 +4,7 @@
     kspm-tui --demo | PATH ...    explorer on the demo cluster / on manifests
     kspm-tui scan ...             headless scan (table, json, ...)
     kspm-tui rules ...            list, show and test rules
+    kspm-tui rbac ...             who can do what, and attack paths
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import sys
 from collections.abc import Sequence
 
 from kspm_tui import __version__, exit_codes
-from kspm_tui.cli import diff, exceptions, history, rules, scan
+from kspm_tui.cli import diff, exceptions, history, rbac, rules, scan
 
 # name → module with add_parser(subparsers) and run(args) -> int; order is --help order.
-SUBCOMMANDS = {"scan": scan, "rules": rules, "diff": diff, "history": history,
+SUBCOMMANDS = {"scan": scan, "rules": rules, "rbac": rbac, "diff": diff, "history": history,
                "exceptions": exceptions}
 
 EPILOG = """\
@@ -28,6 +29,8 @@ examples:
   kspm-tui scan k8s/ --fail-on high       CI gate: exit 1 on high or critical findings
   kspm-tui rules list --category "Pod Security"
   kspm-tui rules show K8S-PRIVILEGED
+  kspm-tui rbac who-can get secrets -n prod ./cluster-dump/
+  kspm-tui rbac paths --demo              ranked attack paths from the internet
   kspm-tui diff                           what changed since the previous scan
 
 exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage or input errors, 3 cannot scan

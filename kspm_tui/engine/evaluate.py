@@ -18,6 +18,7 @@ from kspm_tui.engine.cel import (
     CelError, all_containers, evaluate, new_context, parse_flags, without_nulls,
 )
 from kspm_tui.engine.evidence import collect_evidence, redact_text
+from kspm_tui.engine.graph_scopes import GraphScopes
 from kspm_tui.engine.loader import CompiledRule, RuleSet, params_variable
 from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
 from kspm_tui.model import (
@@ -96,6 +97,7 @@ class Evaluator:
         # costs far more than evaluating a rule, so `object` is set only when a rule needs it.
         self._workload_vars = frozenset().union(*(r.variables for r in per_workload)) & {"object", "ns", "cluster"}
         self._context_namespace: str | None = None
+        self.graph = GraphScopes(self)
 
     # -- entry point -------------------------------------------------------------------
     def run(self, progress: ProgressFn | None = None) -> Evaluation:
@@ -109,6 +111,7 @@ class Evaluator:
         self._namespaces()
         self._cluster()
         self._control_plane()
+        self.graph.run()
         self._not_assessable()
         return self.out
 
@@ -195,6 +198,9 @@ class Evaluator:
                 values.pop("ns")
             self._context_namespace = namespace
             self.ctx.update({k: v for k, v in values.items() if k in self._workload_vars})
+            graph_vars = self.graph.variables_for_workload(workload)
+            if graph_vars:
+                self.ctx.update(graph_vars)
             more, more_counts = self._template_rules(template, workload, False)
             raws, counts = raws + more, counts + more_counts
         for rule_id, n in counts.items():
@@ -256,6 +262,7 @@ class Evaluator:
                     "object": obj,
                     "ns": self.ns_facts.get(namespace or "", {}),
                     "cluster": self.cluster,
+                    **self.graph.variables_for_object(obj),
                 })
                 name = obj["metadata"]["name"]
                 where = f"{kind} {namespace or '-'}/{name}"

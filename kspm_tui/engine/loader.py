@@ -22,7 +22,8 @@ from kspm_tui.yamlio import load_yaml_all
 # be evaluated once per distinct template and the result reused across workloads.
 TEMPLATE_VARIABLES = frozenset({"container", "containerType", "podSpec", "podMeta", "allContainers",
                                 "params"})
-KNOWN_VARIABLES = TEMPLATE_VARIABLES | {"object", "ns", "cluster", "flags", "component"}
+KNOWN_VARIABLES = TEMPLATE_VARIABLES | {"object", "ns", "cluster", "flags", "component",
+                                        "workload", "binding", "subject", "path"}
 
 
 @dataclass(slots=True)

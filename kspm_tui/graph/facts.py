@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from kspm_tui.graph.network import policy_types
 from kspm_tui.kinds import WORKLOAD_KINDS, group_of
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, namespace_of
 
@@ -23,21 +24,13 @@ _POLICY_ENGINE_GROUPS = {
 }
 
 
-def _policy_types(policy: dict[str, Any]) -> list[str]:
-    spec = policy.get("spec") or {}
-    types = spec.get("policyTypes")
-    if types:
-        return list(types)
-    return ["Ingress", "Egress"] if "egress" in spec else ["Ingress"]
-
-
 def _is_default_deny(policy: dict[str, Any], direction: str) -> bool:
     """Selects every pod, isolates `direction`, and allows nothing in that direction."""
     spec = policy.get("spec") or {}
     selector = spec.get("podSelector") or {}
     if selector.get("matchLabels") or selector.get("matchExpressions"):
         return False
-    return direction in _policy_types(policy) and not spec.get(direction.lower())
+    return direction in policy_types(policy) and not spec.get(direction.lower())
 
 
 def _limit_range_defaults(limit_range: dict[str, Any]) -> dict[str, set[str]]:

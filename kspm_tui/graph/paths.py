@@ -1,0 +1,413 @@
+"""Attack paths: chains of edges, each with evidence, from the internet to what an attacker wants.
+
+internet → Ingress/HTTPRoute → Service → workload → mounted ServiceAccount token → binding →
+role (in its scope) → dangerous permission (cluster-admin or an escalation to it, read all
+secrets); workload → cloud identity; privileged/hostPath/hostPID workload → its node.
+
+The graph is a networkx DiGraph whose edges carry the object they stand for, evidence text,
+and the cut that removes them. A path is the shortest chain per (workload, target); paths
+from the internet start at `internet` (only when NetworkPolicies admit outside traffic).
+The cheapest cut is the lowest-cost action that, applied alone, disconnects the path's start
+from its target — checked on the graph, not assumed.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Any
+
+import networkx as nx
+from pydantic import BaseModel, Field
+
+from kspm_tui.graph.exposure import Controller, Route, exposures, ingress_controllers, reachable
+from kspm_tui.graph.identity import cloud_identity, token_mount
+from kspm_tui.graph.network import Isolation, isolation, namespace_labels
+from kspm_tui.graph.rbac import RbacGraph, Ref, Subject
+from kspm_tui.graph.risks import ESCALATION, Hit, RiskIndex
+from kspm_tui.model import FindingRemediation, Scope
+from kspm_tui.remediation import build as build_remediation
+from kspm_tui.snapshot import Snapshot, Workload
+from kspm_tui.yamlio import dump_yaml
+
+INTERNET = "internet"
+TARGETS = ("cluster-admin", "secrets", "cloud", "node")
+TARGET_WEIGHT = {"cluster-admin": 100, "secrets": 80, "cloud": 70, "node": 60}
+CUT_COST = {"automount": 1, "network-policy": 2, "drop-binding": 2, "harden-pod": 2,
+            "remove-cloud-annotation": 3}
+SENSITIVE_HOST_PATHS = ("/etc", "/root", "/proc", "/sys", "/var/lib/kubelet", "/var/lib/docker",
+                        "/var/run", "/run", "/var/log", "/home", "/dev")
+
+
+class ObjectRef(BaseModel):
+    kind: str
+    namespace: str | None = None
+    name: str
+
+    @classmethod
+    def of(cls, ref: Ref) -> ObjectRef:
+        return cls(kind=ref.kind, namespace=ref.namespace, name=ref.name)
+
+    def __str__(self) -> str:
+        return str(Ref(self.kind, self.namespace, self.name))
+
+
+class PathEdge(BaseModel):
+    """One step: from node → to node, the object it stands for, and why it holds."""
+
+    source: str
+    target: str
+    relation: str
+    object: ObjectRef | None = None
+    evidence: str
+
+
+class Cut(BaseModel):
+    """The cheapest change that removes the path, and how to make it."""
+
+    action: str
+    object: ObjectRef
+    description: str
+    cost: int
+    patch: dict[str, Any] | None = None
+    kubectl: str | None = None
+    guidance: str = ""
+
+
+class AttackPath(BaseModel):
+    id: str
+    source: ObjectRef
+    target: str  # cluster-admin | secrets | cloud | node
+    target_label: str
+    exposed: bool
+    ingress_isolated: bool
+    egress_isolated: bool
+    edges: list[PathEdge] = Field(default_factory=list)
+    score: int = 0
+    cut: Cut | None = None
+
+    def summary(self) -> str:
+        nodes = [self.edges[0].source] + [e.target for e in self.edges] if self.edges else []
+        return " → ".join(nodes)
+
+    def facts(self) -> dict[str, Any]:
+        """The `path` variable of path-scope rules (documented in rules/README.md)."""
+        cut = self.cut
+        return {
+            "id": self.id,
+            "source": self.source.model_dump(),
+            "target": self.target,
+            "targetLabel": self.target_label,
+            "exposed": self.exposed,
+            "ingressIsolated": self.ingress_isolated,
+            "egressIsolated": self.egress_isolated,
+            "edges": [{**e.model_dump(exclude={"object"}), "kind": e.object.kind if e.object else "",
+                       "namespace": (e.object.namespace or "") if e.object else "",
+                       "name": e.object.name if e.object else ""} for e in self.edges],
+            "length": len(self.edges),
+            "score": self.score,
+            "summary": self.summary(),
+            "cut": {"action": cut.action, "description": cut.description, "object": str(cut.object)}
+            if cut else {"action": "", "description": "", "object": ""},
+        }
+
+
+@dataclass(slots=True)
+class PathGraph:
+    """The graph and what paths were computed from; kept for the TUI's tree view."""
+
+    graph: nx.DiGraph
+    paths: list[AttackPath]
+
+
+def _node(ref: Ref) -> str:
+    return str(ref)
+
+
+def _edge(g: nx.DiGraph, a: str, b: str, relation: str, ref: Ref | None, evidence: str,
+          cut: str | None = None, cut_object: Ref | None = None, **extra: Any) -> None:
+    if g.has_edge(a, b):
+        return
+    g.add_edge(a, b, relation=relation, ref=ref, evidence=evidence, cut=cut, cut_object=cut_object, **extra)
+    if cut is not None:  # one action removes every edge it stands for (e.g. all routes into a pod)
+        g.graph.setdefault("cuts", {}).setdefault((cut, cut_object), []).append((a, b))
+
+
+def node_escape(workload: Workload) -> list[str]:
+    """Why a workload's pods can take over their node (privileged, hostPID, hostPath, SYS_ADMIN)."""
+    spec = workload.template["spec"]
+    reasons = []
+    if spec.get("hostPID"):
+        reasons.append("hostPID: true")
+    for ctype in ("initContainers", "containers"):
+        for c in spec.get(ctype) or ():
+            sc = (c or {}).get("securityContext") or {}
+            if sc.get("privileged"):
+                reasons.append(f"container {c.get('name')} privileged")
+            if "SYS_ADMIN" in ((sc.get("capabilities") or {}).get("add") or ()):
+                reasons.append(f"container {c.get('name')} adds SYS_ADMIN")
+    for volume in spec.get("volumes") or ():
+        path = ((volume or {}).get("hostPath") or {}).get("path")
+        if path and (path.rstrip("/") == "" or any(path.startswith(p) for p in SENSITIVE_HOST_PATHS)):
+            reasons.append(f"hostPath {path} (volume {volume.get('name')})")
+    return reasons
+
+
+@dataclass(slots=True)
+class Reachability:
+    """What the internet reaches: routes per workload, isolation per workload, ingress controllers."""
+
+    exposure: dict[Ref, list[Route]]
+    isolation: dict[Ref, Isolation]
+    controllers: list[Controller]
+
+    @classmethod
+    def of(cls, snapshot: Snapshot) -> Reachability:
+        routes = exposures(snapshot)
+        return cls(routes, isolation(snapshot), ingress_controllers(snapshot, routes, namespace_labels(snapshot)))
+
+
+class _Builder:
+    def __init__(self, snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex, reach: Reachability) -> None:
+        self.snapshot = snapshot
+        self.rbac = rbac
+        self.risks = risks
+        self.g = nx.DiGraph()
+        self.g.add_node(INTERNET, label="internet")
+        self.exposure = reach.exposure
+        self.isolation = reach.isolation
+        self.controllers = reach.controllers
+        self.workloads: dict[str, Workload] = {}
+        self.targets: dict[str, tuple[str, str]] = {}  # node → (target class, label)
+
+    def build(self) -> nx.DiGraph:
+        for workload in self.snapshot.workloads():
+            self._workload(workload)
+        return self.g
+
+    def _target(self, node: str, target: str, label: str) -> str:
+        self.targets[node] = (target, label)
+        self.g.add_node(node, label=label)
+        return node
+
+    def _workload(self, workload: Workload) -> None:
+        ref = Ref(workload.kind, workload.namespace, workload.name)
+        wid = _node(ref)
+        self.workloads[wid] = workload
+        self.g.add_node(wid, label=wid)
+        iso = self.isolation.get(ref) or Isolation()
+        for route in self.exposure.get(ref, []):
+            admitted, note = reachable(route, iso, self.controllers)
+            if admitted:
+                self._route(route, ref, wid, note)
+        mount = token_mount(self.snapshot, workload)
+        if mount.mounted:
+            self._token(workload, ref, wid, mount.service_account.ref, mount.evidence, mount.by_automount)
+        identity = cloud_identity(self.snapshot, workload)
+        if identity is not None:
+            node = self._target(f"cloud:{identity.provider}:{identity.identity}", "cloud",
+                                f"{identity.provider} identity {identity.identity}")
+            sa_ref = identity.service_account.ref
+            _edge(self.g, wid, node, "assumes", sa_ref,
+                  f"runs as {sa_ref}, annotated {identity.annotation}={identity.identity}",
+                  "remove-cloud-annotation", sa_ref, annotation=identity.annotation)
+        reasons = node_escape(workload)
+        if reasons:
+            node = self._target(f"node:{wid}", "node", "the node it runs on (every pod and token there)")
+            _edge(self.g, wid, node, "escapes to", ref, "; ".join(reasons), "harden-pod", ref)
+
+    def _route(self, route: Route, ref: Ref, wid: str, note: str) -> None:
+        prev = INTERNET
+        for hop in route.hops:
+            node = _node(hop.ref)
+            _edge(self.g, prev, node, "routes to", hop.ref, hop.evidence)
+            prev = node
+        # Isolating the pod cuts direct routes; through an Ingress/HTTPRoute the controller is
+        # the intended way in (and hostNetwork ignores policies), so no NetworkPolicy cut there.
+        cut = "network-policy" if route.entry in ("service", "host-port") else None
+        _edge(self.g, prev, wid, "reaches", ref, f"{route.last}; {note}", cut, ref)
+
+    def _token(self, workload: Workload, ref: Ref, wid: str, sa: Ref, evidence: str, by_automount: bool) -> None:
+        subject_node = _node(sa)
+        _edge(self.g, wid, subject_node, "mounts token of", sa, evidence,
+              "automount" if by_automount else None, ref)
+        risk = self.risks.risk(Subject("ServiceAccount", sa.name, sa.namespace))
+        admin = self._target("cluster-admin", "cluster-admin", "cluster-admin")
+        for hit in risk.cluster_admin:
+            self._grant(subject_node, hit, admin, "holds cluster-admin-equivalent rights: " + hit.rule.text())
+        labels = {t.id: t.label for t in ESCALATION}
+        for technique, hits in risk.escalation.items():
+            for hit in hits:
+                self._grant(subject_node, hit, admin, f"can escalate: {labels[technique]} ({hit.rule.text()})")
+        if risk.read_secrets:
+            secrets = self._target("secrets", "secrets", "every Secret in the cluster")
+            for hit in risk.read_secrets:
+                self._grant(subject_node, hit, secrets, f"can read all secrets: {hit.rule.text()}")
+
+    def _grant(self, subject_node: str, hit: Hit, target: str, evidence: str) -> None:
+        binding = _node(hit.binding)
+        scope = "cluster-wide" if hit.scope is None else f"in {hit.scope}"
+        role = f"{hit.role} ({scope})"
+        via = f" through group {hit.subject.name}" if hit.subject.kind == "Group" else ""
+        _edge(self.g, subject_node, binding, "bound by", hit.binding,
+              f"{hit.binding} names {hit.subject}{via}", "drop-binding", hit.binding)
+        _edge(self.g, binding, role, "grants", hit.role, f"roleRef {hit.role} {scope}")
+        _edge(self.g, role, target, "allows", hit.role, evidence)
+
+
+def _connected_without(g: nx.DiGraph, start: str, end: str, removed: set[tuple[str, str]]) -> bool:
+    """Depth-first search from `start` that may not use the `removed` edges."""
+    seen, stack = {start}, [start]
+    while stack:
+        node = stack.pop()
+        for succ in g.successors(node):
+            if succ in seen or (node, succ) in removed:
+                continue
+            if succ == end:
+                return True
+            seen.add(succ)
+            stack.append(succ)
+    return False
+
+
+def _cheapest_cut(g: nx.DiGraph, nodes: list[str]) -> dict[str, Any] | None:
+    """The cheapest action on this path that, alone, disconnects its start from its target
+    (ties: the one nearest the start). Returns that edge's data."""
+    candidates: list[tuple[int, int, dict[str, Any]]] = []
+    for i, (a, b) in enumerate(pairwise(nodes)):
+        data = g.edges[a, b]
+        if data.get("cut"):
+            candidates.append((CUT_COST[data["cut"]], i, data))
+    for _, _, data in sorted(candidates, key=lambda c: c[:2]):
+        removed = set(g.graph["cuts"][(data["cut"], data["cut_object"])])
+        if not _connected_without(g, nodes[0], nodes[-1], removed):
+            return data
+    return None
+
+
+def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGraph,
+               context: str | None) -> Cut:
+    action, obj = data["cut"], data["cut_object"]
+    ns = obj.namespace
+    if action == "automount":
+        patch = {"spec": {"automountServiceAccountToken": False}}
+        rem = build_remediation(Scope.pod, wref.kind, wref.name, wref.namespace, patch, "", context=context)
+        return Cut(action=action, object=ObjectRef.of(wref), cost=CUT_COST[action], patch=rem.patch,
+                   kubectl=rem.kubectl, guidance=rem.guidance,
+                   description=f"stop mounting the service account token in {wref} "
+                               "(set automountServiceAccountToken to false)")
+    if action == "drop-binding":
+        binding = rbac.bindings.get(obj)
+        others = len(binding.subjects) - 1 if binding else 0
+        cmd = ["kubectl", "delete", obj.kind.lower(), obj.name] + (["-n", ns] if ns else [])
+        cmd += ["--context", context] if context else []
+        guidance = (f"{obj} also names {others} other subject(s): remove only this subject with "
+                    f"`kubectl edit {obj.kind.lower()} {obj.name}" + (f" -n {ns}`" if ns else "`")
+                    if others else "")
+        return Cut(action=action, object=ObjectRef.of(obj), cost=CUT_COST[action],
+                   kubectl=None if others else shlex.join(cmd), guidance=guidance,
+                   description=f"drop {obj}" if not others else f"remove the subject from {obj}")
+    if action == "network-policy":
+        labels = (workload.template.get("metadata") or {}).get("labels") or {}
+        policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
+                  "metadata": {"name": f"{wref.name}-restrict-ingress", "namespace": wref.namespace},
+                  "spec": {"podSelector": {"matchLabels": labels}, "policyTypes": ["Ingress"],
+                           "ingress": [{"from": [{"namespaceSelector": {}}]}]}}
+        text = dump_yaml(policy)
+        ctx = f" --context {shlex.quote(context)}" if context else ""
+        return Cut(action=action, object=ObjectRef.of(wref), cost=CUT_COST[action],
+                   kubectl=f"kubectl apply{ctx} -f - <<'EOF'\n{text}EOF",
+                   guidance="The policy admits traffic from pods in the cluster only, so load balancer "
+                            "and node-port traffic from outside no longer reaches the pods; narrow the "
+                            "namespaceSelector to the clients that need it.",
+                   description=f"isolate {wref} with a NetworkPolicy that admits only in-cluster clients")
+    if action == "remove-cloud-annotation":
+        cmd = ["kubectl", "annotate", "serviceaccount", obj.name, "-n", ns or "default", f"{data['annotation']}-"]
+        cmd += ["--context", context] if context else []
+        return Cut(action=action, object=ObjectRef.of(obj), cost=CUT_COST[action], kubectl=shlex.join(cmd),
+                   guidance="If the application needs the cloud role, keep the annotation and scope the "
+                            "role's cloud permissions to what this workload uses.",
+                   description=f"remove the cloud identity annotation from {obj} (or run {wref} under "
+                               "a ServiceAccount without it)")
+    # harden-pod
+    spec = workload.template["spec"]
+    fragment: dict[str, Any] = {"spec": {}}
+    if spec.get("hostPID"):
+        fragment["spec"]["hostPID"] = False
+    for ctype in ("initContainers", "containers"):
+        fixed = [{"name": c.get("name"), "securityContext": {"privileged": False}}
+                 for c in spec.get(ctype) or () if ((c or {}).get("securityContext") or {}).get("privileged")]
+        if fixed:
+            fragment["spec"][ctype] = fixed
+    guidance = "Remove sensitive hostPath volumes and SYS_ADMIN; run node agents only in system namespaces."
+    rem = build_remediation(Scope.pod, wref.kind, wref.name, wref.namespace,
+                            fragment if fragment["spec"] else None, guidance, context=context)
+    return Cut(action=action, object=ObjectRef.of(wref), cost=CUT_COST[action], patch=rem.patch,
+               kubectl=rem.kubectl, guidance=rem.guidance,
+               description=f"stop {wref} from reaching its node (privileged, hostPID, hostPath)")
+
+
+def attack_paths(snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex, *, internal: bool = False,
+                 context: str | None = None, reach: Reachability | None = None) -> PathGraph:
+    """Every deduplicated attack path, best (worst for the defender) first.
+
+    `internal`: also paths that start at a workload not reachable from outside (a compromised
+    pod); those paths have `exposed: false`. `reach`: precomputed exposure and isolation.
+    """
+    builder = _Builder(snapshot, rbac, risks, reach or Reachability.of(snapshot))
+    g = builder.build()
+    out: list[AttackPath] = []
+    from_internet = nx.single_source_shortest_path(g, INTERNET)
+    for wid, workload in builder.workloads.items():
+        exposed = wid in from_internet
+        if not exposed and not internal:
+            continue
+        reach = nx.single_source_shortest_path(g, wid)
+        prefix = from_internet[wid] if exposed else [wid]
+        wref = Ref(workload.kind, workload.namespace, workload.name)
+        iso = builder.isolation.get(wref) or Isolation()
+        reached = {builder.targets[n][0] for n in reach if n in builder.targets}
+        for node, chain in reach.items():
+            if node not in builder.targets:
+                continue
+            if builder.targets[node][0] == "secrets" and "cluster-admin" in reached:
+                continue  # cluster-admin reads every secret: the longer path adds nothing
+            target, label = builder.targets[node]
+            nodes = prefix[:-1] + chain
+            out.append(_path(g, nodes, wref, workload, target, label, exposed, iso, rbac, context))
+    out.sort(key=lambda p: (-p.score, p.id))
+    return PathGraph(g, out)
+
+
+def _path(g: nx.DiGraph, nodes: list[str], wref: Ref, workload: Workload, target: str, label: str,
+          exposed: bool, iso: Isolation, rbac: RbacGraph, context: str | None) -> AttackPath:
+    edges = []
+    for a, b in pairwise(nodes):
+        d = g.edges[a, b]
+        ref = d.get("ref")
+        edges.append(PathEdge(source=a, target=b, relation=d["relation"],
+                              object=ObjectRef.of(ref) if ref else None, evidence=d["evidence"]))
+    score = TARGET_WEIGHT[target] + (50 if exposed else 0) + (10 if exposed and not iso.ingress_isolated else 0) \
+        + (5 if not iso.egress_isolated else 0) - len(edges)
+    found = _cheapest_cut(g, nodes)
+    cut = _cut_model(found, workload, wref, rbac, context) if found is not None else None
+    path_id = f"{target}:{wref}"
+    return AttackPath(id=path_id, source=ObjectRef.of(wref), target=target, target_label=label,
+                      exposed=exposed, ingress_isolated=iso.ingress_isolated,
+                      egress_isolated=iso.egress_isolated, edges=edges, score=score, cut=cut)
+
+
+def remediation_of(path: AttackPath, guidance: str) -> FindingRemediation:
+    """The finding's remediation: the cheapest cut, with the rule's own guidance after it."""
+    if path.cut is None:
+        return FindingRemediation(guidance=guidance)
+    cut = path.cut
+    text = " ".join(t for t in (f"Cheapest cut: {cut.description}.", cut.guidance, guidance) if t)
+    return FindingRemediation(patch=cut.patch, kubectl=cut.kubectl, guidance=text)
+
+
+def filter_paths(paths: Iterable[AttackPath], target: str | None) -> list[AttackPath]:
+    return [p for p in paths if target is None or p.target == target]
+
