@@ -15,7 +15,7 @@ from textual.pilot import Pilot
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.messages import ScanCompleted
 from kspm_tui.tui.target import Target
-from tests.tui_helpers import wait_scanned
+from tests.tui_helpers import wait_for, wait_scanned
 
 ROOT = Path(__file__).resolve().parent.parent
 SIZE = (130, 38)
@@ -28,6 +28,8 @@ SCREENS = {
     "workload": ["enter", "enter"],
     "finding": ["enter", "enter", "enter"],
     "rules": ["colon", "r", "u", "l", "e", "s", "enter"],
+    "paths": ["colon", "p", "a", "t", "h", "s", "enter"],
+    "rbac": ["colon", "r", "b", "a", "c", "enter"],
 }
 
 
@@ -47,6 +49,8 @@ async def settle(pilot: Pilot, keys: list[str]) -> None:
     for key in keys:
         await pilot.press(key)
         await pilot.pause()
+    # graph screens fill in when their worker has built the RBAC graph
+    await wait_for(pilot, lambda: getattr(app.screen, "analysis", True) is not None)
 
 
 @pytest.fixture(autouse=True)

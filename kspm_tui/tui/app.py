@@ -11,6 +11,7 @@ import argparse
 import gc
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import ClassVar
@@ -25,6 +26,7 @@ from kspm_tui import exit_codes
 from kspm_tui.config import Config, load_config, save_config
 from kspm_tui.engine.loader import CompiledRule, RuleSet
 from kspm_tui.exceptions import AcceptedRisk
+from kspm_tui.graph.analysis import Analysis
 from kspm_tui.locations import data_dir
 from kspm_tui.model import Finding, Rule, Status
 from kspm_tui.scan import ScanSettings, load_ruleset
@@ -33,7 +35,7 @@ from kspm_tui.tui.clipboard import Clipboard
 from kspm_tui.tui.commands import KspmCommands
 from kspm_tui.tui.index import ResultIndex
 from kspm_tui.tui.messages import ScanCompleted, ScanFailedMessage, ScanProgress, ScanStarted
-from kspm_tui.tui.target import ScanFailed, Scanned, Target, run_scan, save_history
+from kspm_tui.tui.target import ScanFailed, Scanned, Target, build_analysis, run_scan, save_history
 from kspm_tui.tui.themes import DEFAULT_THEME, load_themes, severity_variables
 
 WATCH_SECONDS = 15.0
@@ -181,6 +183,26 @@ class KspmApp(App[int]):
             screen.post_message(message)
 
     # -- data for screens ----------------------------------------------------------------
+    def with_analysis(self, then: Callable[[Analysis], None]) -> None:
+        """Call `then(analysis)` on the UI thread once the RBAC graph exists (built in a worker)."""
+        scanned = self.scanned
+        if scanned is None:
+            return
+        if scanned.analysis is not None:
+            then(scanned.analysis)
+            return
+        self._build_analysis(scanned, then)
+
+    @work(thread=True, group="analysis")
+    def _build_analysis(self, scanned: Scanned, then: Callable[[Analysis], None]) -> None:
+        try:
+            analysis = build_analysis(scanned, tuple(self.config.system_namespaces))
+        except Exception as exc:  # noqa: BLE001 - a graph bug must not take the explorer down
+            self.call_from_thread(self.notify, f"cannot build the RBAC graph: {type(exc).__name__}: {exc}",
+                                  severity="error", timeout=10)
+            return
+        self.call_from_thread(then, analysis)
+
     def ruleset(self) -> RuleSet:
         if self._ruleset is None:
             self._ruleset = load_ruleset(self.settings)
@@ -278,9 +300,12 @@ class KspmApp(App[int]):
         self.push_screen(HelpScreen())
 
     def action_jump(self) -> None:
+        self.jump_prompt()
+
+    def jump_prompt(self, prefill: str = "") -> None:
         from kspm_tui.tui.screens.modals import JumpScreen
 
-        self.push_screen(JumpScreen(), lambda text: self.jump(text) if text else None)
+        self.push_screen(JumpScreen(prefill), lambda text: self.jump(text) if text else None)
 
     def action_jump_to(self, name: str) -> None:
         self.jump(name)
@@ -302,7 +327,7 @@ class KspmApp(App[int]):
         word, _, arg = text.strip().partition(" ")
         word = keymap.JUMP_ALIASES.get(word.lower(), word.lower())
         arg = arg.strip()
-        needs_scan = {"overview", "ns", "workloads", "rule", "rbac", "paths", "exceptions", "drift"}
+        needs_scan = {"overview", "ns", "workloads", "rule", "rbac", "paths", "can", "exceptions", "drift"}
         if word in needs_scan and self.target is None:
             self.notify(f":{word} needs a scan: pick a context, the demo or a folder first", severity="warning")
             return
@@ -343,9 +368,18 @@ class KspmApp(App[int]):
             from kspm_tui.tui.screens.drift import DriftScreen
 
             self.push_screen(DriftScreen())
-        elif word in ("rbac", "paths"):
-            self.notify(f":{word} needs the RBAC graph, which this build does not include yet",
-                        severity="warning")
+        elif word == "rbac":
+            from kspm_tui.tui.screens.rbac import RbacScreen
+
+            self.push_screen(RbacScreen())
+        elif word == "paths":
+            from kspm_tui.tui.screens.paths import PathsScreen
+
+            self.push_screen(PathsScreen())
+        elif word == "can":
+            from kspm_tui.tui.screens.rbac import open_who_can
+
+            open_who_can(self, arg)
         else:
             self.notify(f"unknown view :{word} (try {', '.join(':' + j for j in keymap.JUMPS)})",
                         severity="error")

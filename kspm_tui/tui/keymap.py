@@ -53,6 +53,17 @@ FINDING_KEYS = (
     Key("kspm.next_tab", "tab", "next_tab", "Next fix tab", show=False, palette=False),
 )
 
+# On the RBAC subjects screen.
+RBAC_KEYS = (
+    Key("kspm.who_can", "i", "who_can", "Who can…"),
+    Key("kspm.paths", "p", "paths", "Attack paths"),
+)
+
+# On the attack paths tree.
+PATHS_KEYS = (
+    Key("kspm.paths_internal", "t", "toggle_internal", "Paths from inside too"),
+)
+
 # On the context picker.
 CONTEXT_KEYS = (
     Key("kspm.all_contexts", "a", "all_contexts", "Scan all contexts"),
@@ -71,8 +82,9 @@ JUMPS = {
     "workloads": "every workload in the cluster",
     "rules": "rules browser (`:rules TEXT` searches)",
     "rule": "findings of one rule (`:rule K8S-ID`)",
-    "rbac": "RBAC subjects and who-can",
-    "paths": "attack paths",
+    "rbac": "RBAC subjects and their permissions",
+    "can": "who can: `:can get secrets -n prod`, `:can create pods/exec`",
+    "paths": "attack paths from the internet (and from inside)",
     "ctx": "kube contexts (`:ctx NAME` switches)",
     "exceptions": "accepted risks: active, expired, matching nothing",
     "drift": "what changed since the previous scan",
@@ -80,7 +92,7 @@ JUMPS = {
 }
 JUMP_ALIASES = {"namespaces": "ns", "namespace": "ns", "context": "ctx", "contexts": "ctx",
                 "wl": "workloads", "attack": "paths", "home": "overview", "theme": "themes",
-                "accepted": "exceptions", "ex": "exceptions", "diff": "drift", "changes": "drift"}
+                "accepted": "exceptions", "who-can": "can", "whocan": "can", "ex": "exceptions", "diff": "drift", "changes": "drift"}
 
 
 def bindings(keys: tuple[Key, ...]) -> list[Binding]:
@@ -88,7 +100,7 @@ def bindings(keys: tuple[Key, ...]) -> list[Binding]:
 
 
 def all_keys() -> tuple[Key, ...]:
-    return APP_KEYS + TABLE_KEYS + FINDING_KEYS + CONTEXT_KEYS + WELCOME_KEYS
+    return APP_KEYS + TABLE_KEYS + FINDING_KEYS + RBAC_KEYS + PATHS_KEYS + CONTEXT_KEYS + WELCOME_KEYS
 
 
 def user_keymap() -> tuple[dict[str, str], str | None]:

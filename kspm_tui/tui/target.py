@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from kspm_tui.engine.loader import RuleSet
+from kspm_tui.graph.analysis import Analysis
 from kspm_tui.model import ScanResult
 from kspm_tui.scan import ScanSettings, evaluate_into_result, load_ruleset
 from kspm_tui.snapshot import Snapshot
@@ -49,6 +50,7 @@ class Scanned:
     history_target: str | None = None  # key of this target's scan history (None: not saved)
     trend: list[int] = field(default_factory=list)  # posture scores of saved scans, oldest first
     history_warning: str = ""
+    analysis: Analysis | None = None  # the RBAC/exposure/paths graph, built on first use
 
 
 class ScanFailed(Exception):
@@ -89,6 +91,17 @@ def run_scan(target: Target, settings: ScanSettings, progress: Progress | None =
 
     result = evaluate_into_result(snapshot, collected, settings, ruleset, started, t0, evaluated)
     return Scanned(target, result, snapshot, ruleset)
+
+
+def build_analysis(scanned: Scanned, system_namespaces: tuple[str, ...]) -> Analysis:
+    """The graph for the RBAC and attack-path views (slow on big clusters: call it in a worker)."""
+    if scanned.analysis is None:
+        result = scanned.result
+        analysis = Analysis(scanned.snapshot, system_namespaces=system_namespaces, context=result.cluster.context)
+        analysis.rbac  # noqa: B018 - build now, in the worker, not on first access in the UI
+        analysis.path_graph  # noqa: B018
+        scanned.analysis = analysis
+    return scanned.analysis
 
 
 def save_history(scanned: Scanned, keep: int) -> None:

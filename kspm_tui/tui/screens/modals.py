@@ -55,10 +55,15 @@ class JumpScreen(ModalScreen[str | None]):
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
 
+    def __init__(self, prefill: str = "") -> None:
+        super().__init__()
+        self.prefill = prefill
+
     def compose(self) -> ComposeResult:
         names = [*keymap.JUMPS, *keymap.JUMP_ALIASES]
         with Vertical(id="jump"):
-            yield Input(placeholder=":" + " | :".join(keymap.JUMPS), id="jump-input",
+            yield Input(self.prefill, placeholder=":" + " | :".join(keymap.JUMPS), id="jump-input",
+                        select_on_focus=False,
                         suggester=SuggestFromList(names, case_sensitive=False))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -87,12 +87,13 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
 
     paths = [f for f in result.findings if f.category is Category.attack_path and f.status is Status.fail]
     if paths:
-        block = Text("Top attack paths\n", style="bold")
+        parts.append(Text("Top attack paths (:paths)", style="bold"))
         for f in paths[:3]:
-            block.append(f" {f.severity.value:<8}", style=colors[f.severity.value])
-            block.append(f" {f.message}  ", style="")
-            block.append(object_ref(f.kind, f.namespace, f.name) + "\n", style="dim")
-        parts.append(block)
+            line = Text(no_wrap=True, overflow="ellipsis")
+            line.append(f" {f.severity.value:<8} ", style=colors[f.severity.value])
+            line.append(object_ref(f.kind, f.namespace, f.name) + "  ", style="bold")
+            line.append(f.message, style="dim")
+            parts.append(line)
     notes = Text()
     for gap in result.coverage:
         notes.append(f"coverage: {gap.reason}\n", style=colors["warn"])
