@@ -48,3 +48,11 @@ def test_missing_path_is_one_clear_sentence() -> None:
     assert child.exitstatus == 2
     assert "/no/such/folder: no such file or directory" in child.before
     assert "Traceback" not in child.before
+
+
+def test_explorer_refuses_two_targets_in_one_sentence() -> None:
+    child = spawn("--demo", "--context", "prod")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 2
+    assert "open one thing: PATHs, --demo or --context NAME" in child.before

@@ -23,6 +23,9 @@ SUBCOMMANDS = {"scan": scan, "rules": rules, "rbac": rbac, "diff": diff, "histor
 EPILOG = """\
 examples:
   kspm-tui --demo                         explore the bundled demo cluster
+  kspm-tui ./manifests --theme kspm-light explore a folder of manifests (themes: kspm-dark,
+                                          kspm-light, kspm-high-contrast, or your own)
+  kspm-tui --context prod                 explore a live cluster (no argument: pick a context)
   kspm-tui scan --demo                    headless scan of the demo, summary table
   kspm-tui scan ./manifests -o json       scan a folder of manifests, JSON to stdout
   kubectl get deploy -A -o yaml | kspm-tui scan -

@@ -414,6 +414,8 @@ def crash_log(detail: str) -> Path:
 
 
 def target_from(args: argparse.Namespace) -> Target | None:
+    if getattr(args, "context", None):
+        return Target("context", context=args.context)
     if args.demo:
         return Target("demo")
     if args.paths:
@@ -430,6 +432,9 @@ def run(args: argparse.Namespace) -> int:
         if raw != "-" and not Path(raw).exists():
             print(f"kspm-tui: error: {raw}: no such file or directory", file=sys.stderr)
             return exit_codes.INPUT_ERRORS
+    if sum(map(bool, (args.paths, args.demo, getattr(args, "context", None)))) > 1:
+        print("kspm-tui: error: open one thing: PATHs, --demo or --context NAME", file=sys.stderr)
+        return exit_codes.INPUT_ERRORS
     if "-" in (args.paths or ()):
         print("kspm-tui: error: the explorer cannot read stdin (it needs the terminal); "
               "use `kspm-tui scan -` or save the manifests to a file", file=sys.stderr)
