@@ -10,15 +10,20 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from kspm_tui import __version__, exit_codes
-from kspm_tui.cli import diff, exceptions, history, rbac, rules, scan
 
-# name → module with add_parser(subparsers) and run(args) -> int; order is --help order.
-SUBCOMMANDS = {"scan": scan, "rules": rules, "rbac": rbac, "diff": diff, "history": history,
-               "exceptions": exceptions}
+# name → module (in kspm_tui.cli) with add_parser(subparsers) and run(args) -> int; order is
+# --help order. Imported only when used: the explorer's start-up must not pay for the engine.
+SUBCOMMANDS = ("scan", "rules", "rbac", "diff", "history", "exceptions")
+
+
+def subcommand(name: str) -> ModuleType:
+    return importlib.import_module(f"kspm_tui.cli.{name}")
 
 EPILOG = """\
 examples:
@@ -49,8 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kspm-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in SUBCOMMANDS.items():
-        module.add_parser(sub, name)
+    for name in SUBCOMMANDS:
+        subcommand(name).add_parser(sub, name)
     return parser
 
 
@@ -63,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return exit_codes.OK
         try:
-            return int(SUBCOMMANDS[args.command].run(args))
+            return int(subcommand(args.command).run(args))
         except KeyboardInterrupt:
             return 130
         except BrokenPipeError:

@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
@@ -24,12 +24,8 @@ from textual.worker import get_current_worker
 
 from kspm_tui import exit_codes
 from kspm_tui.config import Config, load_config, save_config
-from kspm_tui.engine.loader import CompiledRule, RuleSet
-from kspm_tui.exceptions import AcceptedRisk
-from kspm_tui.graph.analysis import Analysis
 from kspm_tui.locations import data_dir
 from kspm_tui.model import Finding, Rule, Status
-from kspm_tui.scan import ScanSettings, load_ruleset
 from kspm_tui.tui import keymap
 from kspm_tui.tui.clipboard import Clipboard
 from kspm_tui.tui.commands import KspmCommands
@@ -37,6 +33,12 @@ from kspm_tui.tui.index import ResultIndex
 from kspm_tui.tui.messages import ScanCompleted, ScanFailedMessage, ScanProgress, ScanStarted
 from kspm_tui.tui.target import ScanFailed, Scanned, Target, build_analysis, run_scan, save_history
 from kspm_tui.tui.themes import DEFAULT_THEME, load_themes, severity_variables
+
+if TYPE_CHECKING:  # the scan stack loads in the first scan's worker, after the first paint
+    from kspm_tui.engine.loader import RuleSet
+    from kspm_tui.exceptions import AcceptedRisk
+    from kspm_tui.graph.analysis import Analysis
+    from kspm_tui.scan import ScanSettings
 
 WATCH_SECONDS = 15.0
 
@@ -48,10 +50,11 @@ class KspmApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.APP_KEYS)
 
     def __init__(self, target: Target | None = None, *, settings: ScanSettings | None = None,
-                 theme: str | None = None, config: Config | None = None) -> None:
+                 theme: str | None = None, config: Config | None = None, include_system: bool = False) -> None:
         super().__init__()
         self.config = config or (settings.config if settings else Config())
-        self.settings = settings or ScanSettings(config=self.config)
+        self._settings = settings
+        self.include_system = settings.include_system if settings else include_system
         self.initial_target = target
         self.requested_theme = theme
         self.target: Target | None = None
@@ -65,6 +68,15 @@ class KspmApp(App[int]):
         self._ruleset: RuleSet | None = None
         self._watch_timer = None
         self._crash: BaseException | None = None
+
+    @property
+    def settings(self) -> ScanSettings:
+        """Scan settings (built on first use: importing the scan stack is for the worker)."""
+        if self._settings is None:
+            from kspm_tui.scan import ScanSettings
+
+            self._settings = ScanSettings(include_system=self.include_system, config=self.config)
+        return self._settings
 
     # -- start-up ------------------------------------------------------------------------
     def get_theme_variable_defaults(self) -> dict[str, str]:
@@ -144,7 +156,7 @@ class KspmApp(App[int]):
                 scanned.history_target, scanned.trend = self.scanned.history_target, self.scanned.trend
             system = set(self.config.system_namespaces)
             keys = [(w.kind, w.namespace, w.name) for w in scanned.snapshot.workloads()
-                    if self.settings.include_system or w.namespace not in system]
+                    if self.include_system or w.namespace not in system]
             index = ResultIndex(scanned.result.findings, keys, previous)
             # A big scan is millions of long-lived objects; without this every full garbage
             # collection walks them all and the UI stalls for a second. Frozen objects are
@@ -205,11 +217,13 @@ class KspmApp(App[int]):
 
     def ruleset(self) -> RuleSet:
         if self._ruleset is None:
+            from kspm_tui.scan import load_ruleset
+
             self._ruleset = load_ruleset(self.settings)
         return self._ruleset
 
     def rule(self, rule_id: str) -> Rule | None:
-        compiled: CompiledRule | None = self.ruleset().by_id().get(rule_id)
+        compiled = self.ruleset().by_id().get(rule_id)
         return compiled.rule if compiled else None
 
     def colors(self) -> dict[str, str]:
@@ -439,7 +453,6 @@ def run(args: argparse.Namespace) -> int:
         print("kspm-tui: error: the explorer cannot read stdin (it needs the terminal); "
               "use `kspm-tui scan -` or save the manifests to a file", file=sys.stderr)
         return exit_codes.INPUT_ERRORS
-    settings = ScanSettings(include_system=args.include_system, config=config)
-    app = KspmApp(target_from(args), settings=settings, theme=args.theme, config=config)
+    app = KspmApp(target_from(args), theme=args.theme, config=config, include_system=args.include_system)
     app.run()
     return exit_codes.INPUT_ERRORS if app._crash is not None else int(app.return_code or 0)

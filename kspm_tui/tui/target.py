@@ -10,14 +10,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from kspm_tui.engine.loader import RuleSet
-from kspm_tui.graph.analysis import Analysis
-from kspm_tui.model import ScanResult
-from kspm_tui.scan import ScanSettings, evaluate_into_result, load_ruleset
-from kspm_tui.snapshot import Snapshot
-from kspm_tui.sources import Collected
+if TYPE_CHECKING:  # the scan stack is imported in the worker, after the first paint
+    from kspm_tui.engine.loader import RuleSet
+    from kspm_tui.graph.analysis import Analysis
+    from kspm_tui.model import ScanResult
+    from kspm_tui.scan import ScanSettings
+    from kspm_tui.snapshot import Snapshot
+    from kspm_tui.sources import Collected
 
 # (stage, done, total): "collect" while reading, "evaluate" while checking workloads.
 Progress = Callable[[str, int, int], None]
@@ -77,6 +78,9 @@ def collect(target: Target, settings: ScanSettings, progress: Progress | None = 
 def run_scan(target: Target, settings: ScanSettings, progress: Progress | None = None,
              ruleset: RuleSet | None = None) -> Scanned:
     """Collect, build the snapshot, evaluate. Runs in a worker thread."""
+    from kspm_tui.scan import evaluate_into_result, load_ruleset
+    from kspm_tui.snapshot import Snapshot
+
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     ruleset = ruleset or load_ruleset(settings)
@@ -95,6 +99,8 @@ def run_scan(target: Target, settings: ScanSettings, progress: Progress | None =
 
 def build_analysis(scanned: Scanned, system_namespaces: tuple[str, ...]) -> Analysis:
     """The graph for the RBAC and attack-path views (slow on big clusters: call it in a worker)."""
+    from kspm_tui.graph.analysis import Analysis
+
     if scanned.analysis is None:
         result = scanned.result
         analysis = Analysis(scanned.snapshot, system_namespaces=system_namespaces, context=result.cluster.context)

@@ -59,7 +59,7 @@ class FleetScreen(TableScreen):
         for row in rows:
             row.state = "scanning"
             self.app.call_from_thread(self.refilter)
-            settings = ScanSettings(config=self.kspm.config, include_system=self.kspm.settings.include_system)
+            settings = ScanSettings(config=self.kspm.config, include_system=self.kspm.include_system)
             try:
                 scanned = run_scan(Target("context", context=row.context.name), settings, ruleset=ruleset)
             except ScanFailed as exc:

@@ -59,7 +59,7 @@ class PathsScreen(KspmScreen):
             return
         paths = self.analysis.attack_paths(internal=self.internal)
         hidden = 0
-        if not self.kspm.settings.include_system:
+        if not self.kspm.include_system:
             shown = [p for p in paths if p.source.namespace not in self.analysis.system_namespaces]
             hidden, paths = len(paths) - len(shown), shown
         self.paths = paths

@@ -71,7 +71,7 @@ class RbacScreen(GraphTableScreen):
         rows = []
         for subject in self.analysis.rbac.subjects():
             facts = self.analysis.subject_facts(subject)
-            if facts["system"] and not self.kspm.settings.include_system:
+            if facts["system"] and not self.kspm.include_system:
                 continue
             rows.append({**facts, "_subject": subject, "_risks": risk_labels(facts)})
         return rows
