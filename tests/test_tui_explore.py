@@ -191,3 +191,17 @@ async def test_unreadable_folder_shows_error_screen(tmp_path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, OverviewScreen)
         assert "scan failed" in screen_text(app)
+
+
+@run_async
+async def test_cursor_stays_on_its_row_across_a_rescan() -> None:
+    app = fixture_app()
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_scanned(pilot, app)
+        await pilot.press("enter")
+        await pilot.pause()
+        await move_to(pilot, app.screen.table, lambda row: row.name == "web")
+        before = app.screen.table.cursor
+        await pilot.press("r")
+        await wait_scanned(pilot, app)
+        assert app.screen.table.current.name == "web" and app.screen.table.cursor == before

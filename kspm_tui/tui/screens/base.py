@@ -108,7 +108,12 @@ class TableScreen(KspmScreen):
         yield Footer()
 
     def make_table(self) -> LazyTable:
-        return LazyTable(self.columns_for(), self.cells, id="table")
+        return LazyTable(self.columns_for(), self.cells, id="table", key=self.row_key)
+
+    def row_key(self, item: Any) -> Any:
+        """Identity of a row across rescans, so the cursor stays put when tables reload."""
+        return getattr(item, "fingerprint", None) or getattr(item, "key", None) or getattr(item, "name", None) \
+            or id(item)
 
     def columns_for(self) -> list[Column]:
         return self.columns

@@ -77,10 +77,11 @@ class LazyTable(ScrollView, can_focus=True):
             return self.table
 
     def __init__(self, columns: Sequence[Column], formatter: Formatter, *, id: str | None = None,
-                 classes: str | None = None) -> None:
+                 classes: str | None = None, key: Callable[[Any], Any] = id) -> None:  # noqa: A002
         super().__init__(id=id, classes=classes)
         self.columns = list(columns)
         self.formatter = formatter
+        self.key = key  # what makes a row "the same row" across reloads (rescans, watch)
         self.rows: list[Any] = []
         self.empty_text = "nothing to show"
         self._style_cache: dict[str, Style] | None = None
@@ -92,8 +93,9 @@ class LazyTable(ScrollView, can_focus=True):
         self.rows = rows
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         index = 0
-        if current is not None:  # by identity: rows may be dataclasses with costly __eq__
-            index = next((i for i, row in enumerate(rows) if row is current), 0)
+        if current is not None:  # by key: rows may be new objects, or dataclasses with costly __eq__
+            wanted = self.key(current)
+            index = next((i for i, row in enumerate(rows) if self.key(row) == wanted), 0)
         self.cursor = index
         self.refresh()
 
