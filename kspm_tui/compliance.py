@@ -3,6 +3,8 @@
 A control's status comes from the rules that map to it: `fail` if any of them has a failing
 (not accepted) finding, `not-assessable` if any could not be assessed, else `pass`. A control
 no rule covers is `manual` when the framework calls it manual upstream, else `not-assessable`.
+Info-severity rules are an inventory (a LoadBalancer exists, an image has no digest), not a
+violation: they count as checked but never fail a control.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from fnmatch import fnmatchcase
 
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.frameworks import Control, Framework
-from kspm_tui.model import ComplianceReport, ControlResult, Rule, RuleStat
+from kspm_tui.model import ComplianceReport, ControlResult, Rule, RuleStat, Severity
 
 STATUSES = ("pass", "fail", "not-assessable", "manual")
 
@@ -44,7 +46,8 @@ def _control_result(framework: Framework, control: Control, rules: list[Rule],
     blocked: list[str] = []
     for rule in mapped:
         stat = stats.get(rule.id, RuleStat(rule=rule.id))
-        result.failing += max(stat.failed - stat.accepted, 0)
+        if rule.severity is not Severity.info:
+            result.failing += max(stat.failed - stat.accepted, 0)
         result.accepted += stat.accepted
         result.checked += stat.evaluated
         if stat.not_assessable and stat.reason not in blocked:

@@ -154,3 +154,17 @@ def test_demo_cis_report(run_cli) -> None:
     assert by_id["1.2.1"]["status"] in ("pass", "fail") and by_id["2.1"]["status"] in ("pass", "fail")
     assert doc["compliance"]["counts"]["fail"] > 0 and doc["compliance"]["counts"]["pass"] > 0
     assert not [c for c in doc["compliance"]["controls"] if c["status"] == "not-assessable"]
+
+
+def test_info_rules_never_fail_a_control(run_cli, tmp_path: Path) -> None:
+    """An inventory finding (a LoadBalancer exists) is reported, but the control stays pass."""
+    path = tmp_path / "lb.yaml"
+    path.write_text("""
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {type: LoadBalancer, loadBalancerSourceRanges: [10.0.0.0/8], selector: {app: web}, ports: [{port: 443}]}
+""")
+    doc = json.loads(run_cli("scan", str(path), "--framework", "mitre", "-o", "json").stdout)
+    assert [f["rule"] for f in doc["findings"] if f["status"] == "fail"] == ["K8S-SERVICE-LOADBALANCER"]
+    assert controls(doc)["T1133"]["status"] == "pass"

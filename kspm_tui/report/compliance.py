@@ -16,7 +16,7 @@ def _detail(control: ControlResult) -> str:
     if control.status == "fail":
         return f"{control.failing} of {control.checked} fail{accepted}"
     if control.status == "pass":
-        return f"{control.checked} checked{accepted}"
+        return f"{control.checked} checked{accepted}" if control.checked else "nothing in scope (0 checked)"
     return control.reason
 
 
@@ -28,7 +28,9 @@ def build(report: ComplianceReport) -> Group:
     table = Table(show_edge=False, pad_edge=False)
     table.add_column("control", no_wrap=True)
     table.add_column("title", ratio=2, overflow="fold")
-    table.add_column("type", no_wrap=True)
+    typed = any(not c.automated for c in report.controls)  # the framework marks manual controls
+    if typed:
+        table.add_column("type", no_wrap=True)
     table.add_column("status", no_wrap=True)
     table.add_column("detail", ratio=1, overflow="fold")
     section = None
@@ -36,8 +38,8 @@ def build(report: ComplianceReport) -> Group:
         if c.section and c.section != section:
             section = c.section
             table.add_row("", Text(section, "bold underline"))
-        table.add_row(c.id, c.title, "auto" if c.automated else "manual",
-                      Text(c.status, STATUS_STYLE.get(c.status, "")), _detail(c))
+        kind = ["auto" if c.automated else "manual"] if typed else []
+        table.add_row(c.id, c.title, *kind, Text(c.status, STATUS_STYLE.get(c.status, "")), _detail(c))
     parts: list = [head, table]
     if report.note:
         parts.append(Text(report.note, "dim"))
