@@ -25,6 +25,7 @@ from textual.strip import Strip
 # (`critical`, `high`, ..., `dim`, `good`, `new`) so colours come from the theme via CSS.
 Cell = str | tuple[str, str]
 Formatter = Callable[[Any], Sequence[Cell]]
+_identity = id
 TONES = ("critical", "high", "medium", "low", "info", "dim", "good", "new", "group", "warn")
 
 
@@ -77,11 +78,11 @@ class LazyTable(ScrollView, can_focus=True):
             return self.table
 
     def __init__(self, columns: Sequence[Column], formatter: Formatter, *, id: str | None = None,
-                 classes: str | None = None, key: Callable[[Any], Any] = id) -> None:  # noqa: A002
+                 classes: str | None = None, key: Callable[[Any], Any] | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self.columns = list(columns)
         self.formatter = formatter
-        self.key = key  # what makes a row "the same row" across reloads (rescans, watch)
+        self.key = key or _identity  # what makes a row "the same row" across reloads (rescans, watch)
         self.rows: list[Any] = []
         self.empty_text = "nothing to show"
         self._style_cache: dict[str, Style] | None = None
