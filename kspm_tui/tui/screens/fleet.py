@@ -18,6 +18,7 @@ from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.screens.contexts import ContextRow, read_contexts
 from kspm_tui.tui.target import ScanFailed, Target, run_scan
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
+from kspm_tui.tui.widgets.severity import count_columns
 
 PARALLEL = 4
 
@@ -36,7 +37,7 @@ class FleetScreen(TableScreen):
     crumb = "all contexts"
     columns: ClassVar[list[Column]] = [
         Column("context", 26), Column("state", 9), Column("score", 5, "right"),
-        *[Column(s.value[:4], 5, "right") for s in Severity if s is not Severity.info],
+        *count_columns()[:-1],
         Column("time", 6, "right"), Column("error"),
     ]
     sorts: ClassVar[list[Sort]] = [

@@ -14,13 +14,12 @@ from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import KspmScreen
 from kspm_tui.tui.target import Target
 
-WELCOME = """\
-[b]Welcome to kspm-tui[/b], a Kubernetes security posture explorer.
-
-No kubeconfig contexts were found (KUBECONFIG or ~/.kube/config), so there is no cluster to
-scan yet. Explore the bundled [b]demo cluster[/b], or open a folder of manifests
-(what `kubectl get -A -o yaml` or your Git repository holds).
-"""
+WELCOME = (
+    "[b]Welcome to kspm-tui[/b], a Kubernetes security posture explorer.\n\n"
+    "No kubeconfig contexts were found (KUBECONFIG or ~/.kube/config), so there is no cluster to "
+    "scan yet. Explore the bundled [b]demo cluster[/b], or open a folder of manifests (what "
+    "`kubectl get -A -o yaml` or your Git repository holds)."
+)
 
 
 class WelcomeScreen(KspmScreen):
