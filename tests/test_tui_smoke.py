@@ -15,7 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def spawn(*args: str) -> pexpect.spawn:
     env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "36",
            "KSPM_TUI_CLIPBOARD": "osc52"}
-    return pexpect.spawn(sys.executable, ["-m", "kspm_tui", *args], cwd=str(ROOT), env=env,
+    script = Path(sys.executable).parent / "kspm-tui"  # the installed entry point, as a user runs it
+    command, argv = (str(script), list(args)) if script.exists() else (sys.executable, ["-m", "kspm_tui", *args])
+    return pexpect.spawn(command, argv, cwd=str(ROOT), env=env,
                          dimensions=(36, 120), timeout=60, encoding="utf-8", codec_errors="replace")
 
 
