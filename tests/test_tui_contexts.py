@@ -105,3 +105,15 @@ async def test_all_contexts_overview_scans_each_and_reports_failures(kubeconfig:
         for row in screen.fleet:  # nothing listens on these servers: each row says why
             assert row.state == "failed" and row.error
             assert row.error[:30] in text
+
+
+@run_async
+async def test_switching_target_while_scanning_scans_the_new_one() -> None:
+    app = KspmApp(Target("demo"))
+    async with app.run_test(size=(130, 40)) as pilot:
+        await pilot.pause()
+        assert app.scanning
+        app.open_target(Target("paths", paths=(str(FIXTURE_CLUSTER),)))
+        await wait_scanned(pilot, app)
+        assert app.scanned.target == Target("paths", paths=(str(FIXTURE_CLUSTER),))
+        assert "payments" in screen_text(app)

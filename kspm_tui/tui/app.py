@@ -122,6 +122,7 @@ class KspmApp(App[int]):
         from kspm_tui.tui.screens.overview import OverviewScreen
 
         self.target, self.scanned, self.index = target, None, None
+        self.scanning = False  # a scan of the previous target still running is superseded
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(OverviewScreen())
@@ -173,9 +174,9 @@ class KspmApp(App[int]):
             self.call_from_thread(self._scan_done, scanned, index)
 
     def _scan_done(self, scanned: Scanned, index: ResultIndex) -> None:
-        self.scanning = False
         if scanned.target != self.target:
-            return
+            return  # a superseded scan of another target
+        self.scanning = False
         self.scanned, self.index, self._ruleset = scanned, index, scanned.ruleset
         self.broadcast(ScanCompleted(scanned))
         if scanned.history_warning:
@@ -186,6 +187,8 @@ class KspmApp(App[int]):
     def _scan_failed(self, target: Target, message: str, detail: str) -> None:
         from kspm_tui.tui.screens.modals import ErrorScreen
 
+        if target != self.target:
+            return  # a superseded scan of another target
         self.scanning = False
         self.broadcast(ScanFailedMessage(target, message))
         self.push_screen(ErrorScreen(f"Cannot scan {target.label}", message, detail))
