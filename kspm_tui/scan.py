@@ -61,6 +61,8 @@ def scan(collected: Collected, settings: ScanSettings, ruleset: RuleSet | None =
     t0 = time.perf_counter()
     with paused_gc():
         ruleset = ruleset or load_ruleset(settings)
+        cluster_id = cluster_id or collected.cluster_id
+        is_cluster = collected.is_cluster if is_cluster is None else is_cluster
         snapshot = Snapshot((o for o in collected.objects), cluster_id=cluster_id)
         return evaluate_into_result(snapshot, collected, settings, ruleset, started, t0, progress, is_cluster)
 

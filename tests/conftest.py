@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# Live-cluster fixtures (test API servers whose request log is audited on teardown).
+pytest_plugins = ["tests.apiserver.fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 

@@ -5,6 +5,8 @@
     kspm-tui scan ...             headless scan (table, json, ...)
     kspm-tui rules ...            list, show and test rules
     kspm-tui rbac ...             who can do what, and attack paths
+    kspm-tui contexts             kube contexts from the kubeconfig
+    kspm-tui doctor ...           check the read permissions a live scan needs
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from kspm_tui import __version__, exit_codes
+from kspm_tui.sources import SourceUnavailable
 
 # name → module (in kspm_tui.cli) with add_parser(subparsers) and run(args) -> int; order is
 # --help order. Imported only when used: the explorer's start-up must not pay for the engine.
-SUBCOMMANDS = ("scan", "rules", "rbac", "diff", "history", "exceptions")
+SUBCOMMANDS = ("scan", "rules", "rbac", "diff", "history", "exceptions", "contexts", "doctor")
 
 
 def subcommand(name: str) -> ModuleType:
@@ -40,6 +43,10 @@ examples:
   kspm-tui rbac who-can get secrets -n prod ./cluster-dump/
   kspm-tui rbac paths --demo              ranked attack paths from the internet
   kspm-tui diff                           what changed since the previous scan
+  kspm-tui contexts                       kube contexts (name, cluster, server, user, namespace)
+  kspm-tui scan --context prod            live, read-only scan of one cluster (--all-contexts: each)
+  kspm-tui scan --context prod --watch    keep watching; finding opened/resolved as JSON lines
+  kspm-tui doctor --context prod          which read permissions you have; ClusterRole to grant
 
 exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage or input errors, 3 cannot scan
 """
@@ -69,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             return exit_codes.OK
         try:
             return int(subcommand(args.command).run(args))
+        except SourceUnavailable as exc:
+            print(f"kspm-tui: {exc}", file=sys.stderr)
+            return exit_codes.UNAVAILABLE
         except KeyboardInterrupt:
             return 130
         except BrokenPipeError:

@@ -93,9 +93,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.paths and not args.demo:
+    if not args.paths and not args.demo and not args.context:
         return usage_error(f"{PROG} {args.rbac_command}",
-                           "nothing to read: give manifest PATHs, - for stdin, or --demo")
+                           "nothing to read: give manifest PATHs, - for stdin, --demo or --context NAME")
     settings, warnings = settings_from(args)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)

@@ -9,7 +9,10 @@ from pathlib import Path
 from kspm_tui import exit_codes
 from kspm_tui.cli import triage
 from kspm_tui.cli.common import add_source_arguments, collect, settings_from, severity, usage_error
+from kspm_tui.engine.loader import RuleSet
+from kspm_tui.model import ScanResult
 from kspm_tui.report import FORMATS, render
+from kspm_tui.scan import ScanSettings
 from kspm_tui.store import atomic_write
 
 
@@ -22,13 +25,19 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                "  helm template ./chart | kspm-tui scan - --fail-on high\n"
                "  kspm-tui scan k8s/ --baseline main.json --exceptions .kspm/exceptions.yaml --fail-on high\n"
                "  kspm-tui scan k8s/ -o sarif --output kspm.sarif      (see docs/ci.md)\n"
-               "  kspm-tui scan --demo --framework cis      per-control CIS report with a score",
+               "  kspm-tui scan --demo --framework cis      per-control CIS report with a score\n"
+               "  kspm-tui scan --context prod --fail-on high\n  kspm-tui scan --context prod --watch",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_source_arguments(parser)
     parser.add_argument("--framework", metavar="ID",
                         help="only this framework's controls, with a per-control report: cis, pss-baseline, "
                              "pss-restricted, nsa-cisa, mitre, soc2, pci-dss, iso27001, hipaa")
+    live = parser.add_argument_group("live clusters")
+    live.add_argument("--all-contexts", action="store_true", help="scan every context of the kubeconfig")
+    live.add_argument("--watch", action="store_true",
+                      help="with --context: keep watching and print finding opened/resolved events "
+                           "as JSON lines until interrupted")
     out = parser.add_argument_group("output")
     out.add_argument("-o", "--format", default="table", choices=FORMATS, help="output format (default table)")
     out.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
@@ -39,8 +48,16 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if not args.paths and not args.demo:
-        return usage_error("kspm-tui scan", "nothing to scan: give manifest PATHs, - for stdin, or --demo")
+    live = bool(args.context or args.all_contexts)
+    if live and (args.paths or args.demo):
+        return usage_error("kspm-tui scan", "scan either a cluster (--context/--all-contexts) or PATHs/--demo, not both")
+    if args.context and args.all_contexts:
+        return usage_error("kspm-tui scan", "--context and --all-contexts exclude each other")
+    if not args.paths and not args.demo and not live:
+        return usage_error("kspm-tui scan", "nothing to scan: give manifest PATHs, - for stdin, --demo, "
+                                            "or --context NAME")
+    if args.watch and not args.context:
+        return usage_error("kspm-tui scan", "--watch needs --context NAME")
     settings, warnings = settings_from(args)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -66,22 +83,67 @@ def run(args: argparse.Namespace) -> int:
             return usage_error("kspm-tui scan", f"unknown framework {args.framework!r}; choose one of "
                                + ", ".join(sorted(frameworks)))
         ruleset = select_rules(ruleset, framework)
-    result = scan(collect(args, settings), settings, ruleset=ruleset)
+    if args.watch:
+        from kspm_tui.cli.watch import watch
+
+        return watch(args, settings, ruleset)
+    if args.all_contexts:
+        results, unavailable = _scan_contexts(args, settings, ruleset)
+        if not results:
+            return exit_codes.UNAVAILABLE
+    else:
+        results, unavailable = [scan(collect(args, settings), settings, ruleset=ruleset)], 0
     if framework is not None:
         from kspm_tui.compliance import compliance_report
 
-        result.compliance = compliance_report(framework, [r.rule for r in ruleset.rules], result.rule_stats)
+        for result in results:
+            result.compliance = compliance_report(framework, [r.rule for r in ruleset.rules], result.rule_stats)
     color = args.output is None and sys.stdout.isatty()
-    text = render(result, args.format, color=color)
+    text = _render_all(results, args.format, color) if args.all_contexts else render(results[0], args.format,
+                                                                                     color=color)
     if args.output:
         atomic_write(args.output, text.encode())
         print(f"wrote {args.format} report to {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
-    if args.format != "table":
-        for err in result.errors:
-            print(f"input error: {err.file} document {err.document}: {err.message}", file=sys.stderr)
-    triage.after_scan(args, result, baseline, settings.config.history_keep)
-    if result.errors or result.rule_errors or result.exception_errors:
+    for result in results:
+        if args.format != "table":
+            for err in result.errors:
+                print(f"input error: {err.file} document {err.document}: {err.message}", file=sys.stderr)
+        triage.after_scan(args, result, baseline, settings.config.history_keep)
+    if any(r.errors or r.rule_errors or r.exception_errors for r in results):
         return exit_codes.INPUT_ERRORS
-    return exit_codes.FINDINGS if triage.gated(result, args.fail_on, baseline) else exit_codes.OK
+    if any(triage.gated(result, args.fail_on, baseline) for result in results):
+        return exit_codes.FINDINGS
+    return exit_codes.UNAVAILABLE if unavailable else exit_codes.OK
+
+
+def _scan_contexts(args: argparse.Namespace, settings: ScanSettings, ruleset: RuleSet
+                   ) -> tuple[list[ScanResult], int]:
+    """Every context of the kubeconfig, one after another; one unreachable cluster skips only itself."""
+    from dataclasses import replace
+
+    from kspm_tui.cli.common import collect_context
+    from kspm_tui.scan import scan
+    from kspm_tui.sources import SourceUnavailable
+    from kspm_tui.sources.kubeconfig import list_contexts
+
+    results, unavailable = [], 0
+    for context in list_contexts(args.kubeconfig):
+        one = replace(settings)
+        try:
+            results.append(scan(collect_context(context.name, args, one), one, ruleset))
+        except SourceUnavailable as exc:
+            unavailable += 1
+            print(f"kspm-tui: {exc}", file=sys.stderr)
+    return results, unavailable
+
+
+def _render_all(results: list[ScanResult], fmt: str, color: bool) -> str:
+    """Several clusters: tables one after another; JSON as an array of scan documents; other
+    formats one document per cluster, concatenated."""
+    if fmt == "json":
+        from kspm_tui.yamlio import dump_json
+
+        return dump_json([r.model_dump(mode="json") for r in results], indent=True).decode() + "\n"
+    return "".join(render(result, fmt, color=color) for result in results)

@@ -28,7 +28,7 @@ from kspm_tui.model import (
 )
 from kspm_tui.remediation import build as build_remediation
 from kspm_tui.kinds import TEMPLATE_PATH
-from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, Workload, namespace_of
+from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Key, Snapshot, Workload, key_of, namespace_of
 
 CONTAINER_TYPES = ("initContainers", "containers", "ephemeralContainers")
 # Every field counts as set on findings we build, and all of them share this set: pydantic
@@ -46,6 +46,9 @@ class Options:
     cluster_name: str = "local"
     coverage: list[CoverageGap] = field(default_factory=list)
     is_cluster: bool | None = None  # None: decide from the snapshot (has kube-system)
+    # Watch mode: evaluate only these (kind, namespace, name) units — workloads, objects and
+    # Namespaces; cluster and control-plane rules (cheap, once each) always run.
+    only: frozenset[Key] | None = None
 
 
 @dataclass(slots=True)
@@ -107,7 +110,8 @@ class Evaluator:
 
     # -- entry point -------------------------------------------------------------------
     def run(self, progress: ProgressFn | None = None) -> Evaluation:
-        workloads = list(self.snapshot.workloads())
+        only = self.options.only
+        workloads = [w for w in self.snapshot.workloads() if only is None or key_of(w.obj) in only]
         total = len(workloads)
         for done, workload in enumerate(workloads, 1):
             self._workload(workload)
@@ -268,6 +272,8 @@ class Evaluator:
         for kind, rules in by_kind.items():
             for item in self.snapshot.of_kind(kind):
                 obj = item.obj
+                if self.options.only is not None and key_of(obj) not in self.options.only:
+                    continue
                 namespace = namespace_of(obj)
                 excluded = namespace in self.options.system_namespaces and not self.options.include_system
                 self.ctx.update({
@@ -293,6 +299,8 @@ class Evaluator:
         for name, facts in self.ns_facts.items():
             item = self.snapshot.get("Namespace", None, name)
             if item is None or (facts["system"] and not self.options.include_system):
+                continue
+            if self.options.only is not None and ("Namespace", None, name) not in self.options.only:
                 continue
             self.ctx.update({"ns": facts, "object": item.obj, "cluster": self.cluster})
             for rule in rules:

@@ -19,14 +19,27 @@ class SourcedObject:
     source: SourceRef
 
 
+class SourceUnavailable(Exception):
+    """Nothing could be read at all (no kubeconfig, cluster unreachable, ...): exit code 3.
+
+    str() is the one sentence shown to the user: what failed, for which context, and the fix.
+    """
+
+
 @dataclass(slots=True)
 class Collected:
-    """What a source produced: objects, errors, and what it could not see."""
+    """What a source produced: objects, errors, and what it could not see.
+
+    A live source also knows the cluster's identity (`cluster_id`) and that it saw a whole
+    cluster (`is_cluster`); file sources leave both to the snapshot to decide.
+    """
 
     objects: list[SourcedObject] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     coverage: list[CoverageGap] = field(default_factory=list)
     partial: bool = False
+    cluster_id: str | None = None
+    is_cluster: bool | None = None
 
     def extend(self, other: Collected) -> None:
         self.objects.extend(other.objects)

@@ -1,0 +1,211 @@
+"""Kube contexts, read the way kubectl reads them, and an authenticated API client for one.
+
+`--kubeconfig FILE` wins, else `KUBECONFIG` (several files merged, first definition of a
+name wins, last `current-context` set), else `~/.kube/config`; with none of those, the
+in-cluster service account when running in a Pod. Loading and auth (tokens, client certs,
+exec plugins, OIDC) and the TLS/HTTP transport are the `kubernetes` package's; what we add
+is one clear sentence, naming the context, for everything a user can get wrong.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes.client import ApiClient, Configuration
+from kubernetes.config.config_exception import ConfigException
+from kubernetes.config.incluster_config import SERVICE_HOST_ENV_NAME, load_incluster_config
+from kubernetes.config.kube_config import ENV_KUBECONFIG_PATH_SEPARATOR, KubeConfigLoader, KubeConfigMerger
+from pydantic import BaseModel
+
+from kspm_tui.sources import SourceUnavailable
+
+IN_CLUSTER = "in-cluster"
+DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds per request
+
+
+class LiveError(SourceUnavailable):
+    """A problem the user must fix before anything can be scanned; str() is the sentence."""
+
+
+class ContextInfo(BaseModel):
+    """One kube context as `kspm-tui contexts` lists it."""
+
+    name: str
+    cluster: str
+    server: str | None = None
+    user: str | None = None
+    namespace: str | None = None
+    current: bool = False
+
+
+@dataclass(slots=True)
+class Connection:
+    """An authenticated client for one context, and what we know about that context."""
+
+    client: ApiClient
+    context: ContextInfo
+    timeout: tuple[float, float] = DEFAULT_TIMEOUT
+
+    @property
+    def server(self) -> str:
+        return self.client.configuration.host
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def kubeconfig_paths(explicit: str | None = None) -> list[Path]:
+    """The files kubectl would read, in order (only those that exist)."""
+    if explicit:
+        return [Path(explicit).expanduser()]
+    env = os.environ.get("KUBECONFIG")
+    raw = env.split(ENV_KUBECONFIG_PATH_SEPARATOR) if env else ["~/.kube/config"]
+    return [p for p in (Path(r).expanduser() for r in raw if r) if p.is_file()]
+
+
+def _in_cluster_available() -> bool:
+    return bool(os.environ.get(SERVICE_HOST_ENV_NAME))
+
+
+def _merged(explicit: str | None) -> Any:
+    """The merged kubeconfig (a ConfigNode), or None when there is no kubeconfig at all."""
+    if explicit and not Path(explicit).expanduser().is_file():
+        raise LiveError(f"kubeconfig {explicit} does not exist: check the --kubeconfig path")
+    paths = kubeconfig_paths(explicit)
+    if not paths:
+        return None
+    try:
+        merged = KubeConfigMerger(ENV_KUBECONFIG_PATH_SEPARATOR.join(str(p) for p in paths)).config
+    except (ConfigException, OSError, ValueError) as exc:
+        raise LiveError(f"cannot read kubeconfig {', '.join(map(str, paths))}: {exc}") from None
+    except yaml.YAMLError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise LiveError(f"kubeconfig {', '.join(map(str, paths))} is not valid YAML ({first})") from None
+    return merged
+
+
+def _no_kubeconfig() -> LiveError:
+    return LiveError("no kubeconfig found (looked at --kubeconfig, $KUBECONFIG and ~/.kube/config): "
+                     "point --kubeconfig or KUBECONFIG at one, or run `kubectl config` to create it")
+
+
+def list_contexts(kubeconfig: str | None = None) -> list[ContextInfo]:
+    """Every context of the merged kubeconfig (or the in-cluster one when in a Pod)."""
+    merged = _merged(kubeconfig)
+    if merged is None:
+        if _in_cluster_available():
+            host = os.environ[SERVICE_HOST_ENV_NAME]
+            return [ContextInfo(name=IN_CLUSTER, cluster=IN_CLUSTER, server=f"https://{host}", current=True)]
+        raise _no_kubeconfig()
+    value = merged.value
+    clusters = {c["name"]: (c.value if hasattr(c, "value") else c).get("cluster") or {}
+                for c in value.get("clusters") or []}
+    current = value.get("current-context")
+    out = []
+    for node in value.get("contexts") or []:
+        ctx = node.value if hasattr(node, "value") else node
+        body = ctx.get("context") or {}
+        cluster = body.get("cluster", "")
+        out.append(ContextInfo(
+            name=ctx["name"], cluster=cluster, server=clusters.get(cluster, {}).get("server"),
+            user=body.get("user"), namespace=body.get("namespace"), current=ctx["name"] == current,
+        ))
+    return out
+
+
+def resolve_context(name: str | None, kubeconfig: str | None = None) -> ContextInfo:
+    """The named context, or the current one; a clear error when neither exists."""
+    contexts = list_contexts(kubeconfig)
+    if name is None:
+        for ctx in contexts:
+            if ctx.current:
+                return ctx
+        raise LiveError("the kubeconfig has no current context: pass --context NAME "
+                        "(see `kspm-tui contexts`)")
+    for ctx in contexts:
+        if ctx.name == name:
+            return ctx
+    known = ", ".join(c.name for c in contexts) or "none"
+    raise LiveError(f"context {name!r} is not in the kubeconfig (known: {known}): "
+                    f"see `kspm-tui contexts`")
+
+
+def connect(name: str | None = None, kubeconfig: str | None = None, *,
+            pool_size: int = 64, timeout: float | None = None) -> Connection:
+    """An ApiClient for the context, with every auth kind the `kubernetes` package supports.
+
+    `timeout` (like kubectl's --request-timeout) bounds connecting and each read.
+    """
+    context = resolve_context(name, kubeconfig)
+    timeouts = (timeout, timeout) if timeout else DEFAULT_TIMEOUT
+    configuration = Configuration()
+    configuration.connection_pool_maxsize = pool_size
+    configuration.retries = False  # we retry ourselves, knowing which errors are worth it
+    if context.name == IN_CLUSTER and not kubeconfig_paths(kubeconfig):
+        try:
+            load_incluster_config(client_configuration=configuration)
+        except ConfigException as exc:
+            raise LiveError(f"in-cluster service account unusable ({exc}): "
+                            "mount the service account token or use a kubeconfig") from None
+        return Connection(ApiClient(configuration), context, timeouts)
+    merged = _merged(kubeconfig)
+    _check_exec_plugin(merged, context)
+    try:
+        with _logged_errors() as problems:
+            loader = KubeConfigLoader(config_dict=merged, active_context=context.name, config_base_path=None)
+            loader.load_and_set(configuration)
+        if problems:  # kubernetes logs a failed exec plugin / token refresh and carries on unauthenticated
+            raise LiveError(f"context {context.name!r}: getting credentials failed ({problems[0]}): "
+                            "run the login command by hand (or fix the kubeconfig user), then retry")
+    except ConfigException as exc:
+        raise LiveError(f"context {context.name!r}: kubeconfig is incomplete ({exc}): "
+                        "fix the context's cluster and user entries") from None
+    except (OSError, ValueError) as exc:
+        raise LiveError(f"context {context.name!r}: cannot load credentials ({exc}): "
+                        "check the certificate and key files the kubeconfig names") from None
+    return Connection(ApiClient(configuration), context, timeouts)
+
+
+@contextmanager
+def _logged_errors() -> Iterator[list[str]]:
+    """Collect ERROR records the `kubernetes` package logs instead of raising, without printing them."""
+    problems: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            problems.append(record.getMessage().strip().splitlines()[0][:200])
+
+    root = logging.getLogger()
+    handler = Collect(logging.ERROR)
+    root.addHandler(handler)
+    try:
+        yield problems
+    finally:
+        root.removeHandler(handler)
+
+
+def _check_exec_plugin(merged: Any, context: ContextInfo) -> None:
+    """kubernetes only logs a missing exec plugin and goes on unauthenticated; say it plainly."""
+    if not context.user:
+        return
+    for node in merged.value.get("users") or []:
+        user = node.value if hasattr(node, "value") else node
+        if user.get("name") != context.user:
+            continue
+        command = ((user.get("user") or {}).get("exec") or {}).get("command")
+        if not command:
+            return
+        base = Path(getattr(node, "path", "") or ".").parent
+        found = shutil.which(command) or (("/" in command) and (base / command).is_file())
+        if not found:
+            raise LiveError(f"context {context.name!r} authenticates with the exec plugin {command!r}, "
+                            "which is not installed or not on PATH: install it (or fix users[].exec.command)")
+        return

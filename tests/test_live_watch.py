@@ -1,0 +1,166 @@
+"""Watch mode: changes stream in, only what changed is re-evaluated, findings open and resolve."""
+
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from kspm_tui.scan import ScanSettings, load_ruleset
+from kspm_tui.sources.kubeconfig import connect
+from kspm_tui.sources.live import Collector
+from kspm_tui.sources.watch import FindingEvent, WatchService
+from tests.conftest import ROOT
+
+
+def pod(name: str, privileged: bool, namespace: str = "default") -> dict:
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
+            "spec": {"containers": [{"name": "c", "image": "nginx", "securityContext": {"privileged": privileged}}]}}
+
+
+@pytest.fixture
+def watching(serve, kubeconfig):
+    """A running WatchService on the fixture cluster; yields (server, service, next_event)."""
+    server = serve()
+    connection = connect(None, str(kubeconfig(server)))
+    settings = ScanSettings(context="test", cluster_name="test")
+    service = WatchService(connection, settings, load_ruleset(settings), Collector(connection).run(),
+                           backoff=(0.05, 0.5))
+    initial = service.start()
+    events: queue.Queue[FindingEvent] = queue.Queue()
+    threading.Thread(target=lambda: [events.put(e) for e in service.events()], daemon=True).start()
+    deadline = time.monotonic() + 30
+    while sum(1 for e in server.log if e.query.get("watch")) < len(service.initial.resources):
+        assert time.monotonic() < deadline, "watches did not open"
+        time.sleep(0.05)  # every kind's watch is open
+
+    def next_event(timeout: float = 10, **want: str) -> FindingEvent:
+        """The next event whose fields (event, rule, name, ...) match `want`; others are skipped."""
+        deadline = time.monotonic() + timeout
+        while True:
+            event = events.get(timeout=max(0.01, deadline - time.monotonic()))
+            fields = {"event": event.event, **event.finding.model_dump(mode="json")}
+            if all(fields.get(k) == v for k, v in want.items()):
+                return event
+
+    yield server, service, next_event, initial
+    service.stop()
+    connection.close()
+
+
+def test_initial_failures_are_opened_events(watching):
+    server, service, _, initial = watching
+    assert {(e.event, e.finding.name) for e in initial} >= {("finding opened", "web"), ("finding opened", "debug")}
+    assert all(e.finding.context == "test" for e in initial)
+    watches = [e for e in server.log if e.query.get("watch")]
+    assert all(e.query["allowWatchBookmarks"] == ["true"] and e.query["resourceVersion"][0] for e in watches)
+    deadline = time.monotonic() + 10
+    while service.stats.bookmarks == 0:  # the server bookmarks idle watches every 0.5 s
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+
+
+def test_create_modify_delete_open_and_resolve_findings(watching):
+    server, service, next_event, _ = watching
+    server.store.put(pod("intruder", True))
+    opened = next_event(rule="K8S-PRIVILEGED", name="intruder")
+    assert (opened.event, opened.finding.kind, opened.finding.namespace) == ("finding opened", "Pod", "default")
+    assert opened.time.tzinfo is not None
+    assert service.stats.evaluated_units[-1] == 1  # only the new Pod was evaluated
+
+    server.store.put(pod("intruder", False))
+    resolved = next_event(rule="K8S-PRIVILEGED", name="intruder")
+    assert (resolved.event, resolved.finding.fingerprint) == ("finding resolved", opened.finding.fingerprint)
+    assert all(f.name != "intruder" or f.rule != "K8S-PRIVILEGED" for f in service.findings.values())
+
+    debug_findings = {fp for fp, f in service.findings.items() if f.name == "debug"}
+    server.store.delete(pod("debug", True))
+    gone = {next_event(name="debug").finding.fingerprint for _ in debug_findings}
+    assert gone == debug_findings  # every finding of the deleted Pod resolved
+    assert service.snapshot.get("Pod", "default", "debug") is None
+
+
+def test_pod_change_re_evaluates_its_top_owner_only(watching):
+    server, service, _, _ = watching
+    replica = server.store.objects[next(r for r in server.store.objects if r.kind == "Pod")][("shop", "web-5d4f-abcde")]
+    server.store.put({**replica, "metadata": {**replica["metadata"], "labels": {"touched": "yes"}}})
+    deadline = time.monotonic() + 10
+    while service.stats.evaluations < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert service.stats.evaluated_units[-1] == 2  # the Pod and its Deployment, nothing else
+    assert any(f.name == "web" for f in service.findings.values())  # the Deployment's finding stays open
+
+
+def test_compaction_410_relists_and_keeps_watching(watching):
+    server, service, next_event, _ = watching
+    lists_before = sum(1 for e in server.log if e.path == "/api/v1/pods" and not e.query.get("watch"))
+    server.store.compact()
+    server.store.put(pod("after-compaction", True))
+    event = next_event(rule="K8S-PRIVILEGED")
+    assert (event.event, event.finding.name) == ("finding opened", "after-compaction")
+    deadline = time.monotonic() + 10
+    while service.stats.relists < len(service.initial.resources) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert service.stats.relists >= 1
+    assert sum(1 for e in server.log if e.path == "/api/v1/pods" and not e.query.get("watch")) > lists_before
+
+
+def test_dropped_watch_reconnects(watching):
+    server, service, next_event, _ = watching
+    server.dead = True  # every open watch and new request is cut
+    time.sleep(0.5)
+    server.dead = False
+    server.store.put(pod("late", True))
+    event = next_event(timeout=20, rule="K8S-PRIVILEGED")
+    assert (event.event, event.finding.name) == ("finding opened", "late")
+    assert service.stats.reconnects >= 1
+
+
+def test_cli_watch_prints_json_lines(serve, kubeconfig, tmp_path):
+    server = serve()
+    config = kubeconfig(server)
+    proc = subprocess.Popen([sys.executable, "-m", "kspm_tui", "scan", "--context", "test", "--watch",
+                             "--kubeconfig", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
+
+    def read_until(done, timeout: float = 20) -> list[dict]:
+        """Events (parsed JSON lines) up to and including the first for which done(event) holds."""
+        seen, deadline = [], time.monotonic() + timeout
+        while not seen or not done(seen[-1]):
+            seen.append(json.loads(lines.get(timeout=max(0.01, deadline - time.monotonic()))))
+        return seen
+
+    try:
+        first = read_until(lambda e: True)[0]
+        assert first["event"] == "finding opened" and first["time"] and first["finding"]["fingerprint"]
+        deadline = time.monotonic() + 30
+        while sum(1 for e in server.log if e.query.get("watch")) < 20:
+            assert time.monotonic() < deadline, "watches did not open"
+            time.sleep(0.05)
+        server.store.put(pod("cli-intruder", True))
+        events = read_until(lambda e: e["finding"]["rule"] == "K8S-PRIVILEGED"
+                            and e["finding"]["name"] == "cli-intruder")
+        assert events[-1]["event"] == "finding opened"
+        time.sleep(1)  # the rest of that batch
+        while not lines.empty():
+            events.append(json.loads(lines.get()))
+        opened = {e["finding"]["fingerprint"] for e in events
+                  if e["event"] == "finding opened" and e["finding"]["name"] == "cli-intruder"}
+        server.store.delete(pod("cli-intruder", True))
+        resolved: set[str] = set()
+        while resolved != opened:
+            event = read_until(lambda e: True)[0]
+            if event["event"] == "finding resolved":
+                resolved.add(event["finding"]["fingerprint"])
+        assert resolved == opened
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(10) == 0
