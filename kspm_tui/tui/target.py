@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # the scan stack is imported in the worker, after the first p
     from kspm_tui.snapshot import Snapshot
     from kspm_tui.sources import Collected
 
-# (stage, done, total): "collect" while reading, "evaluate" while checking workloads.
+# (stage, done, total): "collect" (kinds listed of a live cluster), "evaluate" (workloads checked).
 Progress = Callable[[str, int, int], None]
 
 
@@ -72,28 +72,55 @@ def collect(target: Target, settings: ScanSettings, progress: Progress | None = 
         if not collected.objects and collected.errors:
             raise ScanFailed(f"nothing readable in {target.label}: {collected.errors[0].message}")
         return collected
-    raise ScanFailed(f"live scanning of context {target.context!r} is not available in this build")
+    return collect_live_context(target.context, settings, progress)
+
+
+def collect_live_context(context: str | None, settings: ScanSettings, progress: Progress | None) -> Collected:
+    """Read-only live collection of one kube context; problems become ScanFailed sentences."""
+    from kspm_tui.sources import SourceUnavailable
+    from kspm_tui.sources.kubeconfig import connect
+    from kspm_tui.sources.live import Collector
+    from kspm_tui.sources.live import Progress as LiveProgress
+
+    def collecting(p: LiveProgress) -> None:
+        if progress:
+            progress("collect", p.kinds_done, p.kinds_total)
+
+    try:
+        connection = connect(context)
+    except SourceUnavailable as exc:
+        raise ScanFailed(str(exc)) from None
+    settings.context = settings.cluster_name = connection.context.name
+    settings.server = connection.server
+    try:
+        return Collector(connection, progress=collecting).run().collected
+    except SourceUnavailable as exc:
+        raise ScanFailed(str(exc)) from None
+    finally:
+        connection.close()
 
 
 def run_scan(target: Target, settings: ScanSettings, progress: Progress | None = None,
              ruleset: RuleSet | None = None) -> Scanned:
     """Collect, build the snapshot, evaluate. Runs in a worker thread."""
+    from kspm_tui.perf import paused_gc
     from kspm_tui.scan import evaluate_into_result, load_ruleset
     from kspm_tui.snapshot import Snapshot
 
+    settings = replace(settings)  # collection names the context/cluster: never leak into the next scan
     started = datetime.now(UTC)
     t0 = time.perf_counter()
     ruleset = ruleset or load_ruleset(settings)
     collected = collect(target, settings, progress)
-    if progress:
-        progress("collect", len(collected.objects), len(collected.objects))
-    snapshot = Snapshot(collected.objects)
 
     def evaluated(done: int, total: int) -> None:
         if progress:
             progress("evaluate", done, total)
 
-    result = evaluate_into_result(snapshot, collected, settings, ruleset, started, t0, evaluated)
+    with paused_gc():  # millions of new long-lived objects: the cyclic GC would only slow this down
+        snapshot = Snapshot(collected.objects, cluster_id=collected.cluster_id)
+        result = evaluate_into_result(snapshot, collected, settings, ruleset, started, t0, evaluated,
+                                      collected.is_cluster)
     return Scanned(target, result, snapshot, ruleset)
 
 

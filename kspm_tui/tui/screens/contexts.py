@@ -25,38 +25,15 @@ class ContextRow:
 
 def read_contexts() -> list[ContextRow]:
     """Contexts from KUBECONFIG / ~/.kube/config, as kubectl merges them; [] when there is none."""
-    import os
+    from kspm_tui.sources import SourceUnavailable
+    from kspm_tui.sources.kubeconfig import list_contexts
 
-    from kubernetes.config.config_exception import ConfigException
-    from kubernetes.config.kube_config import KUBE_CONFIG_DEFAULT_LOCATION, KubeConfigMerger
-
-    paths = os.environ.get("KUBECONFIG") or KUBE_CONFIG_DEFAULT_LOCATION
     try:
-        node = KubeConfigMerger(paths).config
-    except (ConfigException, OSError, ValueError):
+        contexts = list_contexts()
+    except SourceUnavailable:
         return []
-    merged = _plain(node)
-    if not isinstance(merged, dict):
-        return []
-    clusters = {c["name"]: (c.get("cluster") or {}) for c in (merged.get("clusters") or [])}
-    current = merged.get("current-context")
-    rows = []
-    for ctx in merged.get("contexts") or []:
-        spec = ctx.get("context") or {}
-        cluster = spec.get("cluster", "")
-        rows.append(ContextRow(ctx["name"], cluster, (clusters.get(cluster) or {}).get("server", ""),
-                               spec.get("namespace") or "default", ctx["name"] == current))
-    return rows
-
-
-def _plain(node: Any) -> Any:
-    """The kubernetes package wraps merged kubeconfig values in ConfigNode objects."""
-    value = getattr(node, "value", node)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_plain(v) for v in value]
-    return value
+    return [ContextRow(c.name, c.cluster, c.server or "", c.namespace or "default", c.current)
+            for c in contexts]
 
 
 class ContextsScreen(TableScreen):

@@ -94,7 +94,7 @@ class OverviewScreen(TableScreen):
         bar = self.query_one(ProgressBar)
         stage = self.query_one("#scan-stage", Static)
         if message.stage == "collect":
-            stage.update(f"Reading objects… {message.done} read")
+            stage.update(f"Collecting… {message.done}/{message.total} kinds listed")
             bar.update(total=message.total or None, progress=message.done)
         else:
             stage.update(f"Evaluating rules… {message.done}/{message.total} workloads")
