@@ -116,3 +116,17 @@ async def test_switching_target_while_scanning_scans_the_new_one() -> None:
         await wait_scanned(pilot, app)
         assert app.scanned.target == Target("paths", paths=(str(FIXTURE_CLUSTER),))
         assert "payments" in screen_text(app)
+
+
+@run_async
+async def test_broken_kubeconfig_is_named_on_the_welcome_screen(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = tmp_path / "kubeconfig"
+    broken.write_text("apiVersion: v1\nkind: Config\ncontexts: [unclosed\n")
+    monkeypatch.setenv("KUBECONFIG", str(broken))
+    app = KspmApp()
+    async with app.run_test(size=(130, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, WelcomeScreen)
+        problems = [n.message for n in app._notifications if n.title == "Cannot read the kubeconfig"]
+        assert len(problems) == 1 and str(broken) in problems[0]

@@ -102,10 +102,15 @@ class KspmApp(App[int]):
         if self.initial_target is not None:
             self.open_target(self.initial_target)
             return
-        from kspm_tui.tui.screens.contexts import ContextsScreen, read_contexts
+        from kspm_tui.tui.screens.contexts import ContextsScreen, kubeconfig_problem, read_contexts
         from kspm_tui.tui.screens.welcome import WelcomeScreen
 
-        self.push_screen(ContextsScreen() if read_contexts() else WelcomeScreen())
+        if read_contexts():
+            self.push_screen(ContextsScreen())
+            return
+        self.push_screen(WelcomeScreen())
+        if problem := kubeconfig_problem():
+            self.notify(problem, title="Cannot read the kubeconfig", severity="error", timeout=15)
 
     def _persist_theme(self, theme: object) -> None:
         name = getattr(theme, "name", None)

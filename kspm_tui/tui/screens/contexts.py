@@ -23,6 +23,20 @@ class ContextRow:
     current: bool
 
 
+def kubeconfig_problem() -> str | None:
+    """Why an existing kubeconfig cannot be read (None when it reads fine, or there is none)."""
+    from kspm_tui.sources import SourceUnavailable
+    from kspm_tui.sources.kubeconfig import kubeconfig_paths, list_contexts
+
+    if not kubeconfig_paths():
+        return None
+    try:
+        list_contexts()
+    except SourceUnavailable as exc:
+        return str(exc)
+    return None
+
+
 def read_contexts() -> list[ContextRow]:
     """Contexts from KUBECONFIG / ~/.kube/config, as kubectl merges them; [] when there is none."""
     from kspm_tui.sources import SourceUnavailable
