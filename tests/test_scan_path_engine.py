@@ -163,3 +163,14 @@ def test_generated_cluster_is_deterministic_and_reads_cleanly(tmp_path: Path) ->
     result = scan(collected, ScanSettings())
     assert result.summary.workloads + result.excluded.workloads == counts["workloads"] == 60
     assert "*id" not in (tmp_path / "kube-system.yaml").read_text()  # no YAML aliases, like kubectl
+
+
+@pytest.mark.parametrize("count", [0, 1, 499, 500, 501, 1000, 1234])
+def test_streamed_json_report_joins_to_the_whole_document(demo_result: Any, count: int) -> None:
+    """Findings are written a few hundred at a time; the pieces must join to the one-shot bytes."""
+    findings = (demo_result.findings * (count // max(len(demo_result.findings), 1) + 1))[:count]
+    result = demo_result.model_copy(update={"findings": findings})
+    whole = report_json._SCAN_RESULT.dump_json(result, indent=2) + b"\n"
+    pieces = list(report_json.chunks(result))
+    assert b"".join(pieces) == whole
+    assert len(pieces) >= count // 500

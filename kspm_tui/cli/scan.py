@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from kspm_tui import exit_codes
@@ -11,7 +12,7 @@ from kspm_tui.cli import triage
 from kspm_tui.cli.common import add_source_arguments, collect, settings_from, severity, usage_error
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.model import ScanResult
-from kspm_tui.report import FORMATS, render
+from kspm_tui.report import FORMATS, render, render_chunks
 from kspm_tui.scan import ScanSettings
 from kspm_tui.store import atomic_write
 
@@ -45,6 +46,18 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                      help="exit 1 if a failing finding is at or above SEVERITY "
                           "(critical|high|medium|low|info|none; default none)")
     triage.add_arguments(parser)
+
+
+def write_stdout(chunks: Iterable[bytes]) -> None:
+    """Bytes to stdout as they come (through the text layer when stdout has no buffer)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    sys.stdout.flush()
+    for chunk in chunks:
+        if buffer is not None:
+            buffer.write(chunk)
+        else:
+            sys.stdout.write(chunk.decode())
+    sys.stdout.flush()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -99,13 +112,13 @@ def run(args: argparse.Namespace) -> int:
         for result in results:
             result.compliance = compliance_report(framework, [r.rule for r in ruleset.rules], result.rule_stats)
     color = args.output is None and sys.stdout.isatty()
-    text = _render_all(results, args.format, color) if args.all_contexts else render(results[0], args.format,
-                                                                                     color=color)
+    report: Iterable[bytes] = ([_render_all(results, args.format, color).encode()] if args.all_contexts
+                               else render_chunks(results[0], args.format, color=color))
     if args.output:
-        atomic_write(args.output, text.encode())
+        atomic_write(args.output, report)
         print(f"wrote {args.format} report to {args.output}", file=sys.stderr)
     else:
-        sys.stdout.write(text)
+        write_stdout(report)
     for result in results:
         if args.format != "table":
             for err in result.errors:

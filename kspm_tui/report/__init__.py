@@ -6,6 +6,7 @@ table scan never pays for the HTML or SARIF code.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from importlib import import_module
 
 from kspm_tui.model import ScanResult
@@ -19,3 +20,13 @@ def render(result: ScanResult, fmt: str, *, color: bool = False) -> str:
     if fmt == "table":
         return module.render(result, color=color)
     return module.render(result)
+
+
+def render_chunks(result: ScanResult, fmt: str, *, color: bool = False) -> Iterator[bytes]:
+    """The report as UTF-8 pieces to write as they come: formats with a `chunks(result)`
+    (JSON) stream their findings instead of building a second copy of a large report."""
+    module = import_module(f"kspm_tui.report.{fmt}")
+    if hasattr(module, "chunks"):
+        yield from module.chunks(result)
+    else:
+        yield render(result, fmt, color=color).encode()

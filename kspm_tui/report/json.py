@@ -8,23 +8,49 @@ a test keeps the file in step with the model and validates real output against i
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import TypeAdapter
 
-from kspm_tui.model import ScanResult
+from kspm_tui.model import Finding, ScanResult
 from kspm_tui.yamlio import dump_json
 
 # Serialised by pydantic's Rust core straight to UTF-8 JSON: no intermediate tree of Python
 # dicts (for 100k findings that tree alone weighs more than the report). The bytes are
 # identical to `orjson.dumps(result.model_dump(mode="json"), option=OPT_INDENT_2)`.
 _SCAN_RESULT = TypeAdapter(ScanResult)
+_FINDING = TypeAdapter(Finding)
+_NO_FINDINGS = b'\n  "findings": []'
+_FINDINGS_PER_CHUNK = 500
 
 SCHEMA_ID = "https://kspm-tui.dev/schemas/scan-result.schema.json"
 
 
 def render(result: ScanResult) -> str:
-    return _SCAN_RESULT.dump_json(result, indent=2).decode() + "\n"
+    return b"".join(chunks(result)).decode()
+
+
+def chunks(result: ScanResult) -> Iterator[bytes]:
+    """The document in pieces, findings a few hundred at a time, for writing as it is made.
+
+    A 10k-workload scan's report is ~200 MB; built whole it would exist two or three times
+    over (serialiser buffer, bytes, text) on top of the findings themselves. The pieces
+    join to exactly the bytes of serialising the whole result at once (tested).
+    """
+    head = _SCAN_RESULT.dump_json(result.model_copy(update={"findings": []}), indent=2)
+    cut = head.index(_NO_FINDINGS) + len(_NO_FINDINGS) - 1  # at the `]` of the empty list
+    if not result.findings:
+        yield head + b"\n"
+        return
+    yield head[: cut - 1] + b"[\n"
+    findings = result.findings
+    for start in range(0, len(findings), _FINDINGS_PER_CHUNK):
+        part = b",\n".join(_FINDING.dump_json(f, indent=2) for f in findings[start:start + _FINDINGS_PER_CHUNK])
+        # one level deeper (JSON strings hold no raw newlines, so every b"\n" starts a line)
+        yield b"    " + part.replace(b"\n", b"\n    ") + (b",\n" if start + _FINDINGS_PER_CHUNK < len(findings)
+                                                        else b"\n  ")
+    yield head[cut:] + b"\n"
 
 
 def json_schema() -> dict[str, Any]:
