@@ -85,3 +85,28 @@ async def test_all_contexts_scanned_concurrently_live_and_unreachable(live_demo:
         await pilot.press("enter")
         await wait_scanned(pilot, app)
         assert app.scanned.result.cluster.context == "demo-live"
+
+
+@run_async
+async def test_live_watch_marks_a_new_finding_as_objects_change(live_demo: ApiServer) -> None:
+    app = KspmApp(Target("context", context="demo-live"))
+    async with app.run_test(size=(130, 40)) as pilot:
+        await wait_scanned(pilot, app)
+        total = app.scanned.result.summary.total
+        await pilot.press("w")
+        await wait_for(pilot, lambda: app.live_watch.service is not None, timeout=60)
+        live_demo.store.put({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "intruder", "namespace": "shop"},
+            "spec": {"containers": [{"name": "x", "image": "evil/miner:1",
+                                     "securityContext": {"privileged": True}}]}})
+        await wait_for(pilot, lambda: any(f.name == "intruder" for f in app.scanned.result.findings), timeout=60)
+        await pilot.pause(0.5)
+        intruder = {f.fingerprint for f in app.scanned.result.findings
+                    if f.name == "intruder" and f.status is Status.fail}
+        assert intruder <= app.index.new and "K8S-PRIVILEGED" in {
+            f.rule for f in app.scanned.result.findings if f.name == "intruder"}
+        assert app.scanned.result.summary.total == total + len(intruder)
+        assert f"+{len(app.index.new)} new" in screen_text(app) and "● watching" in screen_text(app)
+        await pilot.press("w")
+        await pilot.pause()
+        assert app.live_watch.service is None and not app.watching

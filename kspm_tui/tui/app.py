@@ -12,6 +12,7 @@ import gc
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -30,6 +31,7 @@ from kspm_tui.tui import keymap
 from kspm_tui.tui.clipboard import Clipboard
 from kspm_tui.tui.commands import KspmCommands
 from kspm_tui.tui.index import ResultIndex
+from kspm_tui.tui.live_watch import LiveWatch, updated_result
 from kspm_tui.tui.messages import ScanCompleted, ScanFailedMessage, ScanProgress, ScanStarted
 from kspm_tui.tui.target import ScanFailed, Scanned, Target, build_analysis, run_scan, save_history
 from kspm_tui.tui.themes import DEFAULT_THEME, load_themes, severity_variables
@@ -67,6 +69,8 @@ class KspmApp(App[int]):
         self.kspm_themes: list[str] = []
         self._ruleset: RuleSet | None = None
         self._watch_timer = None
+        self._live_timer = None
+        self.live_watch = LiveWatch()
         self._crash: BaseException | None = None
 
     @property
@@ -128,6 +132,7 @@ class KspmApp(App[int]):
 
         self.target, self.scanned, self.index = target, None, None
         self.scanning = False  # a scan of the previous target still running is superseded
+        self.stop_watch()
         while len(self.screen_stack) > 1:
             self.pop_screen()
         self.push_screen(OverviewScreen())
@@ -304,17 +309,58 @@ class KspmApp(App[int]):
             self.notify("nothing to watch yet", severity="warning")
             return
         self.watching = not self.watching
-        if self.watching:
+        if self.watching and self.target.kind == "context" and self.scanned is not None:
+            self._start_live_watch(self.scanned)
+            self.notify(f"watching {self.target.label} live: findings update as objects change, new ones marked +")
+        elif self.watching:
             self._watch_timer = self.set_interval(WATCH_SECONDS, self._watch_tick)
             self.notify(f"watching {self.target.label}: rescanning every {WATCH_SECONDS:.0f}s, "
                         "new findings marked +")
         else:
-            if self._watch_timer is not None:
-                self._watch_timer.stop()
+            self.stop_watch()
             self.notify("watch stopped")
         update = getattr(self.screen, "update_breadcrumbs", None)
         if update:
             update()
+
+    def stop_watch(self) -> None:
+        self.watching = False
+        if self._watch_timer is not None:
+            self._watch_timer.stop()
+            self._watch_timer = None
+        self.live_watch.stop()
+
+    def on_unmount(self) -> None:
+        self.live_watch.stop()
+
+    @work(thread=True, group="live-watch")
+    def _start_live_watch(self, scanned: Scanned) -> None:
+        try:
+            self.live_watch.start(scanned, self.settings, lambda: self.call_from_thread(self._live_changed))
+        except Exception as exc:  # noqa: BLE001 - unreachable cluster, auth...: say so, stop watching
+            self.live_watch.stop()
+            self.call_from_thread(self._live_failed, str(exc))
+
+    def _live_failed(self, message: str) -> None:
+        self.watching = False
+        self.notify(message, title="Watch stopped", severity="error", timeout=10)
+
+    def _live_changed(self) -> None:
+        """Batch bursts of watch events into one refresh."""
+        if self._live_timer is None:
+            self._live_timer = self.set_timer(0.3, self._apply_live)
+
+    def _apply_live(self) -> None:
+        self._live_timer = None
+        scanned, service = self.scanned, self.live_watch.service
+        if not self.watching or scanned is None or self.index is None or service is None:
+            return
+        result = updated_result(scanned.result, self.live_watch.failing(), self.settings)
+        previous = {f.fingerprint for f in scanned.result.findings if f.status is Status.fail}
+        self.scanned = replace(scanned, result=result, snapshot=service.snapshot, analysis=None,
+                               finished=datetime.now(UTC))
+        self.index = ResultIndex(result.findings, [r.key for r in self.index.workloads.values()], previous)
+        self.broadcast(ScanCompleted(self.scanned))
 
     def action_help(self) -> None:
         from kspm_tui.tui.screens.modals import HelpScreen
