@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from io import StringIO
 
 from rich.console import Console, Group
@@ -88,7 +89,9 @@ def build(result: ScanResult, top: int = 25) -> Group:
     return Group(*parts)
 
 
-def render(result: ScanResult, *, width: int = 120, color: bool = False) -> str:
+def render(result: ScanResult, *, width: int | None = None, color: bool = False) -> str:
+    """The table as text: as wide as the terminal (or $COLUMNS), 120 columns when piped."""
+    width = width or shutil.get_terminal_size((120, 24)).columns
     buffer = StringIO()
     console = Console(file=buffer, width=width, force_terminal=color, color_system="auto" if color else None)
     console.print(build(result))
