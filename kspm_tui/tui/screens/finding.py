@@ -7,6 +7,7 @@ before/after diff of the object — and `c` copies whichever tab is showing.
 from __future__ import annotations
 
 import difflib
+import json
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
@@ -113,7 +114,8 @@ class FindingScreen(KspmScreen):
         if f.evidence:
             parts.append(Text("Evidence", style="bold underline"))
             for ev in f.evidence:
-                parts.append(Text.assemble(("  " + ev.path, "bold"), " = ", repr(ev.value)))
+                shown = "(unset)" if ev.value is None else json.dumps(ev.value)
+                parts.append(Text.assemble(("  " + ev.path, "bold"), " = ", shown))
             parts.append(Text(""))
         if f.frameworks:
             tags = Text("Frameworks  ", style="bold")
