@@ -12,20 +12,28 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
+from types import ModuleType
 
 from kspm_tui import __version__, exit_codes
-from kspm_tui.cli import contexts, diff, doctor, exceptions, history, rbac, rules, scan
 from kspm_tui.sources import SourceUnavailable
 
-# name → module with add_parser(subparsers) and run(args) -> int; order is --help order.
-SUBCOMMANDS = {"scan": scan, "rules": rules, "rbac": rbac, "diff": diff, "history": history,
-               "exceptions": exceptions, "contexts": contexts, "doctor": doctor}
+# name → module (in kspm_tui.cli) with add_parser(subparsers) and run(args) -> int; order is
+# --help order. Imported only when used: the explorer's start-up must not pay for the engine.
+SUBCOMMANDS = ("scan", "rules", "rbac", "diff", "history", "exceptions", "contexts", "doctor")
+
+
+def subcommand(name: str) -> ModuleType:
+    return importlib.import_module(f"kspm_tui.cli.{name}")
 
 EPILOG = """\
 examples:
   kspm-tui --demo                         explore the bundled demo cluster
+  kspm-tui ./manifests --theme kspm-light explore a folder of manifests (themes: kspm-dark,
+                                          kspm-light, kspm-high-contrast, or your own)
+  kspm-tui --context prod                 explore a live cluster (no argument: pick a context)
   kspm-tui scan --demo                    headless scan of the demo, summary table
   kspm-tui scan ./manifests -o json       scan a folder of manifests, JSON to stdout
   kubectl get deploy -A -o yaml | kspm-tui scan -
@@ -53,8 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kspm-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in SUBCOMMANDS.items():
-        module.add_parser(sub, name)
+    for name in SUBCOMMANDS:
+        subcommand(name).add_parser(sub, name)
     return parser
 
 
@@ -67,7 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_help()
             return exit_codes.OK
         try:
-            return int(SUBCOMMANDS[args.command].run(args))
+            return int(subcommand(args.command).run(args))
         except SourceUnavailable as exc:
             print(f"kspm-tui: {exc}", file=sys.stderr)
             return exit_codes.UNAVAILABLE

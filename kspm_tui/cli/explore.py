@@ -1,4 +1,4 @@
-"""`kspm-tui [PATH ...] [--demo]`: open the explorer (the Textual app)."""
+"""`kspm-tui [PATH ...] [--demo] [--context NAME] [--theme NAME]`: open the explorer (the Textual app)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kspm-tui", add_help=False)
     parser.add_argument("paths", nargs="*")
     parser.add_argument("--demo", action="store_true")
+    parser.add_argument("--context")
     parser.add_argument("--theme")
     parser.add_argument("--include-system", action="store_true")
     return parser

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from io import StringIO
 
 from rich.console import Console, Group
@@ -10,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kspm_tui.model import ScanResult, Severity, Status
+from kspm_tui.snapshot import LOCAL_CLUSTER
 
 SEVERITY_STYLE = {
     Severity.critical: "bold white on red", Severity.high: "bold red", Severity.medium: "yellow",
@@ -69,10 +71,20 @@ def build(result: ScanResult, top: int = 25) -> Group:
         parts.append(acc_table)
     for err in result.exception_errors:
         parts.append(Text(f"exceptions: {err.file}: {err.message}", "red"))
-    na = [st for st in result.rule_stats if st.not_assessable]
-    if na:
-        parts.append(Text(f"{len(na)} rules not assessable: " + "; ".join(
-            f"{st.rule} ({st.reason})" for st in na[:6]) + (" …" if len(na) > 6 else ""), "yellow"))
+    by_reason: dict[str, list[str]] = {}
+    for st in result.rule_stats:
+        if st.not_assessable:
+            by_reason.setdefault(st.reason, []).append(st.rule)
+    if result.cluster.id == LOCAL_CLUSTER and by_reason:
+        # Manifests have no control plane or cluster-wide view: expected, so one quiet line.
+        count = sum(len(rules) for rules in by_reason.values())
+        parts.append(Text(f"{count} cluster-level rules not assessed: manifests carry no control plane "
+                          "or cluster-wide view (scan a cluster or a full dump for those)", "dim"))
+        by_reason = {}
+    for reason, rules in sorted(by_reason.items(), key=lambda item: -len(item[1])):
+        shown = ", ".join(rules[:3]) + (f" and {len(rules) - 3} more" if len(rules) > 3 else "")
+        parts.append(Text(f"not assessable: {reason}: {len(rules)} rule{'s' * (len(rules) != 1)} ({shown})",
+                          "yellow"))
     if result.excluded.workloads:
         parts.append(Text(
             f"Excluded: {result.excluded.workloads} workloads in system namespaces "
@@ -88,7 +100,9 @@ def build(result: ScanResult, top: int = 25) -> Group:
     return Group(*parts)
 
 
-def render(result: ScanResult, *, width: int = 120, color: bool = False) -> str:
+def render(result: ScanResult, *, width: int | None = None, color: bool = False) -> str:
+    """The table as text: as wide as the terminal (or $COLUMNS), 120 columns when piped."""
+    width = width or shutil.get_terminal_size((120, 24)).columns
     buffer = StringIO()
     console = Console(file=buffer, width=width, force_terminal=color, color_system="auto" if color else None)
     console.print(build(result))

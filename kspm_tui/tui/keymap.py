@@ -1,0 +1,120 @@
+"""Key bindings as data: one table of (id, keys, action, description), remappable by users.
+
+Every binding has a stable id; `~/.config/kspm-tui/keymap.yaml` maps ids to other keys
+(`{"kspm.rescan": "f5"}`), applied with Textual's `App.set_keymap`. The help screen and the
+command palette read the same table, so what they show is what the keys do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+from kspm_tui.locations import config_dir
+from kspm_tui.yamlio import load_yaml
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    id: str
+    keys: str
+    action: str
+    description: str
+    show: bool = True
+    palette: bool = True  # offered in the command palette
+    app: bool = False  # an App action (else the action of the screen that binds it)
+
+
+# Everywhere.
+APP_KEYS = (
+    Key("kspm.quit", "q", "quit", "Quit", app=True),
+    Key("kspm.help", "question_mark", "help", "Keys", app=True),
+    Key("kspm.jump", "colon", "jump", "Jump", app=True),
+    Key("kspm.rescan", "r", "rescan", "Rescan", app=True),
+    Key("kspm.watch", "w", "toggle_watch", "Watch", app=True),
+    Key("kspm.copy", "c", "copy", "Copy", app=True),
+    Key("kspm.back", "escape", "back", "Back", show=False, app=True),
+    Key("kspm.rules", "R", "jump_to('rules')", "Rules browser", show=False, app=True),
+    Key("kspm.contexts", "C", "jump_to('ctx')", "Contexts", show=False, app=True),
+    Key("kspm.overview", "o", "jump_to('overview')", "Cluster overview", show=False, app=True),
+)
+
+# On screens with a table.
+TABLE_KEYS = (
+    Key("kspm.filter", "slash", "filter", "Filter"),
+    Key("kspm.sort", "s", "cycle_sort", "Sort"),
+)
+
+# On the finding detail screen.
+FINDING_KEYS = (
+    Key("kspm.by_rule", "b", "by_rule", "All of this rule"),
+    Key("kspm.accept", "a", "accept", "Accept risk"),
+    Key("kspm.next_tab", "tab", "next_tab", "Next fix tab", show=False, palette=False),
+)
+
+# On the RBAC subjects screen.
+RBAC_KEYS = (
+    Key("kspm.who_can", "i", "who_can", "Who can…"),
+    Key("kspm.paths", "p", "paths", "Attack paths"),
+)
+
+# On the attack paths tree.
+PATHS_KEYS = (
+    Key("kspm.paths_internal", "t", "toggle_internal", "Paths from inside too"),
+)
+
+# On the context picker.
+CONTEXT_KEYS = (
+    Key("kspm.all_contexts", "a", "all_contexts", "Scan all contexts"),
+)
+
+# On the welcome screen.
+WELCOME_KEYS = (
+    Key("kspm.demo", "d", "demo", "Demo cluster"),
+    Key("kspm.folder", "f", "folder", "Open folder"),
+)
+
+# Jump targets for `:` (k9s style); the first word of what the user types.
+JUMPS = {
+    "overview": "cluster overview",
+    "ns": "namespaces (`:ns NAME` opens one)",
+    "workloads": "every workload in the cluster",
+    "rules": "rules browser (`:rules TEXT` searches)",
+    "rule": "findings of one rule (`:rule K8S-ID`)",
+    "rbac": "RBAC subjects and their permissions",
+    "can": "who can: `:can get secrets -n prod`, `:can create pods/exec`",
+    "paths": "attack paths from the internet (and from inside)",
+    "ctx": "kube contexts (`:ctx NAME` switches)",
+    "exceptions": "accepted risks: active, expired, matching nothing",
+    "drift": "what changed since the previous scan",
+    "themes": "choose a theme",
+}
+JUMP_ALIASES = {"namespaces": "ns", "namespace": "ns", "context": "ctx", "contexts": "ctx",
+                "wl": "workloads", "attack": "paths", "home": "overview", "theme": "themes",
+                "accepted": "exceptions", "who-can": "can", "whocan": "can", "ex": "exceptions", "diff": "drift", "changes": "drift"}
+
+
+def bindings(keys: tuple[Key, ...]) -> list[Binding]:
+    return [Binding(k.keys, k.action, k.description, show=k.show, id=k.id) for k in keys]
+
+
+def all_keys() -> tuple[Key, ...]:
+    return APP_KEYS + TABLE_KEYS + FINDING_KEYS + RBAC_KEYS + PATHS_KEYS + CONTEXT_KEYS + WELCOME_KEYS
+
+
+def user_keymap() -> tuple[dict[str, str], str | None]:
+    """Binding id → keys from the user's keymap.yaml, and a warning if the file is unusable."""
+    path = config_dir() / "keymap.yaml"
+    if not path.is_file():
+        return {}, None
+    try:
+        data = load_yaml(path.read_text(encoding="utf-8")) or {}
+    except Exception as exc:  # unreadable or invalid YAML: keep the defaults  # noqa: BLE001
+        return {}, f"{path}: ignored ({exc})"
+    known = {k.id for k in all_keys()}
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        return {}, f"{path}: ignored (expected a mapping of binding id to keys)"
+    unknown = sorted(set(data) - known)
+    keymap = {k: v for k, v in data.items() if k in known}
+    return keymap, f"{path}: unknown binding ids {', '.join(unknown)}" if unknown else None

@@ -1,0 +1,33 @@
+"""Messages the app broadcasts to its screens about scans (workers never touch widgets)."""
+
+from __future__ import annotations
+
+from textual.message import Message
+
+from kspm_tui.tui.target import Scanned, Target
+
+
+class ScanStarted(Message):
+    def __init__(self, target: Target) -> None:
+        super().__init__()
+        self.target = target
+
+
+class ScanProgress(Message):
+    """`stage` is "collect" (objects read) or "evaluate" (workloads checked)."""
+
+    def __init__(self, stage: str, done: int, total: int) -> None:
+        super().__init__()
+        self.stage, self.done, self.total = stage, done, total
+
+
+class ScanCompleted(Message):
+    def __init__(self, scanned: Scanned) -> None:
+        super().__init__()
+        self.scanned = scanned
+
+
+class ScanFailedMessage(Message):
+    def __init__(self, target: Target, message: str) -> None:
+        super().__init__()
+        self.target, self.message = target, message

@@ -1,0 +1,1 @@
+"""One module per view on the drill path (contexts → overview → namespace → workload → finding)."""

@@ -1,0 +1,79 @@
+"""`a` on a finding: accept the risk (reason, owner, expiry) and write the exception."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Static
+
+from kspm_tui.exceptions import AcceptedRisk, exception_for, user_exceptions_path
+from kspm_tui.model import Finding
+from kspm_tui.report.table import object_ref
+
+
+class AcceptScreen(ModalScreen[AcceptedRisk | None]):
+    """Returns the exception to write, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss(None)", "Cancel")]
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__()
+        self.finding = finding
+
+    def compose(self) -> ComposeResult:
+        f = self.finding
+        where = object_ref(f.kind, f.namespace, f.name) + (f" container {f.container}" if f.container else "")
+        with Vertical(id="accept"):
+            yield Static(Text.assemble(("Accept risk  ", "bold"), f.rule, "  on  ", where), id="accept-title")
+            yield Label("Reason (required): why this is acceptable")
+            yield Input(placeholder="e.g. node agent needs host PID; reviewed by security", id="reason")
+            yield Label("Owner")
+            yield Input(placeholder="team or person answerable for it", id="owner")
+            yield Label("Expires (YYYY-MM-DD, empty for never)")
+            yield Input(placeholder="2026-12-31", id="expires")
+            if f.container:
+                yield Checkbox(f"whole object (all containers of {f.name}, not only {f.container})",
+                               id="whole")
+            yield Static(f"Saved to {user_exceptions_path()}", classes="dim")
+            yield Static("", id="accept-error")
+            with Horizontal(id="accept-buttons"):
+                yield Button("Accept", variant="primary", id="accept-ok")
+                yield Button("Cancel", id="accept-cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#reason", Input).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "accept-ok":
+            self.submit()
+        else:
+            self.dismiss(None)
+
+    def on_input_submitted(self, _: Input.Submitted) -> None:
+        self.submit()
+
+    def submit(self) -> None:
+        reason = self.query_one("#reason", Input).value.strip()
+        owner = self.query_one("#owner", Input).value.strip()
+        raw = self.query_one("#expires", Input).value.strip()
+        error = self.query_one("#accept-error", Static)
+        if not reason:
+            error.update("[b]A reason is required.[/b]")
+            self.query_one("#reason", Input).focus()
+            return
+        expires = None
+        if raw:
+            try:
+                expires = date.fromisoformat(raw)
+            except ValueError:
+                error.update(f"[b]{raw!r} is not a date: use YYYY-MM-DD.[/b]")
+                self.query_one("#expires", Input).focus()
+                return
+        whole = bool(self.query("#whole") and self.query_one("#whole", Checkbox).value)
+        self.dismiss(exception_for(self.finding, reason=reason, owner=owner, expires=expires, whole_object=whole))

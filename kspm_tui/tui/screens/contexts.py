@@ -1,0 +1,80 @@
+"""Kube contexts: pick one to scan (Enter); `:ctx` brings this back to switch without quitting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from textual.binding import BindingType
+
+from kspm_tui.tui import keymap
+from kspm_tui.tui.screens.base import Sort, TableScreen
+from kspm_tui.tui.target import Target
+from kspm_tui.tui.widgets.lazy_table import Cell, Column
+
+
+@dataclass(slots=True)
+class ContextRow:
+    name: str
+    cluster: str
+    server: str
+    namespace: str
+    current: bool
+
+
+def kubeconfig_problem() -> str | None:
+    """Why an existing kubeconfig cannot be read (None when it reads fine, or there is none)."""
+    from kspm_tui.sources import SourceUnavailable
+    from kspm_tui.sources.kubeconfig import kubeconfig_paths, list_contexts
+
+    if not kubeconfig_paths():
+        return None
+    try:
+        list_contexts()
+    except SourceUnavailable as exc:
+        return str(exc)
+    return None
+
+
+def read_contexts() -> list[ContextRow]:
+    """Contexts from KUBECONFIG / ~/.kube/config, as kubectl merges them; [] when there is none."""
+    from kspm_tui.sources import SourceUnavailable
+    from kspm_tui.sources.kubeconfig import list_contexts
+
+    try:
+        contexts = list_contexts()
+    except SourceUnavailable:
+        return []
+    return [ContextRow(c.name, c.cluster, c.server or "", c.namespace or "default", c.current)
+            for c in contexts]
+
+
+class ContextsScreen(TableScreen):
+    crumb = "contexts"
+    BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.CONTEXT_KEYS)]
+    columns: ClassVar[list[Column]] = [Column("", 1), Column("context", 28), Column("cluster", 24),
+                                       Column("server"), Column("namespace", 16)]
+    sorts: ClassVar[list[Sort]] = [("current", lambda r: (not r.current, r.name)), ("name", lambda r: r.name)]
+
+    def items(self) -> list[ContextRow]:
+        return read_contexts()
+
+    def haystack(self, row: ContextRow) -> str:
+        return f"{row.name} {row.cluster} {row.server}".lower()
+
+    def cells(self, row: ContextRow) -> Sequence[Cell]:
+        mark: Cell = ("*", "good") if row.current else ""
+        return [mark, row.name, row.cluster, row.server, row.namespace]
+
+    def open(self, row: Any) -> None:
+        self.kspm.open_target(Target("context", context=row.name))
+
+    def action_all_contexts(self) -> None:
+        from kspm_tui.tui.screens.fleet import FleetScreen
+
+        self.app.push_screen(FleetScreen())
+
+    def copy_text(self) -> tuple[str, str] | None:
+        row = self.table.current
+        return (row.name, "context name") if row else None

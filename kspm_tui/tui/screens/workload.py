@@ -1,0 +1,93 @@
+"""One workload's findings, grouped by container (pod-level findings first)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from kspm_tui.model import Finding, Status
+from kspm_tui.report.table import object_ref
+from kspm_tui.tui.index import WorkloadKey
+from kspm_tui.tui.screens.base import Sort, TableScreen
+from kspm_tui.tui.widgets.lazy_table import Cell, Column
+from kspm_tui.tui.widgets.severity import severity_cell
+
+
+@dataclass(slots=True)
+class Group:
+    """A header row: one container (or the pod / object itself)."""
+
+    label: str
+    count: int
+
+
+def finding_sorts() -> list[Sort]:
+    return [
+        ("severity", lambda f: (f.status is not Status.fail, -f.severity.rank, f.rule)),
+        ("rule", lambda f: (f.rule, -f.severity.rank)),
+        ("status", lambda f: (f.status.value, -f.severity.rank)),
+    ]
+
+
+def new_mark(screen: TableScreen, finding: Finding) -> Cell:
+    """`+` on findings that appeared since the previous scan (rescan or watch)."""
+    index = screen.kspm.index
+    return ("+", "new") if index is not None and finding.fingerprint in index.new else ""
+
+
+class WorkloadScreen(TableScreen):
+    columns: ClassVar[list[Column]] = [Column("", 1), Column("severity", 9), Column("rule", 30), Column("message")]
+    sorts: ClassVar[list[Sort]] = finding_sorts()
+
+    def __init__(self, key: WorkloadKey) -> None:
+        super().__init__()
+        self.key = key
+
+    @property
+    def crumb(self) -> str:  # type: ignore[override]
+        kind, _, name = self.key
+        return f"{kind}/{name}"
+
+    def items(self) -> list[Finding]:
+        index = self.kspm.index
+        row = index.workloads.get(self.key) if index else None
+        return list(row.findings) if row else []
+
+    def haystack(self, f: Finding) -> str:
+        return f"{f.rule} {f.title} {f.message} {f.container or ''} {f.severity.value}".lower()
+
+    def group_rows(self, items: list[Finding]) -> list[Any]:
+        groups: dict[str | None, list[Finding]] = {}
+        for f in items:
+            groups.setdefault(f.container, []).append(f)
+        rows: list[Any] = []
+        kind = self.key[0]
+        for container in sorted(groups, key=lambda c: (c is not None, c or "")):
+            members = groups[container]
+            label = f"container {container}" if container else f"{kind.lower()} / pod spec"
+            rows.append(Group(label, len(members)))
+            rows.extend(members)
+        return rows
+
+    def refilter(self, top: bool = False) -> None:
+        super().refilter(top)
+        if self.table.rows and isinstance(self.table.rows[0], Group):
+            self.table.cursor = 1  # land on the first finding, not its group header
+
+    def cells(self, row: Any) -> Sequence[Cell]:
+        if isinstance(row, Group):
+            return ["", ("▾", "group"), (row.label, "group"), (f"{row.count} findings", "dim")]
+        return [new_mark(self, row), severity_cell(row), row.rule, row.message]
+
+    def open(self, row: Any) -> None:
+        if isinstance(row, Finding):
+            from kspm_tui.tui.screens.finding import FindingScreen
+
+            self.app.push_screen(FindingScreen(row))
+
+    def copy_text(self) -> tuple[str, str] | None:
+        row = self.table.current
+        if isinstance(row, Finding) and row.remediation.kubectl:
+            return row.remediation.kubectl, f"kubectl patch for {row.rule}"
+        return object_ref(*self.key), "object reference"

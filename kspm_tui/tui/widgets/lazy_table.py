@@ -1,0 +1,200 @@
+"""A virtual table: only the visible lines are ever rendered, so 10k rows open instantly.
+
+Textual's DataTable measures and stores every cell up front (seconds for 10k rows); this
+table keeps a plain list of row objects and asks a formatter for the cells of the few rows
+on screen. Sorting and filtering happen on that list, outside the widget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+# A cell is plain text, or (text, tone) where tone names a component class suffix
+# (`critical`, `high`, ..., `dim`, `good`, `new`) so colours come from the theme via CSS.
+Cell = str | tuple[str, str]
+Formatter = Callable[[Any], Sequence[Cell]]
+_identity = id
+TONES = ("critical", "high", "medium", "low", "info", "dim", "good", "new", "group", "warn")
+
+
+@dataclass(slots=True)
+class Column:
+    label: str
+    width: int = 0  # 0: takes what is left (one flexible column per table)
+    justify: str = "left"
+
+
+class LazyTable(ScrollView, can_focus=True):
+    """Rows are arbitrary objects; `formatter(row)` turns the visible ones into cells."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "lazy-table--header", "lazy-table--cursor", "lazy-table--odd",
+        *(f"lazy-table--{tone}" for tone in TONES),
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "page(-1)", "Page up", show=False),
+        Binding("pagedown", "page(1)", "Page down", show=False),
+        Binding("home,g", "jump(0)", "Top", show=False),
+        Binding("end,G", "jump(-1)", "Bottom", show=False),
+        Binding("enter", "select", "Open", show=False),
+    ]
+
+    cursor = reactive(0, always_update=True)
+
+    class Selected(Message):
+        """Enter (or a click) on a row."""
+
+        def __init__(self, table: LazyTable, row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> LazyTable:
+            return self.table
+
+    class Highlighted(Message):
+        def __init__(self, table: LazyTable, row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> LazyTable:
+            return self.table
+
+    def __init__(self, columns: Sequence[Column], formatter: Formatter, *, id: str | None = None,
+                 classes: str | None = None, key: Callable[[Any], Any] | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.columns = list(columns)
+        self.formatter = formatter
+        self.key = key or _identity  # what makes a row "the same row" across reloads (rescans, watch)
+        self.rows: list[Any] = []
+        self.empty_text = "nothing to show"
+        self._style_cache: dict[str, Style] | None = None
+
+    # -- data ----------------------------------------------------------------------------
+    def set_rows(self, rows: list[Any], *, top: bool = False) -> None:
+        """Replace the rows; the cursor stays on the same row object if present (or goes to the top)."""
+        current = None if top else self.current
+        self.rows = rows
+        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        index = 0
+        if current is not None:  # by key: rows may be new objects, or dataclasses with costly __eq__
+            wanted = self.key(current)
+            index = next((i for i, row in enumerate(rows) if self.key(row) == wanted), 0)
+        self.cursor = index
+        self.refresh()
+
+    @property
+    def current(self) -> Any:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    # -- cursor --------------------------------------------------------------------------
+    def validate_cursor(self, value: int) -> int:
+        return max(0, min(value, len(self.rows) - 1)) if self.rows else 0
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        body = max(self.size.height - 1, 1)
+        top = round(self.scroll_y)
+        if new < top:
+            self.scroll_to(y=new, animate=False)
+        elif new >= top + body:
+            self.scroll_to(y=new - body + 1, animate=False)
+        self.refresh()
+        if self.rows:
+            self.post_message(self.Highlighted(self, self.current))
+
+    def action_cursor(self, delta: int) -> None:
+        self.cursor += delta
+
+    def action_page(self, direction: int) -> None:
+        self.cursor += direction * max(self.size.height - 2, 1)
+
+    def action_jump(self, where: int) -> None:
+        self.cursor = 0 if where == 0 else len(self.rows) - 1
+
+    def action_select(self) -> None:
+        if self.rows:
+            self.post_message(self.Selected(self, self.current))
+
+    def on_click(self, event: Any) -> None:
+        row = round(self.scroll_y) + event.y - 1
+        if event.y >= 1 and 0 <= row < len(self.rows):
+            if row == self.cursor and event.chain > 1:
+                self.action_select()
+            self.cursor = row
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, len(self.rows) + 1)
+
+    # -- rendering -----------------------------------------------------------------------
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._style_cache = None
+
+    def _styles(self) -> dict[str, Style]:
+        """Base and component styles, resolved from CSS once (not once per line)."""
+        if self._style_cache is None:
+            cache = {"": self.rich_style}
+            for name in self.COMPONENT_CLASSES:
+                cache[name.removeprefix("lazy-table--")] = self.get_component_rich_style(name, partial=True)
+            self._style_cache = cache
+        return self._style_cache
+
+    def _widths(self, total: int) -> list[int]:
+        fixed = sum(c.width for c in self.columns) + len(self.columns) - 1
+        flexible = max(total - fixed, 8)
+        return [c.width or flexible for c in self.columns]
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        styles = self._styles()
+        base = styles[""]
+        if y == 0:
+            return self._strip([c.label for c in self.columns], width, base + styles["header"])
+        index = round(self.scroll_y) + y - 1
+        if index >= len(self.rows):
+            if index == 0:
+                return self._strip([self.empty_text], width, base + styles["dim"], single=True)
+            return Strip.blank(width, base)
+        style = base + styles["odd"] if index % 2 else base
+        if index == self.cursor:
+            style += styles["cursor"] if self.has_focus else Style(bgcolor=styles["cursor"].bgcolor, dim=True)
+        return self._strip(self.formatter(self.rows[index]), width, style)
+
+    def _strip(self, cells: Sequence[Cell], width: int, style: Style, single: bool = False) -> Strip:
+        widths = [width] if single else self._widths(width)
+        styles = self._styles()
+        segments: list[Segment] = []
+        last = len(widths) - 1
+        for i, (cell, cell_width) in enumerate(zip(cells, widths)):
+            text, tone = (cell, "") if isinstance(cell, str) else cell
+            right = not single and self.columns[i].justify == "right"
+            segments.append(Segment(_fit(text, cell_width, right), style + styles[tone] if tone else style))
+            if i < last:
+                segments.append(Segment(" ", style))
+        return Strip(segments).adjust_cell_length(width, style)
+
+
+def _fit(text: str, width: int, right: bool) -> str:
+    """Pad or cut `text` to exactly `width` cells (an ellipsis marks a cut)."""
+    size = cell_len(text)
+    if size > width:
+        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+    pad = " " * (width - size)
+    return pad + text if right else text + pad

@@ -1,0 +1,118 @@
+"""The cluster overview's top panel: score, severity and category counts, framework bars,
+top attack paths, coverage gaps and scan facts, rendered from one scan."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from kspm_tui.model import Category, Severity, Status
+from kspm_tui.report.table import object_ref
+from kspm_tui.tui.index import ResultIndex
+from kspm_tui.tui.target import Scanned
+
+# Framework prefix in rule mappings → label on the bars.
+FRAMEWORKS = (("pss", "PSS"), ("cis", "CIS"), ("nsa-cisa", "NSA/CISA"))
+BAR = 20
+
+
+def framework_bars(scanned: Scanned) -> list[tuple[str, int, int]]:
+    """(label, rules passing, rules mapped) per framework, from the rules this scan evaluated."""
+    failing = {s.rule for s in scanned.result.rule_stats if s.failed - s.accepted > 0}
+    out = []
+    for prefix, label in FRAMEWORKS:
+        mapped = {r.id for r in scanned.ruleset.rules
+                  if any(f.split(":")[0].startswith(prefix) for f in r.rule.frameworks)}
+        if mapped:
+            out.append((label, len(mapped - failing), len(mapped)))
+    return out
+
+
+class SummaryPanel(Static):
+    def show(self, scanned: Scanned, index: ResultIndex, colors: dict[str, str]) -> None:
+        self.update(render_summary(scanned, index, colors))
+
+
+def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str]) -> Group:
+    result = scanned.result
+    s = result.summary
+    score_color = colors["good"] if s.score >= 80 else colors["warn"] if s.score >= 50 else colors["bad"]
+    head = Text.assemble(("Posture score ", "bold"), (f"{s.score}", f"bold {score_color}"), ("/100", "dim"))
+    sev = Text()
+    for level in [lv for lv in Severity if lv is not Severity.info]:
+        n = s.by_severity.get(level.value, 0)
+        sev.append(f"{n}", style=f"bold {colors[level.value]}" if n else "dim")
+        sev.append(f" {level.value}  ", style=colors[level.value] if n else "dim")
+    facts = Text(f"{s.objects} objects · {s.workloads} workloads · {s.rules} rules\n"
+                 f"scanned in {result.duration_s:.2f}s", style="dim")
+    accepted = s.by_status.get(Status.accepted.value, 0)
+    extra = Text()
+    if accepted:
+        extra.append(f"{accepted} accepted  ", style=colors["good"])
+    if index.previous is not None:
+        extra.append(f"+{len(index.new)} new  ", style=f"bold {colors['high']}" if index.new else "dim")
+        extra.append(f"-{len(index.resolved)} resolved", style=colors["good"] if index.resolved else "dim")
+    if len(scanned.trend) > 1:
+        from kspm_tui.history import sparkline
+
+        head.append(f"   {sparkline(scanned.trend[-24:])}", style=colors["good"])
+        head.append(f" {len(scanned.trend)} scans", style="dim")
+    left = Group(head, sev, facts, extra)
+
+    bars = Text("Rules passing per framework\n", style="bold")
+    for label, passing, mapped in framework_bars(scanned):
+        filled = round(BAR * passing / mapped)
+        bars.append(f"{label:<9}")
+        bars.append("█" * filled, style=colors["good"])
+        bars.append("░" * (BAR - filled), style=colors["bad"])
+        bars.append(f" {passing}/{mapped}\n", style="dim")
+    if not framework_bars(scanned):
+        bars.append("no framework mappings in the loaded rules", style="dim")
+
+    cats = Text("Failing by category\n", style="bold")
+    for name, n in list(s.by_category.items())[:6]:
+        cats.append(f"{n:>5} ", style="bold")
+        cats.append(f"{name}\n")
+    if not s.by_category:
+        cats.append("no failing findings", style=colors["good"])
+
+    grid = Table.grid(padding=(0, 3), expand=True)
+    grid.add_column(ratio=4)
+    grid.add_column(ratio=4)
+    grid.add_column(ratio=3)
+    grid.add_row(left, bars, cats)
+    parts: list = [grid]
+
+    paths = [f for f in result.findings if f.category is Category.attack_path and f.status is Status.fail]
+    if paths:
+        parts.append(Text("Top attack paths (:paths)", style="bold"))
+        for f in paths[:3]:
+            line = Text(no_wrap=True, overflow="ellipsis")
+            line.append(f" {f.severity.value:<8} ", style=colors[f.severity.value])
+            line.append(object_ref(f.kind, f.namespace, f.name) + "  ", style="bold")
+            line.append(f.message, style="dim")
+            parts.append(line)
+    notes = Text()
+    for gap in result.coverage:
+        notes.append(f"coverage: {gap.reason}\n", style=colors["warn"])
+    na = [st for st in result.rule_stats if st.not_assessable]
+    if na:
+        notes.append(f"{len(na)} rules not assessable (e.g. {na[0].rule}: {na[0].reason})\n", style=colors["warn"])
+    if result.errors:
+        first = result.errors[0]
+        notes.append(f"{len(result.errors)} input errors (first: {first.file}: {first.message})\n",
+                     style=colors["bad"])
+    if result.rule_errors:
+        notes.append(f"{len(result.rule_errors)} rule errors (first: {result.rule_errors[0].message})\n",
+                     style=colors["bad"])
+    if result.excluded.workloads:
+        notes.append(f"{result.excluded.workloads} workloads in system namespaces not shown "
+                     f"({result.excluded.findings} findings); start with --include-system to see them\n",
+                     style="dim")
+    if result.cluster.partial:
+        notes.append("PARTIAL RESULT: collection did not finish\n", style=f"bold {colors['bad']}")
+    if notes:
+        parts.append(notes)
+    return Group(*parts)
