@@ -15,16 +15,15 @@ only through an index, so who-can stays fast on very large clusters.
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Any, NamedTuple
 
 from kspm_tui.graph.selectors import selector_matches
 from kspm_tui.kinds import BUILTIN, CLUSTER_SCOPED
+from kspm_tui.perf import paused_gc
 from kspm_tui.snapshot import Snapshot, namespace_of
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
@@ -447,18 +446,6 @@ def build_rbac(snapshot: Snapshot) -> RbacGraph:
     """
     with paused_gc():
         return _build(snapshot)
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic collector around bursts of acyclic allocations next to a big heap."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _build(snapshot: Snapshot) -> RbacGraph:
