@@ -20,6 +20,7 @@ from kspm_tui.exceptions import accept_risks
 from kspm_tui.inventory import build_inventory
 from kspm_tui.locations import builtin_dir, user_rules_dir
 from kspm_tui.model import ClusterInfo, RuleError, ScanResult, Tool
+from kspm_tui.perf import paused_gc
 from kspm_tui.results import rule_info, sort_findings, summarize
 from kspm_tui.rule_selection import select_rules
 from kspm_tui.snapshot import Snapshot
@@ -58,9 +59,10 @@ def scan(collected: Collected, settings: ScanSettings, ruleset: RuleSet | None =
          is_cluster: bool | None = None) -> ScanResult:
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    ruleset = ruleset or load_ruleset(settings)
-    snapshot = Snapshot((o for o in collected.objects), cluster_id=cluster_id)
-    return evaluate_into_result(snapshot, collected, settings, ruleset, started, t0, progress, is_cluster)
+    with paused_gc():
+        ruleset = ruleset or load_ruleset(settings)
+        snapshot = Snapshot((o for o in collected.objects), cluster_id=cluster_id)
+        return evaluate_into_result(snapshot, collected, settings, ruleset, started, t0, progress, is_cluster)
 
 
 def evaluate_into_result(snapshot: Snapshot, collected: Collected, settings: ScanSettings,

@@ -56,12 +56,16 @@ class Workload:
 
 
 class Snapshot:
-    """Objects by kind/namespace/name and by UID, with ownership resolved."""
+    """Objects by kind/namespace/name and by UID, with ownership resolved.
+
+    Storage is dicts keyed by object key, insertion-ordered, so adding, replacing and
+    removing an object is O(1) however large the snapshot (a live watch does this per event);
+    a replaced object moves to the end, as if it had been read last.
+    """
 
     def __init__(self, items: Iterable[SourcedObject], *, cluster_id: str | None = None) -> None:
-        self.items: list[SourcedObject] = []
         self.index: dict[Key, SourcedObject] = {}
-        self.by_kind: dict[str, list[SourcedObject]] = defaultdict(list)
+        self._by_kind: dict[str, dict[Key, SourcedObject]] = defaultdict(dict)
         self.by_uid: dict[str, SourcedObject] = {}
         for item in items:
             self.add(item)
@@ -70,13 +74,10 @@ class Snapshot:
     def add(self, item: SourcedObject) -> None:
         """Index one object; a later object with the same key replaces the earlier one."""
         key = key_of(item.obj)
-        old = self.index.get(key)
-        if old is not None:
-            self.by_kind[key[0]].remove(old)
-            self.items.remove(old)
+        if key in self.index:
+            self.remove(key)
         self.index[key] = item
-        self.items.append(item)
-        self.by_kind[key[0]].append(item)
+        self._by_kind[key[0]][key] = item
         uid = item.obj["metadata"].get("uid")
         if uid:
             self.by_uid[uid] = item
@@ -84,13 +85,23 @@ class Snapshot:
     def remove(self, key: Key) -> SourcedObject | None:
         item = self.index.pop(key, None)
         if item is not None:
-            self.items.remove(item)
-            self.by_kind[key[0]].remove(item)
-            self.by_uid.pop(item.obj["metadata"].get("uid", ""), None)
+            del self._by_kind[key[0]][key]
+            uid = item.obj["metadata"].get("uid")
+            if uid and self.by_uid.get(uid) is item:
+                del self.by_uid[uid]
         return item
 
+    @property
+    def items(self) -> list[SourcedObject]:
+        """Every object, in the order read (a replaced object counts as read last)."""
+        return list(self.index.values())
+
+    @property
+    def by_kind(self) -> dict[str, list[SourcedObject]]:
+        return {kind: list(objs.values()) for kind, objs in self._by_kind.items() if objs}
+
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.index)
 
     @property
     def cluster_id(self) -> str:
@@ -105,7 +116,8 @@ class Snapshot:
         return self.index.get((kind, namespace, name))
 
     def of_kind(self, kind: str) -> list[SourcedObject]:
-        return self.by_kind.get(kind, [])
+        objs = self._by_kind.get(kind)
+        return list(objs.values()) if objs else []
 
     def owner(self, obj: dict[str, Any]) -> SourcedObject | None:
         """The object's controller owner, if it is in the snapshot."""

@@ -8,20 +8,114 @@ index and first line.
 
 from __future__ import annotations
 
+import io
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import orjson
 import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 try:
-    _Loader: type = yaml.CSafeLoader
+    _BaseLoader: type = yaml.CSafeLoader
     _Dumper: type = yaml.CSafeDumper
 except AttributeError:  # PyYAML without libyaml: correct, just slower
-    _Loader = yaml.SafeLoader
+    _BaseLoader = yaml.SafeLoader
     _Dumper = yaml.SafeDumper
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_INT = "tag:yaml.org,2002:int"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_FLOAT = "tag:yaml.org,2002:float"
+_INTERN_MAX = 32  # short values repeat (`TCP`, `IfNotPresent`); long ones (uids) rarely do
+_RESOLVE_CACHE_MAX = 200_000
+
+
+class _Fallback(Exception):
+    """The fast constructor met something it leaves to PyYAML (tags, merge keys, timestamps)."""
+
+
+class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
+    """The libyaml safe loader with a lean constructor for what manifests are made of.
+
+    PyYAML's parser is C, but resolving and constructing every scalar runs generic Python
+    (regexes per scalar, generators per mapping): most of the load time. Here plain scalars'
+    tags are cached by value, and documents made of str/int/bool/null/float, mappings and
+    sequences are built directly. Anything else (explicit tags, merge keys, timestamps,
+    binary, sets) falls back to PyYAML's own constructor for the whole document, so the
+    result is always what `yaml.CSafeLoader` gives. Mapping keys and short strings are
+    interned: 40k objects repeat the same few hundred keys, and sharing them saves memory.
+    """
+
+    _resolved: ClassVar[dict[str, str]] = {}  # plain scalar → tag, shared by every load
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and not self.yaml_path_resolvers:
+            if not implicit[0]:
+                return _STR
+            tag = self._resolved.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(self._resolved) < _RESOLVE_CACHE_MAX:
+                    self._resolved[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+    def construct_document(self, node: Node) -> Any:
+        try:
+            return self._build(node, {})
+        except (_Fallback, RecursionError):
+            return super().construct_document(node)
+
+    def _build(self, node: Node, memo: dict[int, Any]) -> Any:
+        cls = node.__class__
+        if cls is ScalarNode:
+            return self._scalar(node)
+        built = memo.get(id(node))
+        if built is not None:  # an alias: the same object, as PyYAML gives it
+            return built
+        if cls is MappingNode:
+            if node.tag != _MAP:
+                raise _Fallback
+            mapping: dict[Any, Any] = {}
+            memo[id(node)] = mapping
+            for key_node, value_node in node.value:
+                if key_node.__class__ is not ScalarNode or key_node.tag not in (_STR, _INT, _BOOL, _NULL):
+                    raise _Fallback  # merge keys, complex keys: PyYAML's rules and errors
+                key = self._scalar(key_node)
+                if key.__class__ is str:
+                    key = sys.intern(key)
+                mapping[key] = self._build(value_node, memo)
+            return mapping
+        if cls is SequenceNode and node.tag == _SEQ:
+            items: list[Any] = []
+            memo[id(node)] = items
+            items.extend(self._build(item, memo) for item in node.value)
+            return items
+        raise _Fallback
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag, value = node.tag, node.value
+        if tag == _STR:
+            return sys.intern(value) if len(value) <= _INTERN_MAX else value
+        if tag == _NULL:
+            return None
+        if tag == _BOOL:
+            return self.bool_values[value.lower()]
+        if tag == _INT:
+            if value.isascii() and value.isdigit() and (value[0] != "0" or len(value) == 1):
+                return int(value)
+            return self.construct_yaml_int(node)
+        if tag == _FLOAT:
+            return self.construct_yaml_float(node)
+        raise _Fallback
+
 
 _DOC_START = re.compile(r"^---(?=[ \t\r\n#]|$)", re.MULTILINE)
 _BLANK = re.compile(r"^\s*(?:#.*)?$")
@@ -63,13 +157,18 @@ def split_documents(text: str) -> Iterator[RawDocument]:
 
 
 def _is_blank(chunk: str) -> bool:
-    """True for a chunk holding only a separator, comments or whitespace."""
-    lines = chunk.splitlines()
-    if lines and lines[0].startswith("---"):
-        head = lines[0][3:].strip()
+    """True for a chunk holding only a separator, comments or whitespace.
+
+    Reads lines lazily: a real document answers at its first line, however long it is.
+    """
+    lines = io.StringIO(chunk)
+    first = lines.readline()
+    if first.startswith("---"):
+        head = first[3:].strip()
         if head and not head.startswith("#"):
             return False
-        lines = lines[1:]
+    elif not (_BLANK.match(first) or first.strip() == "..."):
+        return False
     return all(_BLANK.match(ln) or ln.strip() == "..." for ln in lines)
 
 

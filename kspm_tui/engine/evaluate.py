@@ -7,6 +7,7 @@ their facts, the cluster as a whole, and control-plane components' flags.
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from kspm_tui.engine.cel import (
     CelError, all_containers, evaluate, new_context, parse_flags, without_nulls,
 )
 from kspm_tui.engine.evidence import collect_evidence, redact_text
+from kspm_tui.engine.evidence import evidence as make_evidence
 from kspm_tui.engine.graph_scopes import GraphScopes
 from kspm_tui.engine.loader import CompiledRule, RuleSet, params_variable
 from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
@@ -29,6 +31,10 @@ from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, Workload, namespace_of
 
 CONTAINER_TYPES = ("initContainers", "containers", "ephemeralContainers")
+# Every field counts as set on findings we build, and all of them share this set: pydantic
+# keeps a "fields set" per instance (about half a finding's own memory) and only ever adds
+# names to it, which for a set that already holds them all changes nothing.
+_FINDING_FIELDS = set(Finding.model_fields)
 ProgressFn = Callable[[int, int], None]
 
 
@@ -155,9 +161,14 @@ class Evaluator:
 
     def _finding(self, raw: Raw, kind: str, name: str, namespace: str | None, source: SourceRef,
                  prefix: str = "") -> Finding:
+        """One failing finding. Built with `model_construct`: every field is already of its
+        declared type (enums from the validated rule, models from this module), so pydantic's
+        validation would only copy lists and cost time for 100k findings; the rule's
+        `frameworks` list is shared, not copied (findings are values: nobody mutates it)."""
         rule = raw.rule.rule
-        evidence = [Evidence(path=prefix + ev.path, value=ev.value) for ev in raw.evidence]
-        return Finding(
+        evidence = [make_evidence(prefix + ev.path, ev.value) for ev in raw.evidence]
+        return Finding.model_construct(
+            _FINDING_FIELDS,
             rule=rule.id, title=rule.title, severity=rule.severity, status=Status.fail,
             category=rule.category, cluster=self.cluster_id, context=self.options.context,
             kind=kind, namespace=namespace, name=name, container=raw.container,
@@ -183,8 +194,9 @@ class Evaluator:
         else:
             self.out.workloads += 1
         template = workload.template
-        key = orjson.dumps(template, option=orjson.OPT_SORT_KEYS)
-        if b":null" in key:  # `securityContext:` left empty means unset; CEL's has() would say set
+        canonical = orjson.dumps(template, option=orjson.OPT_SORT_KEYS)
+        key = hashlib.blake2b(canonical, digest_size=16).digest()  # not the KBs of the template
+        if b":null" in canonical:  # `securityContext:` left empty means unset; CEL's has() would say set
             template = without_nulls(template)
         self.ctx.update({"podSpec": template["spec"], "podMeta": template.get("metadata") or {},
                          "allContainers": all_containers(template["spec"])})
