@@ -168,3 +168,14 @@ spec: {type: LoadBalancer, loadBalancerSourceRanges: [10.0.0.0/8], selector: {ap
     doc = json.loads(run_cli("scan", str(path), "--framework", "mitre", "-o", "json").stdout)
     assert [f["rule"] for f in doc["findings"] if f["status"] == "fail"] == ["K8S-SERVICE-LOADBALANCER"]
     assert controls(doc)["T1133"]["status"] == "pass"
+
+
+def test_every_reference_in_the_pack_is_catalogued() -> None:
+    """Compliance views show titles for every control any built-in rule maps to."""
+    from kspm_tui.engine.loader import load_rules
+    from kspm_tui.locations import builtin_dir
+
+    catalog = {fid: {c.id for c in f.controls} for fid, f in load_frameworks().items()}
+    missing = [f"{r.id} {ref}" for r in load_rules([builtin_dir("rules")]).rules for ref in r.rule.frameworks
+               if ref.partition(":")[2] not in catalog.get(ref.partition(":")[0], set())]
+    assert missing == []
