@@ -55,27 +55,23 @@ class LazyTable(ScrollView, can_focus=True):
 
     cursor = reactive(0, always_update=True)
 
-    class Selected(Message):
+    class RowMessage(Message):
+        """A message about one row of the table (its `control` is the table)."""
+
+        def __init__(self, table: LazyTable, row: Any) -> None:
+            super().__init__()
+            self.table = table
+            self.row = row
+
+        @property
+        def control(self) -> LazyTable:
+            return self.table
+
+    class Selected(RowMessage):
         """Enter (or a click) on a row."""
 
-        def __init__(self, table: LazyTable, row: Any) -> None:
-            super().__init__()
-            self.table = table
-            self.row = row
-
-        @property
-        def control(self) -> LazyTable:
-            return self.table
-
-    class Highlighted(Message):
-        def __init__(self, table: LazyTable, row: Any) -> None:
-            super().__init__()
-            self.table = table
-            self.row = row
-
-        @property
-        def control(self) -> LazyTable:
-            return self.table
+    class Highlighted(RowMessage):
+        """The cursor moved to a row."""
 
     def __init__(self, columns: Sequence[Column], formatter: Formatter, *, id: str | None = None,
                  classes: str | None = None, key: Callable[[Any], Any] | None = None) -> None:
