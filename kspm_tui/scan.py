@@ -63,7 +63,7 @@ def scan(collected: Collected, settings: ScanSettings, ruleset: RuleSet | None =
         ruleset = ruleset or load_ruleset(settings)
         cluster_id = cluster_id or collected.cluster_id
         is_cluster = collected.is_cluster if is_cluster is None else is_cluster
-        snapshot = Snapshot((o for o in collected.objects), cluster_id=cluster_id)
+        snapshot = Snapshot(collected.objects, cluster_id=cluster_id)
         return evaluate_into_result(snapshot, collected, settings, ruleset, started, t0, progress, is_cluster)
 
 
@@ -84,8 +84,9 @@ def evaluate_into_result(snapshot: Snapshot, collected: Collected, settings: Sca
     for stat in stats:
         stat.severity = severities[stat.rule]
     findings = sort_findings(evaluation.findings)
+    present = set(snapshot.namespaces())  # walks every object: once, not per system namespace
     evaluation.excluded.namespaces = [] if settings.include_system else [
-        ns for ns in options.system_namespaces if ns in snapshot.namespaces()
+        ns for ns in options.system_namespaces if ns in present
     ]
     result = ScanResult(
         tool=Tool(version=__version__),

@@ -64,12 +64,6 @@ def _redact(key: str, value: Any) -> Any:
     return value
 
 
-def is_env_secret(env: dict[str, Any]) -> bool:
-    """An env entry whose literal value looks like a secret (by its name or its shape)."""
-    value = env.get("value")
-    return isinstance(value, str) and looks_secret(str(env.get("name", "")), value)
-
-
 def looks_secret(name: str, value: str) -> bool:
     """A literal value that is a credential: it has a secret's shape, or a secret's name and
     a value that is not a switch, number, path or reference (`AUTH_ENABLED=true` is not)."""

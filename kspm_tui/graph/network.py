@@ -98,11 +98,6 @@ class Isolation:
     def egress_isolated(self) -> bool:
         return bool(self.egress)
 
-    @property
-    def reachable_from_outside(self) -> bool:
-        """Traffic from outside the cluster is admitted (not isolated, or isolated but open)."""
-        return not self.ingress or bool(self.open_ingress)
-
     def admitting(self, source: PodIdentity) -> list[Ref]:
         """The selecting policies that admit `source` (empty and isolated: it is cut off)."""
         return [ref for ref, policy in zip(self.ingress, self.policies) if admits_pod(policy, source)]

@@ -14,7 +14,6 @@ from its target — checked on the graph, not assumed.
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -406,8 +405,3 @@ def remediation_of(path: AttackPath, guidance: str) -> FindingRemediation:
     cut = path.cut
     text = " ".join(t for t in (f"Cheapest cut: {cut.description}.", cut.guidance, guidance) if t)
     return FindingRemediation(patch=cut.patch, kubectl=cut.kubectl, guidance=text)
-
-
-def filter_paths(paths: Iterable[AttackPath], target: str | None) -> list[AttackPath]:
-    return [p for p in paths if target is None or p.target == target]
-

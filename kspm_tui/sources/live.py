@@ -326,7 +326,3 @@ class Collector:
 
 
 _STATUS_TEXT = {403: "Forbidden", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
-
-
-def collect_live(connection: Connection, progress: ProgressFn | None = None) -> LiveCollected:
-    return Collector(connection, progress=progress).run()

@@ -34,10 +34,6 @@ class Counts:
     def total(self) -> int:
         return sum(self.by_severity.values())
 
-    @property
-    def worst(self) -> int:
-        return next((s.rank for s in SEVERITIES if self.by_severity[s]), -1)
-
     def sort_key(self) -> tuple[int, ...]:
         """Worst first: more criticals, then more highs, ..."""
         return tuple(-self.by_severity[s] for s in SEVERITIES)
