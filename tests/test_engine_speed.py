@@ -16,6 +16,7 @@ import pytest
 
 from kspm_tui.engine import evaluate as engine
 from kspm_tui.engine.cel import Program, evaluate, new_context
+from kspm_tui.engine.shapes import Items, project, reads
 from kspm_tui.model import ScanResult, Scope
 from kspm_tui.scan import ScanSettings, load_ruleset, scan
 from kspm_tui.sources import Collected
@@ -84,20 +85,40 @@ def test_generated_cluster_scan_matches_reference(tmp_path: Path, monkeypatch: p
     assert any(ev.value is not None for f in result.findings for ev in f.evidence)
 
 
+ALL_NAMES = Items({"name": None})
+
+
 @pytest.mark.parametrize(("sources", "expected"), [
-    (["has(podSpec.securityContext) && podSpec.securityContext.runAsNonRoot"], {"securityContext"}),
-    (["podSpec.hostNetwork || podSpec . hostPID", "'podSpec' == 'x'"], {"hostNetwork", "hostPID"}),
-    (["podSpecPatch(podSpec, {}, [])"], None),  # passed whole to a function
+    (["has(podSpec.securityContext) && podSpec.securityContext.runAsNonRoot"],
+     {"securityContext": {"runAsNonRoot": None}}),
+    (["podSpec.hostNetwork || podSpec . hostPID", "'podSpec.volumes' == 'x'"], {"hostNetwork": None, "hostPID": None}),
     (["['hostPID'].exists(k, k in podSpec && podSpec[k])"], None),  # indexed
     (["podSpec.?volumes.orValue([])"], None),  # optional select
-    (["allContainers.map(c, c.name)"], None),  # a method on the value itself
-    (["object.podSpec.volumes", "container.name"], frozenset()),  # another variable's field
+    (["size(podSpec.volumes)"], {"volumes": None}),  # passed to a function
+    (["object.podSpec.volumes", "container.name"], {}),  # another variable's field
+    (["podSpec.volumes.exists(v, has(v.hostPath))"], {"volumes": Items({"hostPath": {}})}),  # presence only
+    (["podSpec.containers.filter(c, c.image == '').map(c, c.name)"],
+     {"containers": Items({"image": None, "name": None})}),
+    (["podSpec.containers.all(i, c, c.image == '')"], {"containers": None}),  # two-variable macro
+    (["podSpecPatch(podSpec, {}, [])"],
+     {"initContainers": ALL_NAMES, "containers": ALL_NAMES, "ephemeralContainers": ALL_NAMES}),
+    (["deletePatch(podSpec, ['securityContext.sysctls', 'hostPID'])"],
+     {"securityContext": {"sysctls": None}, "hostPID": None}),
+    (["deletePatch(podSpec, ['hostPID'] + extra)"], None),  # paths not known from the text
 ])
-def test_selected_fields(sources: list[str], expected: set[str] | None) -> None:
-    from kspm_tui.engine.loader import selected_fields
+def test_read_shapes(sources: list[str], expected: Any) -> None:
+    assert reads(sources, ["podSpec"]) == ({} if expected == {} else {"podSpec": expected})
 
-    name = "allContainers" if "allContainers" in sources[0] else "podSpec"
-    assert selected_fields(sources, name) == (None if expected is None else frozenset(expected))
+
+def test_projection_keeps_only_the_shape_and_leaves_the_input_alone() -> None:
+    spec = {"hostPID": True, "volumes": [{"name": "v", "hostPath": {"path": "/"}}, "odd"],
+            "securityContext": {"runAsUser": 0, "fsGroup": 2}, "containers": [{"name": "c", "image": "x"}]}
+    before = repr(spec)
+    shape = reads(["podSpec.volumes.exists(v, v.hostPath.path == '/') && podSpec.securityContext.runAsUser == 0"],
+                  ["podSpec"])["podSpec"]
+    assert project(spec, shape) == {"volumes": [{"hostPath": {"path": "/"}}, "odd"],
+                                    "securityContext": {"runAsUser": 0}}
+    assert repr(spec) == before
 
 
 def test_built_findings_are_valid_models() -> None:

@@ -24,6 +24,7 @@ import cel  # noqa: E402
 from cel.stdlib import add_stdlib_to_context  # noqa: E402
 
 from kspm_tui.engine.evidence import looks_secret  # noqa: E402
+from kspm_tui.engine.shapes import Shape, project  # noqa: E402
 
 Program = cel.Program
 
@@ -225,22 +226,20 @@ def new_context() -> cel.Context:
 
 
 class RuleContext:
-    """One CEL context for a group of rules, holding only the variables those rules read.
+    """One CEL context for a group of rules, holding only what those rules read.
 
     The `cel` package converts a value when it is set (about 1 µs per node) and, at the first
-    evaluation after any change, copies every variable the context holds (about 0.2 µs per
-    node). A single context holding a pod template, its containers, the object and the facts
-    therefore paid for all of them at every container swap. Here each group of rules gets
-    its own context; values are only recorded by `set` and converted when a rule of the group
-    is about to run, and a value that is the very object already set is not converted again.
-    A map variable the rules only select fields of (`podSpec.securityContext`) is converted
-    with just those fields (see `loader.selected_fields`).
+    evaluation after any change, copies every variable the context holds. So each group of
+    rules gets its own context; values are only recorded by `set` and converted when a rule
+    of the group is about to run, a value that is the very object already set is not
+    converted again, and each is converted cut down to the shape the group's rules read
+    (`podSpec.securityContext`, each container's `securityContext`: see engine/shapes.py).
     """
 
     __slots__ = ("context", "wanted", "_current", "_pending")
 
-    def __init__(self, wanted: dict[str, frozenset[str] | None], constants: dict[str, Any]) -> None:
-        """`wanted`: each variable the rules read, with the fields they select (None: all)."""
+    def __init__(self, wanted: dict[str, Shape], constants: dict[str, Any]) -> None:
+        """`wanted`: each variable the rules read, with the shape they read of it."""
         self.context = new_context()
         self.context.update(constants)
         self.wanted = wanted
@@ -259,27 +258,8 @@ class RuleContext:
             self._pending.clear()
             if changed:
                 self._current.update(changed)
-                self.context.update({k: _only(v, self.wanted[k]) for k, v in changed.items()})
+                self.context.update({k: project(v, self.wanted[k]) for k, v in changed.items()})
         return evaluate(program, self.context)
-
-
-def _only(value: Any, fields: frozenset[str] | None) -> Any:
-    if fields is None or not isinstance(value, dict):
-        return value
-    return {k: value[k] for k in fields if k in value}
-
-
-def merge_fields(reads: list[dict[str, frozenset[str] | None]]) -> dict[str, frozenset[str] | None]:
-    """Variables read by several rules, with the union of their fields (None wins: whole value)."""
-    merged: dict[str, frozenset[str] | None] = {}
-    for read in reads:
-        for name, fields in read.items():
-            if name not in merged:
-                merged[name] = fields
-            else:
-                known = merged[name]
-                merged[name] = None if known is None or fields is None else known | fields
-    return merged
 
 
 def evaluate(program: Program, context: cel.Context) -> Any:

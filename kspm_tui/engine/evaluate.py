@@ -16,12 +16,13 @@ from typing import Any
 import orjson
 
 from kspm_tui.engine.cel import (
-    CelError, RuleContext, all_containers, merge_fields, parse_flags, without_nulls,
+    CelError, RuleContext, all_containers, parse_flags, without_nulls,
 )
 from kspm_tui.engine.evidence import collect_evidence, redact_text
 from kspm_tui.engine.evidence import evidence as make_evidence
 from kspm_tui.engine.graph_scopes import GraphScopes
 from kspm_tui.engine.loader import CompiledRule, RuleSet, params_variable
+from kspm_tui.engine.shapes import merge_reads
 from kspm_tui.engine.typed import construct
 from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
 from kspm_tui.model import (
@@ -101,15 +102,15 @@ class Evaluator:
         for rule in self.rules:
             if rule.id not in self.blocked:
                 self._by_scope[rule.rule.scope].append(rule)
-        # One CEL context per scope, holding only what that scope's rules read (see RuleContext;
-        # splitting container rules further by "reads podSpec" measured no faster).
-        self._contexts = {
-            scope: RuleContext(
-                merge_fields([r.fields for r in rules]),
-                {params_variable(r.id): r.rule.params for r in rules if "params" in r.variables},
-            )
-            for scope, rules in self._by_scope.items()
-        }
+        # Per scope, one CEL context for the checks and one for messages and patches, each
+        # holding only what its expressions read (see RuleContext): checks run on every
+        # object, messages and patches only where a check fails.
+        self._contexts: dict[Scope, RuleContext] = {}
+        self._details: dict[Scope, RuleContext] = {}
+        for scope, rules in self._by_scope.items():
+            params = {params_variable(r.id): r.rule.params for r in rules if "params" in r.variables}
+            self._contexts[scope] = RuleContext(merge_reads(r.check_reads for r in rules), params)
+            self._details[scope] = RuleContext(merge_reads(r.detail_reads for r in rules), params)
         per_workload = [r for s in (Scope.container, Scope.pod) for r in self._by_scope[s] if not r.template_only]
         self._needs_workload_context = bool(per_workload)
         self.graph = GraphScopes(self)
@@ -158,7 +159,7 @@ class Evaluator:
     def _fail(self, rule: CompiledRule, root: Any, where: str,
               container_type: str | None = None, container: str | None = None) -> Raw:
         message = rule.rule.message or rule.rule.title
-        context = self._contexts[rule.rule.scope]
+        context = self._details[rule.rule.scope]
         if rule.message is not None:
             try:
                 message = str(context.evaluate(rule.message))
@@ -243,6 +244,7 @@ class Evaluator:
     def set_variables(self, scope: Scope, values: dict[str, Any]) -> None:
         """Values for the next evaluations of `scope`'s rules (converted only if they run)."""
         self._contexts[scope].set(values)
+        self._details[scope].set(values)
 
     def _set_workload(self, values: dict[str, Any]) -> None:
         self.set_variables(Scope.pod, values)

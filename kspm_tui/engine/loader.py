@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from kspm_tui.engine.cel import CelError, Program, compile_expression
+from kspm_tui.engine.shapes import Shape, reads
 from kspm_tui.model import Rule, RuleError, Scope
 from kspm_tui.yamlio import load_yaml_all
 
@@ -34,9 +35,10 @@ class CompiledRule:
     patch: Program | None = None
     template_only: bool = False
     variables: frozenset[str] = frozenset()  # the rule variables its expressions read
-    # Per variable, the top-level fields the expressions select (`podSpec.volumes`), or None
-    # when the variable is also used whole (`podSpecPatch(podSpec, ...)`, `podSpec[k]`).
-    fields: dict[str, frozenset[str] | None] = field(default_factory=dict)
+    # Per variable, the part of it the check reads, and the part the message and patch read
+    # (see engine/shapes.py): checks run on every object, the others only on failures.
+    check_reads: dict[str, Shape] = field(default_factory=dict)
+    detail_reads: dict[str, Shape] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -144,28 +146,10 @@ def compile_rule(rule: Rule) -> CompiledRule:
     # Names bound inside macros (`c` in `exists(c, ...)`) are not rule variables.
     free = used & KNOWN_VARIABLES
     template_only = rule.scope in (Scope.container, Scope.pod) and free <= TEMPLATE_VARIABLES
-    sources = [p.source for p in (check, message, patch) if p is not None]
-    fields = {name: selected_fields(sources, name) for name in free}
-    return CompiledRule(rule, check, message, patch, template_only, frozenset(free), fields)
-
-
-_STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
-
-
-def selected_fields(sources: list[str], name: str) -> frozenset[str] | None:
-    """The fields selected from variable `name` in these CEL sources, or None if it is used whole.
-
-    Only `name.field` (also inside `has()`) counts as a selection; any other use — passed to a
-    function, indexed, iterated, `name.?field` — needs the whole value.
-    """
-    use = re.compile(rf"(?<![\w.]){re.escape(name)}\b(?:\s*\.\s*([A-Za-z_]\w*)\b(?!\s*\())?")
-    fields: set[str] = set()
-    for source in sources:
-        for match in use.finditer(_STRING.sub("''", source)):
-            if match.group(1) is None:
-                return None
-            fields.add(match.group(1))
-    return frozenset(fields)
+    details = [p.source for p in (message, patch) if p is not None]
+    check_reads = reads([check.source], free)
+    detail_reads = reads(details, free)
+    return CompiledRule(rule, check, message, patch, template_only, frozenset(free), check_reads, detail_reads)
 
 
 def _validation_message(exc: ValidationError) -> str:
