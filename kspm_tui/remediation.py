@@ -8,9 +8,10 @@ gets honest guidance instead of a command that would be rejected.
 
 from __future__ import annotations
 
-import json
 import shlex
 from typing import Any
+
+import orjson
 
 from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.model import FindingRemediation, Scope
@@ -48,13 +49,16 @@ def wrap_fragment(scope: Scope, kind: str, fragment: dict[str, Any], container_t
 def kubectl_patch(kind: str, name: str, namespace: str | None, patch: dict[str, Any],
                   context: str | None = None) -> str:
     """A `kubectl patch` command that survives a shell paste (JSON single-quoted safely)."""
-    parts = ["kubectl", "patch", kind.lower(), name]
+    parts = ["kubectl patch", shlex.quote(kind.lower()), shlex.quote(name)]
     if namespace:
-        parts += ["-n", namespace]
+        parts += ["-n", shlex.quote(namespace)]
     if context:
-        parts += ["--context", context]
-    parts += ["--type=strategic", "-p", json.dumps(patch, separators=(",", ":"), sort_keys=True)]
-    return shlex.join(parts)
+        parts += ["--context", shlex.quote(context)]
+    # The JSON always needs quoting: single quotes, each ' inside closed, escaped and reopened
+    # (what shlex.quote does, without its scan for characters that would need it).
+    body = orjson.dumps(patch, option=orjson.OPT_SORT_KEYS).decode()
+    parts += ["--type=strategic", "-p", "'" + body.replace("'", "'\"'\"'") + "'"]
+    return " ".join(parts)
 
 
 def build(scope: Scope, kind: str, name: str, namespace: str | None, fragment: dict[str, Any] | None,

@@ -24,9 +24,10 @@ def posture_score(stats: list[RuleStat], severities: dict[str, Severity]) -> int
 def summarize(findings: list[Finding], stats: list[RuleStat], severities: dict[str, Severity],
               *, objects: int, workloads: int) -> Summary:
     failing = [f for f in findings if f.status is Status.fail]
+    severities_seen = Counter(f.severity for f in failing)
     return Summary(
         total=len(failing),
-        by_severity={s.value: n for s in Severity if (n := sum(1 for f in failing if f.severity is s))},
+        by_severity={s.value: severities_seen[s] for s in Severity if severities_seen[s]},
         by_category=dict(Counter(f.category.value for f in failing).most_common()),
         by_status=dict(Counter(f.status.value for f in findings)),
         objects=objects,

@@ -7,7 +7,7 @@ Rules never search the snapshot themselves; the engine and the graph ask it ques
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,6 +67,7 @@ class Snapshot:
         self.index: dict[Key, SourcedObject] = {}
         self._by_kind: dict[str, dict[Key, SourcedObject]] = defaultdict(dict)
         self.by_uid: dict[str, SourcedObject] = {}
+        self._workloads: list[Workload] | None = None  # computed once per change, asked for by many
         for item in items:
             self.add(item)
         self._cluster_id = cluster_id
@@ -74,6 +75,7 @@ class Snapshot:
     def add(self, item: SourcedObject) -> None:
         """Index one object; a later object with the same key replaces the earlier one."""
         key = key_of(item.obj)
+        self._workloads = None
         if key in self.index:
             self.remove(key)
         self.index[key] = item
@@ -85,6 +87,7 @@ class Snapshot:
     def remove(self, key: Key) -> SourcedObject | None:
         item = self.index.pop(key, None)
         if item is not None:
+            self._workloads = None
             del self._by_kind[key[0]][key]
             uid = item.obj["metadata"].get("uid")
             if uid and self.by_uid.get(uid) is item:
@@ -142,15 +145,14 @@ class Snapshot:
             item = parent
         return item
 
-    def workloads(self) -> Iterator[Workload]:
+    def workloads(self) -> list[Workload]:
         """Top-level pod-owning objects; owned ReplicaSets, Jobs and Pods are folded in."""
-        for kind in WORKLOAD_KINDS:
-            for item in self.of_kind(kind):
-                if self.top_owner(item) is not item:
-                    continue
-                template = pod_template(item.obj)
-                if template is not None:
-                    yield Workload(item, template)
+        if self._workloads is None:
+            self._workloads = [
+                Workload(item, template) for kind in WORKLOAD_KINDS for item in self.of_kind(kind)
+                if self.top_owner(item) is item and (template := pod_template(item.obj)) is not None
+            ]
+        return self._workloads
 
     def namespaces(self) -> list[str]:
         """Every namespace that exists or is referenced by an object."""

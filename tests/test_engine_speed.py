@@ -16,7 +16,7 @@ import pytest
 
 from kspm_tui.engine import evaluate as engine
 from kspm_tui.engine.cel import Program, evaluate, new_context
-from kspm_tui.engine.shapes import Items, project, reads
+from kspm_tui.engine.shapes import Items, project, reads, without_nulls
 from kspm_tui.model import ScanResult, Scope
 from kspm_tui.scan import ScanSettings, load_ruleset, scan
 from kspm_tui.sources import Collected
@@ -35,7 +35,7 @@ class SharedEagerContext:
         self.context.update(constants)
 
     def set(self, values: dict[str, Any]) -> None:
-        self.context.update(values)
+        self.context.update({name: without_nulls(value) for name, value in values.items()})
 
     def evaluate(self, program: Program) -> Any:
         return evaluate(program, self.context)

@@ -128,18 +128,6 @@ def all_containers(pod_spec: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 
-def without_nulls(value: Any) -> Any:
-    """A copy without null-valued map entries: Kubernetes treats `field: null` as unset.
-
-    A manifest with an empty `securityContext:` parses to None, and CEL's `has()` is true for
-    it, so every rule reading below it would fail to evaluate instead of seeing "not set".
-    """
-    if isinstance(value, dict):
-        return {k: without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
-        return [without_nulls(v) for v in value]
-    return value
-
 def pod_spec_patch(pod_spec: dict[str, Any], fields: dict[str, Any],
                    containers: list[dict[str, Any]]) -> dict[str, Any]:
     """A pod-spec patch: `fields` plus per-container fragments placed in the list holding each name.

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from kspm_tui.engine.cel import (
-    CelError, RuleContext, all_containers, parse_flags, without_nulls,
+    CelError, Program, RuleContext, all_containers, compile_expression, parse_flags,
 )
 from kspm_tui.engine.evidence import collect_evidence, redact_text
 from kspm_tui.engine.evidence import evidence as make_evidence
@@ -91,6 +91,7 @@ class Evaluator:
         self._evaluated: Counter[str] = Counter()
         self._failed: Counter[str] = Counter()
         self._template_cache: dict[bytes, tuple[list[Raw], Counter[str]]] = {}
+        self._batches: dict[tuple[str, ...], Program | None] = {}
         unreadable = {gap.kind for gap in options.coverage}
         self.blocked: dict[str, str] = {}
         for rule in self.rules:
@@ -111,6 +112,14 @@ class Evaluator:
             params = {params_variable(r.id): r.rule.params for r in rules if "params" in r.variables}
             self._contexts[scope] = RuleContext(merge_reads(r.check_reads for r in rules), params)
             self._details[scope] = RuleContext(merge_reads(r.detail_reads for r in rules), params)
+        # Pod and container rules by (scope, depends only on the template, container list):
+        # each group's checks run together (see _eval_all).
+        self._groups: dict[tuple[Scope, bool, str | None], tuple[CompiledRule, ...]] = {
+            (scope, only, ctype): tuple(r for r in self._by_scope[scope] if r.template_only is only
+                                        and (ctype is None or ctype in r.rule.match.containers))
+            for scope in (Scope.pod, Scope.container) for only in (True, False)
+            for ctype in (None, *CONTAINER_TYPES)
+        }
         per_workload = [r for s in (Scope.container, Scope.pod) for r in self._by_scope[s] if not r.template_only]
         self._needs_workload_context = bool(per_workload)
         self.graph = GraphScopes(self)
@@ -148,6 +157,34 @@ class Evaluator:
             self._rule_error(rule, f"{where}: check returned {type(result).__name__}, not bool")
             return None
         return result
+
+    def _eval_all(self, scope: Scope, rules: tuple[CompiledRule, ...], where: str) -> list[bool | None]:
+        """`_eval` for each rule, in one CEL call when it can be.
+
+        The rules' checks are compiled together into one list expression: a single call
+        instead of one per rule, with its own cost of crossing into the `cel` package. An
+        error anywhere fails the whole list, so then each rule runs on its own and reports
+        its own error, exactly as it would unbatched.
+        """
+        batch = self._batch(rules)
+        if batch is None:
+            return [self._eval(rule, where) for rule in rules]
+        try:
+            results = self._contexts[scope].evaluate(batch)
+        except CelError:
+            return [self._eval(rule, where) for rule in rules]
+        return [result if result is True or result is False else self._eval(rule, where)
+                for rule, result in zip(rules, results, strict=True)]
+
+    def _batch(self, rules: tuple[CompiledRule, ...]) -> Program | None:
+        key = tuple(rule.id for rule in rules)
+        if key not in self._batches:
+            try:
+                self._batches[key] = compile_expression(
+                    "[" + ",\n".join(f"({rule.check.source})" for rule in rules) + "]") if len(rules) > 1 else None
+            except CelError:
+                self._batches[key] = None
+        return self._batches[key]
 
     def _rule_error(self, rule: CompiledRule, message: str) -> None:
         if rule.id not in self._errored:
@@ -212,10 +249,8 @@ class Evaluator:
         else:
             self.out.workloads += 1
         template = workload.template
-        canonical = orjson.dumps(template, option=orjson.OPT_SORT_KEYS)
-        key = hashlib.blake2b(canonical, digest_size=16).digest()  # not the KBs of the template
-        if b":null" in canonical:  # `securityContext:` left empty means unset; CEL's has() would say set
-            template = without_nulls(template)
+        # Identical templates are evaluated once; keyed by a digest, not the KBs of the template.
+        key = hashlib.blake2b(orjson.dumps(template, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()
         self._set_workload({"podSpec": template["spec"], "podMeta": template.get("metadata") or {},
                             "allContainers": all_containers(template["spec"])})
         cached = self._template_cache.get(key)
@@ -256,37 +291,37 @@ class Evaluator:
         where = f"{workload.kind} {workload.namespace or '-'}/{workload.name}"
         raws: list[Raw] = []
         counts: Counter[str] = Counter()
-        for rule in self._by_scope[Scope.pod]:
-            if rule.template_only is not template_only:
-                continue
+        pod_rules = self._groups[(Scope.pod, template_only, None)]
+        for rule, ok in zip(pod_rules, self._eval_all(Scope.pod, pod_rules, where)):
             counts[rule.id] += 1
-            if self._eval(rule, where) is False:
+            if ok is False:
                 raws.append(self._fail(rule, template, where))
-        container_rules = [r for r in self._by_scope[Scope.container] if r.template_only is template_only]
-        if not container_rules:
+        if not self._groups[(Scope.container, template_only, None)]:
             return raws, counts
         spec = template["spec"]
         for ctype in CONTAINER_TYPES:
+            rules = self._groups[(Scope.container, template_only, ctype)]
             for container in spec.get(ctype) or ():
                 if not isinstance(container, dict):
                     continue
                 self.set_variables(Scope.container, {"container": container, "containerType": ctype})
                 cname = str(container.get("name", ""))
-                for rule in container_rules:
-                    if ctype not in rule.rule.match.containers:
-                        continue
+                at = f"{where} container {cname}"
+                for rule, ok in zip(rules, self._eval_all(Scope.container, rules, at)):
                     counts[rule.id] += 1
-                    if self._eval(rule, f"{where} container {cname}") is False:
+                    if ok is False:
                         raws.append(self._fail(rule, container, where, ctype, cname))
         return raws, counts
 
     # -- objects, namespaces, cluster ----------------------------------------------------
     def _objects(self) -> None:
-        by_kind: dict[str, list[CompiledRule]] = {}
+        by_kind: dict[str, tuple[CompiledRule, ...]] = {}
         for rule in self._by_scope[Scope.object]:
             for kind in rule.rule.match.kinds:
-                by_kind.setdefault(kind, []).append(rule)
-        for kind, rules in by_kind.items():
+                by_kind[kind] = (*by_kind.get(kind, ()), rule)
+        for kind, all_rules in by_kind.items():
+            # Outside system namespaces every rule runs; inside them, only those asking to.
+            for_excluded = tuple(r for r in all_rules if r.rule.match.system_namespaces)
             for item in self.snapshot.of_kind(kind):
                 obj = item.obj
                 if self.options.only is not None and key_of(obj) not in self.options.only:
@@ -301,11 +336,10 @@ class Evaluator:
                 })
                 name = obj["metadata"]["name"]
                 where = f"{kind} {namespace or '-'}/{name}"
-                for rule in rules:
-                    if excluded and not rule.rule.match.system_namespaces:
-                        continue
-                    self.out.stats[rule.id].evaluated += 1
-                    if self._eval(rule, where) is False:
+                rules = for_excluded if excluded else all_rules
+                for rule, ok in zip(rules, self._eval_all(Scope.object, rules, where)):
+                    self._evaluated[rule.id] += 1
+                    if ok is False:
                         raw = self._fail(rule, obj, where)
                         self._emit([self._finding(raw, kind, name, namespace, item.source)])
 

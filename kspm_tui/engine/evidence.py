@@ -102,8 +102,8 @@ def _walk_dotted(node: Any, parts: list[tuple[str | None, str | None]], path: st
         return
     (key, index), rest = parts[0], parts[1:]
     if key is not None:
-        if not isinstance(node, dict) or key not in node:
-            return
+        if not isinstance(node, dict) or node.get(key) is None:
+            return  # absent, or null, which Kubernetes reads as absent
         _walk_dotted(node[key], rest, f"{path}.{key}" if path else key, out)
         return
     items = node if isinstance(node, list) else []

@@ -124,13 +124,26 @@ def merge(a: Shape, b: Shape) -> Shape:
 
 
 def project(value: Any, shape: Shape) -> Any:
-    """`value` cut down to `shape` (a new value; the input is not changed)."""
-    if shape is None:
-        return value
-    if isinstance(shape, Items):
-        return [project(v, shape.of) for v in value] if isinstance(value, list) else value
+    """`value` cut down to `shape`, without null-valued map entries (a new value; the input
+    is not changed).
+
+    Kubernetes treats `field: null` as unset (a manifest's empty `securityContext:`, a pod
+    template's `creationTimestamp: null`), but CEL's `has()` is true for it, so every rule
+    reading below it would fail to evaluate instead of seeing "not set".
+    """
+    if isinstance(shape, dict) and isinstance(value, dict):
+        return {k: project(v, s) for k, s in shape.items() if (v := value.get(k)) is not None}
+    if isinstance(shape, Items) and isinstance(value, list):
+        return [project(v, shape.of) for v in value]
+    return without_nulls(value)
+
+
+def without_nulls(value: Any) -> Any:
+    """A copy without null-valued map entries (see `project`)."""
     if isinstance(value, dict):
-        return {k: project(value[k], s) for k, s in shape.items() if k in value}
+        return {k: without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [without_nulls(v) for v in value]
     return value
 
 
