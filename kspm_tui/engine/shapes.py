@@ -113,6 +113,8 @@ def merge_reads(all_reads: Iterable[dict[str, Shape]]) -> dict[str, Shape]:
 def merge(a: Shape, b: Shape) -> Shape:
     if a is None or b is None:
         return None
+    if a == {} or b == {}:  # only presence (`has()`): any shape keeps a field that is there
+        return b if a == {} else a
     if isinstance(a, Items) and isinstance(b, Items):
         return Items(merge(a.of, b.of))
     if isinstance(a, dict) and isinstance(b, dict):
