@@ -16,7 +16,7 @@ import pytest
 
 from kspm_tui.engine import evaluate as engine
 from kspm_tui.engine.cel import Program, evaluate, new_context
-from kspm_tui.engine.shapes import Items, project, reads, without_nulls
+from kspm_tui.engine.shapes import Items, projector, reads, without_nulls
 from kspm_tui.model import ScanResult, Scope
 from kspm_tui.scan import ScanSettings, load_ruleset, scan
 from kspm_tui.sources import Collected
@@ -116,7 +116,7 @@ def test_projection_keeps_only_the_shape_and_leaves_the_input_alone() -> None:
     before = repr(spec)
     shape = reads(["podSpec.volumes.exists(v, v.hostPath.path == '/') && podSpec.securityContext.runAsUser == 0"],
                   ["podSpec"])["podSpec"]
-    assert project(spec, shape) == {"volumes": [{"hostPath": {"path": "/"}}, "odd"],
+    assert projector(shape)(spec) == {"volumes": [{"hostPath": {"path": "/"}}, "odd"],
                                     "securityContext": {"runAsUser": 0}}
     assert repr(spec) == before
 

@@ -24,7 +24,7 @@ import cel  # noqa: E402
 from cel.stdlib import add_stdlib_to_context  # noqa: E402
 
 from kspm_tui.engine.evidence import looks_secret  # noqa: E402
-from kspm_tui.engine.shapes import Shape, project  # noqa: E402
+from kspm_tui.engine.shapes import Shape, projector  # noqa: E402
 
 Program = cel.Program
 
@@ -224,13 +224,14 @@ class RuleContext:
     (`podSpec.securityContext`, each container's `securityContext`: see engine/shapes.py).
     """
 
-    __slots__ = ("context", "wanted", "_current", "_pending")
+    __slots__ = ("context", "wanted", "_cut", "_current", "_pending")
 
     def __init__(self, wanted: dict[str, Shape], constants: dict[str, Any]) -> None:
         """`wanted`: each variable the rules read, with the shape they read of it."""
         self.context = new_context()
         self.context.update(constants)
         self.wanted = wanted
+        self._cut = {name: projector(shape) for name, shape in wanted.items()}
         self._current: dict[str, Any] = {}
         self._pending: dict[str, Any] = {}
 
@@ -246,7 +247,7 @@ class RuleContext:
             self._pending.clear()
             if changed:
                 self._current.update(changed)
-                self.context.update({k: project(v, self.wanted[k]) for k, v in changed.items()})
+                self.context.update({k: self._cut[k](v) for k, v in changed.items()})
         return evaluate(program, self.context)
 
 

@@ -103,15 +103,15 @@ class Evaluator:
         for rule in self.rules:
             if rule.id not in self.blocked:
                 self._by_scope[rule.rule.scope].append(rule)
-        # Per scope, one CEL context for the checks and one for messages and patches, each
-        # holding only what its expressions read (see RuleContext): checks run on every
-        # object, messages and patches only where a check fails.
+        # Per scope, one CEL context for the checks, holding only what they read (see RuleContext).
         self._contexts: dict[Scope, RuleContext] = {}
-        self._details: dict[Scope, RuleContext] = {}
         for scope, rules in self._by_scope.items():
             params = {params_variable(r.id): r.rule.params for r in rules if "params" in r.variables}
             self._contexts[scope] = RuleContext(merge_reads(r.check_reads for r in rules), params)
-            self._details[scope] = RuleContext(merge_reads(r.detail_reads for r in rules), params)
+        # Messages and patches run only where a check fails, each rule's in its own context
+        # (made when first needed) holding what that rule reads, from the scope's latest values.
+        self._values: dict[Scope, dict[str, Any]] = {scope: {} for scope in Scope}
+        self._details: dict[str, RuleContext] = {}
         # Pod and container rules by (scope, depends only on the template, container list):
         # each group's checks run together (see _eval_all).
         self._groups: dict[tuple[Scope, bool, str | None], tuple[CompiledRule, ...]] = {
@@ -196,16 +196,15 @@ class Evaluator:
     def _fail(self, rule: CompiledRule, root: Any, where: str,
               container_type: str | None = None, container: str | None = None) -> Raw:
         message = rule.rule.message or rule.rule.title
-        context = self._details[rule.rule.scope]
         if rule.message is not None:
             try:
-                message = str(context.evaluate(rule.message))
+                message = str(self._detail_context(rule).evaluate(rule.message))
             except CelError as exc:
                 self._rule_error(rule, f"{where}: messageExpression: {exc}")
         fragment = rule.rule.remediation.patch
         if rule.patch is not None:
             try:
-                fragment = context.evaluate(rule.patch)
+                fragment = self._detail_context(rule).evaluate(rule.patch)
             except CelError as exc:
                 self._rule_error(rule, f"{where}: patchExpression: {exc}")
                 fragment = None
@@ -279,7 +278,15 @@ class Evaluator:
     def set_variables(self, scope: Scope, values: dict[str, Any]) -> None:
         """Values for the next evaluations of `scope`'s rules (converted only if they run)."""
         self._contexts[scope].set(values)
-        self._details[scope].set(values)
+        self._values[scope].update(values)
+
+    def _detail_context(self, rule: CompiledRule) -> RuleContext:
+        context = self._details.get(rule.id)
+        if context is None:
+            params = {params_variable(rule.id): rule.rule.params} if "params" in rule.variables else {}
+            context = self._details[rule.id] = RuleContext(rule.detail_reads, params)
+        context.set(self._values[rule.rule.scope])
+        return context
 
     def _set_workload(self, values: dict[str, Any]) -> None:
         self.set_variables(Scope.pod, values)

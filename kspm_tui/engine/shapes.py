@@ -125,26 +125,37 @@ def merge(a: Shape, b: Shape) -> Shape:
     return None  # read as a list in one place and as a map in another
 
 
-def project(value: Any, shape: Shape) -> Any:
-    """`value` cut down to `shape`, without null-valued map entries (a new value; the input
-    is not changed).
+def projector(shape: Shape) -> Callable[[Any], Any]:
+    """A function cutting a value down to `shape`, without null-valued map entries (a new
+    value; the input is not changed). Made once per shape: it runs for every object.
 
     Kubernetes treats `field: null` as unset (a manifest's empty `securityContext:`, a pod
     template's `creationTimestamp: null`), but CEL's `has()` is true for it, so every rule
     reading below it would fail to evaluate instead of seeing "not set".
     """
-    if isinstance(shape, dict) and isinstance(value, dict):
-        return {k: project(v, s) for k, s in shape.items() if (v := value.get(k)) is not None}
-    if isinstance(shape, Items) and isinstance(value, list):
-        return [project(v, shape.of) for v in value]
-    return without_nulls(value)
+    if isinstance(shape, dict):
+        fields = [(key, projector(sub)) for key, sub in shape.items()]
+
+        def fields_of(value: Any) -> Any:
+            if type(value) is not dict:
+                return without_nulls(value)
+            return {key: cut(v) for key, cut in fields if (v := value.get(key)) is not None}
+        return fields_of
+    if isinstance(shape, Items):
+        cut_item = projector(shape.of)
+
+        def items_of(value: Any) -> Any:
+            return [cut_item(v) for v in value] if type(value) is list else without_nulls(value)
+        return items_of
+    return without_nulls
 
 
 def without_nulls(value: Any) -> Any:
-    """A copy without null-valued map entries (see `project`)."""
-    if isinstance(value, dict):
+    """A copy without null-valued map entries (see `projector`)."""
+    kind = type(value)
+    if kind is dict:
         return {k: without_nulls(v) for k, v in value.items() if v is not None}
-    if isinstance(value, list):
+    if kind is list:
         return [without_nulls(v) for v in value]
     return value
 
