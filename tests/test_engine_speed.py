@@ -1,9 +1,10 @@
 """The engine's speed-ups change nothing a user sees.
 
-The evaluator gives each scope its own CEL context, converts values only when a rule of that
-scope runs, and skips values already set. The reference here is the straightforward path the
-engine used before: one context shared by every rule, each value converted the moment it is
-set. Both scan the demo and a generated cluster; the results must be identical, field by field.
+The evaluator cuts each variable down to what the rules read, runs rules in groups as one
+CEL call and remembers results per distinct input (see `ProgramSet`). The reference here is
+the straightforward path: every expression on its own, on whole values, nothing cut or
+remembered. Both scan the demo and a generated cluster; the results must be identical, field
+by field.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pytest
 
 from kspm_tui.engine import evaluate as engine
-from kspm_tui.engine.cel import Program, evaluate, new_context
+from kspm_tui.engine.cel import CelError, Program, evaluate, new_context
 from kspm_tui.engine.shapes import Items, projector, reads, without_nulls
 from kspm_tui.model import ScanResult, Scope
 from kspm_tui.scan import ScanSettings, load_ruleset, scan
@@ -27,24 +28,28 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
 import generate  # noqa: E402
 
 
-class SharedEagerContext:
-    """The reference: every scope's rules share one CEL context, updated on every `set`."""
+class ReferencePrograms:
+    """The reference ProgramSet: each program on its own, on whole values, every time."""
 
-    def __init__(self, shared: Any, wanted: dict[str, Any], constants: dict[str, Any]) -> None:
-        self.context = shared
+    def __init__(self, programs: list[Program], reads: dict[str, Any], constants: dict[str, Any]) -> None:
+        self.programs = programs
+        self.context = new_context()
         self.context.update(constants)
 
-    def set(self, values: dict[str, Any]) -> None:
+    def run(self, values: dict[str, Any]) -> list[Any]:
         self.context.update({name: without_nulls(value) for name, value in values.items()})
-
-    def evaluate(self, program: Program) -> Any:
-        return evaluate(program, self.context)
+        results: list[Any] = []
+        for program in self.programs:
+            try:
+                results.append(evaluate(program, self.context))
+            except CelError as exc:
+                results.append(exc)
+        return results
 
 
 def _reference_scan(collected: Collected, monkeypatch: pytest.MonkeyPatch) -> ScanResult:
-    shared = new_context()
     with monkeypatch.context() as patch:
-        patch.setattr(engine, "RuleContext", lambda wanted, constants: SharedEagerContext(shared, wanted, constants))
+        patch.setattr(engine, "ProgramSet", ReferencePrograms)
         return scan(collected, ScanSettings(), load_ruleset(ScanSettings()))
 
 

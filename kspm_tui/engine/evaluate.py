@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from kspm_tui.engine.cel import (
-    CelError, Program, RuleContext, all_containers, compile_expression, parse_flags,
+    CelError, ProgramSet, all_containers, parse_flags,
 )
 from kspm_tui.engine.evidence import collect_evidence, redact_text
 from kspm_tui.engine.evidence import evidence as make_evidence
@@ -91,7 +91,6 @@ class Evaluator:
         self._evaluated: Counter[str] = Counter()
         self._failed: Counter[str] = Counter()
         self._template_cache: dict[bytes, tuple[list[Raw], Counter[str]]] = {}
-        self._batches: dict[tuple[str, ...], Program | None] = {}
         unreadable = {gap.kind for gap in options.coverage}
         self.blocked: dict[str, str] = {}
         for rule in self.rules:
@@ -103,15 +102,11 @@ class Evaluator:
         for rule in self.rules:
             if rule.id not in self.blocked:
                 self._by_scope[rule.rule.scope].append(rule)
-        # Per scope, one CEL context for the checks, holding only what they read (see RuleContext).
-        self._contexts: dict[Scope, RuleContext] = {}
-        for scope, rules in self._by_scope.items():
-            params = {params_variable(r.id): r.rule.params for r in rules if "params" in r.variables}
-            self._contexts[scope] = RuleContext(merge_reads(r.check_reads for r in rules), params)
-        # Messages and patches run only where a check fails, each rule's in its own context
-        # (made when first needed) holding what that rule reads, from the scope's latest values.
+        # The latest value of each variable, per scope (set_variables); rules read them
+        # through ProgramSets: checks grouped by what they read, messages and patches per rule.
         self._values: dict[Scope, dict[str, Any]] = {scope: {} for scope in Scope}
-        self._details: dict[str, RuleContext] = {}
+        self._check_sets: dict[tuple[str, ...], list[tuple[tuple[CompiledRule, ...], ProgramSet]]] = {}
+        self._detail_sets: dict[str, ProgramSet] = {}
         # Pod and container rules by (scope, depends only on the template, container list):
         # each group's checks run together (see _eval_all).
         self._groups: dict[tuple[Scope, bool, str | None], tuple[CompiledRule, ...]] = {
@@ -148,43 +143,45 @@ class Evaluator:
     # -- helpers -----------------------------------------------------------------------
     def _eval(self, rule: CompiledRule, where: str) -> bool | None:
         """True compliant, False violated, None when the rule errored (reported once)."""
-        try:
-            result = self._contexts[rule.rule.scope].evaluate(rule.check)
-        except CelError as exc:
-            self._rule_error(rule, f"{where}: {exc}")
-            return None
-        if not isinstance(result, bool):
-            self._rule_error(rule, f"{where}: check returned {type(result).__name__}, not bool")
-            return None
-        return result
+        return self._eval_all(rule.rule.scope, (rule,), where)[0][1]
 
-    def _eval_all(self, scope: Scope, rules: tuple[CompiledRule, ...], where: str) -> list[bool | None]:
-        """`_eval` for each rule, in one CEL call when it can be.
+    def _eval_all(self, scope: Scope, rules: tuple[CompiledRule, ...],
+                  where: str) -> list[tuple[CompiledRule, bool | None]]:
+        """Each rule with its verdict on the scope's current values (see `_eval`)."""
+        values = self._values[scope]
+        out: list[tuple[CompiledRule, bool | None]] = []
+        for group, programs in self._check_groups(rules):
+            for rule, result in zip(group, programs.run(values), strict=True):
+                if result is True or result is False:
+                    out.append((rule, result))
+                    continue
+                if isinstance(result, CelError):
+                    self._rule_error(rule, f"{where}: {result}")
+                else:
+                    self._rule_error(rule, f"{where}: check returned {type(result).__name__}, not bool")
+                out.append((rule, None))
+        return out
 
-        The rules' checks are compiled together into one list expression: a single call
-        instead of one per rule, with its own cost of crossing into the `cel` package. An
-        error anywhere fails the whole list, so then each rule runs on its own and reports
-        its own error, exactly as it would unbatched.
+    def _check_groups(self, rules: tuple[CompiledRule, ...]) -> list[tuple[tuple[CompiledRule, ...], ProgramSet]]:
+        """`rules` split by which fields of which variables their checks read, one ProgramSet each.
+
+        Rules reading the same fields (`container.securityContext`) share one cache of results,
+        whose hit rate is that of the fields they read, not of everything any rule reads.
         """
-        batch = self._batch(rules)
-        if batch is None:
-            return [self._eval(rule, where) for rule in rules]
-        try:
-            results = self._contexts[scope].evaluate(batch)
-        except CelError:
-            return [self._eval(rule, where) for rule in rules]
-        return [result if result is True or result is False else self._eval(rule, where)
-                for rule, result in zip(rules, results, strict=True)]
-
-    def _batch(self, rules: tuple[CompiledRule, ...]) -> Program | None:
         key = tuple(rule.id for rule in rules)
-        if key not in self._batches:
-            try:
-                self._batches[key] = compile_expression(
-                    "[" + ",\n".join(f"({rule.check.source})" for rule in rules) + "]") if len(rules) > 1 else None
-            except CelError:
-                self._batches[key] = None
-        return self._batches[key]
+        groups = self._check_sets.get(key)
+        if groups is None:
+            by_reads: dict[frozenset[tuple[str, str]], list[CompiledRule]] = {}
+            for rule in rules:
+                read = frozenset((name, field) for name, shape in rule.check_reads.items()
+                                 for field in (shape if isinstance(shape, dict) else ("*",)))
+                by_reads.setdefault(read, []).append(rule)
+            groups = self._check_sets[key] = [
+                (tuple(group), ProgramSet([r.check for r in group], merge_reads(r.check_reads for r in group),
+                                          _params(group)))
+                for group in by_reads.values()
+            ]
+        return groups
 
     def _rule_error(self, rule: CompiledRule, message: str) -> None:
         if rule.id not in self._errored:
@@ -196,18 +193,20 @@ class Evaluator:
     def _fail(self, rule: CompiledRule, root: Any, where: str,
               container_type: str | None = None, container: str | None = None) -> Raw:
         message = rule.rule.message or rule.rule.title
-        if rule.message is not None:
-            try:
-                message = str(self._detail_context(rule).evaluate(rule.message))
-            except CelError as exc:
-                self._rule_error(rule, f"{where}: messageExpression: {exc}")
         fragment = rule.rule.remediation.patch
-        if rule.patch is not None:
-            try:
-                fragment = self._detail_context(rule).evaluate(rule.patch)
-            except CelError as exc:
-                self._rule_error(rule, f"{where}: patchExpression: {exc}")
-                fragment = None
+        if rule.message is not None or rule.patch is not None:
+            results = iter(self._details(rule).run(self._values[rule.rule.scope]))
+            if rule.message is not None:
+                result = next(results)
+                if isinstance(result, CelError):
+                    self._rule_error(rule, f"{where}: messageExpression: {result}")
+                else:
+                    message = str(result)
+            if rule.patch is not None:
+                fragment = next(results)
+                if isinstance(fragment, CelError):
+                    self._rule_error(rule, f"{where}: patchExpression: {fragment}")
+                    fragment = None
         evidence = collect_evidence(root, rule.rule.evidence)
         return Raw(rule, redact_text(message), evidence, fragment, container_type, container)
 
@@ -277,16 +276,15 @@ class Evaluator:
 
     def set_variables(self, scope: Scope, values: dict[str, Any]) -> None:
         """Values for the next evaluations of `scope`'s rules (converted only if they run)."""
-        self._contexts[scope].set(values)
         self._values[scope].update(values)
 
-    def _detail_context(self, rule: CompiledRule) -> RuleContext:
-        context = self._details.get(rule.id)
-        if context is None:
-            params = {params_variable(rule.id): rule.rule.params} if "params" in rule.variables else {}
-            context = self._details[rule.id] = RuleContext(rule.detail_reads, params)
-        context.set(self._values[rule.rule.scope])
-        return context
+    def _details(self, rule: CompiledRule) -> ProgramSet:
+        """The rule's message and patch expressions (run only where its check fails)."""
+        programs = self._detail_sets.get(rule.id)
+        if programs is None:
+            programs = self._detail_sets[rule.id] = ProgramSet(
+                [p for p in (rule.message, rule.patch) if p is not None], rule.detail_reads, _params((rule,)))
+        return programs
 
     def _set_workload(self, values: dict[str, Any]) -> None:
         self.set_variables(Scope.pod, values)
@@ -299,7 +297,7 @@ class Evaluator:
         raws: list[Raw] = []
         counts: Counter[str] = Counter()
         pod_rules = self._groups[(Scope.pod, template_only, None)]
-        for rule, ok in zip(pod_rules, self._eval_all(Scope.pod, pod_rules, where)):
+        for rule, ok in self._eval_all(Scope.pod, pod_rules, where):
             counts[rule.id] += 1
             if ok is False:
                 raws.append(self._fail(rule, template, where))
@@ -314,7 +312,7 @@ class Evaluator:
                 self.set_variables(Scope.container, {"container": container, "containerType": ctype})
                 cname = str(container.get("name", ""))
                 at = f"{where} container {cname}"
-                for rule, ok in zip(rules, self._eval_all(Scope.container, rules, at)):
+                for rule, ok in self._eval_all(Scope.container, rules, at):
                     counts[rule.id] += 1
                     if ok is False:
                         raws.append(self._fail(rule, container, where, ctype, cname))
@@ -344,7 +342,7 @@ class Evaluator:
                 name = obj["metadata"]["name"]
                 where = f"{kind} {namespace or '-'}/{name}"
                 rules = for_excluded if excluded else all_rules
-                for rule, ok in zip(rules, self._eval_all(Scope.object, rules, where)):
+                for rule, ok in self._eval_all(Scope.object, rules, where):
                     self._evaluated[rule.id] += 1
                     if ok is False:
                         raw = self._fail(rule, obj, where)
@@ -422,6 +420,11 @@ class Evaluator:
                 kind="Cluster", name=self.options.cluster_name, message=f"not assessable: {reason}",
                 frameworks=rule.frameworks,
             ))
+
+
+def _params(rules: Iterable[CompiledRule]) -> dict[str, Any]:
+    """The rules' params, each under its own variable (bound once per scan)."""
+    return {params_variable(r.id): r.rule.params for r in rules if "params" in r.variables}
 
 
 def _template_prefix(kind: str) -> str:
