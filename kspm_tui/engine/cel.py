@@ -14,6 +14,7 @@ import sys
 import types
 from collections.abc import Callable
 from functools import lru_cache
+from hashlib import blake2b
 from typing import Any
 
 import orjson
@@ -247,8 +248,9 @@ class ProgramSet:
     def run(self, values: dict[str, Any]) -> list[Any]:
         """Each program's result for `values`, or the CelError it raised."""
         cut = {name: project(values[name]) for name, project in self._cut if name in values}
-        try:
-            key: bytes | None = orjson.dumps(cut, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        try:  # a digest: orjson's output keeps a 4 KiB buffer, however short the text
+            key: bytes | None = blake2b(orjson.dumps(cut, option=orjson.OPT_PASSTHROUGH_DATETIME),
+                                        digest_size=16).digest()
         except TypeError:  # not plain JSON data (a YAML timestamp, bytes): not remembered
             key = None
         else:
