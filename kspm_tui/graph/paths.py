@@ -180,6 +180,7 @@ class _Builder:
         self.controllers = reach.controllers
         self.workloads: dict[str, Workload] = {}
         self.targets: dict[str, tuple[str, str]] = {}  # node → (target class, label)
+        self.granted: set[str] = set()  # service-account nodes whose grants are drawn
 
     def build(self) -> nx.DiGraph:
         for workload in self.snapshot.workloads():
@@ -232,6 +233,9 @@ class _Builder:
         subject_node = _node(sa)
         _edge(self.g, wid, subject_node, "mounts token of", sa, evidence,
               "automount" if by_automount else None, ref)
+        if subject_node in self.granted:
+            return  # what a service account is granted is the same for every pod mounting it
+        self.granted.add(subject_node)
         risk = self.risks.risk(Subject("ServiceAccount", sa.name, sa.namespace))
         admin = self._target("cluster-admin", "cluster-admin", "cluster-admin")
         for hit in risk.cluster_admin:
