@@ -281,11 +281,21 @@ def apply_exceptions(result: ScanResult, risks: list[AcceptedRisk], today: date 
     Idempotent: findings accepted by an earlier call are re-judged, so the TUI can re-apply
     after adding an exception. Rule stats, summary and score are recomputed.
     """
-    today = today or today_utc()
     names = tuple(n for n in (result.cluster.name, result.cluster.context) if n)
+    accepted = judge(result.findings, risks, names, today)
+    for stat in result.rule_stats:
+        stat.accepted = accepted.get(stat.rule, 0)
+    result.summary = resummarize(result)
+
+
+def judge(findings: list[Finding], risks: list[AcceptedRisk], names: tuple[str, ...],
+          today: date | None = None) -> Counter[str]:
+    """Mark each failing finding an active exception covers `accepted`, note expired ones;
+    `names`: the cluster's name and context, which exceptions may name. Accepted per rule."""
+    today = today or today_utc()
     accepted: Counter[str] = Counter()
     index = _RiskIndex(risks)
-    for finding in result.findings:
+    for finding in findings:
         if finding.status is Status.accepted or (finding.acceptance and finding.acceptance.expired):
             _reset(finding)
         if finding.status is not Status.fail:
@@ -300,9 +310,7 @@ def apply_exceptions(result: ScanResult, risks: list[AcceptedRisk], today: date 
             expired = max(covering, key=lambda r: r.expires or date.min)
             finding.acceptance = expired.acceptance(expired=True)
             finding.message += EXPIRED_NOTE.format(expired.expires)
-    for stat in result.rule_stats:
-        stat.accepted = accepted.get(stat.rule, 0)
-    result.summary = resummarize(result)
+    return accepted
 
 
 def _reset(finding: Finding) -> None:

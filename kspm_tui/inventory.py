@@ -35,12 +35,16 @@ def build_inventory(snapshot: Snapshot) -> Inventory:
             bindings.append(BindingRef(kind=kind, namespace=namespace_of(obj), name=obj["metadata"]["name"],
                                        role=f"{ref.get('kind', '?')}/{ref.get('name', '?')}",
                                        subjects=subjects))
-    annotations = [
+    workloads.sort(key=lambda w: (w.namespace or "", w.kind, w.name))
+    bindings.sort(key=lambda b: (b.namespace or "", b.kind, b.name))
+    return Inventory(workloads=workloads, bindings=bindings, accept_annotations=accept_annotations(snapshot))
+
+
+def accept_annotations(snapshot: Snapshot) -> list[AcceptAnnotation]:
+    """Every `kspm-tui.io/accept` annotation in the snapshot (values parsed by exceptions.py)."""
+    return [
         AcceptAnnotation(kind=item.obj["kind"], namespace=namespace_of(item.obj),
                          name=item.obj["metadata"]["name"], value=value)
         for item in snapshot.items
         if isinstance(value := (item.obj["metadata"].get("annotations") or {}).get(ACCEPT_ANNOTATION), str)
     ]
-    workloads.sort(key=lambda w: (w.namespace or "", w.kind, w.name))
-    bindings.sort(key=lambda b: (b.namespace or "", b.kind, b.name))
-    return Inventory(workloads=workloads, bindings=bindings, accept_annotations=annotations)

@@ -121,3 +121,41 @@ def test_context_and_other_sources_exclude_each_other(run_cli, args):
     result = run_cli("scan", "--context", "test", *args)
     assert result.code == exit_codes.INPUT_ERRORS
     assert "not both" in result.stderr
+
+
+def _id_token(expires: int) -> str:
+    """An OIDC id-token as an identity provider issues it (a JWT; the API server verifies it)."""
+    import base64
+    import json
+
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+    claims = {"iss": "https://login.example.invalid", "sub": "alice", "aud": "kspm", "exp": expires}
+    return f"{part({'alg': 'RS256', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+def _oidc_user(token: str) -> dict:
+    return {"auth-provider": {"name": "oidc", "config": {
+        "client-id": "kspm", "idp-issuer-url": "https://login.example.invalid", "id-token": token,
+        "refresh-token": "refresh-me"}}}
+
+
+def test_oidc_auth_provider_authenticates(serve, kubeconfig, run_cli):
+    import time
+
+    token = _id_token(int(time.time()) + 3600)
+    server = serve(token=token)  # the server accepts only this id-token as the bearer token
+    config = kubeconfig(server, user=_oidc_user(token))
+    result = run_cli("scan", "--context", "test", "--kubeconfig", str(config))
+    assert result.code == exit_codes.OK, result.stderr
+    assert "K8S-PRIVILEGED" in result.stdout
+    assert all(r.status != 401 for r in server.log)
+
+
+def test_oidc_expired_id_token_is_one_sentence(serve, kubeconfig, run_cli):
+    server = serve()
+    config = kubeconfig(server, user=_oidc_user(_id_token(1_000_000_000)))  # expired in 2001
+    result = run_cli("scan", "--context", "test", "--kubeconfig", str(config))
+    assert_one_sentence(result, "context 'test': refreshing its expired token failed", "log in again")
+    assert not server.log  # nothing was sent with a token known to be stale

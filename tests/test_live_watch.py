@@ -164,3 +164,41 @@ def test_cli_watch_prints_json_lines(serve, kubeconfig, tmp_path):
     finally:
         proc.send_signal(signal.SIGINT)
         assert proc.wait(10) == 0
+
+
+def test_accepted_risks_make_no_events_until_the_acceptance_goes(watching):
+    server, service, next_event, _ = watching
+    accepted = pod("break-glass", True)
+    accepted["metadata"]["annotations"] = {"kspm-tui.io/accept": "K8S-PRIVILEGED node debugging, ticket OPS-42"}
+    server.store.put(accepted)
+    server.store.put(pod("marker", True))  # applied in the same or a later batch
+    assert next_event(rule="K8S-PRIVILEGED", name="marker").event == "finding opened"
+    deadline = time.monotonic() + 10
+    while service.snapshot.get("Pod", "default", "break-glass") is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(f.name == "break-glass" and f.rule == "K8S-PRIVILEGED" for f in service.findings.values())
+
+    server.store.put(pod("break-glass", True))  # the annotation is removed: the risk is open again
+    assert next_event(rule="K8S-PRIVILEGED", name="break-glass").event == "finding opened"
+
+
+def test_exception_file_applies_to_watch_events(serve, kubeconfig, tmp_path):
+    server = serve()
+    exceptions = tmp_path / "exceptions.yaml"
+    exceptions.write_text("exceptions:\n  - rule: K8S-PRIVILEGED\n    namespace: default\n    name: debug\n"
+                          "    reason: debugging the node, removed by Friday\n    expires: 2099-01-01\n")
+
+    def opened(**settings: object) -> set[tuple[str, str]]:
+        connection = connect(None, str(kubeconfig(server)))
+        chosen = ScanSettings(context="test", cluster_name="test", user_exceptions=False, **settings)
+        service = WatchService(connection, chosen, load_ruleset(chosen), Collector(connection).run())
+        try:
+            return {(e.finding.rule, e.finding.name) for e in service.start()}
+        finally:
+            service.stop()
+            connection.close()
+
+    assert ("K8S-PRIVILEGED", "debug") in opened()
+    with_file = opened(exception_files=[exceptions])
+    assert ("K8S-PRIVILEGED", "debug") not in with_file
+    assert with_file == opened() - {("K8S-PRIVILEGED", "debug")}

@@ -1,4 +1,7 @@
-"""`kspm-tui scan --context NAME --watch`: finding opened/resolved events as JSON lines."""
+"""`kspm-tui scan --context NAME --watch`: finding opened/resolved events as JSON lines.
+
+Accepted risks (exception files, annotations) are not open findings, so they make no events.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +26,8 @@ def watch(args: argparse.Namespace, settings: ScanSettings, ruleset: RuleSet) ->
     with collection_progress(connection.context.name) as progress:
         initial = Collector(connection, progress=progress).run()
     service = WatchService(connection, settings, ruleset, initial)
+    for err in service.exception_errors:
+        print(f"exceptions: {err.file}: {err.message}", file=sys.stderr)
 
     def emit(event: FindingEvent) -> None:
         sys.stdout.write(dump_json(event.to_json()).decode() + "\n")

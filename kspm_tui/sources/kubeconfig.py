@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import urllib3
 import yaml
 from kubernetes.client import ApiClient, Configuration
 from kubernetes.config.config_exception import ConfigException
@@ -171,7 +172,15 @@ def connect(name: str | None = None, kubeconfig: str | None = None, *,
     except (OSError, ValueError) as exc:
         raise LiveError(f"context {context.name!r}: cannot load credentials ({exc}): "
                         "check the certificate and key files the kubeconfig names") from None
+    except urllib3.exceptions.HTTPError as exc:  # an expired OIDC token whose issuer cannot be reached
+        reason = getattr(exc, "reason", None) or exc
+        raise LiveError(f"context {context.name!r}: refreshing its expired token failed ({_first_line(reason)}): "
+                        "log in again to get a fresh token, then retry") from None
     return Connection(ApiClient(configuration), context, timeouts)
+
+
+def _first_line(value: object, limit: int = 160) -> str:
+    return str(value).strip().splitlines()[0][:limit]
 
 
 @contextmanager

@@ -27,6 +27,8 @@ from typing import Any, Literal
 
 from kspm_tui.engine.evaluate import Options, evaluate_snapshot
 from kspm_tui.engine.loader import RuleSet
+from kspm_tui.exceptions import annotation_exceptions, judge, load_exceptions
+from kspm_tui.inventory import accept_annotations
 from kspm_tui.kinds import WORKLOAD_KINDS
 from kspm_tui.model import Finding, Scope, SourceRef, Status
 from kspm_tui.scan import ScanSettings
@@ -104,6 +106,8 @@ class WatchService:
         self._threads: list[threading.Thread] = []
         self.findings: dict[str, Finding] = {}
         self._source = {r.kind: SourceRef(file=f"{connection.context.name}:{r.plural}") for r in initial.resources}
+        self._risks, self.exception_errors = load_exceptions(settings.exception_files,
+                                                             user_file=settings.user_exceptions)
 
     # -- public surface --------------------------------------------------------------------
     def start(self) -> list[FindingEvent]:
@@ -259,7 +263,12 @@ class WatchService:
         )
         self.stats.evaluations += 1
         self.stats.evaluated_units.append(-1 if only is None else len(only))
-        return evaluate_snapshot(self.snapshot, self.ruleset, options).findings
+        findings = evaluate_snapshot(self.snapshot, self.ruleset, options).findings
+        # Accepted risks are not open findings: exceptions from the files read at start, and
+        # from the annotations the objects carry now.
+        from_annotations, _ = annotation_exceptions(accept_annotations(self.snapshot))
+        judge(findings, self._risks + from_annotations, (settings.cluster_name, settings.context or ""))
+        return findings
 
     def _always(self, finding: Finding) -> bool:
         """Findings of rules that run whole on every batch (cluster, control-plane, graph scopes)."""
