@@ -46,6 +46,7 @@ async def test_context_picker_lists_contexts_and_scans_the_chosen_one(kubeconfig
         assert isinstance(app.screen, ContextsScreen)
         text = screen_text(app)
         assert "prod-eu" in text and "https://127.0.0.1:1" in text and "eu-staging" in text
+        assert "user" in text and "ops" in text  # the user column
         current = [r for r in app.screen.table.rows if r.current]
         assert [r.name for r in current] == ["staging"]
         assert app.screen.table.current.name == "staging"  # current context first

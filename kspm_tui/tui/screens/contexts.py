@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import BindingType
 
@@ -13,14 +12,8 @@ from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.target import Target
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
 
-
-@dataclass(slots=True)
-class ContextRow:
-    name: str
-    cluster: str
-    server: str
-    namespace: str
-    current: bool
+if TYPE_CHECKING:  # kubernetes is imported only when a context is used
+    from kspm_tui.sources.kubeconfig import ContextInfo
 
 
 def kubeconfig_problem() -> str | None:
@@ -37,35 +30,33 @@ def kubeconfig_problem() -> str | None:
     return None
 
 
-def read_contexts() -> list[ContextRow]:
+def read_contexts() -> list[ContextInfo]:
     """Contexts from KUBECONFIG / ~/.kube/config, as kubectl merges them; [] when there is none."""
     from kspm_tui.sources import SourceUnavailable
     from kspm_tui.sources.kubeconfig import list_contexts
 
     try:
-        contexts = list_contexts()
+        return list_contexts()
     except SourceUnavailable:
         return []
-    return [ContextRow(c.name, c.cluster, c.server or "", c.namespace or "default", c.current)
-            for c in contexts]
 
 
 class ContextsScreen(TableScreen):
     crumb = "contexts"
     BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.CONTEXT_KEYS)]
-    columns: ClassVar[list[Column]] = [Column("", 1), Column("context", 28), Column("cluster", 24),
-                                       Column("server"), Column("namespace", 16)]
+    columns: ClassVar[list[Column]] = [Column("", 1), Column("context", 24), Column("cluster", 20),
+                                       Column("server"), Column("user", 16), Column("namespace", 14)]
     sorts: ClassVar[list[Sort]] = [("current", lambda r: (not r.current, r.name)), ("name", lambda r: r.name)]
 
-    def items(self) -> list[ContextRow]:
+    def items(self) -> list[ContextInfo]:
         return read_contexts()
 
-    def haystack(self, row: ContextRow) -> str:
-        return f"{row.name} {row.cluster} {row.server}".lower()
+    def haystack(self, row: ContextInfo) -> str:
+        return f"{row.name} {row.cluster} {row.server or ''} {row.user or ''}".lower()
 
-    def cells(self, row: ContextRow) -> Sequence[Cell]:
+    def cells(self, row: ContextInfo) -> Sequence[Cell]:
         mark: Cell = ("*", "good") if row.current else ""
-        return [mark, row.name, row.cluster, row.server, row.namespace]
+        return [mark, row.name, row.cluster, row.server or "", row.user or "", row.namespace or "default"]
 
     def open(self, row: Any) -> None:
         self.kspm.open_target(Target("context", context=row.name))

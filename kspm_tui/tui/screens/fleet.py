@@ -8,24 +8,27 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
 
 from kspm_tui.model import Severity
 from kspm_tui.scan import ScanSettings
 from kspm_tui.tui.screens.base import Sort, TableScreen
-from kspm_tui.tui.screens.contexts import ContextRow, read_contexts
+from kspm_tui.tui.screens.contexts import read_contexts
 from kspm_tui.tui.target import ScanFailed, Target, run_scan
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
 from kspm_tui.tui.widgets.severity import count_columns
+
+if TYPE_CHECKING:  # kubernetes is imported only when a context is used
+    from kspm_tui.sources.kubeconfig import ContextInfo
 
 PARALLEL = 4
 
 
 @dataclass(slots=True, eq=False)
 class FleetRow:
-    context: ContextRow
+    context: ContextInfo
     state: str = "waiting"  # waiting | scanning | done | failed
     score: int | None = None
     by_severity: dict[str, int] = field(default_factory=dict)
