@@ -139,3 +139,23 @@ def test_built_findings_are_valid_models() -> None:
         assert finding.model_fields_set == set(Finding.model_fields)
         for evidence in finding.evidence:
             assert evidence.model_fields_set == {"path", "value"}
+
+
+def test_a_scan_leaves_no_cyclic_garbage() -> None:
+    """Scans run with the cyclic collector paused and freeze what survives (kspm_tui/perf.py),
+    so anything a scan leaves in a reference cycle would never be freed: every scan would
+    leak it (the explorer rescans on each context switch). Reference counting must free it all."""
+    import gc
+
+    collected = read_demo()
+    scan(collected, ScanSettings(), load_ruleset(ScanSettings()))  # warm-up: one-time import garbage
+    gc.collect()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        result = scan(collected, ScanSettings(), load_ruleset(ScanSettings()))
+        assert result.findings
+        assert gc.collect() == 0
+    finally:
+        if was_enabled:
+            gc.enable()

@@ -7,6 +7,7 @@ built only when a loaded rule reads one of these scopes or variables.
 
 from __future__ import annotations
 
+import weakref
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,10 @@ BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
 
 class GraphScopes:
     def __init__(self, evaluator: Evaluator) -> None:
-        self.ev = evaluator
+        # A weak reference back to the evaluator that owns this: no reference cycle, so both
+        # (and the per-template caches they hold) are freed as soon as the scan is done — it
+        # runs with the cyclic collector paused, and what is alive after it is frozen.
+        self.ev = weakref.proxy(evaluator)
         by_scope = evaluator._by_scope
         workload_rules = by_scope[Scope.container] + by_scope[Scope.pod]
         self.wants_workload = any("workload" in r.variables for r in workload_rules)

@@ -280,7 +280,7 @@ def _cheapest_cut(g: nx.DiGraph, nodes: list[str]) -> dict[str, Any] | None:
     (ties: the one nearest the start). Returns that edge's data."""
     candidates: list[tuple[int, int, dict[str, Any]]] = []
     for i, (a, b) in enumerate(pairwise(nodes)):
-        data = g.edges[a, b]
+        data = g.succ[a][b]
         if data.get("cut"):
             candidates.append((CUT_COST[data["cut"]], i, data))
     for _, _, data in sorted(candidates, key=lambda c: c[:2]):
@@ -388,7 +388,7 @@ def _path(g: nx.DiGraph, nodes: list[str], wref: Ref, workload: Workload, target
           exposed: bool, iso: Isolation, rbac: RbacGraph, context: str | None) -> AttackPath:
     edges = []
     for a, b in pairwise(nodes):
-        d = g.edges[a, b]
+        d = g.succ[a][b]
         ref = d.get("ref")
         edges.append(PathEdge(source=a, target=b, relation=d["relation"],
                               object=ObjectRef.of(ref) if ref else None, evidence=d["evidence"]))

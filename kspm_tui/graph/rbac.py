@@ -415,26 +415,29 @@ def _aggregate(roles: dict[Ref, Role]) -> None:
     aggregators = {ref: role for ref, role in roles.items()
                    if ref.kind == "ClusterRole" and role.obj and role.obj.get("aggregationRule")}
     done: set[Ref] = set()
-
-    def resolve(ref: Ref, visiting: set[Ref]) -> list[tuple[PolicyRule, Ref | None]]:
-        role = roles[ref]
-        if ref not in aggregators or ref in done or ref in visiting:
-            return role.rules
-        visiting.add(ref)
-        selectors = aggregators[ref].obj["aggregationRule"].get("clusterRoleSelectors") or []  # type: ignore[index]
-        seen = {rule for rule, _ in role.rules}
-        for other, other_labels in labels.items():
-            if other == ref or not any(selector_matches(s, other_labels) for s in selectors):
-                continue
-            for rule, src in resolve(other, visiting):
-                if rule not in seen:
-                    seen.add(rule)
-                    role.rules.append((rule, src or other))
-        done.add(ref)
-        return role.rules
-
     for ref in aggregators:
-        resolve(ref, set())
+        _resolve(ref, set(), roles, aggregators, labels, done)
+
+
+def _resolve(ref: Ref, visiting: set[Ref], roles: dict[Ref, Role], aggregators: dict[Ref, Role],
+             labels: dict[Ref, dict[str, str]], done: set[Ref]) -> list[tuple[PolicyRule, Ref | None]]:
+    """The rules of `ref`, aggregated ones included (a plain function, not a recursive closure:
+    that would be a reference cycle keeping every role alive after the scan)."""
+    role = roles[ref]
+    if ref not in aggregators or ref in done or ref in visiting:
+        return role.rules
+    visiting.add(ref)
+    selectors = aggregators[ref].obj["aggregationRule"].get("clusterRoleSelectors") or []  # type: ignore[index]
+    seen = {rule for rule, _ in role.rules}
+    for other, other_labels in labels.items():
+        if other == ref or not any(selector_matches(s, other_labels) for s in selectors):
+            continue
+        for rule, src in _resolve(other, visiting, roles, aggregators, labels, done):
+            if rule not in seen:
+                seen.add(rule)
+                role.rules.append((rule, src or other))
+    done.add(ref)
+    return role.rules
 
 
 def build_rbac(snapshot: Snapshot) -> RbacGraph:
