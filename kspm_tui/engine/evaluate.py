@@ -26,7 +26,7 @@ from kspm_tui.engine.shapes import merge_reads
 from kspm_tui.engine.typed import construct
 from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
 from kspm_tui.model import (
-    CoverageGap, Evidence, Excluded, Finding, RuleError, RuleStat, Scope, SourceRef, Status, fingerprint,
+    CoverageGap, Excluded, Finding, RuleError, RuleStat, Scope, SourceRef, Status, fingerprint,
 )
 from kspm_tui.remediation import build as build_remediation
 from kspm_tui.kinds import TEMPLATE_PATH
@@ -58,7 +58,7 @@ class Raw:
 
     rule: CompiledRule
     message: str
-    evidence: list[Evidence]
+    evidence: list[tuple[str, Any]]  # (path under the scope root, redacted value)
     fragment: dict[str, Any] | None
     container_type: str | None = None
     container: str | None = None
@@ -225,7 +225,7 @@ class Evaluator:
             "rule": rule.id, "title": rule.title, "severity": rule.severity, "status": Status.fail,
             "category": rule.category, "cluster": self.cluster_id, "kind": kind, "namespace": namespace,
             "name": name, "container": container, "message": raw.message,
-            "evidence": [make_evidence(prefix + ev.path, ev.value) for ev in raw.evidence],
+            "evidence": [make_evidence(prefix + path, value) for path, value in raw.evidence],
             "frameworks": rule.frameworks, "source": source,
             "remediation": build_remediation(
                 rule.scope, kind, name, namespace, raw.fragment, rule.remediation.guidance,

@@ -76,15 +76,16 @@ def looks_secret(name: str, value: str) -> bool:
         and not _NOT_SECRET_VALUE.match(value.strip())
 
 
-def collect_evidence(root: Any, paths: list[str]) -> list[Evidence]:
-    """Values at `paths` under `root`; a missing field is evidence too (value null)."""
-    out: list[Evidence] = []
+def collect_evidence(root: Any, paths: list[str]) -> list[tuple[str, Any]]:
+    """(path, redacted value) at each of `paths` under `root`; a missing field is evidence too
+    (value None). Plain pairs: a finding makes its Evidence with the path from its object."""
+    out: list[tuple[str, Any]] = []
     for path in paths:
         parts = _path_parts(path)
         before = len(out)
         _walk_dotted(root, parts, "", out)
         if len(out) == before and "[*]" not in path:
-            out.append(evidence(path, None))
+            out.append((path, None))
     return out
 
 
@@ -95,10 +96,10 @@ def _path_parts(path: str) -> list[tuple[str | None, str | None]]:
 
 
 def _walk_dotted(node: Any, parts: list[tuple[str | None, str | None]], path: str,
-                 out: list[Evidence]) -> None:
+                 out: list[tuple[str, Any]]) -> None:
     """Like a JSONPath with `.key`, `[n]` and `[*]`; list items are labelled by name."""
     if not parts:
-        out.append(evidence(path, _redact(path, node)))
+        out.append((path, _redact(path, node)))
         return
     (key, index), rest = parts[0], parts[1:]
     if key is not None:
