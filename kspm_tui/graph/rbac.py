@@ -18,7 +18,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any, NamedTuple
 
 from kspm_tui.graph.selectors import selector_matches
@@ -35,7 +34,6 @@ ALL_SERVICEACCOUNTS = "system:serviceaccounts"
 IMPLICIT_GROUPS = frozenset({AUTHENTICATED, UNAUTHENTICATED, ALL_SERVICEACCOUNTS})
 SUBJECT_KINDS = ("ServiceAccount", "User", "Group")
 URL_RULES = "<nonResourceURLs>"  # rule-index bucket of non-resource rules
-_BY_SUBJECT = attrgetter("subject")
 
 # Bootstrap ClusterRoles every cluster has; used only when the snapshot lacks them (a folder
 # of manifests that binds `cluster-admin` without shipping it).
@@ -205,6 +203,7 @@ class Binding:
     role_ref: Ref  # Role in the binding's namespace, or ClusterRole
     subjects: tuple[Subject, ...]
     scope: str | None  # where it grants: a RoleBinding's namespace, None (everywhere) for a ClusterRoleBinding
+    ranks: tuple[int, ...] = ()  # each subject's position in the graph's sorted subjects (who-can's order)
 
 
 @dataclass(slots=True)
@@ -374,8 +373,9 @@ class RbacGraph:
             return self._who_can(request)
 
     def _who_can(self, request: Request) -> list[Grant]:
-        out: list[Grant] = []
-        append = out.append
+        # Grants are collected per subject, by the subject's precomputed rank, and the ranks
+        # sorted: ordering ~10^4 ints, not sorting ~10^5 grants by subject tuples.
+        by_rank: dict[int, list[Grant]] = {}
         for role, matched in self._candidate_rules(request):
             ref, default = role.ref, role.default
             namespace = request.request_namespace
@@ -388,13 +388,15 @@ class RbacGraph:
                 if scope is not None and request.cluster_scoped:
                     continue
                 binding_ref = binding.ref
-                for subject in binding.subjects:
+                for subject, rank in zip(binding.subjects, binding.ranks):
+                    grants = by_rank.get(rank)
+                    if grants is None:
+                        grants = by_rank[rank] = []
                     for rule, src in matched:
-                        append(Grant(subject, binding_ref, ref, rule, scope, src, default))
-        # Subjects sort as tuples, in C: kind (Group, ServiceAccount, User), name, namespace;
-        # the sort is stable, so one subject's grants keep their order.
-        out.sort(key=_BY_SUBJECT)
-        return out
+                        grants.append(Grant(subject, binding_ref, ref, rule, scope, src, default))
+        # Subjects in order (kind: Group, ServiceAccount, User; name; namespace); one subject's
+        # grants keep the order they were found in.
+        return [grant for rank in sorted(by_rank) for grant in by_rank[rank]]
 
 
 def _subject(raw: dict[str, Any], binding_ns: str | None) -> Subject | None:
@@ -481,6 +483,10 @@ def _build(snapshot: Snapshot) -> RbacGraph:
         obj = item.obj
         graph.service_accounts.add(Subject("ServiceAccount", obj["metadata"]["name"], namespace_of(obj)))
     graph.namespaces = {item.obj["metadata"]["name"] for item in snapshot.of_kind("Namespace")}
+    named = {subject for binding in graph.bindings.values() for subject in binding.subjects}
+    rank = {subject: i for i, subject in enumerate(sorted(named))}
+    for binding in graph.bindings.values():
+        binding.ranks = tuple(rank[subject] for subject in binding.subjects)
     return graph
 
 
