@@ -122,12 +122,15 @@ def test_dropped_watch_reconnects(watching):
     assert service.stats.reconnects >= 1
 
 
-def test_cli_watch_prints_json_lines(serve, kubeconfig, tmp_path):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_cli_watch_prints_json_lines(serve, kubeconfig, tmp_path, stop):
     server = serve()
     config = kubeconfig(server)
-    proc = subprocess.Popen([sys.executable, "-m", "kspm_tui", "scan", "--context", "test", "--watch",
-                             "--kubeconfig", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, cwd=ROOT)
+    # A test runner's worker may ignore SIGINT, and children inherit that: give the CLI the
+    # default Ctrl-C a terminal would.
+    proc = subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "kspm_tui", "scan", "--context", "test",
+                             "--watch", "--kubeconfig", str(config)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout], daemon=True).start()
 
@@ -162,8 +165,13 @@ def test_cli_watch_prints_json_lines(serve, kubeconfig, tmp_path):
                 resolved.add(event["finding"]["fingerprint"])
         assert resolved == opened
     finally:
-        proc.send_signal(signal.SIGINT)
-        assert proc.wait(10) == 0
+        proc.send_signal(stop)
+        try:
+            code = proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)  # faulthandler prints every thread's stack
+            raise AssertionError(f"no exit 10 s after {stop!r}:\n{proc.communicate()[1][-6000:]}") from None
+        assert code == 0, proc.stderr.read() if proc.stderr else ""  # a clean stop, like Ctrl-C
 
 
 def test_accepted_risks_make_no_events_until_the_acceptance_goes(watching):

@@ -6,6 +6,7 @@ Accepted risks (exception files, annotations) are not open findings, so they mak
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from kspm_tui import exit_codes
@@ -33,6 +34,8 @@ def watch(args: argparse.Namespace, settings: ScanSettings, ruleset: RuleSet) ->
         sys.stdout.write(dump_json(event.to_json()).decode() + "\n")
         sys.stdout.flush()
 
+    # SIGTERM (a container or CI stopping us) ends watching cleanly, as Ctrl-C does.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         for event in service.start():
             emit(event)
