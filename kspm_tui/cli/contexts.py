@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.table import Table
 
 from kspm_tui import exit_codes
-from kspm_tui.sources.kubeconfig import list_contexts
 from kspm_tui.yamlio import dump_json
 
 
@@ -23,6 +22,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kspm_tui.sources.kubeconfig import list_contexts  # kubernetes: only when contexts are used
+
     contexts = list_contexts(args.kubeconfig)
     if args.format == "json":
         sys.stdout.write(dump_json([c.model_dump() for c in contexts], indent=True).decode() + "\n")
