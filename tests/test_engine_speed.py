@@ -159,3 +159,24 @@ def test_a_scan_leaves_no_cyclic_garbage() -> None:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_remembered_results_never_mix_up_inputs() -> None:
+    """Equal cut inputs share results; inputs JSON would blur (NaN, infinity and a null list
+    item all print as `null`; a timestamp as its text) are evaluated every time."""
+    from datetime import datetime
+
+    from kspm_tui.engine.cel import ProgramSet, compile_expression
+
+    check = compile_expression("has(object.spec.weight) && object.spec.weight > 1.0")
+    programs = ProgramSet([check], reads(["object.spec.weight"], ["object"]), {})
+
+    def run(weight: object) -> object:
+        return programs.run({"object": {"metadata": {"name": "x"}, "spec": {"weight": weight}}})[0]
+
+    assert run(2.0) is True and run(0.5) is False and run(2.0) is True
+    assert run(float("inf")) is True and run(float("nan")) is not True  # both print as null
+    listed = ProgramSet([compile_expression("object.items.all(i, i == null)")], reads(["object.items"], ["object"]), {})
+    assert listed.run({"object": {"items": [None]}})[0] is True
+    assert listed.run({"object": {"items": [float("nan")]}})[0] is not True
+    assert run(datetime(2026, 1, 1)) is not True  # a timestamp is not a number: no cached 2.0

@@ -248,12 +248,8 @@ class ProgramSet:
     def run(self, values: dict[str, Any]) -> list[Any]:
         """Each program's result for `values`, or the CelError it raised."""
         cut = {name: project(values[name]) for name, project in self._cut if name in values}
-        try:  # a digest: orjson's output keeps a 4 KiB buffer, however short the text
-            key: bytes | None = blake2b(orjson.dumps(cut, option=orjson.OPT_PASSTHROUGH_DATETIME),
-                                        digest_size=16).digest()
-        except TypeError:  # not plain JSON data (a YAML timestamp, bytes): not remembered
-            key = None
-        else:
+        key = self._key(cut)
+        if key is not None:
             known = self._seen.get(key)
             if known is not None:
                 return known
@@ -262,6 +258,18 @@ class ProgramSet:
         if key is not None:
             self._seen[key] = results
         return results
+
+    @staticmethod
+    def _key(cut: dict[str, Any]) -> bytes | None:
+        """A digest naming the input, or None when JSON cannot name it exactly: not plain JSON
+        data (a YAML timestamp, bytes), or a `null`, which stands for None in a list and for
+        NaN and infinities alike (cut values have no null map entries). A digest, because
+        orjson's output keeps a 4 KiB buffer however short the text."""
+        try:
+            text = orjson.dumps(cut, option=orjson.OPT_PASSTHROUGH_DATETIME)
+        except TypeError:
+            return None
+        return None if b"null" in text else blake2b(text, digest_size=16).digest()
 
     def _execute(self) -> list[Any]:
         if self._batch is not None:
