@@ -281,11 +281,15 @@ def apply_exceptions(result: ScanResult, risks: list[AcceptedRisk], today: date 
     Idempotent: findings accepted by an earlier call are re-judged, so the TUI can re-apply
     after adding an exception. Rule stats, summary and score are recomputed.
     """
-    names = tuple(n for n in (result.cluster.name, result.cluster.context) if n)
-    accepted = judge(result.findings, risks, names, today)
+    accepted = judge(result.findings, risks, cluster_names(result.cluster.name, result.cluster.context), today)
     for stat in result.rule_stats:
         stat.accepted = accepted.get(stat.rule, 0)
     result.summary = resummarize(result)
+
+
+def cluster_names(name: str | None, context: str | None) -> tuple[str, ...]:
+    """The names an exception's `cluster` selector may give for a scanned cluster."""
+    return tuple(n for n in (name, context) if n)
 
 
 def judge(findings: list[Finding], risks: list[AcceptedRisk], names: tuple[str, ...],
@@ -325,7 +329,7 @@ def list_exceptions(risks: list[AcceptedRisk], result: ScanResult | None = None,
                     today: date | None = None) -> list[ExceptionStatus]:
     """Every exception with its state: expired, active (covers findings) or unmatched."""
     today = today or today_utc()
-    names = tuple(n for n in (result.cluster.name, result.cluster.context) if n) if result else ()
+    names = cluster_names(result.cluster.name, result.cluster.context) if result else ()
     matches: Counter[int] = Counter()
     if result is not None:
         index = _RiskIndex(risks)

@@ -105,8 +105,7 @@ class Evaluator:
         # The latest value of each variable, per scope (set_variables); rules read them
         # through ProgramSets: checks grouped by what they read, messages and patches per rule.
         self._values: dict[Scope, dict[str, Any]] = {scope: {} for scope in Scope}
-        self._check_sets: dict[int, tuple[tuple[CompiledRule, ...], list[tuple[tuple[CompiledRule, ...], ProgramSet]]]] = {}
-        self._alone: dict[str, tuple[CompiledRule]] = {}
+        self._check_sets: dict[tuple[CompiledRule, ...], list[tuple[tuple[CompiledRule, ...], ProgramSet]]] = {}
         self._detail_sets: dict[str, ProgramSet] = {}
         # Pod and container rules by (scope, depends only on the template, container list):
         # each group's checks run together (see _eval_all).
@@ -144,8 +143,7 @@ class Evaluator:
     # -- helpers -----------------------------------------------------------------------
     def _eval(self, rule: CompiledRule, where: str) -> bool | None:
         """True compliant, False violated, None when the rule errored (reported once)."""
-        alone = self._alone.setdefault(rule.id, (rule,))
-        return self._eval_all(rule.rule.scope, alone, where)[0][1]
+        return self._eval_all(rule.rule.scope, (rule,), where)[0][1]
 
     def _eval_all(self, scope: Scope, rules: tuple[CompiledRule, ...],
                   where: str) -> list[tuple[CompiledRule, bool | None]]:
@@ -171,9 +169,9 @@ class Evaluator:
         whose hit rate is that of the fields they read, not of everything any rule reads; a rule
         reading a subset of another group's fields joins it (fewer lookups, hardly fewer hits).
         """
-        known = self._check_sets.get(id(rules))
+        known = self._check_sets.get(rules)
         if known is not None:
-            return known[1]
+            return known
         by_reads: dict[frozenset[tuple[str, str]], list[CompiledRule]] = {}
         for rule in sorted(rules, key=lambda r: -len(_fields_read(r))):
             read = _fields_read(rule)
@@ -182,7 +180,7 @@ class Evaluator:
         groups = [(tuple(group), ProgramSet([r.check for r in group], merge_reads(r.check_reads for r in group),
                                             _params(group)))
                   for group in by_reads.values()]
-        self._check_sets[id(rules)] = (rules, groups)  # holding `rules` keeps its id from being reused
+        self._check_sets[rules] = groups
         return groups
 
     def _rule_error(self, rule: CompiledRule, message: str) -> None:

@@ -27,7 +27,7 @@ KNOWN_VARIABLES = TEMPLATE_VARIABLES | {"object", "ns", "cluster", "flags", "com
                                         "workload", "binding", "subject", "path"}
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # one object per rule: compared and hashed by identity
 class CompiledRule:
     rule: Rule
     check: Program

@@ -88,8 +88,7 @@ def _merged(explicit: str | None) -> Any:
     except (ConfigException, OSError, ValueError) as exc:
         raise LiveError(f"cannot read kubeconfig {', '.join(map(str, paths))}: {exc}") from None
     except yaml.YAMLError as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise LiveError(f"kubeconfig {', '.join(map(str, paths))} is not valid YAML ({first})") from None
+        raise LiveError(f"kubeconfig {', '.join(map(str, paths))} is not valid YAML ({_first_line(exc)})") from None
     return merged
 
 
@@ -179,8 +178,10 @@ def connect(name: str | None = None, kubeconfig: str | None = None, *,
     return Connection(ApiClient(configuration), context, timeouts)
 
 
-def _first_line(value: object, limit: int = 160) -> str:
-    return str(value).strip().splitlines()[0][:limit]
+def _first_line(value: object, limit: int = 200) -> str:
+    """The first line of an error's text (its type's name when it has none), for one-sentence errors."""
+    lines = str(value).strip().splitlines()
+    return lines[0][:limit] if lines else type(value).__name__
 
 
 @contextmanager
@@ -190,7 +191,7 @@ def _logged_errors() -> Iterator[list[str]]:
 
     class Collect(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            problems.append(record.getMessage().strip().splitlines()[0][:200])
+            problems.append(_first_line(record.getMessage()))
 
     root = logging.getLogger()
     handler = Collect(logging.ERROR)

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from kspm_tui.engine.evaluate import Options, evaluate_snapshot
 from kspm_tui.engine.loader import RuleSet
-from kspm_tui.exceptions import annotation_exceptions, judge, load_exceptions
+from kspm_tui.exceptions import annotation_exceptions, cluster_names, judge, load_exceptions
 from kspm_tui.inventory import accept_annotations
 from kspm_tui.kinds import WORKLOAD_KINDS
 from kspm_tui.model import Finding, Scope, SourceRef, Status
@@ -267,7 +267,7 @@ class WatchService:
         # Accepted risks are not open findings: exceptions from the files read at start, and
         # from the annotations the objects carry now.
         from_annotations, _ = annotation_exceptions(accept_annotations(self.snapshot))
-        judge(findings, self._risks + from_annotations, (settings.cluster_name, settings.context or ""))
+        judge(findings, self._risks + from_annotations, cluster_names(settings.cluster_name, settings.context))
         return findings
 
     def _always(self, finding: Finding) -> bool:
