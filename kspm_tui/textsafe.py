@@ -17,6 +17,8 @@ escape C0 controls; bidi characters stay, as JSON readers expect).
 from __future__ import annotations
 
 import re
+import sys
+from typing import Any, TextIO
 
 _KEPT_IN_BLOCKS = frozenset("\n\t")
 
@@ -42,7 +44,7 @@ def visible(text: str, *, keep_lines: bool = False) -> str:
     return "".join(c if c.isprintable() or c in kept else _escape(c) for c in text)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]<>|~]|^[#>+=-]|(?<=^\d)\.|(?<=^\d\d)\.")
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*\[\]<>|~]|^#|^[+-](?=\s|$)|(?<=^\d)\.(?=\s|$)|(?<=^\d\d)\.(?=\s|$)")
 
 
 def markdown_cell(value: object) -> str:
@@ -71,3 +73,23 @@ def csv_cell(value: object) -> object:
         return value
     prefixed = "'" + value if value.startswith(_FORMULA_START) else value
     return visible(prefixed)
+
+
+class VisibleStream:
+    """A text stream (stderr) whose writes show hidden characters as escapes; `raw` is the stream
+    itself, for the one writer that draws with escape sequences on purpose (the progress bar)."""
+
+    def __init__(self, raw: TextIO) -> None:
+        self.raw = raw
+
+    def write(self, text: str) -> int:
+        self.raw.write(visible(text, keep_lines=True))
+        return len(text)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.raw, name)
+
+
+def raw_stderr() -> TextIO:
+    """The real stderr under a `VisibleStream`."""
+    return getattr(sys.stderr, "raw", sys.stderr)
