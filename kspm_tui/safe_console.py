@@ -29,3 +29,10 @@ class SafeConsole(Console):
                 yield segment
             else:
                 yield Segment(visible(segment.text, keep_lines=True), segment.style)
+
+
+def safe_app_console(console: Console) -> SafeConsole:
+    """A `SafeConsole` with the settings of a Textual app's console (rich renderables in the
+    explorer, such as Syntax panels, render through it)."""
+    return SafeConsole(color_system=console.color_system, file=console.file, markup=True, highlight=False,
+                       emoji=False, legacy_windows=False, force_terminal=True, safe_box=False, soft_wrap=False)
