@@ -260,3 +260,34 @@ async def test_every_explorer_screen_shows_escapes_never_sends_them(tmp_path: Pa
     assert copied, "nothing was copied"
     for text in copied:
         assert not RAW.findall(text.replace("\n", "")), f"raw control characters copied: {text!r}"
+
+
+def hostile_kubeconfig(path: Path) -> Path:
+    """A kubeconfig whose context, cluster, user and namespace names hold escapes."""
+    config = {
+        "apiVersion": "v1", "kind": "Config", "current-context": f"prod{OSC52}",
+        "clusters": [{"name": f"eu{TITLE}", "cluster": {"server": "https://127.0.0.1:1"}}],
+        "users": [{"name": f"ops{BIDI}", "user": {"token": "not-a-real-token"}}],
+        "contexts": [{"name": f"prod{OSC52}", "context": {"cluster": f"eu{TITLE}", "user": f"ops{BIDI}",
+                                                        "namespace": f"shop{C1}"}}],
+    }
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def test_contexts_command_shows_escapes_never_sends_them(run_cli, tmp_path: Path) -> None:
+    config = hostile_kubeconfig(tmp_path / "kubeconfig")
+    result = run_cli("contexts", env={"KUBECONFIG": str(config)})
+    assert result.code == 0, result.stderr
+    assert_safe(result.stdout, "contexts", shown=3)
+
+
+@run_async
+async def test_contexts_screen_shows_escapes_never_sends_them(tmp_path: Path, monkeypatch) -> None:
+    from kspm_tui.tui.screens.contexts import ContextsScreen
+
+    monkeypatch.setenv("KUBECONFIG", str(hostile_kubeconfig(tmp_path / "kubeconfig")))
+    app = KspmApp()
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_for(pilot, lambda: isinstance(app.screen, ContextsScreen))
+        assert_screen_safe(app, "contexts", shown=2)
