@@ -35,11 +35,12 @@ def _check(what: str, value: str, *, path_segment: bool = True) -> None:
             "(shown escaped) that a pasted command would carry to your terminal; inspect the object "
             "and fix it by hand.")
     if path_segment and (not value or value in (".", "..") or "/" in value or "%" in value):
-        raise UnsafeCommand(f"No command offered: {visible(value)!r} cannot be the {what} of a Kubernetes object.")
+        raise UnsafeCommand(f"No command offered: '{value}' cannot be the {what} of a Kubernetes object.")
 
 
 def kubectl(verb: str, kind: str | None = None, name: str | None = None, *, args: Sequence[str] = (),
-            namespace: str | None = None, context: str | None = None, options: Sequence[str] = ()) -> list[str]:
+            namespace: str | None = None, context: str | None = None,
+            options: Sequence[str] = ()) -> list[str]:
     """`kubectl VERB [-n NS] [--context CTX] OPTIONS -- [KIND NAME] ARGS...` as argv.
 
     Raises `UnsafeCommand` when a value could not be pasted safely or could not name an object.

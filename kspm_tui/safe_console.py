@@ -20,6 +20,12 @@ from kspm_tui.textsafe import visible
 
 
 class SafeConsole(Console):
+    """A Console whose text output never carries hidden characters raw. Console markup is off
+    unless asked for: a label such as `[link=https://x]` is text, not a terminal hyperlink."""
+
+    def __init__(self, *args: Any, markup: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, markup=markup, **kwargs)
+
     def render_str(self, text: str, **kwargs: Any) -> Text:
         return super().render_str(visible(text, keep_lines=True), **kwargs)
 
@@ -34,5 +40,6 @@ class SafeConsole(Console):
 def safe_app_console(console: Console) -> SafeConsole:
     """A `SafeConsole` with the settings of a Textual app's console (rich renderables in the
     explorer, such as Syntax panels, render through it)."""
-    return SafeConsole(color_system=console.color_system, file=console.file, markup=True, highlight=False,
-                       emoji=False, legacy_windows=False, force_terminal=True, safe_box=False, soft_wrap=False)
+    return SafeConsole(color_system=console.color_system, file=console.file, markup=True,
+                       highlight=False, emoji=False, legacy_windows=False, force_terminal=True,
+                       safe_box=False, soft_wrap=False)

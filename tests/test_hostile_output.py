@@ -291,3 +291,21 @@ async def test_contexts_screen_shows_escapes_never_sends_them(tmp_path: Path, mo
     async with app.run_test(size=(160, 40)) as pilot:
         await wait_for(pilot, lambda: isinstance(app.screen, ContextsScreen))
         assert_screen_safe(app, "contexts", shown=2)
+
+
+def test_rich_markup_in_names_stays_text_on_a_colour_terminal(tmp_path: Path) -> None:
+    """On a real terminal the table report is coloured; a message carrying Rich markup must
+    not become a hyperlink (OSC 8) or any other escape of ours."""
+    from kspm_tui.report.table import render
+    from kspm_tui.scan import scan
+    from kspm_tui.sources.files import read_paths
+
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "r.yaml").write_text(yaml.safe_dump({**RULE, "message": "[link=https://evil.example]x[/link] [blink]"}))
+    (tmp_path / "d.yaml").write_text(yaml.safe_dump(HOSTILE["Deployment"] | {"metadata": {"name": "web", "namespace": "s"}}))
+    result = scan(read_paths([str(tmp_path / "d.yaml")]), ScanSettings(rules_dirs=[rules]))
+    text = render(result, width=200, color=True)
+    assert "[link=https://evil.example]x[/link]" in text
+    assert "\x1b]8;" not in text and "\x1b[5m" not in text
+    assert not RAW.findall(re.sub(r"\x1b\[[0-9;]*m", "", text))
