@@ -8,11 +8,9 @@ gets honest guidance instead of a command that would be rejected.
 
 from __future__ import annotations
 
-import shlex
 from typing import Any
 
-import orjson
-
+from kspm_tui import commands
 from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.model import FindingRemediation, Scope
 
@@ -48,17 +46,9 @@ def wrap_fragment(scope: Scope, kind: str, fragment: dict[str, Any], container_t
 
 def kubectl_patch(kind: str, name: str, namespace: str | None, patch: dict[str, Any],
                   context: str | None = None) -> str:
-    """A `kubectl patch` command that survives a shell paste (JSON single-quoted safely)."""
-    parts = ["kubectl patch", shlex.quote(kind.lower()), shlex.quote(name)]
-    if namespace:
-        parts += ["-n", shlex.quote(namespace)]
-    if context:
-        parts += ["--context", shlex.quote(context)]
-    # The JSON always needs quoting: single quotes, each ' inside closed, escaped and reopened
-    # (what shlex.quote does, without its scan for characters that would need it).
-    body = orjson.dumps(patch, option=orjson.OPT_SORT_KEYS).decode()
-    parts += ["--type=strategic", "-p", "'" + body.replace("'", "'\"'\"'") + "'"]
-    return " ".join(parts)
+    """A `kubectl patch` command that survives a shell paste (see `commands`); raises
+    `commands.UnsafeCommand` for a name no command should carry."""
+    return commands.render(commands.patch(kind, name, namespace, patch, context))
 
 
 def build(scope: Scope, kind: str, name: str, namespace: str | None, fragment: dict[str, Any] | None,
@@ -74,9 +64,11 @@ def build(scope: Scope, kind: str, name: str, namespace: str | None, fragment: d
     patch = wrap_fragment(scope, kind, fragment, container_type, container)
     if kind in _IMMUTABLE_TEMPLATE and scope in (Scope.container, Scope.pod):
         return FindingRemediation(patch=patch, guidance=_join(guidance, _IMMUTABLE_TEMPLATE[kind]))
-    return FindingRemediation(
-        patch=patch, kubectl=kubectl_patch(kind, name, namespace, patch, context), guidance=guidance
-    )
+    try:
+        return FindingRemediation(patch=patch, kubectl=kubectl_patch(kind, name, namespace, patch, context),
+                                  guidance=guidance)
+    except commands.UnsafeCommand as unsafe:
+        return FindingRemediation(patch=patch, guidance=_join(guidance, str(unsafe)))
 
 
 def _join(*texts: str) -> str:

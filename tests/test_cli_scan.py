@@ -26,7 +26,8 @@ def test_json_document_has_the_public_keys_and_one_finding_per_workload(run_cli)
                                 "value": True}]
     assert web["remediation"]["patch"] == {
         "spec": {"template": {"spec": {"containers": [{"name": "debug", "securityContext": {"privileged": False}}]}}}}
-    assert web["remediation"]["kubectl"].startswith("kubectl patch deployment web -n shop --type=strategic -p ")
+    assert web["remediation"]["kubectl"].startswith("kubectl patch -n shop --type=strategic -p ")
+    assert web["remediation"]["kubectl"].endswith("' -- deployment web")
 
 
 def test_fail_on_sets_exit_code(run_cli) -> None:

@@ -131,7 +131,7 @@ def test_rules_show_explains_mappings_and_remediation(run_cli) -> None:
     patched = run_cli("rules", "show", "K8S-IMAGE-PULL-POLICY")
     assert patched.code == 0, patched.stderr
     assert "mitre:T1525" in patched.stdout and "example patch" in patched.stdout
-    assert "kubectl patch deployment web -n shop" in patched.stdout
+    assert "kubectl patch -n shop --type=strategic -p " in patched.stdout and "-- deployment web" in patched.stdout
     guided = run_cli("rules", "show", "K8S-RBAC-WILDCARD")
     assert guided.code == 0, guided.stderr
     assert "cis:5.1.3" in guided.stdout and "Minimize wildcard use in Roles" in guided.stdout

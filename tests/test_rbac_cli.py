@@ -90,7 +90,8 @@ def test_scan_reports_paths_as_findings(run_cli) -> None:
     assert set(paths) == {("K8S-PATH-INTERNET-CLUSTER-ADMIN", "jenkins"), ("K8S-PATH-INTERNET-CLOUD", "payments-api")}
     admin = paths[("K8S-PATH-INTERNET-CLUSTER-ADMIN", "jenkins")]
     assert admin["severity"] == "critical" and admin["kind"] == "Deployment"
-    assert admin["remediation"]["kubectl"].startswith("kubectl patch deployment jenkins -n ci")
+    assert admin["remediation"]["kubectl"].startswith("kubectl patch -n ci ")
+    assert admin["remediation"]["kubectl"].endswith(" -- deployment jenkins")
     assert admin["remediation"]["guidance"].startswith("Cheapest cut: stop mounting")
     subjects = {(f["rule"], f["kind"], f["name"]) for f in findings if f["rule"].startswith("K8S-RBAC-")}
     assert ("K8S-RBAC-READ-ALL-SECRETS", "ServiceAccount", "report-builder") in subjects

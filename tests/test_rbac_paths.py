@@ -72,7 +72,8 @@ def test_automount_cut_applied_with_kubectl_removes_the_path(tmp_path: Path) -> 
     analysis = analyse_text(dump(objects))
     jenkins = analysis.attack_paths(target="cluster-admin")[0]
     assert jenkins.cut and jenkins.cut.patch and jenkins.cut.kubectl
-    assert jenkins.cut.kubectl.startswith("kubectl patch deployment jenkins -n ci --type=strategic -p ")
+    assert jenkins.cut.kubectl.startswith("kubectl patch -n ci --type=strategic -p ")
+    assert jenkins.cut.kubectl.endswith(" -- deployment jenkins")
     index = next(i for i, o in enumerate(objects) if o["kind"] == "Deployment" and o["metadata"]["name"] == "jenkins")
     objects[index] = kubectl_patch_local(objects[index], jenkins.cut.patch, tmp_path)
     after = analyse_text(dump(objects))

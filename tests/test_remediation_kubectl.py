@@ -65,8 +65,8 @@ def kubectl_patch_json(finding: Finding, obj: dict[str, Any]) -> tuple[str, list
     args = shlex.split(command)
     meta = obj["metadata"]
     problems = []
-    if args[:4] != ["kubectl", "patch", obj["kind"].lower(), meta["name"]]:
-        problems.append(f"command targets {args[:4]}")
+    if args[:2] != ["kubectl", "patch"] or args[-3:] != ["--", obj["kind"].lower(), meta["name"]]:
+        problems.append(f"command targets {args[:2] + args[-3:]}")
     if "-n" not in args or args[args.index("-n") + 1] != meta["namespace"]:
         problems.append("command misses -n " + meta["namespace"])
     if "--type=strategic" not in args or "-p" not in args:

@@ -5,6 +5,7 @@ with the whole pack: the finding is gone and nothing new of equal or higher seve
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -75,5 +76,7 @@ def test_kubectl_command_is_what_a_user_pastes() -> None:
             "spec": {"containers": [{"name": "web", "image": "nginx:1.27"}]}}}}],
         type(PACK)(rules=[rule]))
     command = findings[0].remediation.kubectl
-    assert command.startswith("kubectl patch deployment web -n shop --type=strategic -p '")
-    assert json.loads(command.split(" -p ", 1)[1].strip("'")) == findings[0].remediation.patch
+    args = shlex.split(command)
+    assert args[:5] == ["kubectl", "patch", "-n", "shop", "--type=strategic"]
+    assert args[-3:] == ["--", "deployment", "web"]
+    assert json.loads(args[args.index("-p") + 1]) == findings[0].remediation.patch

@@ -66,7 +66,7 @@ async def test_drill_from_overview_to_finding_copy_and_back() -> None:
         assert (finding.rule, finding.container) == ("K8S-PRIVILEGED", "init-sysctl")
         text = screen_text(app)
         assert "Why it matters" in text and "Evidence" in text and "CIS 5.2.2" in text
-        assert "kubectl patch deployment sonarqube" in text
+        assert "kubectl patch -n ci --type=strategic" in text
 
         await pilot.press("c")
         await pilot.pause()

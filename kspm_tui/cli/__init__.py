@@ -19,6 +19,7 @@ from types import ModuleType
 
 from kspm_tui import __version__, exit_codes
 from kspm_tui.sources import SourceUnavailable
+from kspm_tui.textsafe import VisibleStream
 
 # name → module (in kspm_tui.cli) with add_parser(subparsers) and run(args) -> int; order is
 # --help order. Imported only when used: the explorer's start-up must not pay for the engine.
@@ -74,6 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return exit_codes.OK
+        stderr, sys.stderr = sys.stderr, VisibleStream(sys.stderr)  # errors quote names from anyone
         try:
             return int(subcommand(args.command).run(args))
         except SourceUnavailable as exc:
@@ -83,6 +85,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 130
         except BrokenPipeError:
             return exit_codes.OK
+        finally:
+            sys.stderr = stderr
     from kspm_tui.cli import explore
 
     return explore.main(args_list)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich.console import Console
 from rich.table import Table
 
 from kspm_tui import exit_codes
+from kspm_tui.safe_console import SafeConsole
 from kspm_tui.yamlio import dump_json
 
 
@@ -33,5 +33,5 @@ def run(args: argparse.Namespace) -> int:
         table.add_column(col.upper())
     for c in contexts:
         table.add_row("*" if c.current else "", c.name, c.cluster, c.server or "", c.user or "", c.namespace or "")
-    Console().print(table)
+    SafeConsole().print(table)
     return exit_codes.OK

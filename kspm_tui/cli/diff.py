@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
@@ -14,6 +14,7 @@ from kspm_tui.cli.timeparse import since
 from kspm_tui.drift import Drift, diff
 from kspm_tui.history import FindingRecord
 from kspm_tui.report.table import SEVERITY_STYLE, object_ref
+from kspm_tui.safe_console import SafeConsole
 from kspm_tui.yamlio import dump_json
 
 
@@ -97,5 +98,5 @@ def run(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(dump_json(drift.model_dump(mode="json"), indent=True).decode() + "\n")
     else:
-        Console(highlight=False).print(build(drift))
+        SafeConsole(highlight=False).print(build(drift))
     return exit_codes.OK

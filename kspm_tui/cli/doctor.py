@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from kspm_tui import exit_codes
 from kspm_tui.cli.common import add_context_arguments
+from kspm_tui.safe_console import SafeConsole
 from kspm_tui.yamlio import dump_json
 
 
@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
                "permissions": [p.model_dump() for p in permissions], "missing": len(missing), "clusterRole": role}
         sys.stdout.write(dump_json(doc, indent=True).decode() + "\n")
         return exit_codes.FINDINGS if missing else exit_codes.OK
-    console = Console()
+    console = SafeConsole()
     table = Table(title=f"read permissions of context {connection.context.name} ({connection.server})",
                   show_edge=False)
     for col in ("kind", "resource", "list", "watch"):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -14,6 +13,7 @@ from kspm_tui import exit_codes
 from kspm_tui.cli import triage
 from kspm_tui.cli.common import add_source_arguments, collect, settings_from, usage_error
 from kspm_tui.exceptions import list_exceptions
+from kspm_tui.safe_console import SafeConsole
 from kspm_tui.yamlio import dump_json
 
 STATE_STYLE = {"active": "green", "expired": "red", "unmatched": "yellow"}
@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
             selector = f"{r.namespace}/{r.kind}/{r.name}" + (f" [{r.container}]" if r.container else "")
             table.add_row(Text(s.state, STATE_STYLE[s.state]), str(s.matches), ",".join(r.rules), selector,
                           r.reason, r.owner, str(r.expires or "-"), r.origin)
-        Console(highlight=False).print(table)
+        SafeConsole(highlight=False).print(table)
     if result.exception_errors:
         return exit_codes.INPUT_ERRORS
     stale = any(s.state != "active" for s in statuses)

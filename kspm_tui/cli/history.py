@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from rich.console import Console
 from rich.table import Table
 
 from kspm_tui import exit_codes, history
+from kspm_tui.safe_console import SafeConsole
 from kspm_tui.yamlio import dump_json
 
 
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     if not rows:
         print("no saved scans yet (every `kspm-tui scan` is saved unless --no-history)", file=sys.stderr)
         return exit_codes.OK
-    console = Console(highlight=False)
+    console = SafeConsole(highlight=False)
     if args.cluster:
         target, records = rows[0]
         table = Table(title=f"{target} ({records[-1].label})", show_edge=False)

@@ -15,13 +15,15 @@ def collection_progress(context: str) -> Iterator[ProgressFn | None]:
     if not sys.stderr.isatty():
         yield None
         return
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeElapsedColumn
     from rich.progress import Progress as Bar
 
+    from kspm_tui.safe_console import SafeConsole
+    from kspm_tui.textsafe import raw_stderr
+
     with Bar(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
              TextColumn("kinds  {task.fields[objects]} objects"), TimeElapsedColumn(),
-             console=Console(stderr=True), transient=True) as bar:
+             console=SafeConsole(file=raw_stderr()), transient=True) as bar:
         task = bar.add_task(f"reading {context}", total=None, objects=0)
 
         def update(p: Progress) -> None:

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from io import StringIO
 from typing import Any
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -23,6 +22,7 @@ from kspm_tui.graph.paths import TARGETS, AttackPath
 from kspm_tui.graph.rbac import Grant, Request, Subject, parse_subject
 from kspm_tui.model import Severity
 from kspm_tui.report.table import SEVERITY_STYLE
+from kspm_tui.safe_console import SafeConsole
 from kspm_tui.snapshot import Snapshot
 from kspm_tui.yamlio import dump_json
 
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _print(renderable: Any) -> None:
     buffer = StringIO()
-    console = Console(file=buffer, width=Console().width if sys.stdout.isatty() else 160,
+    console = SafeConsole(file=buffer, width=SafeConsole().width if sys.stdout.isatty() else 160,
                       force_terminal=sys.stdout.isatty(), color_system="auto" if sys.stdout.isatty() else None)
     console.print(renderable)
     sys.stdout.write(buffer.getvalue())

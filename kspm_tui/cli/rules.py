@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -16,6 +15,7 @@ from kspm_tui.engine.loader import CompiledRule, RuleSet, load_rules
 from kspm_tui.frameworks import Framework, FrameworkError, coverage_lines, load_frameworks
 from kspm_tui.locations import builtin_dir, user_rules_dir
 from kspm_tui.report.table import SEVERITY_STYLE
+from kspm_tui.safe_console import SafeConsole
 from kspm_tui.scan import ScanSettings, load_ruleset
 from kspm_tui.yamlio import dump_json
 
@@ -84,7 +84,7 @@ def _list(args: argparse.Namespace) -> int:
             rule = r.rule
             table.add_row(rule.id, Text(rule.severity.value, SEVERITY_STYLE[rule.severity]),
                           rule.category.value, rule.scope.value, rule.title, " ".join(rule.frameworks))
-        console = Console()
+        console = SafeConsole()
         console.print(table)
         for line in _coverage(rules):
             console.print(line, highlight=False)
@@ -113,7 +113,7 @@ def _show(args: argparse.Namespace) -> int:
         return exit_codes.INPUT_ERRORS
     from kspm_tui.cli.rule_view import render_rule
 
-    Console().print(render_rule(compiled))
+    SafeConsole().print(render_rule(compiled))
     return exit_codes.OK
 
 
@@ -126,7 +126,7 @@ def _test(args: argparse.Namespace) -> int:
         print(f"kspm-tui rules test: not a directory: {missing[0]}", file=sys.stderr)
         return exit_codes.INPUT_ERRORS
     ruleset = load_rules(dirs)
-    console = Console()
+    console = SafeConsole()
     failed = 0
     for rule in ruleset.rules:
         for case in run_rule_tests(rule):

@@ -13,7 +13,7 @@ from its target — checked on the graph, not assumed.
 
 from __future__ import annotations
 
-import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import networkx as nx
 from pydantic import BaseModel, Field
 
+from kspm_tui import commands
 from kspm_tui.graph.exposure import Controller, Route, exposures, ingress_controllers, reachable
 from kspm_tui.graph.identity import cloud_identity, token_mount
 from kspm_tui.graph.network import Isolation, isolation, namespace_labels
@@ -290,6 +291,14 @@ def _cheapest_cut(g: nx.DiGraph, nodes: list[str]) -> dict[str, Any] | None:
     return None
 
 
+def _command(build: Callable[[], list[str]], stdin: str | None = None) -> tuple[str | None, str]:
+    """(rendered command, "") or (None, why no command is offered, as a sentence to lead guidance)."""
+    try:
+        return commands.render(build(), stdin), ""
+    except commands.UnsafeCommand as unsafe:
+        return None, str(unsafe)
+
+
 def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGraph,
                context: str | None) -> Cut:
     action, obj = data["cut"], data["cut_object"]
@@ -304,34 +313,35 @@ def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGr
     if action == "drop-binding":
         binding = rbac.bindings.get(obj)
         others = len(binding.subjects) - 1 if binding else 0
-        cmd = ["kubectl", "delete", obj.kind.lower(), obj.name] + (["-n", ns] if ns else [])
-        cmd += ["--context", context] if context else []
-        guidance = (f"{obj} also names {others} other subject(s): remove only this subject with "
-                    f"`kubectl edit {obj.kind.lower()} {obj.name}" + (f" -n {ns}`" if ns else "`")
-                    if others else "")
-        return Cut(action=action, object=ObjectRef.of(obj), cost=CUT_COST[action],
-                   kubectl=None if others else shlex.join(cmd), guidance=guidance,
-                   description=f"drop {obj}" if not others else f"remove the subject from {obj}")
+        if others:
+            edit, unsafe = _command(lambda: commands.edit(obj.kind, obj.name, ns, context))
+            guidance = (f"{obj} also names {others} other subject(s): remove only this subject with "
+                        + (f"`{edit}`." if edit else f"kubectl edit. {unsafe}"))
+            return Cut(action=action, object=ObjectRef.of(obj), cost=CUT_COST[action], guidance=guidance,
+                       description=f"remove the subject from {obj}")
+        kubectl, unsafe = _command(lambda: commands.delete(obj.kind, obj.name, ns, context))
+        return Cut(action=action, object=ObjectRef.of(obj), cost=CUT_COST[action], kubectl=kubectl,
+                   guidance=unsafe, description=f"drop {obj}")
     if action == "network-policy":
         labels = (workload.template.get("metadata") or {}).get("labels") or {}
         policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
                   "metadata": {"name": f"{wref.name}-restrict-ingress", "namespace": wref.namespace},
                   "spec": {"podSelector": {"matchLabels": labels}, "policyTypes": ["Ingress"],
                            "ingress": [{"from": [{"namespaceSelector": {}}]}]}}
-        text = dump_yaml(policy)
-        ctx = f" --context {shlex.quote(context)}" if context else ""
-        return Cut(action=action, object=ObjectRef.of(wref), cost=CUT_COST[action],
-                   kubectl=f"kubectl apply{ctx} -f - <<'EOF'\n{text}EOF",
-                   guidance="The policy admits traffic from pods in the cluster only, so load balancer "
-                            "and node-port traffic from outside no longer reaches the pods; narrow the "
-                            "namespaceSelector to the clients that need it.",
+        kubectl, unsafe = _command(lambda: commands.apply_stdin(context), stdin=dump_yaml(policy))
+        return Cut(action=action, object=ObjectRef.of(wref), cost=CUT_COST[action], kubectl=kubectl,
+                   guidance=" ".join(filter(None, [
+                       unsafe, "The policy admits traffic from pods in the cluster only, so load balancer and "
+                               "node-port traffic from outside no longer reaches the pods; narrow the "
+                               "namespaceSelector to the clients that need it."])),
                    description=f"isolate {wref} with a NetworkPolicy that admits only in-cluster clients")
     if action == "remove-cloud-annotation":
-        cmd = ["kubectl", "annotate", "serviceaccount", obj.name, "-n", ns or "default", f"{data['annotation']}-"]
-        cmd += ["--context", context] if context else []
-        return Cut(action=action, object=ObjectRef.of(obj), cost=CUT_COST[action], kubectl=shlex.join(cmd),
-                   guidance="If the application needs the cloud role, keep the annotation and scope the "
-                            "role's cloud permissions to what this workload uses.",
+        kubectl, unsafe = _command(lambda: commands.annotate(
+            "ServiceAccount", obj.name, ns or "default", {data["annotation"]: None}, context))
+        return Cut(action=action, object=ObjectRef.of(obj), cost=CUT_COST[action], kubectl=kubectl,
+                   guidance=" ".join(filter(None, [
+                       unsafe, "If the application needs the cloud role, keep the annotation and scope the "
+                               "role's cloud permissions to what this workload uses."])),
                    description=f"remove the cloud identity annotation from {obj} (or run {wref} under "
                                "a ServiceAccount without it)")
     # harden-pod

@@ -6,15 +6,11 @@ import csv
 from io import StringIO
 
 from kspm_tui.model import ScanResult, Status
+from kspm_tui.textsafe import csv_cell
 
 COLUMNS = ("severity", "status", "rule", "title", "category", "cluster", "kind", "namespace", "name",
            "container", "message", "file", "line", "accepted_by", "accepted_reason", "accepted_until",
            "frameworks", "kubectl", "fingerprint")
-
-
-def _cell(value: object) -> object:
-    """Neutralise spreadsheet formulas (values come from manifests, i.e. from anyone)."""
-    return "'" + value if isinstance(value, str) and value[:1] in ("=", "+", "-", "@") else value
 
 
 def render(result: ScanResult) -> str:
@@ -25,7 +21,7 @@ def render(result: ScanResult) -> str:
         if f.status is Status.passed:
             continue
         acc = f.acceptance if f.status is Status.accepted else None
-        writer.writerow(_cell(v) for v in [
+        writer.writerow(csv_cell(v) for v in [
             f.severity.value, f.status.value, f.rule, f.title, f.category.value, f.cluster, f.kind,
             f.namespace or "", f.name, f.container or "", f.message, f.source.file or "",
             f.source.line or "", acc.owner if acc else "", acc.reason if acc else "",

@@ -11,6 +11,7 @@ from html import escape
 from kspm_tui.model import Finding, ScanResult, Severity
 from kspm_tui.report.document import ReportDocument, build, control_counts, framework_title
 from kspm_tui.report.table import object_ref
+from kspm_tui.textsafe import visible
 
 CSS = """
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1200px;
@@ -31,7 +32,8 @@ th{background:#f6f8fa}code{font:12px ui-monospace,monospace;background:#f6f8fa;p
 
 
 def _e(value: object) -> str:
-    return escape(str(value), quote=True)
+    """HTML-escaped, hidden characters (controls, bidi) shown as escapes."""
+    return escape(visible(str(value), keep_lines=True), quote=True)
 
 
 def _sev(severity: Severity) -> str:

@@ -5,33 +5,32 @@ from __future__ import annotations
 from kspm_tui.model import Finding, ScanResult
 from kspm_tui.report.document import ReportDocument, build, control_counts, framework_title
 from kspm_tui.report.table import object_ref
+from kspm_tui.textsafe import markdown_cell as _md
+from kspm_tui.textsafe import markdown_code as _code
 
 MAX_FINDINGS = 200  # keeps a PR comment under GitHub's size limit
 OUTCOME_MARK = {"pass": "✅ pass", "fail": "❌ fail", "accepted": "☑️ accepted",
                 "not assessable": "⚠️ not assessable", "not evaluated": "➖ not evaluated"}
 
 
-def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
 def _table(header: list[str], rows: list[list[object]]) -> list[str]:
+    """Cells are Markdown already: values from manifests pass through `_md` or `_code` first."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(_cell(c) for c in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return lines + [""]
 
 
 def _where(f: Finding) -> str:
-    ref = f"`{object_ref(f.kind, f.namespace, f.name)}`" + (f" `{f.container}`" if f.container else "")
+    ref = _code(object_ref(f.kind, f.namespace, f.name)) + (f" {_code(f.container)}" if f.container else "")
     if f.source.file:
-        ref += f" ({f.source.file}" + (f":{f.source.line}" if f.source.line else "") + ")"
+        ref += f" ({_md(f.source.file)}" + (f":{f.source.line}" if f.source.line else "") + ")"
     return ref
 
 
 def render_document(doc: ReportDocument) -> str:
     r = doc.result
     s = r.summary
-    out = [f"# kspm-tui report: {r.cluster.name}", "",
+    out = [f"# kspm-tui report: {_md(r.cluster.name)}", "",
            (f"Scanned {r.started:%Y-%m-%d %H:%M} UTC with kspm-tui {r.tool.version}: "
             f"{s.objects} objects, {s.workloads} workloads, {s.rules} rules."), "",
            (f"**Posture score: {s.score}/100** — {s.total} failing findings, "
@@ -44,14 +43,14 @@ def render_document(doc: ReportDocument) -> str:
         for key, rows in doc.frameworks.items():
             out += [f"### {framework_title(key)}", "", control_counts(rows), ""]
             out += _table(["control", "rule", "title", "result", "failing", "accepted"],
-                          [[row.control, row.rule.id, row.rule.title, OUTCOME_MARK[row.outcome],
+                          [[_md(row.control), _md(row.rule.id), _md(row.rule.title), OUTCOME_MARK[row.outcome],
                             row.failing, row.accepted] for row in rows])
     out += ["## Failing findings", ""]
     if doc.failing:
         shown = doc.failing[:MAX_FINDINGS]
         out += _table(["severity", "rule", "object", "message", "fix"],
-                      [[f.severity.value, f.rule, _where(f), f.message,
-                        f"`{f.remediation.kubectl}`" if f.remediation.kubectl else f.remediation.guidance]
+                      [[f.severity.value, _md(f.rule), _where(f), _md(f.message),
+                        _code(f.remediation.kubectl) if f.remediation.kubectl else _md(f.remediation.guidance)]
                        for f in shown])
         if len(doc.failing) > len(shown):
             out += [f"… and {len(doc.failing) - len(shown)} more (see the JSON or HTML report).", ""]
@@ -60,14 +59,14 @@ def render_document(doc: ReportDocument) -> str:
     if doc.accepted:
         out += ["## Accepted risks", ""]
         out += _table(["rule", "object", "reason", "owner", "until", "from"],
-                      [[f.rule, _where(f), f.acceptance.reason, f.acceptance.owner,
-                        f.acceptance.expires or "no expiry", f.acceptance.origin]
+                      [[_md(f.rule), _where(f), _md(f.acceptance.reason), _md(f.acceptance.owner),
+                        f.acceptance.expires or "no expiry", _md(f.acceptance.origin)]
                        for f in doc.accepted if f.acceptance])
     if doc.not_assessable:
         out += ["## Not assessable", ""]
-        out += [f"- {st.rule}: {st.reason}" for st in doc.not_assessable] + [""]
+        out += [f"- {_md(st.rule)}: {_md(st.reason)}" for st in doc.not_assessable] + [""]
     if doc.problems:
-        out += ["## Problems", ""] + [f"- {p}" for p in doc.problems] + [""]
+        out += ["## Problems", ""] + [f"- {_md(p)}" for p in doc.problems] + [""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 

@@ -5,12 +5,13 @@ from __future__ import annotations
 import shutil
 from io import StringIO
 
-from rich.console import Console, Group
+from rich.console import Group
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from kspm_tui.model import ScanResult, Severity, Status
+from kspm_tui.safe_console import SafeConsole
 from kspm_tui.snapshot import LOCAL_CLUSTER
 
 SEVERITY_STYLE = {
@@ -104,6 +105,6 @@ def render(result: ScanResult, *, width: int | None = None, color: bool = False)
     """The table as text: as wide as the terminal (or $COLUMNS), 120 columns when piped."""
     width = width or shutil.get_terminal_size((120, 24)).columns
     buffer = StringIO()
-    console = Console(file=buffer, width=width, force_terminal=color, color_system="auto" if color else None)
+    console = SafeConsole(file=buffer, width=width, force_terminal=color, color_system="auto" if color else None)
     console.print(build(result))
     return buffer.getvalue()

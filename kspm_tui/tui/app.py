@@ -21,12 +21,15 @@ from textual import work
 from textual.app import App
 from textual.binding import BindingType
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.worker import get_current_worker
 
 from kspm_tui import exit_codes
 from kspm_tui.config import Config, load_config, save_config
 from kspm_tui.locations import data_dir
 from kspm_tui.model import Finding, Rule, Status
+from kspm_tui.safe_console import safe_app_console
+from kspm_tui.textsafe import visible
 from kspm_tui.tui import keymap
 from kspm_tui.tui.clipboard import Clipboard
 from kspm_tui.tui.commands import KspmCommands
@@ -54,6 +57,7 @@ class KspmApp(App[int]):
     def __init__(self, target: Target | None = None, *, settings: ScanSettings | None = None,
                  theme: str | None = None, config: Config | None = None, include_system: bool = False) -> None:
         super().__init__()
+        self.console = safe_app_console(self.console)
         self.config = config or (settings.config if settings else Config())
         self._settings = settings
         self.include_system = settings.include_system if settings else include_system
@@ -285,6 +289,12 @@ class KspmApp(App[int]):
             return
         if len(self.screen_stack) > 2:
             self.pop_screen()
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Notifications quote names from anyone: hidden characters shown as escapes."""
+        super().notify(visible(message, keep_lines=True), title=visible(title), severity=severity,
+                       timeout=timeout, markup=markup)
 
     def action_copy(self) -> None:
         copy_text = getattr(self.screen, "copy_text", None)

@@ -11,6 +11,8 @@ import os
 from dataclasses import dataclass
 from typing import Protocol
 
+from kspm_tui.textsafe import visible
+
 SYSTEM = "system clipboard"
 TERMINAL = "terminal clipboard (OSC 52)"
 
@@ -25,7 +27,9 @@ class Clipboard:
     last_method: str | None = None
 
     def copy(self, text: str, terminal: _Terminal) -> str:
-        """Copy `text`; returns how it was copied."""
+        """Copy `text` (hidden characters as visible escapes: it will be pasted into a shell);
+        returns how it was copied."""
+        text = visible(text, keep_lines=True)
         method = TERMINAL
         if os.environ.get("KSPM_TUI_CLIPBOARD", "").lower() != "osc52":
             try:

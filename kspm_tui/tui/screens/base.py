@@ -9,13 +9,14 @@ from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from kspm_tui.tui import keymap
 from kspm_tui.tui.fuzzy import matcher
 from kspm_tui.tui.messages import ScanCompleted
 from kspm_tui.tui.widgets.breadcrumbs import Breadcrumbs
 from kspm_tui.tui.widgets.lazy_table import Cell, Column, LazyTable
+from kspm_tui.tui.widgets.safe import Static
 
 if TYPE_CHECKING:
     from kspm_tui.tui.app import KspmApp

@@ -16,13 +16,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static, TabbedContent, TabPane
+from textual.widgets import Footer, TabbedContent, TabPane
 
 from kspm_tui import strategic_merge
 from kspm_tui.model import Finding, Status
 from kspm_tui.report.table import object_ref
 from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import KspmScreen
+from kspm_tui.tui.widgets.safe import Static
 from kspm_tui.yamlio import dump_yaml
 
 FRAMEWORK_NAMES = {"pss-baseline": "PSS Baseline", "pss-restricted": "PSS Restricted", "cis": "CIS",

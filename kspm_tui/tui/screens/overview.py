@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from textual.app import ComposeResult
-from textual.widgets import ProgressBar, Static
+from textual.widgets import ProgressBar
 
 from kspm_tui.tui.index import Counts, NamespaceRow
 from kspm_tui.tui.messages import ScanFailedMessage, ScanProgress, ScanStarted
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
+from kspm_tui.tui.widgets.safe import Static
 from kspm_tui.tui.widgets.severity import count_cells, count_columns
 from kspm_tui.tui.widgets.summary import SummaryPanel
 

@@ -11,7 +11,7 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import Footer, Static, Tree
+from textual.widgets import Footer
 from textual.widgets.tree import TreeNode
 
 from kspm_tui.cli.rbac import TARGET_SEVERITY
@@ -20,6 +20,7 @@ from kspm_tui.graph.paths import AttackPath, Cut, ObjectRef, PathEdge
 from kspm_tui.graph.rbac import Subject
 from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import KspmScreen
+from kspm_tui.tui.widgets.safe import Static, Tree
 
 SUBJECT_KINDS = ("ServiceAccount", "User", "Group")
 

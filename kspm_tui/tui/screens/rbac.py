@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.widgets import Static
 
 from kspm_tui.cli.rbac import RISK_FLAGS
 from kspm_tui.graph.analysis import Analysis
@@ -16,6 +15,7 @@ from kspm_tui.graph.rbac import Grant, Request, Subject
 from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
+from kspm_tui.tui.widgets.safe import Static
 
 if TYPE_CHECKING:
     from kspm_tui.tui.app import KspmApp

@@ -11,12 +11,13 @@ from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Footer, Input
 
 from kspm_tui.engine.loader import CompiledRule
 from kspm_tui.locations import builtin_dir
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column, LazyTable
+from kspm_tui.tui.widgets.safe import Static
 
 
 def shown_path(source: str) -> str:

@@ -8,11 +8,12 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Center, Vertical
-from textual.widgets import Button, Footer, Input, Static
+from textual.widgets import Button, Footer, Input
 
 from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import KspmScreen
 from kspm_tui.tui.target import Target
+from kspm_tui.tui.widgets.safe import Static
 
 WELCOME = (
     "[b]Welcome to kspm-tui[/b], a Kubernetes security posture explorer.\n\n"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
+from kspm_tui.textsafe import visible
+
 
 class Breadcrumbs(Static):
     """`kspm-tui › demo › ns prod › Deployment/web` on the left, status on the right."""
@@ -14,10 +16,10 @@ class Breadcrumbs(Static):
         text.append(" kspm-tui ", style="bold reverse")
         for crumb in crumbs:
             text.append(" › ", style="dim")
-            text.append(crumb)
+            text.append(visible(crumb))
         if status:
             width = max(self.size.width, 80)
             pad = width - text.cell_len - len(status) - 1
             text.append(" " * max(pad, 2))
-            text.append(status, style="italic")
+            text.append(visible(status), style="italic")
         self.update(text)

@@ -21,6 +21,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from kspm_tui.textsafe import visible
+
 # A cell is plain text, or (text, tone) where tone names a component class suffix
 # (`critical`, `high`, ..., `dim`, `good`, `new`) so colours come from the theme via CSS.
 Cell = str | tuple[str, str]
@@ -180,6 +182,7 @@ class LazyTable(ScrollView, can_focus=True):
         last = len(widths) - 1
         for i, (cell, cell_width) in enumerate(zip(cells, widths)):
             text, tone = (cell, "") if isinstance(cell, str) else cell
+            text = visible(text)  # names and labels from anyone: escapes shown, never sent
             right = not single and self.columns[i].justify == "right"
             segments.append(Segment(_fit(text, cell_width, right), style + styles[tone] if tone else style))
             if i < last:
