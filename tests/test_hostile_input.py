@@ -1,0 +1,174 @@
+"""Nothing in a manifest or a cluster can attack the operator (issue 14, inputs half).
+
+Each case is an attack tried the way an attacker would (all on loopback or in tmp_path), and
+asserts what the user sees: exit codes, error lines, reports, files left behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kspm_tui.sources.files import read_text
+
+POD = ("apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: shop\nspec:\n"
+       "  containers:\n  - name: c\n    image: nginx:1.25\n    securityContext:\n      privileged: true\n")
+
+
+def _billion_laughs() -> str:
+    """The classic bomb: nine levels of nine aliases, 9^9 strings once expanded (under 500 bytes)."""
+    lines = ["apiVersion: v1", "kind: ConfigMap", "metadata: {name: lol, namespace: shop}", "data:",
+             '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    names = "abcdefghi"
+    for prev, name in zip(names, names[1:]):
+        lines.append(f"  {name}: &{name} [" + ",".join(f"*{prev}" for _ in range(9)) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def _input_errors(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("input error:")]
+
+
+# --- parsing bounded -------------------------------------------------------------------------
+
+def test_alias_bomb_is_one_input_error_naming_file_and_document_and_the_rest_is_scanned(
+        run_cli, tmp_path: Path) -> None:
+    bomb = _billion_laughs()
+    assert len(bomb.encode()) < 500
+    (tmp_path / "a-bomb.yaml").write_text(POD.format(name="before") + "---\n" + bomb
+                                          + "---\n" + POD.format(name="after"))
+    (tmp_path / "b-good.yaml").write_text(POD.format(name="other"))
+    res = run_cli("scan", str(tmp_path), "-o", "json")
+    assert res.code == 2, res.stderr
+    errors = json.loads(res.stdout)["errors"]
+    assert len(errors) == 1
+    assert errors[0]["file"].endswith("a-bomb.yaml") and errors[0]["document"] == 2
+    assert "alias bomb" in errors[0]["message"]
+    [line] = _input_errors(res.stderr)
+    assert "a-bomb.yaml document 2" in line and "alias bomb" in line
+    names = {f["name"] for f in json.loads(res.stdout)["findings"] if f["rule"] == "K8S-PRIVILEGED"}
+    assert names == {"before", "after", "other"}
+
+
+def test_alias_bomb_inside_a_pod_template_never_reaches_template_hashing(run_cli, tmp_path: Path) -> None:
+    """Identical templates are hashed as JSON: the bomb must be refused before it is expanded."""
+    level = ['  - &e0 {name: E, value: "lol"}']
+    for i in range(1, 12):
+        level.append(f"  - &e{i} [" + ",".join(f"*e{i - 1}" for _ in range(9)) + "]")
+    deploy = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n"
+              "  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n"
+              "    spec:\n      containers:\n      - name: c\n        image: nginx:1.25\n        args:\n"
+              + "\n".join("    " + line for line in level) + "\n")
+    (tmp_path / "deploy.yaml").write_text(deploy + "---\n" + POD.format(name="still"))
+    res = run_cli("scan", str(tmp_path / "deploy.yaml"), "-o", "json")
+    assert res.code == 2
+    doc = json.loads(res.stdout)
+    assert [e["document"] for e in doc["errors"]] == [1] and "alias bomb" in doc["errors"][0]["message"]
+    assert {f["name"] for f in doc["findings"]} == {"still"}
+
+
+def test_ordinary_anchors_and_aliases_still_load(run_cli, tmp_path: Path) -> None:
+    text = ("apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec:\n"
+            "  selector: {matchLabels: &labels {app: web}}\n  template:\n    metadata: {labels: *labels}\n"
+            "    spec:\n      containers:\n      - &c {name: a, image: 'nginx:1.25', securityContext: "
+            "{privileged: true}}\n")
+    (tmp_path / "web.yaml").write_text(text)
+    res = run_cli("scan", str(tmp_path / "web.yaml"), "-o", "json")
+    assert res.code == 0, res.stderr
+    assert any(f["rule"] == "K8S-PRIVILEGED" for f in json.loads(res.stdout)["findings"])
+
+
+def test_recursive_alias_and_too_many_aliases_are_input_errors(tmp_path: Path) -> None:
+    recursive = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: r}\ndata: &d {k: *d}\n"
+    many = ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: m}\nx: &x [1]\nitems:\n"
+            + "".join("- *x\n" for _ in range(10_001)))
+    got = read_text((recursive + "---\n" + many).encode(), "hostile.yaml")
+    assert not got.objects
+    assert [(e.document, e.message) for e in got.errors] == [
+        (1, "invalid YAML: an alias refers to a node that contains it (recursive YAML)"),
+        (2, "invalid YAML: more than 10,000 aliases in one document"),
+    ]
+
+
+def test_fifo_device_and_socket_paths_are_refused_and_the_rest_scanned(run_cli, tmp_path: Path) -> None:
+    fifo = tmp_path / "manifests.fifo"
+    os.mkfifo(fifo)  # no writer: opening it for reading would block for ever
+    sock_path = tmp_path / "s.sock"
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(sock_path))
+    good = tmp_path / "pod.yaml"
+    good.write_text(POD.format(name="good"))
+    try:
+        res = run_cli("scan", str(fifo), "/dev/zero", str(sock_path), str(good), "-o", "json")
+    finally:
+        sock.close()
+    assert res.code == 2
+    doc = json.loads(res.stdout)
+    assert [(e["file"], e["message"].split(",")[0]) for e in doc["errors"]] == [
+        (str(fifo), "a FIFO (named pipe)"), ("/dev/zero", "a character device"), (str(sock_path), "a socket")]
+    assert all("not a regular file" in e["message"] for e in doc["errors"])
+    assert {f["name"] for f in doc["findings"]} == {"good"}
+
+
+def test_directory_walk_skips_fifos(run_cli, tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "trap.yaml")
+    (tmp_path / "pod.yaml").write_text(POD.format(name="good"))
+    res = run_cli("scan", str(tmp_path), "-o", "json")
+    assert res.code == 0, res.stderr
+    assert {f["name"] for f in json.loads(res.stdout)["findings"]} == {"good"}
+
+
+def test_file_and_stdin_size_cap_with_a_flag_to_raise_it(run_cli, tmp_path: Path) -> None:
+    big = tmp_path / "big.yaml"
+    big.write_text(POD.format(name="big") + "# padding\n" * 200)  # ~2.3 KB
+    small = tmp_path / "small.yaml"
+    small.write_text(POD.format(name="small"))
+    res = run_cli("scan", str(big), str(small), "-o", "json", "--max-file-size", "1KiB")
+    assert res.code == 2
+    doc = json.loads(res.stdout)
+    assert [(e["file"], e["message"]) for e in doc["errors"]] == [
+        (str(big), "larger than 1 KiB: not read (raise the limit with --max-file-size)")]
+    assert {f["name"] for f in doc["findings"]} == {"small"}
+    raised = run_cli("scan", str(big), "-o", "json", "--max-file-size", "4Ki")
+    assert raised.code == 0 and not json.loads(raised.stdout)["errors"]
+    piped = run_cli("scan", "-", "-o", "json", "--max-file-size", "1KiB", stdin=big.read_text())
+    assert [e["file"] for e in json.loads(piped.stdout)["errors"]] == ["<stdin>"]
+    bad = run_cli("scan", str(small), "--max-file-size", "lots")
+    assert bad.code == 2 and "invalid size 'lots'" in bad.stderr
+
+
+def test_stdin_from_an_endless_stream_stops_at_the_cap(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    with open("/dev/zero", "rb") as zero:
+        proc = subprocess.run([sys.executable, "-m", "kspm_tui", "scan", "-", "--max-file-size", "1MiB",
+                               "-o", "json"], stdin=zero, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 2
+    [error] = json.loads(proc.stdout)["errors"]
+    assert error["file"] == "<stdin>" and error["message"].startswith("larger than 1 MiB")
+
+
+_VALID = POD.format(name="fuzz")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(
+    st.text(alphabet=st.sampled_from(list("&*!|>-:[]{},'\"#%@` \n\tab01?~.<=")), max_size=200),
+    st.tuples(st.integers(0, len(_VALID)), st.integers(0, 40), st.text(max_size=30)).map(
+        lambda t: _VALID[: t[0]] + t[2] + _VALID[t[0] + t[1]:]),
+    st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
+))
+def test_fuzzed_yaml_never_crashes_it_is_objects_or_errors(text: str) -> None:
+    got = read_text(text.encode("utf-8", "surrogatepass"), "fuzz.yaml")
+    assert got.objects or got.errors or not text.strip(" \n\t-.#") or text.lstrip().startswith("#")
+    for err in got.errors:
+        assert err.file == "fuzz.yaml" and err.message
+    for item in got.objects:
+        assert isinstance(item.obj, dict) and isinstance(item.obj["metadata"]["name"], str)
