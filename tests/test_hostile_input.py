@@ -172,3 +172,49 @@ def test_fuzzed_yaml_never_crashes_it_is_objects_or_errors(text: str) -> None:
         assert err.file == "fuzz.yaml" and err.message
     for item in got.objects:
         assert isinstance(item.obj, dict) and isinstance(item.obj["metadata"]["name"], str)
+
+
+# --- --output writes through -----------------------------------------------------------------
+
+def test_output_writes_through_a_symlink_and_keeps_it(run_cli, tmp_path: Path) -> None:
+    target = tmp_path / "reports" / "scan.json"
+    target.parent.mkdir()
+    target.write_text("old")
+    target.chmod(0o644)
+    link = tmp_path / "latest.json"
+    link.symlink_to(target)
+    res = run_cli("scan", "--demo", "-o", "json", "--output", str(link))
+    assert res.code == 0, res.stderr
+    assert link.is_symlink() and link.resolve() == target
+    assert json.loads(target.read_text())["cluster"]["name"] == "demo"
+    assert target.stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in target.parent.iterdir()) == ["scan.json"]  # no temp file left
+
+
+def test_output_to_dev_stdout_writes_to_the_stream(run_cli) -> None:
+    was_link = os.path.islink("/dev/stdout")
+    res = run_cli("scan", "--demo", "-o", "json", "--output", "/dev/stdout")
+    assert res.code == 0, res.stderr
+    assert json.loads(res.stdout)["cluster"]["name"] == "demo"
+    assert os.path.islink("/dev/stdout") == was_link and not os.path.isfile("/dev/stdout")
+
+
+def test_output_to_a_fifo_is_streamed_to_its_reader(run_cli, tmp_path: Path) -> None:
+    import threading
+
+    fifo = tmp_path / "report.pipe"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()))
+    reader.start()
+    res = run_cli("scan", "--demo", "-o", "json", "--output", str(fifo))
+    reader.join()
+    assert res.code == 0, res.stderr
+    assert fifo.exists() and not fifo.is_file()  # still the FIFO, not replaced by a file
+    assert json.loads(received[0])["cluster"]["name"] == "demo"
+
+
+def test_output_to_a_directory_is_a_clear_error(run_cli, tmp_path: Path) -> None:
+    res = run_cli("scan", "--demo", "-o", "json", "--output", str(tmp_path))
+    assert res.code == 2
+    assert res.stderr.strip().splitlines()[-1] == f"kspm-tui scan: cannot write {tmp_path}: Is a directory"

@@ -115,7 +115,13 @@ def run(args: argparse.Namespace) -> int:
     report: Iterable[bytes] = ([_render_all(results, args.format, color).encode()] if args.all_contexts
                                else render_chunks(results[0], args.format, color=color))
     if args.output:
-        atomic_write(args.output, report)
+        try:
+            atomic_write(args.output, report)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            print(f"kspm-tui scan: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return exit_codes.INPUT_ERRORS
         print(f"wrote {args.format} report to {args.output}", file=sys.stderr)
     else:
         write_stdout(report)
