@@ -218,3 +218,76 @@ def test_output_to_a_directory_is_a_clear_error(run_cli, tmp_path: Path) -> None
     res = run_cli("scan", "--demo", "-o", "json", "--output", str(tmp_path))
     assert res.code == 2
     assert res.stderr.strip().splitlines()[-1] == f"kspm-tui scan: cannot write {tmp_path}: Is a directory"
+
+
+# --- self-waivers bounded --------------------------------------------------------------------
+
+def _annotated(name: str, value: str, owner: str | None = None) -> str:
+    notes = f"    kspm-tui.io/accept: {json.dumps(value)}\n"
+    if owner is not None:
+        notes += f"    kspm-tui.io/accept-owner: {json.dumps(owner)}\n"
+    return (f"apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: shop\n  annotations:\n{notes}"
+            "spec:\n  hostNetwork: true\n  containers:\n  - name: c\n    image: nginx:1.25\n"
+            "    securityContext:\n      privileged: true\n")
+
+
+def _statuses(doc: dict, name: str) -> dict[str, str]:
+    return {f["rule"]: f["status"] for f in doc["findings"] if f["name"] == name}
+
+
+def test_glob_in_the_accept_annotation_accepts_nothing_and_is_an_error_on_that_object(
+        run_cli, tmp_path: Path) -> None:
+    (tmp_path / "pod.yaml").write_text(_annotated("evil", "K8S-* we are special"))
+    res = run_cli("scan", str(tmp_path / "pod.yaml"), "--fail-on", "low", "-o", "json")
+    assert res.code == 2  # not 0: the waiver is an error, and the findings still fail
+    doc = json.loads(res.stdout)
+    assert set(_statuses(doc, "evil").values()) == {"fail"}
+    assert doc["summary"]["self_waived"] == 0
+    assert "exceptions: annotation kspm-tui.io/accept: Pod/shop/evil: kspm-tui.io/accept must name rule ids, " \
+           "not patterns: K8S-* ignored" in res.stderr
+
+
+def test_annotation_cannot_accept_a_critical_finding_unless_configured(run_cli, tmp_path: Path,
+                                                                       user_dirs: Path) -> None:
+    (tmp_path / "pod.yaml").write_text(_annotated("dbg", "K8S-PRIVILEGED,K8S-HOST-NAMESPACES node debugging"))
+    res = run_cli("scan", str(tmp_path / "pod.yaml"), "-o", "json")
+    doc = json.loads(res.stdout)
+    statuses = _statuses(doc, "dbg")
+    assert statuses["K8S-PRIVILEGED"] == "fail"  # critical: refused
+    assert statuses["K8S-HOST-NAMESPACES"] == "accepted"  # high: the object may waive it
+    assert doc["summary"]["self_waived"] == 1
+    assert "Pod/shop/dbg: cannot accept its own critical finding K8S-PRIVILEGED" in res.stderr
+    assert res.code == 2
+    (user_dirs / "config").mkdir(parents=True, exist_ok=True)
+    (user_dirs / "config" / "config.yaml").write_text("annotation_exceptions: {allow_critical: true}\n")
+    allowed = run_cli("scan", str(tmp_path / "pod.yaml"), "-o", "json")
+    assert allowed.code == 0, allowed.stderr
+    doc = json.loads(allowed.stdout)
+    assert _statuses(doc, "dbg")["K8S-PRIVILEGED"] == "accepted" and doc["summary"]["self_waived"] == 2
+
+
+def test_self_waiver_carries_owner_and_reason_and_the_table_counts_it(run_cli, tmp_path: Path) -> None:
+    (tmp_path / "a.yaml").write_text(_annotated("a", "K8S-HOST-NAMESPACES needs the node's network", owner="team-net"))
+    (tmp_path / "b.yaml").write_text(_annotated("b", "K8S-HOST-NAMESPACES same here"))
+    doc = json.loads(run_cli("scan", str(tmp_path), "-o", "json").stdout)
+    acceptance = {f["name"]: f["acceptance"] for f in doc["findings"] if f["rule"] == "K8S-HOST-NAMESPACES"}
+    assert acceptance["a"]["owner"] == "team-net" and acceptance["a"]["reason"] == "needs the node's network"
+    assert acceptance["b"]["owner"] == "annotation on Pod/shop/b"
+    assert acceptance["a"]["self_waiver"] is True and acceptance["a"]["origin"] == "annotation on Pod/shop/a"
+    table = run_cli("scan", str(tmp_path))
+    assert "2 findings accepted by an annotation on their own object" in table.stdout
+    assert "team-net" in table.stdout
+
+
+def test_no_annotation_exceptions_flag_and_config_key_ignore_them_for_ci_gates(
+        run_cli, tmp_path: Path, user_dirs: Path) -> None:
+    (tmp_path / "pod.yaml").write_text(_annotated("a", "K8S-HOST-NAMESPACES needs the node's network"))
+    path = str(tmp_path / "pod.yaml")
+    gate = ("--only", "K8S-HOST-NAMESPACES", "--fail-on", "high")
+    assert run_cli("scan", path, *gate).code == 0
+    flagged = run_cli("scan", path, *gate, "-o", "json", "--no-annotation-exceptions")
+    assert flagged.code == 1
+    assert json.loads(flagged.stdout)["summary"]["self_waived"] == 0
+    (user_dirs / "config").mkdir(parents=True, exist_ok=True)
+    (user_dirs / "config" / "config.yaml").write_text("annotation_exceptions: {enabled: false}\n")
+    assert run_cli("scan", path, *gate).code == 1

@@ -266,7 +266,8 @@ class WatchService:
         findings = evaluate_snapshot(self.snapshot, self.ruleset, options).findings
         # Accepted risks are not open findings: exceptions from the files read at start, and
         # from the annotations the objects carry now.
-        from_annotations, _ = annotation_exceptions(accept_annotations(self.snapshot))
+        from_annotations, _ = annotation_exceptions(accept_annotations(self.snapshot),
+                                                    settings.config.annotation_exceptions)
         judge(findings, self._risks + from_annotations, cluster_names(settings.cluster_name, settings.context))
         return findings
 
