@@ -41,6 +41,5 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes]) -> None:
 
 
 def _write(handle: BinaryIO, data: bytes | Iterable[bytes]) -> None:
-    for chunk in [data] if isinstance(data, bytes) else data:
-        handle.write(chunk)
+    handle.writelines([data] if isinstance(data, bytes) else data)
     handle.flush()

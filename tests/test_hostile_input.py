@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import os
 import socket
+from itertools import pairwise
 from pathlib import Path
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,7 +26,7 @@ def _billion_laughs() -> str:
     lines = ["apiVersion: v1", "kind: ConfigMap", "metadata: {name: lol, namespace: shop}", "data:",
              '  a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     names = "abcdefghi"
-    for prev, name in zip(names, names[1:]):
+    for prev, name in pairwise(names):
         lines.append(f"  {name}: &{name} [" + ",".join(f"*{prev}" for _ in range(9)) + "]")
     return "\n".join(lines) + "\n"
 
@@ -149,7 +149,7 @@ def test_stdin_from_an_endless_stream_stops_at_the_cap(tmp_path: Path) -> None:
 
     with open("/dev/zero", "rb") as zero:
         proc = subprocess.run([sys.executable, "-m", "kspm_tui", "scan", "-", "--max-file-size", "1MiB",
-                               "-o", "json"], stdin=zero, capture_output=True, text=True, timeout=300)
+                               "-o", "json"], stdin=zero, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 2
     [error] = json.loads(proc.stdout)["errors"]
     assert error["file"] == "<stdin>" and error["message"].startswith("larger than 1 MiB")

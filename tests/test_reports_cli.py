@@ -7,17 +7,12 @@ from pathlib import Path
 
 import pytest
 
+# The fixture's debug pod accepts its own critical finding by annotation (see conftest).
+pytestmark = pytest.mark.usefixtures("annotations_may_accept_critical")
+
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 SHOP = str(FIXTURES / "shop.yaml")
 ONLY = ("--only", "K8S-PRIVILEGED")
-
-
-@pytest.fixture(autouse=True)
-def annotations_may_accept_critical(user_dirs: Path) -> None:
-    """The fixture's debug pod accepts its own critical finding by annotation: allowed here,
-    as these tests are about triage (the bounds are tested in test_hostile_input.py)."""
-    (user_dirs / "config").mkdir(parents=True, exist_ok=True)
-    (user_dirs / "config" / "config.yaml").write_text("annotation_exceptions: {allow_critical: true}\n")
 
 
 def test_fail_on_ignores_accepted_findings(run_cli) -> None:
