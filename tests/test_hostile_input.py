@@ -165,9 +165,8 @@ _VALID = POD.format(name="fuzz")
         lambda t: _VALID[: t[0]] + t[2] + _VALID[t[0] + t[1]:]),
     st.binary(max_size=200).map(lambda b: b.decode("latin-1")),
 ))
-def test_fuzzed_yaml_never_crashes_it_is_objects_or_errors(text: str) -> None:
-    got = read_text(text.encode("utf-8", "surrogatepass"), "fuzz.yaml")
-    assert got.objects or got.errors or not text.strip(" \n\t-.#") or text.lstrip().startswith("#")
+def test_fuzzed_yaml_never_crashes_only_objects_or_named_errors(text: str) -> None:
+    got = read_text(text.encode("utf-8", "surrogatepass"), "fuzz.yaml")  # never raises
     for err in got.errors:
         assert err.file == "fuzz.yaml" and err.message
     for item in got.objects:
