@@ -12,6 +12,7 @@ import socket
 from itertools import pairwise
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -290,3 +291,130 @@ def test_no_annotation_exceptions_flag_and_config_key_ignore_them_for_ci_gates(
     (user_dirs / "config").mkdir(parents=True, exist_ok=True)
     (user_dirs / "config" / "config.yaml").write_text("annotation_exceptions: {enabled: false}\n")
     assert run_cli("scan", path, *gate).code == 1
+
+
+# --- credentials -----------------------------------------------------------------------------
+
+EXEC_API = "client.authentication.k8s.io/v1"
+
+
+def _plugin(tmp_path: Path, name: str, body: str) -> dict:
+    script = tmp_path / name
+    script.write_text("#!/bin/sh\n" + body)
+    script.chmod(0o755)
+    return {"exec": {"apiVersion": EXEC_API, "command": str(script), "interactiveMode": "Never"}}
+
+
+def _kubeconfig_of(path: Path, *configs: dict) -> Path:
+    """One kubeconfig holding every context of `configs` (each from ApiServer.kubeconfig)."""
+    import yaml
+
+    merged = {"apiVersion": "v1", "kind": "Config", "current-context": configs[0]["current-context"],
+              "clusters": [], "users": [], "contexts": []}
+    for config in configs:
+        for key in ("clusters", "users", "contexts"):
+            merged[key] += config[key]
+    path.write_text(yaml.safe_dump(merged))
+    return path
+
+
+def test_hanging_exec_plugin_is_killed_at_the_request_timeout_with_one_line(serve, run_cli, tmp_path: Path) -> None:
+    server = serve()
+    pidfile = tmp_path / "plugin.pid"
+    user = _plugin(tmp_path, "hang-login", f"echo $$ > {pidfile}\nexec sleep 600\n")
+    config = _kubeconfig_of(tmp_path / "kubeconfig", server.kubeconfig(user=user))
+    res = run_cli("scan", "--context", "test", "--kubeconfig", str(config), "--request-timeout", "2")
+    assert res.code == 3
+    [line] = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert line == ("kspm-tui: context 'test': getting credentials failed (exec plugin 'hang-login' gave no "
+                    "credentials within 2s (it may be waiting for an interactive login)): run the login "
+                    "command by hand (or fix the kubeconfig user), then retry")
+    pid = int(pidfile.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)  # the plugin was killed, not left behind
+
+
+def test_all_contexts_reports_the_hung_one_and_returns_the_good_ones(serve, run_cli, tmp_path: Path) -> None:
+    server = serve()
+    hung = _plugin(tmp_path, "hang-login", "exec sleep 600\n")
+    config = _kubeconfig_of(tmp_path / "kubeconfig", server.kubeconfig(context="alpha"),
+                            server.kubeconfig(context="hung", user=hung), server.kubeconfig(context="omega"))
+    res = run_cli("scan", "--all-contexts", "--kubeconfig", str(config), "--request-timeout", "2", "-o", "json")
+    assert res.code == 3  # one context could not be scanned
+    assert [doc["cluster"]["context"] for doc in json.loads(res.stdout)] == ["alpha", "omega"]
+    [line] = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert line.startswith("kspm-tui: context 'hung': getting credentials failed (exec plugin 'hang-login' gave "
+                           "no credentials within 2s")
+
+
+def test_exec_plugin_stderr_is_one_redacted_line(serve, run_cli, tmp_path: Path) -> None:
+    server = serve()
+    user = _plugin(tmp_path, "leaky-login", "echo 'login failed: token=s3cr3t-v4lue-123 rejected' >&2\n"
+                                            "echo 'debug: password=hunter2' >&2\necho 'more noise' >&2\nexit 1\n")
+    config = _kubeconfig_of(tmp_path / "kubeconfig", server.kubeconfig(user=user))
+    res = run_cli("scan", "--context", "test", "--kubeconfig", str(config))
+    assert res.code == 3
+    [line] = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert "exec plugin 'leaky-login' exited with 1: login failed: <redacted: " in line
+    assert "s3cr3t" not in res.stderr and "hunter2" not in res.stderr and "more noise" not in res.stderr
+
+
+def test_server_url_userinfo_is_never_printed(serve, run_cli, tmp_path: Path, user_dirs: Path) -> None:
+    server = serve()
+    secret_url = server.url.replace("https://", "https://admin:hunter2@")
+    config = _kubeconfig_of(tmp_path / "kubeconfig", server.kubeconfig(server=secret_url))
+    outputs = [run_cli("contexts", "--kubeconfig", str(config)),
+               run_cli("contexts", "--kubeconfig", str(config), "-o", "json")]
+    scanned = run_cli("scan", "--context", "test", "--kubeconfig", str(config), "-o", "json")
+    outputs.append(scanned)
+    assert json.loads(scanned.stdout)["cluster"]["server"] == server.url
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    dead = _kubeconfig_of(tmp_path / "dead", server.kubeconfig(server=f"https://admin:hunter2@127.0.0.1:{port}"))
+    unreachable = run_cli("scan", "--context", "test", "--kubeconfig", str(dead), "--request-timeout", "2")
+    assert unreachable.code == 3 and f"https://127.0.0.1:{port}" in unreachable.stderr
+    outputs.append(unreachable)
+    outputs.append(run_cli("history", "list"))
+    assert server.url in outputs[0].stdout
+    for res in outputs:
+        assert "hunter2" not in res.stdout + res.stderr
+    saved = [p.read_bytes() for p in user_dirs.rglob("*") if p.is_file()]
+    assert saved and not any(b"hunter2" in data for data in saved)
+
+
+def test_insecure_skip_tls_verify_is_one_notice_of_our_own(serve, run_cli, tmp_path: Path) -> None:
+    server = serve()
+    config = server.kubeconfig()
+    del config["clusters"][0]["cluster"]["certificate-authority-data"]
+    config["clusters"][0]["cluster"]["insecure-skip-tls-verify"] = True
+    path = _kubeconfig_of(tmp_path / "kubeconfig", config)
+    res = run_cli("scan", "--context", "test", "--kubeconfig", str(path), "-o", "json")
+    assert res.code == 0, res.stderr
+    assert json.loads(res.stdout)["summary"]["objects"] > 0
+    assert [ln for ln in res.stderr.splitlines() if ln.strip()] == [
+        f"kspm-tui: warning: context 'test' skips TLS verification (insecure-skip-tls-verify): the identity "
+        f"of {server.url} is not checked"]
+
+
+# --- honest exits ----------------------------------------------------------------------------
+
+def test_partial_scan_exits_4_unless_allowed(serve, kubeconfig, run_cli) -> None:
+    server = serve()
+    server.forbidden.add("clusterrolebindings")
+    config = str(kubeconfig(server))
+    res = run_cli("scan", "--context", "test", "--kubeconfig", config)
+    assert res.code == 4
+    assert "coverage: cannot list clusterrolebindings (403 Forbidden)" in res.stdout
+    assert run_cli("scan", "--context", "test", "--kubeconfig", config, "--allow-partial").code == 0
+    gated = run_cli("scan", "--context", "test", "--kubeconfig", config, "--fail-on", "critical")
+    assert gated.code == 1  # failing findings still say so first
+
+
+def test_server_dying_mid_scan_exits_4(serve, kubeconfig, run_cli) -> None:
+    server = serve()
+    server.faults.die_after_lists = 6
+    res = run_cli("scan", "--context", "test", "--kubeconfig", str(kubeconfig(server)), "-o", "json")
+    assert res.code == 4
+    assert json.loads(res.stdout)["cluster"]["partial"] is True

@@ -92,6 +92,8 @@ def collect_context(context: str | None, args: argparse.Namespace, settings: Sca
     from kspm_tui.sources.live import Collector
 
     connection = connect(context, args.kubeconfig, timeout=args.request_timeout)
+    if connection.notice:
+        print(f"kspm-tui: warning: {connection.notice}", file=sys.stderr)
     settings.context = settings.cluster_name = connection.context.name
     settings.server = connection.server
     try:
