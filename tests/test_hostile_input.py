@@ -393,9 +393,9 @@ def test_insecure_skip_tls_verify_is_one_notice_of_our_own(serve, run_cli, tmp_p
     res = run_cli("scan", "--context", "test", "--kubeconfig", str(path), "-o", "json")
     assert res.code == 0, res.stderr
     assert json.loads(res.stdout)["summary"]["objects"] > 0
-    assert [ln for ln in res.stderr.splitlines() if ln.strip()] == [
-        f"kspm-tui: warning: context 'test' skips TLS verification (insecure-skip-tls-verify): the identity "
-        f"of {server.url} is not checked"]
+    notice = (f"kspm-tui: warning: context 'test' skips TLS verification (insecure-skip-tls-verify): "
+              f"the identity of {server.url} is not checked")
+    assert [ln for ln in res.stderr.splitlines() if ln.strip()] == [notice]
 
 
 # --- honest exits ----------------------------------------------------------------------------

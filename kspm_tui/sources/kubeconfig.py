@@ -234,7 +234,7 @@ class _BoundedExecProvider(ExecProvider):
                                                        "spec": spec})
         timeout = _EXEC_TIMEOUT.get()
         try:
-            process = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,  # noqa: S603
+            process = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                        stderr=subprocess.PIPE, cwd=self.cwd, env=self.env, text=True,
                                        start_new_session=True)
         except OSError as exc:
