@@ -418,3 +418,59 @@ def test_server_dying_mid_scan_exits_4(serve, kubeconfig, run_cli) -> None:
     res = run_cli("scan", "--context", "test", "--kubeconfig", str(kubeconfig(server)), "-o", "json")
     assert res.code == 4
     assert json.loads(res.stdout)["cluster"]["partial"] is True
+
+
+# --- secrets in the explorer's manifest views -------------------------------------------------
+
+SECRET_DEPLOY = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: billing
+  namespace: shop
+spec:
+  selector: {matchLabels: {app: billing}}
+  template:
+    metadata: {labels: {app: billing}}
+    spec:
+      containers:
+      - name: app
+        image: billing:1.0
+        args: ["--db-password", "hunter2-arg", "--verbose"]
+        env:
+        - {name: DB_PASSWORD, value: hunter2-env}
+        - {name: LOG_LEVEL, value: debug}
+        securityContext: {privileged: true}
+"""
+
+
+def test_diff_tab_and_its_copy_redact_secrets_like_evidence(tmp_path: Path) -> None:
+    from kspm_tui.tui.app import KspmApp
+    from kspm_tui.tui.screens.finding import FindingScreen
+    from kspm_tui.tui.target import Target
+    from tests.tui_helpers import run_async, screen_text, wait_scanned
+
+    (tmp_path / "billing.yaml").write_text(SECRET_DEPLOY)
+
+    @run_async
+    async def scenario() -> None:
+        app = KspmApp(Target("paths", paths=(str(tmp_path),)))
+        async with app.run_test(size=(130, 60)) as pilot:
+            await wait_scanned(pilot, app)
+            finding = next(f for f in app.scanned.result.findings
+                           if f.rule == "K8S-PRIVILEGED" and f.name == "billing")
+            await app.push_screen(FindingScreen(finding))
+            await pilot.pause()
+            await pilot.press("tab")  # kubectl → Diff
+            await pilot.pause()
+            text = screen_text(app)
+            assert "privileged: false" in text and "LOG_LEVEL" in text and "debug" in text
+            assert "<redacted: 11 chars>" in text
+            await pilot.press("c")
+            await pilot.pause()
+            copied = app.clipboard_service.last_text
+            assert any("copied before/after diff" in n.message for n in app._notifications)
+            assert "+" in copied and "privileged: false" in copied
+            for secret in ("hunter2-env", "hunter2-arg"):
+                assert secret not in text and secret not in copied
+
+    scenario()
