@@ -474,3 +474,41 @@ def test_diff_tab_and_its_copy_redact_secrets_like_evidence(tmp_path: Path) -> N
                 assert secret not in text and secret not in copied
 
     scenario()
+
+
+def test_watch_says_when_its_api_server_dies_and_keeps_retrying(serve, kubeconfig, tmp_path: Path) -> None:
+    import queue
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    server = serve()
+    proc = subprocess.Popen([sys.executable, "-m", "kspm_tui", "scan", "--context", "test", "--watch",
+                             "--kubeconfig", str(kubeconfig(server)), "--request-timeout", "2"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
+
+    def line_with(text: str) -> str:
+        while text not in (line := lines.get(timeout=120)):
+            pass
+        return line
+
+    try:
+        line_with("watching context test")
+        url = server.url
+        server.stop()  # the API server dies
+        lost = line_with("lost the API server")
+        assert lost.startswith(f"kspm-tui: context 'test': lost the API server {url} (")
+        assert lost.rstrip().endswith("retrying with backoff")
+        time.sleep(1)  # a few backoff rounds
+        assert proc.poll() is None  # still running, retrying
+    finally:
+        proc.send_signal(signal.SIGINT)
+        code = proc.wait(60)
+    assert code == 0
+    rest = "".join(iter(lambda: lines.get(timeout=5) if not lines.empty() else "", ""))
+    assert "lost the API server" not in rest  # said once, not once per kind or per retry
