@@ -114,6 +114,7 @@ def test_fifo_device_and_socket_paths_are_refused_and_the_rest_scanned(run_cli, 
     assert [(e["file"], e["message"].split(",")[0]) for e in doc["errors"]] == [
         (str(fifo), "a FIFO (named pipe)"), ("/dev/zero", "a character device"), (str(sock_path), "a socket")]
     assert all("not a regular file" in e["message"] for e in doc["errors"])
+    assert f"input error: {fifo}: a FIFO (named pipe), not a regular file: not read" in res.stderr
     assert {f["name"] for f in doc["findings"]} == {"good"}
 
 
@@ -512,3 +513,33 @@ def test_watch_says_when_its_api_server_dies_and_keeps_retrying(serve, kubeconfi
     assert code == 0
     rest = "".join(iter(lambda: lines.get(timeout=5) if not lines.empty() else "", ""))
     assert "lost the API server" not in rest  # said once, not once per kind or per retry
+
+
+_SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12))
+_NODES = st.recursive(_SCALARS, lambda inner: st.one_of(
+    st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(
+        ["name", "cluster", "context", "user", "server", "namespace", "exec", "command", "contexts",
+         "clusters", "users", "current-context", "token"]), inner, max_size=4)), max_leaves=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
+                                                                  HealthCheck.function_scoped_fixture])
+@given(st.one_of(
+    st.fixed_dictionaries({"apiVersion": st.just("v1"), "kind": st.just("Config")},
+                          optional={"contexts": _NODES, "clusters": _NODES, "users": _NODES,
+                                    "current-context": _NODES}),
+    _NODES,
+))
+def test_fuzzed_kubeconfig_lists_contexts_or_is_one_clear_error(tmp_path: Path, config: object) -> None:
+    import yaml
+
+    from kspm_tui.sources.kubeconfig import LiveError, list_contexts
+
+    path = tmp_path / "kubeconfig"
+    path.write_text(yaml.safe_dump(config))
+    try:
+        contexts = list_contexts(str(path))
+    except LiveError as exc:
+        assert str(exc) and "\n" not in str(exc)
+    else:
+        assert all(c.name for c in contexts)

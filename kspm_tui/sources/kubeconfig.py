@@ -107,7 +107,14 @@ def _merged(explicit: str | None) -> Any:
         raise LiveError(f"cannot read kubeconfig {', '.join(map(str, paths))}: {exc}") from None
     except yaml.YAMLError as exc:
         raise LiveError(f"kubeconfig {', '.join(map(str, paths))} is not valid YAML ({_first_line(exc)})") from None
+    except (TypeError, AttributeError, KeyError) as exc:  # YAML, but not shaped like a kubeconfig
+        raise _malformed(paths, exc) from None
     return merged
+
+
+def _malformed(paths: list[Path], exc: Exception) -> LiveError:
+    return LiveError(f"kubeconfig {', '.join(map(str, paths))} is malformed ({type(exc).__name__}: "
+                     f"{_first_line(exc)}): compare it with `kubectl config view`")
 
 
 def _no_kubeconfig() -> LiveError:
@@ -118,6 +125,13 @@ def _no_kubeconfig() -> LiveError:
 def list_contexts(kubeconfig: str | None = None) -> list[ContextInfo]:
     """Every context of the merged kubeconfig (or the in-cluster one when in a Pod)."""
     merged = _merged(kubeconfig)
+    try:
+        return _contexts(merged)
+    except (ConfigException, TypeError, AttributeError, KeyError, ValueError) as exc:  # ValueError: pydantic
+        raise _malformed(kubeconfig_paths(kubeconfig), exc) from None
+
+
+def _contexts(merged: Any) -> list[ContextInfo]:
     if merged is None:
         if _in_cluster_available():
             host = os.environ[SERVICE_HOST_ENV_NAME]
