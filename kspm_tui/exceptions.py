@@ -388,7 +388,8 @@ def list_exceptions(risks: list[AcceptedRisk], result: ScanResult | None = None,
         index = _RiskIndex(risks)
         for finding in result.findings:
             if finding.status in (Status.fail, Status.accepted):
-                matches.update(id(r) for r in index.covering(finding, names))
+                matches.update(id(r) for r in index.covering(finding, names)
+                               if r.accepts_critical or finding.severity is not Severity.critical)
     out = []
     for risk in risks:
         count = matches[id(risk)]

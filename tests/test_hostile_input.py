@@ -259,6 +259,8 @@ def test_annotation_cannot_accept_a_critical_finding_unless_configured(run_cli, 
     assert doc["summary"]["self_waived"] == 1
     assert "Pod/shop/dbg: cannot accept its own critical finding K8S-PRIVILEGED" in res.stderr
     assert res.code == 2
+    listed = run_cli("exceptions", str(tmp_path / "pod.yaml"), "-o", "json")
+    assert [(r["origin"], r["matches"]) for r in json.loads(listed.stdout)] == [("annotation on Pod/shop/dbg", 1)]
     (user_dirs / "config").mkdir(parents=True, exist_ok=True)
     (user_dirs / "config" / "config.yaml").write_text("annotation_exceptions: {allow_critical: true}\n")
     allowed = run_cli("scan", str(tmp_path / "pod.yaml"), "-o", "json")
