@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from importlib import resources
@@ -92,14 +91,11 @@ def test_sarif_of_a_cluster_scan_uses_logical_locations() -> None:
 
 
 # -- PolicyReport ----------------------------------------------------------------------------
-def _crd_schema(name: str) -> dict | None:
-    for folder in (Path(os.environ.get("KSPM_TUI_CRD_DIR", "/nonexistent")), ROOT / "tests" / "schemas"):
-        path = folder / name
-        if path.is_file():
-            crd = next(d for d in yaml.safe_load_all(path.read_text()) if d)
-            version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1alpha2")
-            return version["schema"]["openAPIV3Schema"]
-    return None
+def _crd_schema(name: str) -> dict:
+    """The v1alpha2 openAPIV3Schema of an official CRD vendored in tests/schemas/."""
+    crd = next(d for d in yaml.safe_load_all((ROOT / "tests" / "schemas" / name).read_text()) if d)
+    version = next(v for v in crd["spec"]["versions"] if v["name"] == "v1alpha2")
+    return version["schema"]["openAPIV3Schema"]
 
 
 def _strict(schema: dict) -> dict:
@@ -124,12 +120,13 @@ def test_policyreport_validates_against_the_crd(run_cli) -> None:
     assert {r["properties"].get("acceptedBy") for r in skipped} == {"team-network", "annotation on Pod/shop/debug"}
     assert all(r["resources"][0]["namespace"] == "shop" for r in report["results"])
     assert all(isinstance(v, str) for r in report["results"] for v in r["properties"].values())
-    schemas = [_crd_schema(n) for n in CRD_NAMES]
-    if schemas[0] is None:
-        pytest.skip("official PolicyReport CRD not vendored in tests/schemas/ (see tests/schemas/README.md)")
+    schemas = dict(zip(("PolicyReport", "ClusterPolicyReport"), (_crd_schema(n) for n in CRD_NAMES), strict=True))
     for doc in docs:
-        schema = schemas[0] if doc["kind"] == "PolicyReport" else (schemas[1] or schemas[0])
-        jsonschema.Draft7Validator(_strict(schema)).validate(doc)
+        jsonschema.Draft7Validator(_strict(schemas[doc["kind"]])).validate(doc)
+    doc = docs[0]
+    doc["results"][0]["result"] = "failed"  # not in the CRD's enum: the validator must notice
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.Draft7Validator(_strict(schemas["PolicyReport"])).validate(doc)
 
 
 # -- JSON -----------------------------------------------------------------------------------
