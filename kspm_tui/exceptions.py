@@ -3,9 +3,8 @@
 Three sources, all optional: `exceptions.yaml` in the user's config directory, files given
 with `--exceptions FILE` (kept in git for CI), and the `kspm-tui.io/accept` annotation on a
 resource (`K8S-ID[,K8S-ID] reason`, owner in `kspm-tui.io/accept-owner`). An exception
-selects findings by rule id and by
-cluster, namespace, kind, name and container (shell globs); it carries reason, owner,
-created and expiry dates. Accepted findings stay visible with who/why/until; an expired
+selects findings by rule id and by cluster, namespace, kind, name and container (shell
+globs); it carries reason, owner, created and expiry dates. Accepted findings stay visible with who/why/until; an expired
 exception stops applying and the finding says so. A bad entry is reported with its file
 and entry number and skipped; it never stops a scan.
 

@@ -151,9 +151,7 @@ def check_aliases(root: Node) -> None:
     while stack:
         node, walked = stack.pop()
         if walked:
-            items = node.value if node.__class__ is SequenceNode else [n for kv in node.value for n in kv]
-            weight = 1 + sum(weights[id(item)] for item in items)
-            weights[id(node)] = weight
+            weights[id(node)] = 1 + sum(weights[id(item)] for item in _items(node))
             distinct += 1
             continue
         seen = weights.get(id(node))
@@ -170,12 +168,16 @@ def check_aliases(root: Node) -> None:
             continue
         weights[id(node)] = -1
         stack.append((node, True))
-        items = node.value if node.__class__ is SequenceNode else [n for kv in node.value for n in kv]
-        stack.extend((item, False) for item in reversed(items))
+        stack.extend((item, False) for item in reversed(_items(node)))
     expanded, limit = weights[id(root)], max(MAX_EXPANSION, EXPANSION_RATIO * distinct)
     if expanded > limit:
         raise AliasLimitError(f"aliases expand the document {expanded // max(distinct, 1):,}-fold, to "
                               f"{expanded:,} characters (limit {limit:,}): refused as an alias bomb", root)
+
+
+def _items(node: Node) -> list[Node]:
+    """A collection node's children: a sequence's items, a mapping's keys and values."""
+    return node.value if node.__class__ is SequenceNode else [n for pair in node.value for n in pair]
 
 
 _DOC_START = re.compile(r"^---(?=[ \t\r\n#]|$)", re.MULTILINE)
