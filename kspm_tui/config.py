@@ -16,6 +16,19 @@ from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES
 from kspm_tui.yamlio import dump_yaml, load_yaml
 
 
+class AnnotationExceptions(BaseModel):
+    """How far an object may waive its own findings with the `kspm-tui.io/accept` annotation.
+
+    Whoever can create an object can annotate it: CI gates turn these off (`enabled: false`,
+    or `--no-annotation-exceptions`), and critical findings need an explicit opt-in.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+    allow_critical: bool = False
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -25,6 +38,7 @@ class Config(BaseModel):
     )
     theme: str = "kspm-dark"
     history_keep: int = 50
+    annotation_exceptions: AnnotationExceptions = Field(default_factory=AnnotationExceptions)
 
 
 def config_path() -> Path:

@@ -2,11 +2,16 @@
 
 Three sources, all optional: `exceptions.yaml` in the user's config directory, files given
 with `--exceptions FILE` (kept in git for CI), and the `kspm-tui.io/accept` annotation on a
-resource (`K8S-ID[,K8S-ID] reason`). An exception selects findings by rule id and by
-cluster, namespace, kind, name and container (shell globs); it carries reason, owner,
-created and expiry dates. Accepted findings stay visible with who/why/until; an expired
+resource (`K8S-ID[,K8S-ID] reason`, owner in `kspm-tui.io/accept-owner`). An exception
+selects findings by rule id and by cluster, namespace, kind, name and container (shell
+globs); it carries reason, owner, created and expiry dates. Accepted findings stay visible with who/why/until; an expired
 exception stops applying and the finding says so. A bad entry is reported with its file
 and entry number and skipped; it never stops a scan.
+
+Annotations are self-waivers (whoever creates an object can annotate it), so they are
+bounded: concrete rule ids only (a glob is an error on that object and ignored), no
+critical findings unless the config's `annotation_exceptions.allow_critical` says so, and
+none at all with `annotation_exceptions.enabled: false` or `--no-annotation-exceptions`.
 
 File format (a mapping with `exceptions:`, or a bare list)::
 
@@ -37,9 +42,10 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from kspm_tui.config import AnnotationExceptions
 from kspm_tui.inventory import ACCEPT_ANNOTATION
 from kspm_tui.locations import config_dir
-from kspm_tui.model import AcceptAnnotation, Exception_, Finding, InputError, ScanResult, Status
+from kspm_tui.model import AcceptAnnotation, Exception_, Finding, InputError, ScanResult, Severity, Status
 from kspm_tui.results import resummarize
 from kspm_tui.yamlio import dump_yaml, load_yaml
 
@@ -64,6 +70,8 @@ class AcceptedRisk(BaseModel):
     created: date | None = None
     expires: date | None = None
     origin: str = Field(default="", exclude=True, description="where it was read from")
+    self_waiver: bool = Field(default=False, exclude=True, description="an annotation on the object itself")
+    accepts_critical: bool = Field(default=True, exclude=True)
 
     @model_validator(mode="before")
     @classmethod
@@ -111,7 +119,12 @@ class AcceptedRisk(BaseModel):
 
     def acceptance(self, *, expired: bool = False) -> Exception_:
         return Exception_(reason=self.reason, owner=self.owner, created=self.created,
-                          expires=self.expires, origin=self.origin, expired=expired)
+                          expires=self.expires, origin=self.origin, expired=expired,
+                          self_waiver=self.self_waiver)
+
+    def accepts(self, finding: Finding, today: date) -> bool:
+        """Active for this finding: not expired, and allowed to accept its severity."""
+        return not self.is_expired(today) and (self.accepts_critical or finding.severity is not Severity.critical)
 
 
 @lru_cache(maxsize=4096)
@@ -213,30 +226,50 @@ def _problem(exc: Exception) -> str:
     return str(exc)
 
 
-def parse_annotation(value: str, kind: str, namespace: str | None, name: str
-                     ) -> AcceptedRisk | str:
-    """`K8S-ID[,K8S-ID] reason` on an object → an exception for that object, or a problem."""
-    ids, _, reason = value.strip().partition(" ")
+def parse_annotation(note: AcceptAnnotation, policy: AnnotationExceptions
+                     ) -> tuple[AcceptedRisk | None, list[str]]:
+    """`K8S-ID[,K8S-ID] reason` on an object → an exception for that object, and problems.
+
+    Globs are refused one by one (the object's concrete ids still apply): a self-waiver
+    names exactly what it accepts.
+    """
+    ids, _, reason = note.value.strip().partition(" ")
     rules = [r for r in ids.split(",") if r]
-    where = f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+    where = object_label(note.kind, note.namespace, note.name)
     if not rules or not all(r.upper().startswith("K8S-") for r in rules):
-        return f"{where}: {ACCEPT_ANNOTATION} must start with rule ids (K8S-ID[,K8S-ID] reason)"
+        return None, [f"{where}: {ACCEPT_ANNOTATION} must start with rule ids (K8S-ID[,K8S-ID] reason)"]
     if not reason.strip():
-        return f"{where}: {ACCEPT_ANNOTATION} needs a reason after the rule ids"
-    return AcceptedRisk(rules=rules, namespace=namespace or "*", kind=kind, name=name,
-                        reason=reason, owner="annotation", origin=f"annotation on {where}")
+        return None, [f"{where}: {ACCEPT_ANNOTATION} needs a reason after the rule ids"]
+    globs = [r for r in rules if any(c in r for c in "*?[")]
+    problems = [f"{where}: {ACCEPT_ANNOTATION} must name rule ids, not patterns: {r} ignored" for r in globs]
+    concrete = [r for r in rules if r not in globs]
+    if not concrete:
+        return None, problems
+    risk = AcceptedRisk(rules=concrete, namespace=note.namespace or "*", kind=note.kind, name=note.name,
+                        reason=reason, owner=(note.owner or "").strip() or f"annotation on {where}",
+                        origin=f"annotation on {where}", self_waiver=True,
+                        accepts_critical=policy.allow_critical)
+    return risk, problems
 
 
-def annotation_exceptions(annotations: list[AcceptAnnotation]) -> tuple[list[AcceptedRisk], list[InputError]]:
-    """Exceptions from the `kspm-tui.io/accept` annotations of scanned objects."""
+def object_label(kind: str, namespace: str | None, name: str) -> str:
+    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
+
+
+def annotation_exceptions(annotations: list[AcceptAnnotation], policy: AnnotationExceptions | None = None
+                          ) -> tuple[list[AcceptedRisk], list[InputError]]:
+    """Exceptions from the `kspm-tui.io/accept` annotations of scanned objects (none when the
+    policy turns them off)."""
+    policy = policy or AnnotationExceptions()
     risks: list[AcceptedRisk] = []
     errors: list[InputError] = []
+    if not policy.enabled:
+        return risks, errors
     for note in annotations:
-        parsed = parse_annotation(note.value, note.kind, note.namespace, note.name)
-        if isinstance(parsed, str):
-            errors.append(InputError(file=f"annotation {ACCEPT_ANNOTATION}", message=parsed))
-        else:
-            risks.append(parsed)
+        risk, problems = parse_annotation(note, policy)
+        errors += [InputError(file=f"annotation {ACCEPT_ANNOTATION}", message=p) for p in problems]
+        if risk is not None:
+            risks.append(risk)
     return risks, errors
 
 
@@ -253,25 +286,44 @@ def load_exceptions(files: list[Path], *, user_file: bool = True
     return risks, errors
 
 
-def all_exceptions(result: ScanResult, files: list[Path], *, user_file: bool = True
+def all_exceptions(result: ScanResult, files: list[Path], *, user_file: bool = True,
+                   annotations: AnnotationExceptions | None = None
                    ) -> tuple[list[AcceptedRisk], list[InputError]]:
     """Every exception that applies to a scan (files, then the scanned annotations), and problems."""
     risks, errors = load_exceptions(files, user_file=user_file)
-    from_annotations, bad = annotation_exceptions(result.inventory.accept_annotations)
+    from_annotations, bad = annotation_exceptions(result.inventory.accept_annotations, annotations)
     return risks + from_annotations, errors + bad
 
 
 def accept_risks(result: ScanResult, files: list[Path], *, user_file: bool = True,
-                 today: date | None = None) -> list[AcceptedRisk]:
+                 annotations: AnnotationExceptions | None = None, today: date | None = None
+                 ) -> list[AcceptedRisk]:
     """The one place exceptions are applied: load every source, apply, record problems.
 
     The scan calls it after evaluation; the TUI calls it again after `add_exception` (same
     files) and lists what it returns with `list_exceptions`.
     """
-    risks, result.exception_errors = all_exceptions(result, files, user_file=user_file)
+    risks, result.exception_errors = all_exceptions(result, files, user_file=user_file, annotations=annotations)
     if risks or any(f.status is Status.accepted or f.acceptance for f in result.findings):
         apply_exceptions(result, risks, today)
+        result.exception_errors += refused_self_waivers(result, risks)
     return risks
+
+
+def refused_self_waivers(result: ScanResult, risks: list[AcceptedRisk]) -> list[InputError]:
+    """One error per critical finding an annotation tried to accept on its own object."""
+    limited = [r for r in risks if not r.accepts_critical]
+    if not limited:
+        return []
+    index = _RiskIndex(limited)
+    names = cluster_names(result.cluster.name, result.cluster.context)
+    return [
+        InputError(file=f"annotation {ACCEPT_ANNOTATION}",
+                   message=f"{object_label(f.kind, f.namespace, f.name)}: cannot accept its own critical "
+                           f"finding {f.rule} (set annotation_exceptions.allow_critical in config.yaml)")
+        for f in result.findings
+        if f.status is Status.fail and f.severity is Severity.critical and index.covering(f, names)
+    ]
 
 
 # -- applying --------------------------------------------------------------------------------
@@ -305,13 +357,13 @@ def judge(findings: list[Finding], risks: list[AcceptedRisk], names: tuple[str, 
         if finding.status is not Status.fail:
             continue
         covering = index.covering(finding, names)
-        active = next((r for r in covering if not r.is_expired(today)), None)
+        active = next((r for r in covering if r.accepts(finding, today)), None)
         if active is not None:
             finding.status = Status.accepted
             finding.acceptance = active.acceptance()
             accepted[finding.rule] += 1
-        elif covering:
-            expired = max(covering, key=lambda r: r.expires or date.min)
+        elif expired_ones := [r for r in covering if r.is_expired(today)]:
+            expired = max(expired_ones, key=lambda r: r.expires or date.min)
             finding.acceptance = expired.acceptance(expired=True)
             finding.message += EXPIRED_NOTE.format(expired.expires)
     return accepted
@@ -335,7 +387,8 @@ def list_exceptions(risks: list[AcceptedRisk], result: ScanResult | None = None,
         index = _RiskIndex(risks)
         for finding in result.findings:
             if finding.status in (Status.fail, Status.accepted):
-                matches.update(id(r) for r in index.covering(finding, names))
+                matches.update(id(r) for r in index.covering(finding, names)
+                               if r.accepts_critical or finding.severity is not Severity.critical)
     out = []
     for risk in risks:
         count = matches[id(risk)]

@@ -12,6 +12,7 @@ from kspm_tui.snapshot import Snapshot, namespace_of
 
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 ACCEPT_ANNOTATION = "kspm-tui.io/accept"
+ACCEPT_OWNER_ANNOTATION = "kspm-tui.io/accept-owner"
 
 
 def build_inventory(snapshot: Snapshot) -> Inventory:
@@ -44,7 +45,8 @@ def accept_annotations(snapshot: Snapshot) -> list[AcceptAnnotation]:
     """Every `kspm-tui.io/accept` annotation in the snapshot (values parsed by exceptions.py)."""
     return [
         AcceptAnnotation(kind=item.obj["kind"], namespace=namespace_of(item.obj),
-                         name=item.obj["metadata"]["name"], value=value)
+                         name=item.obj["metadata"]["name"], value=value,
+                         owner=owner if isinstance(owner := notes.get(ACCEPT_OWNER_ANNOTATION), str) else None)
         for item in snapshot.items
-        if isinstance(value := (item.obj["metadata"].get("annotations") or {}).get(ACCEPT_ANNOTATION), str)
+        if isinstance(value := (notes := item.obj["metadata"].get("annotations") or {}).get(ACCEPT_ANNOTATION), str)
     ]

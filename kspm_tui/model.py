@@ -169,6 +169,7 @@ class Exception_(BaseModel):
     expires: date | None = None
     origin: str = ""
     expired: bool = False
+    self_waiver: bool = False  # from an annotation on the object itself (`kspm-tui.io/accept`)
 
 
 class Finding(BaseModel):
@@ -252,6 +253,7 @@ class Summary(BaseModel):
     workloads: int = 0
     rules: int = 0
     score: int = 100
+    self_waived: int = 0  # findings accepted by an annotation on their own object
 
 
 class Excluded(BaseModel):
@@ -306,6 +308,7 @@ class AcceptAnnotation(BaseModel):
     namespace: str | None = None
     name: str
     value: str
+    owner: str | None = None  # the `kspm-tui.io/accept-owner` annotation, when present
 
 
 class Inventory(BaseModel):

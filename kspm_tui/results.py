@@ -27,13 +27,17 @@ def summarize(findings: list[Finding], stats: list[RuleStat], severities: dict[s
     # One pass, counting by id: this runs over every finding (100k+ on a big cluster), where
     # each visit is a cache miss, and an enum member's hash is a Python-level method.
     fail = Status.fail
+    accepted = Status.accepted
     statuses: Counter[int] = Counter()
     failing: Counter[tuple[int, int]] = Counter()
+    self_waived = 0
     for f in findings:
         status = f.status
         statuses[id(status)] += 1
         if status is fail:
             failing[id(f.severity), id(f.category)] += 1
+        elif status is accepted and f.acceptance is not None and f.acceptance.self_waiver:
+            self_waived += 1
     by_id: dict[int, Enum] = {id(m): m for members in (Status, Severity, Category) for m in members}
     by_severity: Counter[Enum] = Counter()
     by_category: Counter[Enum] = Counter()
@@ -49,6 +53,7 @@ def summarize(findings: list[Finding], stats: list[RuleStat], severities: dict[s
         workloads=workloads,
         rules=len(stats),
         score=posture_score(stats, severities),
+        self_waived=self_waived,
     )
 
 

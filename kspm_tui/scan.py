@@ -104,7 +104,8 @@ def evaluate_into_result(snapshot: Snapshot, collected: Collected, settings: Sca
         rules=[rule_info(r.rule) for r in ruleset.rules],
         inventory=build_inventory(snapshot),
     )
-    accept_risks(result, settings.exception_files, user_file=settings.user_exceptions)
+    accept_risks(result, settings.exception_files, user_file=settings.user_exceptions,
+                 annotations=settings.config.annotation_exceptions)
     return result
 
 

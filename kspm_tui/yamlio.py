@@ -35,6 +35,20 @@ _NULL = "tag:yaml.org,2002:null"
 _FLOAT = "tag:yaml.org,2002:float"
 _INTERN_MAX = 32  # short values repeat (`TCP`, `IfNotPresent`); long ones (uids) rarely do
 _RESOLVE_CACHE_MAX = 200_000
+# Alias bounds ("billion laughs"): a document may reuse nodes through aliases, but what it
+# expands to when written out (hashing, JSON, the explorer's YAML) must stay near its own size.
+MAX_ALIASES = 10_000  # alias references in one document
+MAX_EXPANSION = 10_000_000  # expanded weight (≈ characters) allowed whatever the document's size ...
+EXPANSION_RATIO = 10  # ... or this many times its own weight, whichever is larger
+
+
+class AliasLimitError(yaml.YAMLError):
+    """A document whose aliases expand past the bounds, or refer to themselves."""
+
+    def __init__(self, problem: str, node: Node) -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.problem_mark = node.start_mark
 
 
 class _Fallback(Exception):
@@ -55,6 +69,11 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
 
     _resolved: ClassVar[dict[str, str]] = {}  # plain scalar → tag, shared by every load
 
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        # Aliases need an anchor (`&`) and a reference (`*`): text without both skips the check.
+        self._anchored = not isinstance(stream, str) or ("&" in stream and "*" in stream)
+
     def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
         if kind is ScalarNode and not self.yaml_path_resolvers:
             if not implicit[0]:
@@ -68,6 +87,8 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         return super().resolve(kind, value, implicit)
 
     def construct_document(self, node: Node) -> Any:
+        if self._anchored:
+            check_aliases(node)
         try:
             return self._build(node, {})
         except (_Fallback, RecursionError):
@@ -115,6 +136,48 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         if tag == _FLOAT:
             return self.construct_yaml_float(node)
         raise _Fallback
+
+
+def check_aliases(root: Node) -> None:
+    """Refuse a node graph whose aliases would expand past the bounds or refer to themselves.
+
+    Weighs, without building anything, what the document becomes once every alias is written
+    out in full (a scalar weighs its length, a collection one plus its items): linear in the
+    distinct nodes however large the expansion.
+    """
+    weights: dict[int, int] = {}  # id(node) → expanded weight; -1 while its items are walked
+    distinct = aliases = 0
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, walked = stack.pop()
+        if walked:
+            weights[id(node)] = 1 + sum(weights[id(item)] for item in _items(node))
+            distinct += 1
+            continue
+        seen = weights.get(id(node))
+        if seen == -1:
+            raise AliasLimitError("an alias refers to a node that contains it (recursive YAML)", node)
+        if seen is not None:
+            aliases += 1
+            if aliases > MAX_ALIASES:
+                raise AliasLimitError(f"more than {MAX_ALIASES:,} aliases in one document", node)
+            continue
+        if node.__class__ is ScalarNode:
+            weights[id(node)] = 1 + len(node.value)
+            distinct += weights[id(node)]
+            continue
+        weights[id(node)] = -1
+        stack.append((node, True))
+        stack.extend((item, False) for item in reversed(_items(node)))
+    expanded, limit = weights[id(root)], max(MAX_EXPANSION, EXPANSION_RATIO * distinct)
+    if expanded > limit:
+        raise AliasLimitError(f"aliases expand the document {expanded // max(distinct, 1):,}-fold, to "
+                              f"{expanded:,} characters (limit {limit:,}): refused as an alias bomb", root)
+
+
+def _items(node: Node) -> list[Node]:
+    """A collection node's children: a sequence's items, a mapping's keys and values."""
+    return node.value if node.__class__ is SequenceNode else [n for pair in node.value for n in pair]
 
 
 _DOC_START = re.compile(r"^---(?=[ \t\r\n#]|$)", re.MULTILINE)

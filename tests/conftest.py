@@ -34,6 +34,14 @@ def user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
 
 
 @pytest.fixture
+def annotations_may_accept_critical(user_dirs: Path) -> None:
+    """A config letting `kspm-tui.io/accept` annotations accept critical findings (off by
+    default): for tests about triage whose fixtures waive K8S-PRIVILEGED on the object."""
+    (user_dirs / "config").mkdir(parents=True, exist_ok=True)
+    (user_dirs / "config" / "config.yaml").write_text("annotation_exceptions: {allow_critical: true}\n")
+
+
+@pytest.fixture
 def run_cli(user_dirs: Path):
     """Run `kspm-tui ARGS` in a subprocess (stdin optional) and capture what a user sees."""
 

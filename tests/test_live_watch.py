@@ -176,6 +176,7 @@ def test_cli_watch_prints_json_lines(serve, kubeconfig, tmp_path, stop):
 
 def test_accepted_risks_make_no_events_until_the_acceptance_goes(watching):
     server, service, next_event, _ = watching
+    service.settings.config.annotation_exceptions.allow_critical = True  # K8S-PRIVILEGED is critical
     accepted = pod("break-glass", True)
     accepted["metadata"]["annotations"] = {"kspm-tui.io/accept": "K8S-PRIVILEGED node debugging, ticket OPS-42"}
     server.store.put(accepted)

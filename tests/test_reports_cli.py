@@ -5,6 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
+# The fixture's debug pod accepts its own critical finding by annotation (see conftest).
+pytestmark = pytest.mark.usefixtures("annotations_may_accept_critical")
+
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 SHOP = str(FIXTURES / "shop.yaml")
 ONLY = ("--only", "K8S-PRIVILEGED")

@@ -9,6 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from kspm_tui.config import AnnotationExceptions, Config
 from kspm_tui.exceptions import (
     AcceptedRisk,
     accept_risks,
@@ -27,10 +28,13 @@ from kspm_tui.scan import ScanSettings, scan_paths
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 SHOP = str(FIXTURES / "shop.yaml")
 TODAY = date(2026, 6, 1)
+# The fixture's debug pod accepts its own critical finding: these tests are about how
+# exceptions apply, so they opt in (the bounds are tested in test_hostile_input.py).
+ALLOW = AnnotationExceptions(allow_critical=True)
 
 
 def settings_for(*files: Path, only: str = "K8S-PRIVILEGED") -> ScanSettings:
-    return ScanSettings(exception_files=list(files), only=[only])
+    return ScanSettings(exception_files=list(files), only=[only], config=Config(annotation_exceptions=ALLOW))
 
 
 def by_place(result) -> dict[tuple[str, str | None], Finding]:
@@ -113,10 +117,14 @@ def test_skip_and_only_narrow_rules() -> None:
 
 
 def test_annotation_parsing() -> None:
-    risk = parse_annotation("K8S-A,k8s-b  needs it", "Deployment", "ns", "web")
+    def parse(value: str) -> tuple[AcceptedRisk | None, list[str]]:
+        return parse_annotation(AcceptAnnotation(kind="Deployment", namespace="ns", name="web", value=value), ALLOW)
+
+    risk, problems = parse("K8S-A,k8s-b  needs it")
     assert isinstance(risk, AcceptedRisk) and risk.rules == ["K8S-A", "K8S-B"] and risk.reason == "needs it"
-    assert "needs a reason" in parse_annotation("K8S-A", "Deployment", "ns", "web")
-    assert "must start with rule ids" in parse_annotation("because", "Deployment", "ns", "web")
+    assert problems == []
+    assert "needs a reason" in parse("K8S-A")[1][0]
+    assert "must start with rule ids" in parse("because")[1][0]
     _, errors = annotation_exceptions([AcceptAnnotation(kind="Pod", namespace="x", name="p", value="K8S-A")])
     assert "Pod/x/p" in errors[0].message
 
@@ -132,7 +140,7 @@ def test_add_exception_round_trips_and_keeps_existing_entries(tmp_path: Path) ->
     assert errors == [] and len(risks) == 2
     assert risks[1].container == "app" and risks[1].created == TODAY and risks[1].owner == "alice"
     # the TUI re-applies every source after writing: the files and the scanned annotations
-    accept_risks(result, [path], user_file=False, today=TODAY)
+    accept_risks(result, [path], user_file=False, annotations=ALLOW, today=TODAY)
     assert by_place(result)[("web", "app")].status is Status.accepted
     assert result.summary.total == 0 and result.summary.by_status == {"accepted": 3}
 
@@ -163,7 +171,7 @@ def test_reapplying_is_idempotent() -> None:
     result = scan_paths([SHOP], settings_for(FIXTURES / "exceptions-mixed.yaml"))
     risks, _ = load_file(FIXTURES / "exceptions-mixed.yaml")
     before = result.model_dump()
-    apply_exceptions(result, risks + annotation_exceptions(result.inventory.accept_annotations)[0])
+    apply_exceptions(result, risks + annotation_exceptions(result.inventory.accept_annotations, ALLOW)[0])
     assert result.model_dump() == before
     apply_exceptions(result, [])
     assert all(f.status is Status.fail and f.acceptance is None for f in result.findings)

@@ -27,6 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 SHOP = str(FIXTURES / "shop.yaml")
 RULES = ("--rules", str(FIXTURES / "rules"), "--only", "K8S-PRIVILEGED,K8S-TEST-LATEST-TAG")
+# The fixture's debug pod accepts its own critical finding by annotation (see conftest).
+pytestmark = pytest.mark.usefixtures("annotations_may_accept_critical")
 CRD_NAMES = ("wgpolicyk8s.io_policyreports.yaml", "wgpolicyk8s.io_clusterpolicyreports.yaml")
 
 
@@ -115,7 +117,7 @@ def test_policyreport_validates_against_the_crd(run_cli) -> None:
     assert report["apiVersion"] == "wgpolicyk8s.io/v1alpha2"
     assert report["summary"] == {"pass": 0, "fail": 2, "warn": 0, "error": 0, "skip": 2}
     skipped = [r for r in report["results"] if r["result"] == "skip"]
-    assert {r["properties"].get("acceptedBy") for r in skipped} == {"team-network", "annotation"}
+    assert {r["properties"].get("acceptedBy") for r in skipped} == {"team-network", "annotation on Pod/shop/debug"}
     assert all(r["resources"][0]["namespace"] == "shop" for r in report["results"])
     assert all(isinstance(v, str) for r in report["results"] for v in r["properties"].values())
     schemas = dict(zip(("PolicyReport", "ClusterPolicyReport"), (_crd_schema(n) for n in CRD_NAMES), strict=True))

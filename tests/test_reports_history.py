@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kspm_tui import history
+from kspm_tui.config import AnnotationExceptions, Config
 from kspm_tui.drift import diff
 from kspm_tui.history import ScanRecord
 from kspm_tui.model import ClusterInfo, Summary
@@ -68,7 +69,9 @@ def test_drift_between_two_scans(tmp_path: Path) -> None:
     folder = tmp_path / "k8s"
     folder.mkdir()
     (folder / "shop.yaml").write_text(shop)
-    only = ScanSettings(only=["K8S-PRIVILEGED"])
+    # the debug Pod accepts its own critical finding by annotation: allowed, so it is no drift
+    only = ScanSettings(only=["K8S-PRIVILEGED"],
+                        config=Config(annotation_exceptions=AnnotationExceptions(allow_critical=True)))
     before = scan_paths([str(folder)], only)
     # sidecar fixed, a new privileged DaemonSet, a new image, a new binding, the debug Pod gone
     changed = shop.replace("""        - name: sidecar

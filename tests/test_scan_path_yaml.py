@@ -52,8 +52,8 @@ def _ours(text: str) -> object:
 def test_fast_loader_matches_pyyaml(name: str) -> None:
     text = CASES[name]
     ours, ref = _ours(text), _reference(text)
-    if name == "recursive alias":  # self-referencing: compare the shape, not with ==
-        assert isinstance(ours, dict) and ours["a"][1] is ours["a"]
+    if name == "recursive alias":  # PyYAML builds a cycle; no manifest is one, and JSON cannot hold it
+        assert ours == "error: an alias refers to a node that contains it (recursive YAML)"
         return
     assert ours == ref
     assert type(ours) is type(ref)

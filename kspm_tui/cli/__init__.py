@@ -49,7 +49,8 @@ examples:
   kspm-tui scan --context prod --watch    keep watching; finding opened/resolved as JSON lines
   kspm-tui doctor --context prod          which read permissions you have; ClusterRole to grant
 
-exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage or input errors, 3 cannot scan
+exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage or input errors, 3 cannot scan,
+            4 a cluster only partly read (403s, missing APIs, connection lost; see --allow-partial)
 """
 
 

@@ -10,6 +10,7 @@ from kspm_tui.config import load_config
 from kspm_tui.model import Severity
 from kspm_tui.scan import ScanSettings
 from kspm_tui.sources import Collected
+from kspm_tui.sources.files import DEFAULT_MAX_FILE_SIZE, parse_size
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,6 +23,16 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
                        help="also report workloads in system namespaces (kube-system, ...)")
     group.add_argument("--rules", action="append", type=Path, default=[], metavar="DIR",
                        help="extra rule directory (repeatable; overrides built-in ids)")
+    group.add_argument("--max-file-size", type=_size, default=DEFAULT_MAX_FILE_SIZE, metavar="SIZE",
+                       help="refuse a manifest file (or stdin) larger than SIZE, e.g. 512MiB "
+                            "(default 128MiB)")
+
+
+def _size(value: str) -> int:
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def add_context_arguments(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
@@ -67,11 +78,11 @@ def collect(args: argparse.Namespace, settings: ScanSettings) -> Collected:
         if args.paths:
             from kspm_tui.sources.files import read_paths
 
-            collected.extend(read_paths(args.paths))
+            collected.extend(read_paths(args.paths, args.max_file_size))
         return collected
     from kspm_tui.sources.files import read_paths
 
-    return read_paths(args.paths)
+    return read_paths(args.paths, args.max_file_size)
 
 
 def collect_context(context: str | None, args: argparse.Namespace, settings: ScanSettings) -> Collected:
@@ -81,6 +92,8 @@ def collect_context(context: str | None, args: argparse.Namespace, settings: Sca
     from kspm_tui.sources.live import Collector
 
     connection = connect(context, args.kubeconfig, timeout=args.request_timeout)
+    if connection.notice:
+        print(f"kspm-tui: warning: {connection.notice}", file=sys.stderr)
     settings.context = settings.cluster_name = connection.context.name
     settings.server = connection.server
     try:

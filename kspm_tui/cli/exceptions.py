@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     from kspm_tui.scan import scan
 
     result = scan(collect(args, settings), settings)
-    statuses = list_exceptions(accept_risks(result, settings.exception_files), result)
+    statuses = list_exceptions(accept_risks(result, settings.exception_files,
+                                            annotations=settings.config.annotation_exceptions), result)
     for err in result.exception_errors:
         print(f"exceptions: {err.file}: {err.message}", file=sys.stderr)
     if args.format == "json":

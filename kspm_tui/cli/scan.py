@@ -21,7 +21,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     parser = sub.add_parser(
         name, help="scan manifests, the demo or a cluster and report findings",
         description="Scan and report. Exit 0 when nothing fails at/above --fail-on, 1 when "
-                    "something does, 2 on usage or input errors, 3 when nothing could be scanned.",
+                    "something does, 2 on usage or input errors, 3 when nothing could be scanned, 4 when "
+                    "a cluster was only partly read (unless --allow-partial).",
         epilog="examples:\n  kspm-tui scan --demo\n  kspm-tui scan k8s/ -o json --output scan.json\n"
                "  helm template ./chart | kspm-tui scan - --fail-on high\n"
                "  kspm-tui scan k8s/ --baseline main.json --exceptions .kspm/exceptions.yaml --fail-on high\n"
@@ -36,6 +37,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                              "pss-restricted, nsa-cisa, mitre, soc2, pci-dss, iso27001, hipaa")
     live = parser.add_argument_group("live clusters")
     live.add_argument("--all-contexts", action="store_true", help="scan every context of the kubeconfig")
+    live.add_argument("--allow-partial", action="store_true",
+                      help="exit as if complete when part of a cluster could not be read (403s, missing "
+                           "APIs, connection lost); by default that exits 4")
     live.add_argument("--watch", action="store_true",
                       help="with --context: keep watching and print finding opened/resolved events "
                            "as JSON lines until interrupted")
@@ -115,20 +119,31 @@ def run(args: argparse.Namespace) -> int:
     report: Iterable[bytes] = ([_render_all(results, args.format, color).encode()] if args.all_contexts
                                else render_chunks(results[0], args.format, color=color))
     if args.output:
-        atomic_write(args.output, report)
+        try:
+            atomic_write(args.output, report)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            print(f"kspm-tui scan: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return exit_codes.INPUT_ERRORS
         print(f"wrote {args.format} report to {args.output}", file=sys.stderr)
     else:
         write_stdout(report)
     for result in results:
         if args.format != "table":
             for err in result.errors:
-                print(f"input error: {err.file} document {err.document}: {err.message}", file=sys.stderr)
+                where = err.file + (f" document {err.document}" if err.document else "")
+                print(f"input error: {where}: {err.message}", file=sys.stderr)
         triage.after_scan(args, result, baseline, settings.config.history_keep)
     if any(r.errors or r.rule_errors or r.exception_errors for r in results):
         return exit_codes.INPUT_ERRORS
     if any(triage.gated(result, args.fail_on, baseline) for result in results):
         return exit_codes.FINDINGS
-    return exit_codes.UNAVAILABLE if unavailable else exit_codes.OK
+    if unavailable:
+        return exit_codes.UNAVAILABLE
+    if not args.allow_partial and any(r.cluster.partial or r.coverage for r in results):
+        return exit_codes.PARTIAL
+    return exit_codes.OK
 
 
 def _scan_contexts(args: argparse.Namespace, settings: ScanSettings, ruleset: RuleSet

@@ -22,6 +22,9 @@ def add_selection_arguments(group: argparse._ActionsContainer) -> None:
                        help='run only these rules or categories (e.g. K8S-PRIVILEGED, "Pod Security")')
     group.add_argument("--exceptions", action="append", type=Path, default=[], metavar="FILE",
                        help="accepted risks (YAML, see docs/ci.md); added to the config dir's exceptions.yaml")
+    group.add_argument("--no-annotation-exceptions", action="store_true",
+                       help="ignore kspm-tui.io/accept annotations (objects waiving their own findings); "
+                            "for CI gates")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +40,9 @@ def apply_selection(args: argparse.Namespace, settings: ScanSettings) -> None:
     settings.skip = split_patterns(args.skip)
     settings.only = split_patterns(args.only)
     settings.exception_files = list(args.exceptions)
+    if args.no_annotation_exceptions:
+        settings.config.annotation_exceptions = settings.config.annotation_exceptions.model_copy(
+            update={"enabled": False})
 
 
 def configure(args: argparse.Namespace, settings: ScanSettings) -> set[str] | None:

@@ -26,7 +26,8 @@ def watch(args: argparse.Namespace, settings: ScanSettings, ruleset: RuleSet) ->
     settings.server = connection.server
     with collection_progress(connection.context.name) as progress:
         initial = Collector(connection, progress=progress).run()
-    service = WatchService(connection, settings, ruleset, initial)
+    service = WatchService(connection, settings, ruleset, initial,
+                           on_notice=lambda text: print(f"kspm-tui: {text}", file=sys.stderr, flush=True))
     for err in service.exception_errors:
         print(f"exceptions: {err.file}: {err.message}", file=sys.stderr)
 

@@ -76,6 +76,35 @@ def looks_secret(name: str, value: str) -> bool:
         and not _NOT_SECRET_VALUE.match(value.strip())
 
 
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def redact_manifest(node: Any, name: str = "") -> Any:
+    """A copy of a whole object with every secret-looking literal masked, as evidence is: for
+    views that show manifest text (the explorer's diff, YAML, copy).
+
+    A string is judged by the name it is stored under (an env entry's `name`, the `--flag`
+    before it in `args`) with `looks_secret`; the last-applied annotation, a copy of the
+    object as applied, is masked whole.
+    """
+    if isinstance(node, dict):
+        label = node.get("name") if isinstance(node.get("name"), str) and "value" in node else None
+        return {key: value if key == "name" else
+                redact_value(value) if key == _LAST_APPLIED and isinstance(value, str) else
+                redact_manifest(value, label if key == "value" and label else str(key))
+                for key, value in node.items()}
+    if isinstance(node, list):
+        out, flag = [], ""
+        for item in node:
+            out.append(redact_manifest(item, flag or name))
+            flag = item.lstrip("-") if isinstance(item, str) and item.startswith("-") and "=" not in item else ""
+        return out
+    if isinstance(node, str) and looks_secret(_CAMEL.sub("_", name), node):
+        return redact_value(node)
+    return node
+
+
 def collect_evidence(root: Any, paths: list[str]) -> list[tuple[str, Any]]:
     """(path, redacted value) at each of `paths` under `root`; a missing field is evidence too
     (value None). Plain pairs: a finding makes its Evidence with the path from its object."""

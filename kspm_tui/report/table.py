@@ -70,6 +70,10 @@ def build(result: ScanResult, top: int = 25) -> Group:
             acc_table.add_row(f.rule, object_ref(f.kind, f.namespace, f.name), f.container or "", acc.reason,
                               acc.owner, str(acc.expires or "no expiry"))
         parts.append(acc_table)
+    if s.self_waived:
+        parts.append(Text(f"{s.self_waived} finding{'s' * (s.self_waived != 1)} accepted by an annotation on "
+                          "their own object (kspm-tui.io/accept; --no-annotation-exceptions ignores them)",
+                          "yellow"))
     for err in result.exception_errors:
         parts.append(Text(f"exceptions: {err.file}: {err.message}", "red"))
     by_reason: dict[str, list[str]] = {}

@@ -1,11 +1,15 @@
 """Manifests from files, directories and stdin: YAML streams, JSON, `kind: List` wrappers.
 
 Bad input never stops a scan: each problem becomes an `InputError` naming the file,
-document (1-based) and line, and every other document is still read.
+document (1-based) and line, and every other document is still read. Input is bounded:
+only regular files are opened (a FIFO or `/dev/zero` would hang or grow without end), and
+no file or stdin is read past `max_bytes`.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 import sys
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -21,6 +25,27 @@ from kspm_tui.yamlio import ParseFailure, load_document, split_documents
 
 SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 STDIN = "-"
+DEFAULT_MAX_FILE_SIZE = 128 * 1024**2  # `--max-file-size`: far above any real manifest set
+_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "ki": 1024, "mi": 1024**2, "gi": 1024**3}
+_FILE_TYPES = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISSOCK, "a socket"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def parse_size(text: str) -> int:
+    """`64MiB`, `500M`, `1Gi`, `1048576`: bytes, with Kubernetes-quantity and IEC suffixes."""
+    number = text.strip().rstrip("Bb")
+    digits = number.rstrip("KkMmGgIi")
+    unit = number[len(digits):].lower()
+    if not digits.isdigit() or unit not in _UNITS:
+        raise ValueError(f"invalid size {text!r}: use bytes or a suffix such as 64MiB, 500M, 1Gi")
+    return int(digits) * _UNITS[unit]
+
+
+def format_size(size: int) -> str:
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} bytes"
 
 
 def iter_manifest_files(paths: Iterable[str]) -> Iterator[Path | str]:
@@ -38,26 +63,63 @@ def iter_manifest_files(paths: Iterable[str]) -> Iterator[Path | str]:
             yield path
 
 
-def read_paths(paths: Iterable[str]) -> Collected:
-    """Read every manifest under `paths` ("-" is stdin)."""
+def read_paths(paths: Iterable[str], max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> Collected:
+    """Read every manifest under `paths` ("-" is stdin), none past `max_bytes`."""
     with paused_gc():
-        return _read_paths(paths)
+        return _read_paths(paths, max_bytes)
 
 
-def _read_paths(paths: Iterable[str]) -> Collected:
+def _read_paths(paths: Iterable[str], max_bytes: int) -> Collected:
     result = Collected()
     for item in iter_manifest_files(paths):
-        if item == STDIN:
-            result.extend(read_text(sys.stdin.buffer.read(), "<stdin>"))
-            continue
-        assert isinstance(item, Path)
+        name = "<stdin>" if item == STDIN else str(item)
         try:
-            data = item.read_bytes()
-        except OSError as exc:
-            result.errors.append(InputError(file=str(item), message=f"cannot read: {exc.strerror}"))
+            data = _read_stdin(max_bytes) if item == STDIN else _read_file(Path(item), max_bytes)
+        except _Refused as exc:
+            result.errors.append(InputError(file=name, message=str(exc)))
             continue
-        result.extend(read_text(data, str(item)))
+        except OSError as exc:
+            result.errors.append(InputError(file=name, message=f"cannot read: {exc.strerror or exc}"))
+            continue
+        result.extend(read_text(data, name))
     return result
+
+
+class _Refused(Exception):
+    """An input not read at all; str() says why and what to do instead."""
+
+
+def _too_large(max_bytes: int) -> _Refused:
+    return _Refused(f"larger than {format_size(max_bytes)}: not read (raise the limit with --max-file-size)")
+
+
+def _read_file(path: Path, max_bytes: int) -> bytes:
+    """A regular file's bytes, up to `max_bytes`.
+
+    Opened non-blocking and checked on the open descriptor, so a FIFO without a writer
+    cannot hang the scan and a file swapped for a device after a check is still caught.
+    """
+    _refuse_unless_regular(os.stat(path).st_mode)  # sockets cannot even be opened
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as handle:
+        _refuse_unless_regular(os.fstat(fd).st_mode)
+        data = handle.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _too_large(max_bytes)
+    return data
+
+
+def _refuse_unless_regular(mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        what = next((label for test, label in _FILE_TYPES if test(mode)), "not a regular file")
+        raise _Refused(f"{what}, not a regular file: not read (pipe a stream to `-` for stdin)")
+
+
+def _read_stdin(max_bytes: int) -> bytes:
+    data = sys.stdin.buffer.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise _too_large(max_bytes)
+    return data
 
 
 def read_text(data: bytes, name: str) -> Collected:

@@ -4,24 +4,33 @@
 name wins, last `current-context` set), else `~/.kube/config`; with none of those, the
 in-cluster service account when running in a Pod. Loading and auth (tokens, client certs,
 exec plugins, OIDC) and the TLS/HTTP transport are the `kubernetes` package's; what we add
-is one clear sentence, naming the context, for everything a user can get wrong.
+is one clear sentence, naming the context, for everything a user can get wrong, and bounds:
+an exec credential plugin runs under the request timeout and only the first line of its
+stderr is kept (redacted); server URLs are shown without userinfo.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
+import signal
+import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import urllib3
 import yaml
 from kubernetes.client import ApiClient, Configuration
+from kubernetes.config import kube_config
 from kubernetes.config.config_exception import ConfigException
+from kubernetes.config.exec_provider import ExecProvider
 from kubernetes.config.incluster_config import SERVICE_HOST_ENV_NAME, load_incluster_config
 from kubernetes.config.kube_config import ENV_KUBECONFIG_PATH_SEPARATOR, KubeConfigLoader, KubeConfigMerger
 from pydantic import BaseModel
@@ -57,7 +66,16 @@ class Connection:
 
     @property
     def server(self) -> str:
-        return self.client.configuration.host
+        """The API server URL as shown to users: never with userinfo."""
+        return without_userinfo(self.client.configuration.host)
+
+    @property
+    def notice(self) -> str | None:
+        """One line to show before scanning, when the connection is weaker than it looks."""
+        if self.client.configuration.verify_ssl:
+            return None
+        return (f"context {self.context.name!r} skips TLS verification (insecure-skip-tls-verify): "
+                f"the identity of {self.server} is not checked")
 
     def close(self) -> None:
         self.client.close()
@@ -89,7 +107,14 @@ def _merged(explicit: str | None) -> Any:
         raise LiveError(f"cannot read kubeconfig {', '.join(map(str, paths))}: {exc}") from None
     except yaml.YAMLError as exc:
         raise LiveError(f"kubeconfig {', '.join(map(str, paths))} is not valid YAML ({_first_line(exc)})") from None
+    except (TypeError, AttributeError, KeyError) as exc:  # YAML, but not shaped like a kubeconfig
+        raise _malformed(paths, exc) from None
     return merged
+
+
+def _malformed(paths: list[Path], exc: Exception) -> LiveError:
+    return LiveError(f"kubeconfig {', '.join(map(str, paths))} is malformed ({type(exc).__name__}: "
+                     f"{_first_line(exc)}): compare it with `kubectl config view`")
 
 
 def _no_kubeconfig() -> LiveError:
@@ -100,6 +125,13 @@ def _no_kubeconfig() -> LiveError:
 def list_contexts(kubeconfig: str | None = None) -> list[ContextInfo]:
     """Every context of the merged kubeconfig (or the in-cluster one when in a Pod)."""
     merged = _merged(kubeconfig)
+    try:
+        return _contexts(merged)
+    except (ConfigException, TypeError, AttributeError, KeyError, ValueError) as exc:  # ValueError: pydantic
+        raise _malformed(kubeconfig_paths(kubeconfig), exc) from None
+
+
+def _contexts(merged: Any) -> list[ContextInfo]:
     if merged is None:
         if _in_cluster_available():
             host = os.environ[SERVICE_HOST_ENV_NAME]
@@ -114,8 +146,9 @@ def list_contexts(kubeconfig: str | None = None) -> list[ContextInfo]:
         ctx = node.value if hasattr(node, "value") else node
         body = ctx.get("context") or {}
         cluster = body.get("cluster", "")
+        server = clusters.get(cluster, {}).get("server")
         out.append(ContextInfo(
-            name=ctx["name"], cluster=cluster, server=clusters.get(cluster, {}).get("server"),
+            name=ctx["name"], cluster=cluster, server=without_userinfo(server) if server else None,
             user=body.get("user"), namespace=body.get("namespace"), current=ctx["name"] == current,
         ))
     return out
@@ -158,6 +191,7 @@ def connect(name: str | None = None, kubeconfig: str | None = None, *,
         return Connection(ApiClient(configuration), context, timeouts)
     merged = _merged(kubeconfig)
     _check_exec_plugin(merged, context)
+    limit = _EXEC_TIMEOUT.set(timeout or DEFAULT_TIMEOUT[1])
     try:
         with _logged_errors() as problems:
             loader = KubeConfigLoader(config_dict=merged, active_context=context.name, config_base_path=None)
@@ -175,7 +209,72 @@ def connect(name: str | None = None, kubeconfig: str | None = None, *,
         reason = getattr(exc, "reason", None) or exc
         raise LiveError(f"context {context.name!r}: refreshing its expired token failed ({_first_line(reason)}): "
                         "log in again to get a fresh token, then retry") from None
+    finally:
+        _EXEC_TIMEOUT.reset(limit)
+    if not configuration.verify_ssl:  # our one notice line (Connection.notice) replaces one warning per request
+        urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
     return Connection(ApiClient(configuration), context, timeouts)
+
+
+def without_userinfo(url: str) -> str:
+    """`https://user:pass@host:6443/x` → `https://host:6443/x`: URLs are printed, passwords never."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "<unparsable URL>"
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+# Seconds an exec credential plugin may take: the request timeout of the connect() that runs it
+# (a token refresh later in the scan, in a worker thread, gets the default).
+_EXEC_TIMEOUT: ContextVar[float] = ContextVar("exec_timeout", default=DEFAULT_TIMEOUT[1])
+
+
+class _BoundedExecProvider(ExecProvider):
+    """The `kubernetes` package's exec plugin runner, bounded: a plugin that hangs is killed
+    after the request timeout (with its process group), never reads our terminal, and its
+    stderr is cut to one redacted line instead of echoed."""
+
+    def run(self, previous_response: Any = None) -> Any:
+        name = Path(self.args[0]).name
+        spec: dict[str, Any] = {"interactive": False}
+        if previous_response:
+            spec["response"] = previous_response
+        if self.cluster:
+            spec["cluster"] = self.cluster.value
+        self.env["KUBERNETES_EXEC_INFO"] = json.dumps({"apiVersion": self.api_version, "kind": "ExecCredential",
+                                                       "spec": spec})
+        timeout = _EXEC_TIMEOUT.get()
+        try:
+            process = subprocess.Popen(self.args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, cwd=self.cwd, env=self.env, text=True,
+                                       start_new_session=True)
+        except OSError as exc:
+            raise ConfigException(f"exec plugin {name!r} could not start ({exc.strerror})") from None
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise ConfigException(f"exec plugin {name!r} gave no credentials within {timeout:g}s "
+                                  "(it may be waiting for an interactive login)") from None
+        if process.returncode != 0:
+            from kspm_tui.engine.evidence import redact_text  # the one redaction of secret-shaped text
+
+            said = f": {redact_text(_first_line(stderr))}" if stderr.strip() else ""
+            raise ConfigException(f"exec plugin {name!r} exited with {process.returncode}{said}")
+        try:
+            data = json.loads(stdout)
+            if data.get("apiVersion") != self.api_version or not isinstance(data.get("status"), dict):
+                raise ValueError
+        except (ValueError, AttributeError):
+            raise ConfigException(f"exec plugin {name!r} printed no {self.api_version} ExecCredential") from None
+        return data["status"]
+
+
+kube_config.ExecProvider = _BoundedExecProvider  # the loader looks the runner up by this name
 
 
 def _first_line(value: object, limit: int = 200) -> str:

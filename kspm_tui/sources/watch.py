@@ -1,7 +1,8 @@
 """Watch mode: a snapshot kept current from watch streams, and finding opened/resolved events.
 
 One thread per kind holds a watch open from the list's resourceVersion (bookmarks keep it
-fresh; a 410 Gone relists that kind; other failures reconnect with exponential backoff).
+fresh; a 410 Gone relists that kind; other failures reconnect with exponential backoff). When
+the API server stops answering, `on_notice` hears it once (and once more when it is back).
 Changes are batched briefly, applied to the snapshot, and only what they can affect is
 re-evaluated:
 
@@ -86,7 +87,8 @@ class WatchService:
 
     def __init__(self, connection: Connection, settings: ScanSettings, ruleset: RuleSet, initial: LiveCollected,
                  *, on_event: Callable[[FindingEvent], None] | None = None, batch_seconds: float = 0.3,
-                 backoff: tuple[float, float] = (0.5, 30.0)) -> None:
+                 backoff: tuple[float, float] = (0.5, 30.0),
+                 on_notice: Callable[[str], None] | None = None) -> None:
         self.connection = connection
         self.settings = settings
         self.ruleset = ruleset
@@ -94,6 +96,9 @@ class WatchService:
         self.on_event = on_event
         self.batch_seconds = batch_seconds
         self.backoff = backoff
+        self.on_notice = on_notice
+        self._server_lost = False  # the API server stopped answering (told once, until it is back)
+        self._lost_lock = threading.Lock()
         self.reader = ApiReader(connection, retries=1)
         self.collector = Collector(connection, reader=self.reader)
         collected = initial.collected
@@ -153,16 +158,31 @@ class WatchService:
                     continue
                 self._pause(delay)
                 delay = min(delay * 2, self.backoff[1])
-            except (ConnectionLost, LiveError):
+            except (ConnectionLost, LiveError) as exc:
                 self.stats.reconnects += 1
+                self._server_state(lost=str(exc))
                 self._pause(delay)
                 delay = min(delay * 2, self.backoff[1])
 
     def _pause(self, seconds: float) -> None:
         self._stop.wait(seconds)
 
+    def _server_state(self, lost: str | None) -> None:
+        """Tell `on_notice` when the API server goes away (`lost`: why) or comes back, once each."""
+        if (lost is not None) == self._server_lost:
+            return
+        with self._lost_lock:
+            if (lost is not None) == self._server_lost:
+                return
+            self._server_lost = lost is not None
+        name, server = self.connection.context.name, self.connection.server
+        if self.on_notice:
+            self.on_notice(f"context {name!r}: lost the API server {server} ({lost}); retrying with backoff"
+                           if lost else f"context {name!r}: the API server {server} answers again; watching")
+
     def _relist(self, resource: Resource) -> str:
         items, version = self.collector.list_all(resource)
+        self._server_state(lost=None)
         self.stats.relists += 1
         self._changes.put(_Relist(resource.kind, items))
         return version
@@ -183,6 +203,7 @@ class WatchService:
                     return ""
                 raise ApiError(code or 500, obj.get("reason", ""), obj.get("message", ""), resource.list_path)
             version = (obj.get("metadata") or {}).get("resourceVersion") or version
+            self._server_state(lost=None)
             if kind == "BOOKMARK":
                 self.stats.bookmarks += 1
                 continue
@@ -266,7 +287,8 @@ class WatchService:
         findings = evaluate_snapshot(self.snapshot, self.ruleset, options).findings
         # Accepted risks are not open findings: exceptions from the files read at start, and
         # from the annotations the objects carry now.
-        from_annotations, _ = annotation_exceptions(accept_annotations(self.snapshot))
+        from_annotations, _ = annotation_exceptions(accept_annotations(self.snapshot),
+                                                    settings.config.annotation_exceptions)
         judge(findings, self._risks + from_annotations, cluster_names(settings.cluster_name, settings.context))
         return findings
 

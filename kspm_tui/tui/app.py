@@ -272,7 +272,8 @@ class KspmApp(App[int]):
             self.notify(str(exc), title="Exception not saved", severity="error", timeout=10)
             return
         result = self.scanned.result
-        accept_risks(result, self.settings.exception_files, user_file=self.settings.user_exceptions)
+        accept_risks(result, self.settings.exception_files, user_file=self.settings.user_exceptions,
+                     annotations=self.settings.config.annotation_exceptions)
         self.index = ResultIndex(result.findings, [r.key for r in self.index.workloads.values()],
                                  self.index.previous)
         self.broadcast(ScanCompleted(self.scanned))

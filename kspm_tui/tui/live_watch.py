@@ -64,5 +64,6 @@ def updated_result(result: ScanResult, failing: list[Finding], settings: ScanSet
     fresh.rule_stats = [st.model_copy(update={"failed": counts.get(st.rule, 0), "accepted": 0})
                         for st in result.rule_stats]
     fresh.summary = resummarize(fresh)
-    accept_risks(fresh, settings.exception_files, user_file=settings.user_exceptions)
+    accept_risks(fresh, settings.exception_files, user_file=settings.user_exceptions,
+                 annotations=settings.config.annotation_exceptions)
     return fresh

@@ -50,7 +50,8 @@ class ExceptionsScreen(TableScreen):
         if scanned is None:
             return []
         risks, errors = all_exceptions(scanned.result, self.kspm.settings.exception_files,
-                                       user_file=self.kspm.settings.user_exceptions)
+                                       user_file=self.kspm.settings.user_exceptions,
+                                       annotations=self.kspm.settings.config.annotation_exceptions)
         for err in errors:
             self.notify(f"{err.file}: {err.message}", severity="warning", timeout=8)
         self.table.empty_text = ("no exceptions: press a on a finding to accept a risk, or add "

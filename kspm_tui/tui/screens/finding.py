@@ -19,6 +19,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from kspm_tui import strategic_merge
+from kspm_tui.engine.evidence import redact_manifest
 from kspm_tui.model import Finding, Status
 from kspm_tui.report.table import object_ref
 from kspm_tui.tui import keymap
@@ -55,8 +56,9 @@ class FindingScreen(KspmScreen):
         item = scanned.snapshot.get(f.kind, f.namespace, f.name)
         if item is None:
             return None
-        before = dump_yaml(item.obj).splitlines(keepends=True)
-        after = dump_yaml(strategic_merge.apply(item.obj, patch)).splitlines(keepends=True)
+        shown = redact_manifest(item.obj)  # secrets masked as in findings' evidence (and so in copies)
+        before = dump_yaml(shown).splitlines(keepends=True)
+        after = dump_yaml(strategic_merge.apply(shown, patch)).splitlines(keepends=True)
         ref = object_ref(f.kind, f.namespace, f.name)
         return "".join(difflib.unified_diff(before, after, f"{ref} (now)", f"{ref} (patched)", n=4))
 
