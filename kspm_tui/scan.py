@@ -16,7 +16,6 @@ from kspm_tui import __version__
 from kspm_tui.config import Config
 from kspm_tui.engine.evaluate import Options, ProgressFn, evaluate_snapshot
 from kspm_tui.engine.loader import RuleSet, load_rules
-from kspm_tui.exceptions import accept_risks
 from kspm_tui.inventory import build_inventory
 from kspm_tui.locations import builtin_dir, user_rules_dir
 from kspm_tui.model import ClusterInfo, RuleError, ScanResult, Tool
@@ -25,6 +24,7 @@ from kspm_tui.results import rule_info, sort_findings, summarize
 from kspm_tui.rule_selection import select_rules
 from kspm_tui.snapshot import Snapshot
 from kspm_tui.sources import Collected
+from kspm_tui.triage.acceptance import accept_risks
 
 
 @dataclass(slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from kspm_tui.exceptions import user_exceptions_path
 from kspm_tui.model import Status
+from kspm_tui.triage.acceptance import user_exceptions_path
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.accept import AcceptScreen
 from kspm_tui.tui.screens.drift import DriftScreen

@@ -8,7 +8,8 @@ import sys
 from rich.console import Console
 from rich.table import Table
 
-from kspm_tui import exit_codes, history
+from kspm_tui import exit_codes
+from kspm_tui.triage import history
 from kspm_tui.yamlio import dump_json
 
 

@@ -8,13 +8,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kspm_tui import exit_codes
+from kspm_tui.atomic_write import atomic_write
 from kspm_tui.cli import triage
 from kspm_tui.cli.common import add_source_arguments, collect, settings_from, severity, usage_error
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.model import ScanResult
 from kspm_tui.report import FORMATS, render, render_chunks
 from kspm_tui.scan import ScanSettings
-from kspm_tui.store import atomic_write
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:

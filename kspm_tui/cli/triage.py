@@ -47,7 +47,7 @@ def configure(args: argparse.Namespace, settings: ScanSettings) -> set[str] | No
     apply_selection(args, settings)
     if args.baseline is None:
         return None
-    from kspm_tui.baseline import load_baseline
+    from kspm_tui.triage.baseline import load_baseline
 
     return load_baseline(args.baseline)
 
@@ -66,13 +66,13 @@ def after_scan(args: argparse.Namespace, result: ScanResult, baseline: set[str] 
         for err in result.exception_errors:
             print(f"exceptions: {err.file}: {err.message}", file=sys.stderr)
     if baseline is not None:
-        from kspm_tui.baseline import new_findings
+        from kspm_tui.triage.baseline import new_findings
 
         fresh = new_findings(result, baseline)
         print(f"baseline {args.baseline}: {len(fresh)} new failing findings", file=sys.stderr)
     if args.no_history or "-" in args.paths:
         return
-    from kspm_tui import history
+    from kspm_tui.triage import history
 
     record = history.ScanRecord.of(result, history.target_for(result, args.paths),
                                    label=" ".join(args.paths) if args.paths and not args.demo else "")

@@ -27,7 +27,6 @@ from typing import Any, Literal
 
 from kspm_tui.engine.evaluate import Options, evaluate_snapshot
 from kspm_tui.engine.loader import RuleSet
-from kspm_tui.exceptions import annotation_exceptions, cluster_names, judge, load_exceptions
 from kspm_tui.inventory import accept_annotations
 from kspm_tui.kinds import WORKLOAD_KINDS
 from kspm_tui.model import Finding, Scope, SourceRef, Status
@@ -37,6 +36,7 @@ from kspm_tui.sources import SourcedObject
 from kspm_tui.sources.apiclient import METADATA_LIST, ApiError, ApiReader, ConnectionLost
 from kspm_tui.sources.kubeconfig import Connection, LiveError
 from kspm_tui.sources.live import Collector, LiveCollected, Resource, normalize
+from kspm_tui.triage.acceptance import annotation_exceptions, cluster_names, judge, load_exceptions
 from kspm_tui.yamlio import load_json
 
 # Scopes the engine evaluates in full on every batch (cheap, or graph-wide: RBAC subjects and

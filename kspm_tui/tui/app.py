@@ -38,9 +38,9 @@ from kspm_tui.tui.themes import DEFAULT_THEME, load_themes, severity_variables
 
 if TYPE_CHECKING:  # the scan stack loads in the first scan's worker, after the first paint
     from kspm_tui.engine.loader import RuleSet
-    from kspm_tui.exceptions import AcceptedRisk
     from kspm_tui.graph.analysis import Analysis
     from kspm_tui.scan import ScanSettings
+    from kspm_tui.triage.acceptance import AcceptedRisk
 
 WATCH_SECONDS = 15.0
 
@@ -258,7 +258,7 @@ class KspmApp(App[int]):
 
     def accept(self, finding: Finding, risk: AcceptedRisk | None) -> None:
         """Write the exception from the `a` form and re-judge the current scan with it."""
-        from kspm_tui.exceptions import accept_risks, add_exception
+        from kspm_tui.triage.acceptance import accept_risks, add_exception
 
         if risk is None or self.scanned is None or self.index is None:
             return

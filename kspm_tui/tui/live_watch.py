@@ -55,8 +55,8 @@ class LiveWatch:
 
 def updated_result(result: ScanResult, failing: list[Finding], settings: ScanSettings) -> ScanResult:
     """`result` with its failing findings replaced by `failing`, re-judged and re-counted."""
-    from kspm_tui.exceptions import accept_risks
     from kspm_tui.results import resummarize, sort_findings
+    from kspm_tui.triage.acceptance import accept_risks
 
     kept = [f for f in result.findings if f.status is Status.not_assessable]
     fresh = result.model_copy(update={"findings": sort_findings(kept + failing)})

@@ -139,7 +139,7 @@ def build_analysis(scanned: Scanned, system_namespaces: tuple[str, ...]) -> Anal
 
 def save_history(scanned: Scanned, keep: int) -> None:
     """Add the scan to its target's history (for drift and the score trend); never fatal."""
-    from kspm_tui import history
+    from kspm_tui.triage import history
 
     target = scanned.target
     key = history.target_for(scanned.result, list(target.paths) if target.kind == "paths" else None)

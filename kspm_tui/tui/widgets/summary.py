@@ -55,7 +55,7 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
         extra.append(f"+{len(index.new)} new  ", style=f"bold {colors['high']}" if index.new else "dim")
         extra.append(f"-{len(index.resolved)} resolved", style=colors["good"] if index.resolved else "dim")
     if len(scanned.trend) > 1:
-        from kspm_tui.history import sparkline
+        from kspm_tui.triage.history import sparkline
 
         head.append(f"   {sparkline(scanned.trend[-24:])}", style=colors["good"])
         head.append(f" {len(scanned.trend)} scans", style="dim")
