@@ -1,156 +1,112 @@
-"""What the explorer scans (the demo, manifest paths, a kube context) and the scan service.
+"""What to scan (`Target`), how to judge it (`ScanSettings`), the kube contexts to pick one from, and how a scan reports
+progress (`Step`): the scan service's inputs.
 
-Screens never know where objects came from: they ask `run_scan(target)` in a worker and get
-a `Scanned` bundle back (result, snapshot for object lookups, ruleset for explanations).
+Kept apart from `scan.py` so the explorer can list contexts and name targets before the
+first paint without importing the engine (and `kubernetes` only once a context is used).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-if TYPE_CHECKING:  # the scan stack is imported in the worker, after the first paint
-    from kspm_tui.engine.loader import RuleSet
-    from kspm_tui.graph.analysis import Analysis
-    from kspm_tui.model import ScanResult
-    from kspm_tui.scan import ScanSettings
-    from kspm_tui.snapshot import Snapshot
-    from kspm_tui.sources import Collected
+from kspm_tui.config import Config
+from kspm_tui.sources import SourceUnavailable  # noqa: F401 - light; what every service call may raise
 
-# (stage, done, total): "collect" (kinds listed of a live cluster), "evaluate" (workloads checked).
-Progress = Callable[[str, int, int], None]
+if TYPE_CHECKING:
+    from kspm_tui.sources.kubeconfig import Connection, ContextInfo
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
+    """What to scan and how to reach it, the way kubectl flags name it.
+
+    `paths` are manifests ("-" is stdin); with `demo` they are added to the demo cluster.
+    `namespace` scopes the scan: a live scan lists namespaced kinds only there; manifests
+    without a namespace are placed in it (as `kubectl apply -n NS -f` does) and objects of
+    other namespaces are left out.
+    """
+
     kind: Literal["demo", "paths", "context"]
     paths: tuple[str, ...] = ()
-    context: str | None = None
+    context: str | None = None  # None: the kubeconfig's current context
+    kubeconfig: str | None = None
+    namespace: str | None = None
+    request_timeout: float | None = None  # seconds per API request (kubectl's --request-timeout)
 
     @property
     def label(self) -> str:
+        """Short, for breadcrumbs and error titles."""
         if self.kind == "demo":
             return "demo"
         if self.kind == "context":
             return self.context or "current context"
         return ", ".join(self.paths) if len(self.paths) < 3 else f"{self.paths[0]} (+{len(self.paths) - 1})"
 
+    @property
+    def history_label(self) -> str:
+        """What `kspm-tui history` shows for this target ("" lets the record name the cluster)."""
+        return " ".join(self.paths) if self.kind == "paths" else ""
+
+    @property
+    def saves_history(self) -> bool:
+        """Stdin has no stable identity to compare later scans with."""
+        return "-" not in self.paths
+
 
 @dataclass(slots=True)
-class Scanned:
-    """One finished scan, with what the screens need to explain and diff findings."""
+class ScanSettings:
+    """How to judge what was collected (CLI flags, explorer options, config)."""
 
-    target: Target
-    result: ScanResult
-    snapshot: Snapshot
-    ruleset: RuleSet
-    finished: datetime = field(default_factory=lambda: datetime.now(UTC))
-    history_target: str | None = None  # key of this target's scan history (None: not saved)
-    trend: list[int] = field(default_factory=list)  # posture scores of saved scans, oldest first
-    history_warning: str = ""
-    analysis: Analysis | None = None  # the RBAC/exposure/paths graph, built on first use
-
-
-class ScanFailed(Exception):
-    """A scan that could not run at all; the message is one sentence for the user."""
+    rules_dirs: list[Path] = field(default_factory=list)
+    include_system: bool = False
+    context: str | None = None
+    cluster_name: str = "local"
+    server: str | None = None
+    config: Config = field(default_factory=Config)
+    skip: list[str] = field(default_factory=list)  # rule ids/globs (--skip)
+    only: list[str] = field(default_factory=list)  # rule ids/globs or categories (--only)
+    exception_files: list[Path] = field(default_factory=list)  # --exceptions FILE
+    user_exceptions: bool = True  # also read exceptions.yaml from the config dir
 
 
-def collect(target: Target, settings: ScanSettings, progress: Progress | None = None) -> Collected:
-    if target.kind == "demo":
-        from kspm_tui.sources.demo import read_demo
+@dataclass(frozen=True, slots=True)
+class Step:
+    """Progress of a scan: kinds listed of a live cluster ("collect"), workloads checked ("evaluate")."""
 
-        settings.cluster_name = "demo"  # as `kspm-tui scan --demo` names it
-        return read_demo()
-    if target.kind == "paths":
-        from kspm_tui.sources.files import read_paths
-
-        settings.cluster_name = target.label
-        collected = read_paths(target.paths)
-        if not collected.objects and collected.errors:
-            raise ScanFailed(f"nothing readable in {target.label}: {collected.errors[0].message}")
-        return collected
-    return collect_live_context(target.context, settings, progress)
+    stage: Literal["collect", "evaluate"]
+    done: int
+    total: int
+    objects: int = 0
 
 
-def collect_live_context(context: str | None, settings: ScanSettings, progress: Progress | None) -> Collected:
-    """Read-only live collection of one kube context; problems become ScanFailed sentences."""
-    from kspm_tui.sources import SourceUnavailable
-    from kspm_tui.sources.kubeconfig import connect
-    from kspm_tui.sources.live import Collector
-    from kspm_tui.sources.live import Progress as LiveProgress
+Progress = Callable[[Step], None]
 
-    def collecting(p: LiveProgress) -> None:
-        if progress:
-            progress("collect", p.kinds_done, p.kinds_total)
 
+def list_contexts(kubeconfig: str | None = None) -> list[ContextInfo]:
+    """The kube contexts a user can pick (SourceUnavailable when there is no kubeconfig)."""
+    from kspm_tui.sources.kubeconfig import list_contexts as listed
+
+    return listed(kubeconfig)
+
+
+def kubeconfig_problem(kubeconfig: str | None = None) -> str | None:
+    """Why an existing kubeconfig cannot be read (None when it reads fine, or there is none)."""
+    from kspm_tui.sources.kubeconfig import kubeconfig_paths
+
+    if not kubeconfig_paths(kubeconfig):
+        return None
     try:
-        connection = connect(context)
+        list_contexts(kubeconfig)
     except SourceUnavailable as exc:
-        raise ScanFailed(str(exc)) from None
-    settings.context = settings.cluster_name = connection.context.name
-    settings.server = connection.server
-    try:
-        return Collector(connection, progress=collecting).run().collected
-    except SourceUnavailable as exc:
-        raise ScanFailed(str(exc)) from None
-    finally:
-        connection.close()
+        return str(exc)
+    return None
 
 
-def run_scan(target: Target, settings: ScanSettings, progress: Progress | None = None,
-             ruleset: RuleSet | None = None) -> Scanned:
-    """Collect, build the snapshot, evaluate. Runs in a worker thread."""
-    from kspm_tui.perf import paused_gc
-    from kspm_tui.scan import evaluate_into_result, load_ruleset
-    from kspm_tui.snapshot import Snapshot
+def connect(target: Target) -> Connection:
+    """An authenticated client for the target's context (SourceUnavailable: one sentence)."""
+    from kspm_tui.sources.kubeconfig import connect as connect_context
 
-    settings = replace(settings)  # collection names the context/cluster: never leak into the next scan
-    started = datetime.now(UTC)
-    t0 = time.perf_counter()
-    ruleset = ruleset or load_ruleset(settings)
-    collected = collect(target, settings, progress)
-
-    def evaluated(done: int, total: int) -> None:
-        if progress:
-            progress("evaluate", done, total)
-
-    with paused_gc():  # millions of new long-lived objects: the cyclic GC would only slow this down
-        snapshot = Snapshot(collected.objects, cluster_id=collected.cluster_id)
-        result = evaluate_into_result(snapshot, collected, settings, ruleset, started, t0, evaluated,
-                                      collected.is_cluster)
-    return Scanned(target, result, snapshot, ruleset)
-
-
-def build_analysis(scanned: Scanned, system_namespaces: tuple[str, ...]) -> Analysis:
-    """The graph for the RBAC and attack-path views (slow on big clusters: call it in a worker)."""
-    from kspm_tui.graph.analysis import Analysis
-
-    if scanned.analysis is None:
-        result = scanned.result
-        analysis = Analysis(scanned.snapshot, system_namespaces=system_namespaces, context=result.cluster.context)
-        analysis.rbac  # noqa: B018 - build now, in the worker, not on first access in the UI
-        analysis.path_graph  # noqa: B018
-        scanned.analysis = analysis
-    return scanned.analysis
-
-
-def save_history(scanned: Scanned, keep: int) -> None:
-    """Add the scan to its target's history (for drift and the score trend); never fatal."""
-    from kspm_tui.triage import history
-
-    target = scanned.target
-    key = history.target_for(scanned.result, list(target.paths) if target.kind == "paths" else None)
-    record = history.ScanRecord.of(scanned.result, key, label=target.label if target.kind == "paths" else "")
-    try:
-        history.save(record, keep=keep)
-    except OSError as exc:
-        scanned.history_warning = f"scan not saved to history: {exc}"
-        return
-    headers, warnings = history.load_headers(key)
-    scanned.history_target = key
-    scanned.trend = [score for _, score in history.score_trend(headers)]
-    if warnings:
-        scanned.history_warning = warnings[0]
+    return connect_context(target.context, target.kubeconfig, timeout=target.request_timeout)

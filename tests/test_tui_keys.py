@@ -9,7 +9,7 @@ from kspm_tui.tui import keymap
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.commands import KspmCommands
 from kspm_tui.tui.screens.rules import RulesScreen
-from kspm_tui.tui.target import Target
+from kspm_tui.target import Target
 from tests.tui_helpers import FIXTURE_CLUSTER, run_async, screen_text, wait_for, wait_scanned
 
 
@@ -80,5 +80,7 @@ def test_unexpected_error_is_one_sentence_and_a_crash_log() -> None:
 
     with pytest.raises(ZeroDivisionError):
         asyncio.run(scenario())
-    log = (data_dir() / "crash.log").read_text()
+    reports = sorted((data_dir() / "crashes").glob("crash-*.txt"))
+    assert len(reports) == 1
+    log = reports[0].read_text()
     assert "ZeroDivisionError" in log and "Traceback" in log

@@ -13,7 +13,7 @@ from kspm_tui.tui.screens.drift import DriftScreen
 from kspm_tui.tui.screens.exceptions import ExceptionsScreen
 from kspm_tui.tui.screens.finding import FindingScreen
 from kspm_tui.tui.screens.workload import WorkloadScreen
-from kspm_tui.tui.target import Target
+from kspm_tui.target import Target
 from kspm_tui.yamlio import load_yaml
 from tests.tui_helpers import FIXTURE_CLUSTER, move_to, run_async, screen_text, wait_for, wait_scanned
 

@@ -7,14 +7,12 @@ a live cluster (see `target.py`).
 
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -23,23 +21,21 @@ from textual.binding import BindingType
 from textual.message import Message
 from textual.worker import get_current_worker
 
-from kspm_tui import exit_codes
-from kspm_tui.config import Config, load_config, save_config
-from kspm_tui.locations import data_dir
+from kspm_tui.config import Config, save_config
 from kspm_tui.model import Finding, Rule, Status
+from kspm_tui.target import SourceUnavailable, Step, Target
 from kspm_tui.tui import keymap
 from kspm_tui.tui.clipboard import Clipboard
 from kspm_tui.tui.commands import KspmCommands
 from kspm_tui.tui.index import ResultIndex
-from kspm_tui.tui.live_watch import LiveWatch, updated_result
+from kspm_tui.tui.live_watch import LiveWatch
 from kspm_tui.tui.messages import ScanCompleted, ScanFailedMessage, ScanProgress, ScanStarted
-from kspm_tui.tui.target import ScanFailed, Scanned, Target, build_analysis, run_scan, save_history
 from kspm_tui.tui.themes import DEFAULT_THEME, load_themes, severity_variables
 
 if TYPE_CHECKING:  # the scan stack loads in the first scan's worker, after the first paint
     from kspm_tui.engine.loader import RuleSet
     from kspm_tui.graph.analysis import Analysis
-    from kspm_tui.scan import ScanSettings
+    from kspm_tui.scan import Scanned, ScanSettings
     from kspm_tui.triage.acceptance import AcceptedRisk
 
 WATCH_SECONDS = 15.0
@@ -52,8 +48,11 @@ class KspmApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.APP_KEYS)
 
     def __init__(self, target: Target | None = None, *, settings: ScanSettings | None = None,
-                 theme: str | None = None, config: Config | None = None, include_system: bool = False) -> None:
+                 theme: str | None = None, config: Config | None = None, include_system: bool = False,
+                 reach: Target | None = None) -> None:
         super().__init__()
+        # How contexts picked here are reached (--kubeconfig, -n, --request-timeout).
+        self.reach = reach or (target if target is not None and target.kind == "context" else Target("context"))
         self.config = config or (settings.config if settings else Config())
         self._settings = settings
         self.include_system = settings.include_system if settings else include_system
@@ -106,14 +105,15 @@ class KspmApp(App[int]):
         if self.initial_target is not None:
             self.open_target(self.initial_target)
             return
-        from kspm_tui.tui.screens.contexts import ContextsScreen, kubeconfig_problem, read_contexts
+        from kspm_tui.target import kubeconfig_problem
+        from kspm_tui.tui.screens.contexts import ContextsScreen, read_contexts
         from kspm_tui.tui.screens.welcome import WelcomeScreen
 
-        if read_contexts():
+        if read_contexts(self.reach.kubeconfig):
             self.push_screen(ContextsScreen())
             return
         self.push_screen(WelcomeScreen())
-        if problem := kubeconfig_problem():
+        if problem := kubeconfig_problem(self.reach.kubeconfig):
             self.notify(problem, title="Cannot read the kubeconfig", severity="error", timeout=15)
 
     def _persist_theme(self, theme: object) -> None:
@@ -151,19 +151,27 @@ class KspmApp(App[int]):
     def _watch_tick(self) -> None:
         self.start_scan(save=False)
 
+    def context_target(self, name: str | None) -> Target:
+        """A context picked in the explorer, reached the way the command line said."""
+        return replace(self.reach, kind="context", context=name, paths=())
+
     @work(thread=True, exclusive=True, group="scan")
     def _scan(self, target: Target, previous: set[str] | None, save: bool) -> None:
+        from kspm_tui.scan import run_scan
+
         worker = get_current_worker()
 
-        def progress(stage: str, done: int, total: int) -> None:
+        def progress(step: Step) -> None:
             if not worker.is_cancelled:
-                self.call_from_thread(self.broadcast, ScanProgress(stage, done, total))
+                self.call_from_thread(self.broadcast, ScanProgress(step.stage, step.done, step.total))
 
         try:
-            scanned = run_scan(target, self.settings, progress)
-            if save:
-                save_history(scanned, self.config.history_keep)
-            elif self.scanned is not None:
+            scanned = run_scan(target, self.settings, progress=progress,
+                               history_keep=self.config.history_keep if save else None)
+            collected = scanned.collected
+            if target.kind == "paths" and not collected.objects and collected.errors:
+                raise SourceUnavailable(f"nothing readable in {target.label}: {collected.errors[0].message}")
+            if not save and self.scanned is not None:
                 scanned.history_target, scanned.trend = self.scanned.history_target, self.scanned.trend
             system = set(self.config.system_namespaces)
             keys = [(w.kind, w.namespace, w.name) for w in scanned.snapshot.workloads()
@@ -173,7 +181,7 @@ class KspmApp(App[int]):
             # collection walks them all and the UI stalls for a second. Frozen objects are
             # still freed by reference counting when a later scan replaces them.
             gc.freeze()
-        except ScanFailed as exc:
+        except SourceUnavailable as exc:
             self.call_from_thread(self._scan_failed, target, str(exc), "")
             return
         except Exception as exc:  # never a traceback on screen: a clear message and the detail  # noqa: BLE001
@@ -221,7 +229,7 @@ class KspmApp(App[int]):
     @work(thread=True, group="analysis")
     def _build_analysis(self, scanned: Scanned, then: Callable[[Analysis], None]) -> None:
         try:
-            analysis = build_analysis(scanned, tuple(self.config.system_namespaces))
+            analysis = scanned.graph()
         except Exception as exc:  # noqa: BLE001 - a graph bug must not take the explorer down
             self.call_from_thread(self.notify, f"cannot build the RBAC graph: {type(exc).__name__}: {exc}",
                                   severity="error", timeout=10)
@@ -355,10 +363,13 @@ class KspmApp(App[int]):
         scanned, service = self.scanned, self.live_watch.service
         if not self.watching or scanned is None or self.index is None or service is None:
             return
-        result = updated_result(scanned.result, self.live_watch.failing(), self.settings)
+        fresh = self.live_watch.scanned
+        if fresh is None:
+            return
         previous = {f.fingerprint for f in scanned.result.findings if f.status is Status.fail}
-        self.scanned = replace(scanned, result=result, snapshot=service.snapshot, analysis=None,
-                               finished=datetime.now(UTC))
+        self.scanned = replace(fresh, target=scanned.target, finished=datetime.now(UTC),
+                               history_target=scanned.history_target, trend=scanned.trend)
+        result = self.scanned.result
         self.index = ResultIndex(result.findings, [r.key for r in self.index.workloads.values()], previous)
         self.broadcast(ScanCompleted(self.scanned))
 
@@ -423,7 +434,7 @@ class KspmApp(App[int]):
                 self.push_screen(ByRuleScreen(rule_id))
         elif word == "ctx":
             if arg:
-                self.open_target(Target("context", context=arg))
+                self.open_target(self.context_target(arg))
             else:
                 self.push_screen(ContextsScreen())
         elif word == "themes":
@@ -458,55 +469,15 @@ class KspmApp(App[int]):
         super()._handle_exception(error)
 
     def _fatal_error(self) -> None:
-        """A friendly crash: one sentence on screen, the traceback saved to a file."""
+        """A friendly crash: one line on exit saying where the report (traceback, no locals) is."""
         from rich.text import Text
 
+        from kspm_tui import crash
+
         error = self._crash
-        detail = "".join(traceback.format_exception(error)) if error else traceback.format_exc()
-        path = crash_log(detail)
+        if error is None:
+            error = sys.exc_info()[1] or RuntimeError("unknown error")
+        path = crash.save_report(error)
         self.bell()
-        self._exit_renderables.append(Text(
-            f"kspm-tui stopped on an unexpected error: {type(error).__name__ if error else 'error'}: {error}\n"
-            f"The details were saved to {path}; please include them when you report this."))
+        self._exit_renderables.append(Text(crash.summary(error, path)))
         self._close_messages_no_wait()
-
-
-def crash_log(detail: str) -> Path:
-    path = data_dir() / "crash.log"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"{datetime.now(UTC).isoformat()}\n{detail}", encoding="utf-8")
-    except OSError:
-        pass
-    return path
-
-
-def target_from(args: argparse.Namespace) -> Target | None:
-    if getattr(args, "context", None):
-        return Target("context", context=args.context)
-    if args.demo:
-        return Target("demo")
-    if args.paths:
-        return Target("paths", paths=tuple(args.paths))
-    return None
-
-
-def run(args: argparse.Namespace) -> int:
-    """`kspm-tui [--demo | PATH ...] [--theme NAME]`: run the explorer until the user quits."""
-    config, warning = load_config()
-    if warning:
-        print(warning, file=sys.stderr)
-    for raw in args.paths or ():
-        if raw != "-" and not Path(raw).exists():
-            print(f"kspm-tui: error: {raw}: no such file or directory", file=sys.stderr)
-            return exit_codes.INPUT_ERRORS
-    if sum(map(bool, (args.paths, args.demo, getattr(args, "context", None)))) > 1:
-        print("kspm-tui: error: open one thing: PATHs, --demo or --context NAME", file=sys.stderr)
-        return exit_codes.INPUT_ERRORS
-    if "-" in (args.paths or ()):
-        print("kspm-tui: error: the explorer cannot read stdin (it needs the terminal); "
-              "use `kspm-tui scan -` or save the manifests to a file", file=sys.stderr)
-        return exit_codes.INPUT_ERRORS
-    app = KspmApp(target_from(args), theme=args.theme, config=config, include_system=args.include_system)
-    app.run()
-    return exit_codes.INPUT_ERRORS if app._crash is not None else int(app.return_code or 0)

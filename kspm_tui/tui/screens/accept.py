@@ -12,8 +12,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Static
 
+from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding
-from kspm_tui.report.table import object_ref
 from kspm_tui.triage.acceptance import AcceptedRisk, exception_for, user_exceptions_path
 
 

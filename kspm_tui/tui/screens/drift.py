@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from kspm_tui.report.table import object_ref
+from kspm_tui.labels import object_ref
 from kspm_tui.triage.drift import Drift, diff
 from kspm_tui.triage.history import FindingRecord, load_pair
 from kspm_tui.tui.screens.base import Sort, TableScreen

@@ -19,8 +19,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Static, TabbedContent, TabPane
 
 from kspm_tui import strategic_merge
+from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding, Status
-from kspm_tui.report.table import object_ref
 from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import KspmScreen
 from kspm_tui.yamlio import dump_yaml

@@ -8,10 +8,10 @@ from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
+from kspm_tui.labels import object_ref
 from kspm_tui.model import Category, Severity, Status
-from kspm_tui.report.table import object_ref
+from kspm_tui.scan import Scanned
 from kspm_tui.tui.index import ResultIndex
-from kspm_tui.tui.target import Scanned
 
 # Framework prefix in rule mappings → label on the bars.
 FRAMEWORKS = (("pss", "PSS"), ("cis", "CIS"), ("nsa-cisa", "NSA/CISA"))
