@@ -396,72 +396,22 @@ class KspmApp(App[int]):
         self.theme = name
 
     def jump(self, text: str) -> None:
-        """`:ns prod`, `:rules priv`, `:rule K8S-PRIVILEGED`, `:ctx`, `:paths`, ..."""
-        from kspm_tui.tui.screens.by_rule import ByRuleScreen
-        from kspm_tui.tui.screens.contexts import ContextsScreen
-        from kspm_tui.tui.screens.namespace import NamespaceScreen
+        """`:ns prod`, `:rules priv`, `:rule K8S-PRIVILEGED`, `:ctx`, `:paths`, ... (see jumps.py)."""
+        from kspm_tui.tui.jumps import JUMPS, parse
         from kspm_tui.tui.screens.overview import OverviewScreen
-        from kspm_tui.tui.screens.rules import RulesScreen
 
-        word, _, arg = text.strip().partition(" ")
-        word = keymap.JUMP_ALIASES.get(word.lower(), word.lower())
-        arg = arg.strip()
-        needs_scan = {"overview", "ns", "workloads", "rule", "rbac", "paths", "can", "exceptions", "drift"}
-        if word in needs_scan and self.target is None:
-            self.notify(f":{word} needs a scan: pick a context, the demo or a folder first", severity="warning")
+        jump, arg, word = parse(text)
+        if jump is None:
+            self.notify(f"unknown view :{word} (try {', '.join(':' + j.name for j in JUMPS)})", severity="error")
+            return
+        if jump.needs_scan and self.target is None:
+            self.notify(f":{jump.name} needs a scan: pick a context, the demo or a folder first", severity="warning")
             return
         overview = next((s for s in self.screen_stack if isinstance(s, OverviewScreen)), None)
-        if word in ("overview", "ns", "workloads", "rule") and overview is not None:
+        if jump.from_overview and overview is not None:
             while self.screen is not overview:
                 self.pop_screen()
-        if word == "overview" or (word == "ns" and not arg):
-            return
-        if word == "ns":
-            if self.index is not None and arg not in self.index.namespaces:
-                known = ", ".join(sorted(self.index.namespaces))
-                self.notify(f"no findings or workloads in namespace {arg!r} (known: {known})", severity="error")
-                return
-            self.push_screen(NamespaceScreen(arg))
-        elif word == "workloads":
-            self.push_screen(NamespaceScreen(None))
-        elif word == "rules":
-            self.push_screen(RulesScreen(arg))
-        elif word == "rule" or word.upper().startswith("K8S-"):
-            rule_id = (arg or word).upper()
-            if self.rule(rule_id) is None:
-                self.notify(f"no rule {rule_id}", severity="error")
-            else:
-                self.push_screen(ByRuleScreen(rule_id))
-        elif word == "ctx":
-            if arg:
-                self.open_target(self.context_target(arg))
-            else:
-                self.push_screen(ContextsScreen())
-        elif word == "themes":
-            self.search_themes()
-        elif word == "exceptions":
-            from kspm_tui.tui.screens.exceptions import ExceptionsScreen
-
-            self.push_screen(ExceptionsScreen())
-        elif word == "drift":
-            from kspm_tui.tui.screens.drift import DriftScreen
-
-            self.push_screen(DriftScreen())
-        elif word == "rbac":
-            from kspm_tui.tui.screens.rbac import RbacScreen
-
-            self.push_screen(RbacScreen())
-        elif word == "paths":
-            from kspm_tui.tui.screens.paths import PathsScreen
-
-            self.push_screen(PathsScreen())
-        elif word == "can":
-            from kspm_tui.tui.screens.rbac import open_who_can
-
-            open_who_can(self, arg)
-        else:
-            self.notify(f"unknown view :{word} (try {', '.join(':' + j for j in keymap.JUMPS)})",
-                        severity="error")
+        jump.open(self, arg)
 
     # -- crashes -------------------------------------------------------------------------
     def _handle_exception(self, error: Exception) -> None:
