@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.worker import get_current_worker
 
 from kspm_tui.config import Config, save_config
-from kspm_tui.model import Finding, Rule, Status
+from kspm_tui.model import Finding, Rule
 from kspm_tui.target import SourceUnavailable, Step, Target
 from kspm_tui.tui import keymap
 from kspm_tui.tui.clipboard import Clipboard
@@ -30,6 +30,7 @@ from kspm_tui.tui.commands import KspmCommands
 from kspm_tui.tui.index import ResultIndex
 from kspm_tui.tui.live_watch import LiveWatch
 from kspm_tui.tui.messages import ScanCompleted, ScanFailedMessage, ScanProgress, ScanStarted
+from kspm_tui.tui.session import Field, Session
 from kspm_tui.tui.themes import DEFAULT_THEME, load_themes, severity_variables
 
 if TYPE_CHECKING:  # the scan stack loads in the first scan's worker, after the first paint
@@ -46,30 +47,30 @@ class KspmApp(App[int]):
     TITLE = "kspm-tui"
     COMMANDS = App.COMMANDS | {KspmCommands}
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.APP_KEYS)
+    # The explorer's state is its session's (see session.py); screens read it through these.
+    target: Field[Target | None] = Field()
+    scanned: Field[Scanned | None] = Field()
+    index: Field[ResultIndex | None] = Field()
+    scanning: Field[bool] = Field()
+    watching: Field[bool] = Field()
+    live_watch: Field[LiveWatch] = Field()
 
     def __init__(self, target: Target | None = None, *, settings: ScanSettings | None = None,
                  theme: str | None = None, config: Config | None = None, include_system: bool = False,
                  reach: Target | None = None) -> None:
         super().__init__()
-        # How contexts picked here are reached (--kubeconfig, -n, --request-timeout).
-        self.reach = reach or (target if target is not None and target.kind == "context" else Target("context"))
+        self.session = Session(reach or (target if target is not None and target.kind == "context"
+                                         else Target("context")))
         self.config = config or (settings.config if settings else Config())
         self._settings = settings
         self.include_system = settings.include_system if settings else include_system
         self.initial_target = target
         self.requested_theme = theme
-        self.target: Target | None = None
-        self.scanned: Scanned | None = None
-        self.index: ResultIndex | None = None
-        self.scanning = False
-        self.watching = False
         self.clipboard_service = Clipboard()
         self.user_keys: dict[str, str] = {}
         self.kspm_themes: list[str] = []
-        self._ruleset: RuleSet | None = None
         self._watch_timer = None
         self._live_timer = None
-        self.live_watch = LiveWatch()
         self._crash: BaseException | None = None
 
     @property
@@ -109,11 +110,11 @@ class KspmApp(App[int]):
         from kspm_tui.tui.screens.contexts import ContextsScreen, read_contexts
         from kspm_tui.tui.screens.welcome import WelcomeScreen
 
-        if read_contexts(self.reach.kubeconfig):
+        if read_contexts(self.session.reach.kubeconfig):
             self.push_screen(ContextsScreen())
             return
         self.push_screen(WelcomeScreen())
-        if problem := kubeconfig_problem(self.reach.kubeconfig):
+        if problem := kubeconfig_problem(self.session.reach.kubeconfig):
             self.notify(problem, title="Cannot read the kubeconfig", severity="error", timeout=15)
 
     def _persist_theme(self, theme: object) -> None:
@@ -130,8 +131,7 @@ class KspmApp(App[int]):
         """Scan `target` and show its overview (the drill path starts over)."""
         from kspm_tui.tui.screens.overview import OverviewScreen
 
-        self.target, self.scanned, self.index = target, None, None
-        self.scanning = False  # a scan of the previous target still running is superseded
+        self.session.open(target)
         self.stop_watch()
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -144,16 +144,13 @@ class KspmApp(App[int]):
             return
         self.scanning = True
         self.broadcast(ScanStarted(self.target))
-        previous = {f.fingerprint for f in self.scanned.result.findings if f.status is Status.fail} \
-            if self.scanned else None
-        self._scan(self.target, previous, save)
+        self._scan(self.target, self.session.failing(), save)
 
     def _watch_tick(self) -> None:
         self.start_scan(save=False)
 
     def context_target(self, name: str | None) -> Target:
-        """A context picked in the explorer, reached the way the command line said."""
-        return replace(self.reach, kind="context", context=name, paths=())
+        return self.session.context_target(name)
 
     @work(thread=True, exclusive=True, group="scan")
     def _scan(self, target: Target, previous: set[str] | None, save: bool) -> None:
@@ -194,8 +191,7 @@ class KspmApp(App[int]):
     def _scan_done(self, scanned: Scanned, index: ResultIndex) -> None:
         if scanned.target != self.target:
             return  # a superseded scan of another target
-        self.scanning = False
-        self.scanned, self.index, self._ruleset = scanned, index, scanned.ruleset
+        self.session.show(scanned, index)
         self.broadcast(ScanCompleted(scanned))
         if scanned.history_warning:
             self.notify(scanned.history_warning, severity="warning", timeout=8)
@@ -237,11 +233,11 @@ class KspmApp(App[int]):
         self.call_from_thread(then, analysis)
 
     def ruleset(self) -> RuleSet:
-        if self._ruleset is None:
+        if self.session.ruleset is None:
             from kspm_tui.scan import load_ruleset
 
-            self._ruleset = load_ruleset(self.settings)
-        return self._ruleset
+            self.session.ruleset = load_ruleset(self.settings)
+        return self.session.ruleset
 
     def rule(self, rule_id: str) -> Rule | None:
         compiled = self.ruleset().by_id().get(rule_id)
@@ -277,8 +273,7 @@ class KspmApp(App[int]):
             return
         result = self.scanned.result
         accept_risks(result, self.settings.exception_files, user_file=self.settings.user_exceptions)
-        self.index = ResultIndex(result.findings, [r.key for r in self.index.workloads.values()],
-                                 self.index.previous)
+        self.session.reindex(self.index.previous)
         self.broadcast(ScanCompleted(self.scanned))
         scope = f"container {risk.container}" if risk.container else "the whole object"
         self.notify(f"accepted {finding.rule} on {finding.kind}/{finding.name} ({scope}) "
@@ -366,11 +361,10 @@ class KspmApp(App[int]):
         fresh = self.live_watch.scanned
         if fresh is None:
             return
-        previous = {f.fingerprint for f in scanned.result.findings if f.status is Status.fail}
+        previous = self.session.failing()
         self.scanned = replace(fresh, target=scanned.target, finished=datetime.now(UTC),
                                history_target=scanned.history_target, trend=scanned.trend)
-        result = self.scanned.result
-        self.index = ResultIndex(result.findings, [r.key for r in self.index.workloads.values()], previous)
+        self.session.reindex(previous)
         self.broadcast(ScanCompleted(self.scanned))
 
     def action_help(self) -> None:

@@ -34,7 +34,7 @@ class ContextsScreen(TableScreen):
     sorts: ClassVar[list[Sort]] = [("current", lambda r: (not r.current, r.name)), ("name", lambda r: r.name)]
 
     def items(self) -> list[ContextInfo]:
-        return read_contexts(self.kspm.reach.kubeconfig)
+        return read_contexts(self.kspm.session.reach.kubeconfig)
 
     def haystack(self, row: ContextInfo) -> str:
         return f"{row.name} {row.cluster} {row.server or ''} {row.user or ''}".lower()

@@ -48,7 +48,7 @@ class FleetScreen(TableScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.fleet = [FleetRow(c) for c in read_contexts(self.kspm.reach.kubeconfig)]
+        self.fleet = [FleetRow(c) for c in read_contexts(self.kspm.session.reach.kubeconfig)]
 
     def on_mount(self) -> None:
         for chunk in range(PARALLEL):
