@@ -9,6 +9,17 @@ from kspm_tui.model import Severity
 if TYPE_CHECKING:
     from kspm_tui.engine.loader import RuleSet
 
+# framework id → its title in reports, and the short tag the explorer shows next to a control
+FRAMEWORK_TITLES = {
+    "cis": "CIS Kubernetes Benchmark",
+    "pss-baseline": "Pod Security Standards: Baseline",
+    "pss-restricted": "Pod Security Standards: Restricted",
+    "nsa-cisa": "NSA/CISA Kubernetes Hardening Guide",
+    "mitre": "MITRE ATT&CK",
+}
+FRAMEWORK_TAGS = {"pss-baseline": "PSS Baseline", "pss-restricted": "PSS Restricted", "cis": "CIS",
+                  "nsa-cisa": "NSA/CISA", "mitre": "MITRE ATT&CK"}
+
 # (fact name in a subject's risk facts, short label) for RBAC subject listings.
 RISK_FLAGS = (("clusterAdmin", "cluster-admin"), ("canEscalate", "escalate"),
               ("canReadSecrets", "all-secrets"), ("canExec", "exec"), ("wildcard", "wildcard"))
