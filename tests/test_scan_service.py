@@ -177,3 +177,33 @@ def test_crash_reports_keep_the_last_few_without_locals(user_dirs: Path) -> None
     assert "WorkerFailed" not in text and f"hunter2-{crash.KEEP + 2}" not in text  # no wrapper, no locals
     line = crash.summary(WorkerFailed(ValueError("bad object")), kept[-1])
     assert "\n" not in line and "ValueError: bad object" in line and str(kept[-1]) in line
+
+
+def test_explorer_flags_reach_the_contexts_it_offers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kspm-tui --kubeconfig FILE -n NS --request-timeout 1m`: the picker lists FILE's contexts
+    and the context picked is scanned through FILE, in NS, with that timeout."""
+    from kspm_tui.cli.common import target_from
+    from kspm_tui.cli.explore import build_parser
+    from kspm_tui.tui.screens.contexts import ContextsScreen
+    from tests.test_tui_contexts import write_kubeconfig
+    from tests.tui_helpers import wait_for
+
+    config = write_kubeconfig(tmp_path / "elsewhere.yaml")
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent.yaml"))
+    args = build_parser().parse_args(["--kubeconfig", str(config), "-n", "shop", "--request-timeout", "1m"])
+    assert target_from(args) is None  # nothing named: the picker opens
+    reach = target_from(args, current_context=True)
+    seen: dict[str, object] = {}
+
+    @run_async
+    async def explore() -> None:
+        app = KspmApp(None, reach=reach)
+        async with app.run_test(size=(130, 40)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, ContextsScreen) and app.screen.table.rows)
+            seen["contexts"] = sorted(r.name for r in app.screen.table.rows)
+            seen["picked"] = app.context_target("prod-eu")
+
+    explore()
+    assert seen["contexts"] == ["prod-eu", "staging"]
+    assert seen["picked"] == Target("context", context="prod-eu", kubeconfig=str(config), namespace="shop",
+                                    request_timeout=60.0)
