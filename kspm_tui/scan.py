@@ -1,8 +1,8 @@
 """The scan service: a `Target` in, a `Scanned` out (sources → snapshot → engine → result).
 
 The CLI builds a Target from its flags, the explorer from its picker; both call `run_scan`
-(and `watch_scan` for live updates) and never reach into `sources/` themselves, so the same
-target gives the same findings, graph and history entry wherever it was scanned from.
+(and `watch_scan.open_watch` for live updates) and never reach into `sources/` themselves, so
+the same target gives the same findings, graph and history entry wherever it was scanned from.
 """
 
 from __future__ import annotations
