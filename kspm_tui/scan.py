@@ -185,8 +185,9 @@ class _Judged:
 
 def _judge(collected: Collected, settings: ScanSettings, ruleset: RuleSet, started: datetime, t0: float,
            progress: Progress | None = None, cluster_id: str | None = None,
-           is_cluster: bool | None = None) -> _Judged:
-    """Snapshot, engine, report: the one pipeline every scan runs."""
+           is_cluster: bool | None = None, keep_graph: bool = True) -> _Judged:
+    """Snapshot, engine, report: the one pipeline every scan runs (without `keep_graph` the
+    engine's graph is freed before the report is built, lowering a headless scan's peak memory)."""
     def evaluated(done: int, total: int) -> None:
         if progress:
             progress(Step("evaluate", done, total))
@@ -194,6 +195,8 @@ def _judge(collected: Collected, settings: ScanSettings, ruleset: RuleSet, start
     with paused_gc():  # millions of new long-lived objects: the cyclic GC would only slow this down
         snapshot = Snapshot(collected.objects, cluster_id=cluster_id or collected.cluster_id)
         evaluation = evaluate_snapshot(snapshot, ruleset, options_for(settings, collected, is_cluster), evaluated)
+        if not keep_graph:
+            evaluation.analysis = None
         result = result_of(snapshot, evaluation, collected, settings, ruleset, started, t0)
     return _Judged(snapshot, result, evaluation.analysis)
 
@@ -204,7 +207,7 @@ def scan(collected: Collected, settings: ScanSettings, ruleset: RuleSet | None =
     """Judge objects already collected (tests, benchmarks, `rules test`)."""
     started, t0 = datetime.now(UTC), time.perf_counter()
     return _judge(collected, settings, ruleset or load_ruleset(settings), started, t0, progress,
-                  cluster_id, is_cluster).result
+                  cluster_id, is_cluster, keep_graph=False).result
 
 
 def scan_paths(paths: Iterable[str], settings: ScanSettings, **kwargs: object) -> ScanResult:
@@ -214,16 +217,18 @@ def scan_paths(paths: Iterable[str], settings: ScanSettings, **kwargs: object) -
 
 
 def run_scan(target: Target, settings: ScanSettings, *, ruleset: RuleSet | None = None,
-             progress: Progress | None = None, history_keep: int | None = None) -> Scanned:
+             progress: Progress | None = None, history_keep: int | None = None,
+             keep_graph: bool = True) -> Scanned:
     """Collect, judge, and (with `history_keep`) save the scan to its target's history.
 
     `settings` is not changed: collection names the cluster in a copy kept on the Scanned.
+    `keep_graph=False` (a headless report) frees the engine's graph early; `graph()` rebuilds it.
     """
     settings = replace(settings)
     started, t0 = datetime.now(UTC), time.perf_counter()
     ruleset = ruleset or load_ruleset(settings)
     collected = collect(target, settings, progress)
-    judged = _judge(collected, settings, ruleset, started, t0, progress)
+    judged = _judge(collected, settings, ruleset, started, t0, progress, keep_graph=keep_graph)
     scanned = Scanned(target, collected, judged.snapshot, judged.result, ruleset, settings, judged.analysis)
     if history_keep is not None and target.saves_history:
         save_history(scanned, history_keep)

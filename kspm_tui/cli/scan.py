@@ -158,7 +158,8 @@ def _scan(target: Target, settings: ScanSettings, ruleset: RuleSet, keep: int | 
     from kspm_tui.scan import run_scan
 
     with collection_progress(target.label) as progress:
-        scanned = run_scan(target, settings, ruleset=ruleset, progress=progress, history_keep=keep)
+        scanned = run_scan(target, settings, ruleset=ruleset, progress=progress, history_keep=keep,
+                           keep_graph=False)
     if scanned.history_warning:
         print(f"warning: {scanned.history_warning}", file=sys.stderr)
     return scanned.result
