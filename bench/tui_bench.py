@@ -64,9 +64,9 @@ def synthetic_manifests(path: Path, workloads: int) -> None:
 
 
 async def big_tables(workloads: int, runs: int) -> dict[str, float]:
+    from kspm_tui.target import Target
     from kspm_tui.tui.app import KspmApp
     from kspm_tui.tui.screens.namespace import NamespaceScreen
-    from kspm_tui.tui.target import Target
 
     with tempfile.TemporaryDirectory() as tmp:
         manifest = Path(tmp) / "cluster.yaml"

@@ -61,7 +61,7 @@ def load_config(path: Path | None = None) -> tuple[Config, str | None]:
 
 
 def save_config(config: Config, path: Path | None = None) -> None:
-    from kspm_tui.store import atomic_write
+    from kspm_tui.atomic_write import atomic_write
 
     path = path or config_path()
     atomic_write(path, dump_yaml(config.model_dump(mode="json")).encode())

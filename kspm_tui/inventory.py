@@ -7,6 +7,7 @@ JSON report), so `kspm-tui diff` can say what appeared or went away between two 
 
 from __future__ import annotations
 
+from kspm_tui.kinds import pod_template
 from kspm_tui.model import AcceptAnnotation, BindingRef, Inventory, WorkloadRef
 from kspm_tui.snapshot import Snapshot, namespace_of
 
@@ -42,11 +43,21 @@ def build_inventory(snapshot: Snapshot) -> Inventory:
 
 
 def accept_annotations(snapshot: Snapshot) -> list[AcceptAnnotation]:
-    """Every `kspm-tui.io/accept` annotation in the snapshot (values parsed by exceptions.py)."""
-    return [
-        AcceptAnnotation(kind=item.obj["kind"], namespace=namespace_of(item.obj),
-                         name=item.obj["metadata"]["name"], value=value,
-                         owner=owner if isinstance(owner := notes.get(ACCEPT_OWNER_ANNOTATION), str) else None)
-        for item in snapshot.items
-        if isinstance(value := (notes := item.obj["metadata"].get("annotations") or {}).get(ACCEPT_ANNOTATION), str)
-    ]
+    """Every `kspm-tui.io/accept` annotation in the snapshot (values parsed by triage/acceptance.py).
+
+    A workload's pod template annotations count as the workload's own: charts often let users
+    set only those (podAnnotations), and that is where the accepted pods' settings live.
+    """
+    found = []
+    for item in snapshot.items:
+        obj = item.obj
+        template = pod_template(obj) if obj["kind"] != "Pod" else None
+        for meta in (obj["metadata"], (template or {}).get("metadata")):
+            notes = (meta.get("annotations") or {}) if isinstance(meta, dict) else {}
+            value = notes.get(ACCEPT_ANNOTATION)
+            if isinstance(value, str):
+                owner = notes.get(ACCEPT_OWNER_ANNOTATION)
+                found.append(AcceptAnnotation(kind=obj["kind"], namespace=namespace_of(obj),
+                                              name=obj["metadata"]["name"], value=value,
+                                              owner=owner if isinstance(owner, str) else None))
+    return found

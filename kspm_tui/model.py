@@ -157,7 +157,7 @@ class FindingRemediation(BaseModel):
 
 
 class Exception_(BaseModel):
-    """Why a finding is accepted (filled by `kspm_tui.exceptions`).
+    """Why a finding is accepted (filled by `kspm_tui.triage.acceptance`).
 
     On a `fail` finding with `expired` true it records the exception that no longer applies,
     so the finding can say "exception expired on DATE" instead of silently failing again.

@@ -1,46 +1,63 @@
-"""The scan service: sources → snapshot → engine → ScanResult.
+"""The scan service: a `Target` in, a `Scanned` out (sources → snapshot → engine → result).
 
-The CLI and the TUI both call this; neither knows whether objects came from files, the demo
-or a live cluster.
+The CLI builds a Target from its flags, the explorer from its picker; both call `run_scan`
+(and `watch_scan.open_watch` for live updates) and never reach into `sources/` themselves, so
+the same target gives the same findings, graph and history entry wherever it was scanned from.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kspm_tui import __version__
-from kspm_tui.config import Config
-from kspm_tui.engine.evaluate import Options, ProgressFn, evaluate_snapshot
+from kspm_tui.engine.evaluate import Evaluation, Options, evaluate_snapshot
 from kspm_tui.engine.loader import RuleSet, load_rules
-from kspm_tui.exceptions import accept_risks
 from kspm_tui.inventory import build_inventory
+from kspm_tui.kinds import CLUSTER_SCOPED
 from kspm_tui.locations import builtin_dir, user_rules_dir
 from kspm_tui.model import ClusterInfo, RuleError, ScanResult, Tool
 from kspm_tui.perf import paused_gc
 from kspm_tui.results import rule_info, sort_findings, summarize
 from kspm_tui.rule_selection import select_rules
-from kspm_tui.snapshot import Snapshot
+from kspm_tui.snapshot import Key, Snapshot, namespace_of
 from kspm_tui.sources import Collected
+from kspm_tui.target import Progress, ScanSettings, Step, Target, connect
+from kspm_tui.triage.acceptance import accept_risks
+
+if TYPE_CHECKING:
+    from kspm_tui.graph.analysis import Analysis
+    from kspm_tui.sources.kubeconfig import Connection
+    from kspm_tui.sources.live import LiveCollected
 
 
 @dataclass(slots=True)
-class ScanSettings:
-    """What a user chose for one scan (CLI flags, TUI options, config)."""
+class Scanned:
+    """One finished scan: what was read, the snapshot, the judged result, and the engine's graph."""
 
-    rules_dirs: list[Path] = field(default_factory=list)
-    include_system: bool = False
-    context: str | None = None
-    cluster_name: str = "local"
-    server: str | None = None
-    config: Config = field(default_factory=Config)
-    skip: list[str] = field(default_factory=list)  # rule ids/globs (--skip)
-    only: list[str] = field(default_factory=list)  # rule ids/globs or categories (--only)
-    exception_files: list[Path] = field(default_factory=list)  # --exceptions FILE
-    user_exceptions: bool = True  # also read exceptions.yaml from the config dir
+    target: Target
+    collected: Collected
+    snapshot: Snapshot
+    result: ScanResult
+    ruleset: RuleSet
+    settings: ScanSettings  # as collection completed them (context, cluster name, server)
+    analysis: Analysis | None = None  # the graph the engine built (None until a rule or view needs it)
+    finished: datetime = field(default_factory=lambda: datetime.now(UTC))
+    history_target: str | None = None  # key of this target's scan history (None: not saved)
+    trend: list[int] = field(default_factory=list)  # posture scores of saved scans, oldest first
+    history_warning: str = ""
+
+    def graph(self) -> Analysis:
+        """The RBAC/exposure/paths graph: the engine's when it built one, else built now (once)."""
+        if self.analysis is None:
+            from kspm_tui.graph.analysis import Analysis
+
+            self.analysis = Analysis(self.snapshot, system_namespaces=tuple(self.settings.config.system_namespaces),
+                                     context=self.result.cluster.context, is_cluster=self.collected.is_cluster)
+        return self.analysis
 
 
 def load_ruleset(settings: ScanSettings) -> RuleSet:
@@ -54,31 +71,86 @@ def load_ruleset(settings: ScanSettings) -> RuleSet:
     return ruleset
 
 
-def scan(collected: Collected, settings: ScanSettings, ruleset: RuleSet | None = None,
-         progress: ProgressFn | None = None, cluster_id: str | None = None,
-         is_cluster: bool | None = None) -> ScanResult:
-    started = datetime.now(UTC)
-    t0 = time.perf_counter()
-    with paused_gc():
-        ruleset = ruleset or load_ruleset(settings)
-        cluster_id = cluster_id or collected.cluster_id
-        is_cluster = collected.is_cluster if is_cluster is None else is_cluster
-        snapshot = Snapshot(collected.objects, cluster_id=cluster_id)
-        return evaluate_into_result(snapshot, collected, settings, ruleset, started, t0, progress, is_cluster)
+# -- collecting ----------------------------------------------------------------------------
+def collect(target: Target, settings: ScanSettings, progress: Progress | None = None) -> Collected:
+    """Read the target; names the cluster in `settings`. Raises SourceUnavailable for a live
+    target that cannot be read at all."""
+    if target.kind == "context":
+        connection = connect(target)
+        try:
+            return collect_live(connection, target, settings, progress).collected
+        finally:
+            connection.close()
+    from kspm_tui.sources.files import DEFAULT_MAX_FILE_SIZE, read_paths
+
+    limit = target.max_file_size or DEFAULT_MAX_FILE_SIZE
+    if target.kind == "demo":
+        from kspm_tui.sources.demo import read_demo
+
+        settings.cluster_name = "demo"
+        collected = read_demo()
+        if target.paths:
+            collected.extend(read_paths(target.paths, limit))
+    else:
+        collected = read_paths(target.paths, limit)
+    if target.namespace:
+        place_in_namespace(collected, target.namespace)
+    return collected
 
 
-def evaluate_into_result(snapshot: Snapshot, collected: Collected, settings: ScanSettings,
-                         ruleset: RuleSet, started: datetime, t0: float,
-                         progress: ProgressFn | None = None, is_cluster: bool | None = None) -> ScanResult:
-    options = Options(
+def collect_live(connection: Connection, target: Target, settings: ScanSettings,
+                 progress: Progress | None = None) -> LiveCollected:
+    """List the cluster once (read-only); the watch starts from the versions this returns."""
+    from kspm_tui.sources.live import Collector
+    from kspm_tui.sources.live import Progress as LiveProgress
+
+    def collecting(p: LiveProgress) -> None:
+        if progress:
+            progress(Step("collect", p.kinds_done, p.kinds_total, p.objects))
+
+    settings.context = settings.cluster_name = connection.context.name
+    settings.server = connection.server
+    live = Collector(connection, progress=collecting, namespace=target.namespace).run()
+    if connection.notice:
+        live.collected.notices.append(connection.notice)
+    return live
+
+
+def place_in_namespace(collected: Collected, namespace: str) -> None:
+    """`-n NS` on manifests: namespaced objects without a namespace go into NS (as `kubectl apply
+    -n NS -f` puts them); objects of other namespaces are out of scope."""
+    kept = []
+    for item in collected.objects:
+        obj = item.obj
+        if obj.get("kind") in CLUSTER_SCOPED:
+            kept.append(item)
+            continue
+        meta = obj.get("metadata")
+        if isinstance(meta, dict) and not meta.get("namespace"):
+            meta["namespace"] = namespace
+        if namespace_of(obj) == namespace:
+            kept.append(item)
+    collected.objects = kept
+
+
+# -- judging -------------------------------------------------------------------------------
+def options_for(settings: ScanSettings, collected: Collected, is_cluster: bool | None = None,
+                only: frozenset[Key] | None = None) -> Options:
+    """The engine's options for this scan (`only`: the units a watch batch re-evaluates)."""
+    return Options(
         include_system=settings.include_system,
         system_namespaces=tuple(settings.config.system_namespaces),
         context=settings.context,
         cluster_name=settings.cluster_name,
         coverage=collected.coverage,
-        is_cluster=is_cluster,
+        is_cluster=collected.is_cluster if is_cluster is None else is_cluster,
+        only=only,
     )
-    evaluation = evaluate_snapshot(snapshot, ruleset, options, progress)
+
+
+def result_of(snapshot: Snapshot, evaluation: Evaluation, collected: Collected, settings: ScanSettings,
+              ruleset: RuleSet, started: datetime, t0: float) -> ScanResult:
+    """The report of one evaluation: sorted findings, stats, summary, accepted risks applied."""
     stats = list(evaluation.stats.values())
     severities = {r.id: r.rule.severity for r in ruleset.rules}
     for stat in stats:
@@ -86,7 +158,7 @@ def evaluate_into_result(snapshot: Snapshot, collected: Collected, settings: Sca
     findings = sort_findings(evaluation.findings)
     present = set(snapshot.namespaces())  # walks every object: once, not per system namespace
     evaluation.excluded.namespaces = [] if settings.include_system else [
-        ns for ns in options.system_namespaces if ns in present
+        ns for ns in settings.config.system_namespaces if ns in present
     ]
     result = ScanResult(
         tool=Tool(version=__version__),
@@ -109,7 +181,79 @@ def evaluate_into_result(snapshot: Snapshot, collected: Collected, settings: Sca
     return result
 
 
+@dataclass(slots=True)
+class _Judged:
+    snapshot: Snapshot
+    result: ScanResult
+    analysis: Analysis | None
+
+
+def _judge(collected: Collected, settings: ScanSettings, ruleset: RuleSet, started: datetime, t0: float,
+           progress: Progress | None = None, cluster_id: str | None = None,
+           is_cluster: bool | None = None, keep_graph: bool = True) -> _Judged:
+    """Snapshot, engine, report: the one pipeline every scan runs (without `keep_graph` the
+    engine's graph is freed before the report is built, lowering a headless scan's peak memory)."""
+    def evaluated(done: int, total: int) -> None:
+        if progress:
+            progress(Step("evaluate", done, total))
+
+    with paused_gc():  # millions of new long-lived objects: the cyclic GC would only slow this down
+        snapshot = Snapshot(collected.objects, cluster_id=cluster_id or collected.cluster_id)
+        evaluation = evaluate_snapshot(snapshot, ruleset, options_for(settings, collected, is_cluster), evaluated)
+        if not keep_graph:
+            evaluation.analysis = None
+        result = result_of(snapshot, evaluation, collected, settings, ruleset, started, t0)
+    return _Judged(snapshot, result, evaluation.analysis)
+
+
+def scan(collected: Collected, settings: ScanSettings, ruleset: RuleSet | None = None,
+         progress: Progress | None = None, cluster_id: str | None = None,
+         is_cluster: bool | None = None) -> ScanResult:
+    """Judge objects already collected (tests, benchmarks, `rules test`)."""
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    return _judge(collected, settings, ruleset or load_ruleset(settings), started, t0, progress,
+                  cluster_id, is_cluster, keep_graph=False).result
+
+
 def scan_paths(paths: Iterable[str], settings: ScanSettings, **kwargs: object) -> ScanResult:
     from kspm_tui.sources.files import read_paths
 
     return scan(read_paths(paths), settings, **kwargs)  # type: ignore[arg-type]
+
+
+def run_scan(target: Target, settings: ScanSettings, *, ruleset: RuleSet | None = None,
+             progress: Progress | None = None, history_keep: int | None = None,
+             keep_graph: bool = True) -> Scanned:
+    """Collect, judge, and (with `history_keep`) save the scan to its target's history.
+
+    `settings` is not changed: collection names the cluster in a copy kept on the Scanned.
+    `keep_graph=False` (a headless report) frees the engine's graph early; `graph()` rebuilds it.
+    """
+    settings = replace(settings)
+    started, t0 = datetime.now(UTC), time.perf_counter()
+    ruleset = ruleset or load_ruleset(settings)
+    collected = collect(target, settings, progress)
+    judged = _judge(collected, settings, ruleset, started, t0, progress, keep_graph=keep_graph)
+    scanned = Scanned(target, collected, judged.snapshot, judged.result, ruleset, settings, judged.analysis)
+    if history_keep is not None and target.saves_history:
+        save_history(scanned, history_keep)
+    return scanned
+
+
+def save_history(scanned: Scanned, keep: int) -> None:
+    """Add the scan to its target's history (for drift and the score trend); never fatal."""
+    from kspm_tui.triage import history
+
+    target = scanned.target
+    key = history.target_for(scanned.result, list(target.paths) or None)
+    record = history.ScanRecord.of(scanned.result, key, label=target.history_label)
+    try:
+        history.save(record, keep=keep)
+    except OSError as exc:
+        scanned.history_warning = f"scan not saved to history: {exc}"
+        return
+    headers, warnings = history.load_headers(key)
+    scanned.history_target = key
+    scanned.trend = [score for _, score in history.score_trend(headers)]
+    if warnings:
+        scanned.history_warning = warnings[0]

@@ -30,7 +30,7 @@ from kspm_tui.tui.screens.paths import PathsScreen
 from kspm_tui.tui.screens.rbac import RbacScreen
 from kspm_tui.tui.screens.rules import RulesScreen
 from kspm_tui.tui.screens.workload import WorkloadScreen
-from kspm_tui.tui.target import Target
+from kspm_tui.target import Target
 from tests.tui_helpers import move_to, run_async, screen_text, wait_for, wait_scanned
 
 OSC52 = "\x1b]52;c;cm0gLXJmIH4K\x07"  # writes "rm -rf ~" to the clipboard

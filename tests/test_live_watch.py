@@ -15,7 +15,7 @@ import pytest
 from kspm_tui.scan import ScanSettings, load_ruleset
 from kspm_tui.sources.kubeconfig import connect
 from kspm_tui.sources.live import Collector
-from kspm_tui.sources.watch import FindingEvent, WatchService
+from kspm_tui.watch_scan import FindingEvent, WatchService
 from tests.conftest import ROOT
 
 
@@ -61,7 +61,7 @@ def test_initial_failures_are_opened_events(watching):
     watches = [e for e in server.log if e.query.get("watch")]
     assert all(e.query["allowWatchBookmarks"] == ["true"] and e.query["resourceVersion"][0] for e in watches)
     deadline = time.monotonic() + 10
-    while service.stats.bookmarks == 0:  # the server bookmarks idle watches every 0.5 s
+    while service.watcher.stats.bookmarks == 0:  # the server bookmarks idle watches every 0.5 s
         assert time.monotonic() < deadline
         time.sleep(0.05)
 
@@ -105,9 +105,9 @@ def test_compaction_410_relists_and_keeps_watching(watching):
     event = next_event(rule="K8S-PRIVILEGED")
     assert (event.event, event.finding.name) == ("finding opened", "after-compaction")
     deadline = time.monotonic() + 10
-    while service.stats.relists < len(service.initial.resources) and time.monotonic() < deadline:
+    while service.watcher.stats.relists < len(service.initial.resources) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert service.stats.relists >= 1
+    assert service.watcher.stats.relists >= 1
     assert sum(1 for e in server.log if e.path == "/api/v1/pods" and not e.query.get("watch")) > lists_before
 
 
@@ -119,7 +119,7 @@ def test_dropped_watch_reconnects(watching):
     server.store.put(pod("late", True))
     event = next_event(timeout=20, rule="K8S-PRIVILEGED")
     assert (event.event, event.finding.name) == ("finding opened", "late")
-    assert service.stats.reconnects >= 1
+    assert service.watcher.stats.reconnects >= 1
 
 
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])

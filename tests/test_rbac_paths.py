@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,9 @@ from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.paths import AttackPath
 from kspm_tui.snapshot import Snapshot
 from kspm_tui.sources.files import read_paths, read_text
+from tests.kubectl import KUBECTL
 
 FIXTURE = Path(__file__).parent / "fixtures" / "rbac" / "cluster.yaml"
-KUBECTL = Path(sys.executable).parent / "kubectl"
 
 
 def analyse_text(text: str) -> Analysis:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +16,9 @@ from kspm_tui.engine.loader import load_rules
 from kspm_tui.locations import builtin_dir
 from kspm_tui.model import Finding, Status
 from kspm_tui.snapshot import namespace_of
+from tests.kubectl import KUBECTL
 from tests.rulelib_support import case_objects, rulelib_rules, scan_objects
 
-KUBECTL = Path(sys.executable).parent / "kubectl"
 PACK = load_rules([builtin_dir("rules")])
 PATCHED = [r for r in rulelib_rules().rules if r.rule.remediation.patch or r.rule.remediation.patch_expression]
 CASES = [(r.id, i, case) for r in PATCHED for i, case in enumerate(r.rule.tests.fail)]

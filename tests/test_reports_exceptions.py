@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kspm_tui.config import AnnotationExceptions, Config
-from kspm_tui.exceptions import (
+from kspm_tui.model import AcceptAnnotation, Category, Finding, Severity, Status
+from kspm_tui.scan import ScanSettings, scan_paths
+from kspm_tui.triage.acceptance import (
     AcceptedRisk,
     accept_risks,
     add_exception,
@@ -22,8 +24,6 @@ from kspm_tui.exceptions import (
     load_file,
     parse_annotation,
 )
-from kspm_tui.model import AcceptAnnotation, Category, Finding, Severity, Status
-from kspm_tui.scan import ScanSettings, scan_paths
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 SHOP = str(FIXTURES / "shop.yaml")

@@ -11,12 +11,12 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kspm_tui import history
 from kspm_tui.config import AnnotationExceptions, Config
-from kspm_tui.drift import diff
-from kspm_tui.history import ScanRecord
 from kspm_tui.model import ClusterInfo, Summary
 from kspm_tui.scan import ScanSettings, scan_paths
+from kspm_tui.triage import history
+from kspm_tui.triage.drift import diff
+from kspm_tui.triage.history import ScanRecord
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -184,8 +184,8 @@ def test_history_never_loses_a_kept_scan(user_dirs: Path, ops, keep) -> None:
 
 
 def test_new_rbac_and_attack_path_findings_are_called_out() -> None:
-    from kspm_tui.history import FindingRecord
     from kspm_tui.model import Category, Severity, Status
+    from kspm_tui.triage.history import FindingRecord
 
     def finding(rule: str, category: Category, name: str, status: Status = Status.fail) -> FindingRecord:
         return FindingRecord(fingerprint=f"{rule}-{name}", rule=rule, title=rule, severity=Severity.high,

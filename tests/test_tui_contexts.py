@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.contexts import ContextsScreen
 from kspm_tui.tui.screens.fleet import FleetScreen
 from kspm_tui.tui.screens.modals import ErrorScreen
 from kspm_tui.tui.screens.overview import OverviewScreen
 from kspm_tui.tui.screens.welcome import WelcomeScreen
-from kspm_tui.tui.target import Target
 from kspm_tui.yamlio import dump_yaml
 from tests.tui_helpers import FIXTURE_CLUSTER, run_async, screen_text, wait_for, wait_scanned
 

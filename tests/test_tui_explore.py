@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kspm_tui.model import Status
+from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.finding import FindingScreen
 from kspm_tui.tui.screens.modals import ErrorScreen
@@ -10,7 +11,6 @@ from kspm_tui.tui.screens.namespace import NamespaceScreen
 from kspm_tui.tui.screens.overview import OverviewScreen
 from kspm_tui.tui.screens.rules import RulesScreen
 from kspm_tui.tui.screens.workload import Group, WorkloadScreen
-from kspm_tui.tui.target import Target
 from tests.tui_helpers import FIXTURE_CLUSTER, move_to, run_async, screen_text, wait_for, wait_scanned
 
 

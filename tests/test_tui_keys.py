@@ -5,11 +5,12 @@ from __future__ import annotations
 import pytest
 
 from kspm_tui.locations import config_dir, data_dir
+from kspm_tui.target import Target
 from kspm_tui.tui import keymap
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.commands import KspmCommands
+from kspm_tui.tui.jumps import JUMPS
 from kspm_tui.tui.screens.rules import RulesScreen
-from kspm_tui.tui.target import Target
 from tests.tui_helpers import FIXTURE_CLUSTER, run_async, screen_text, wait_for, wait_scanned
 
 
@@ -28,8 +29,8 @@ async def test_palette_lists_every_action_and_jump() -> None:
             if key.palette:
                 assert any(label.startswith(key.description) for label in labels), key.id
         assert not any(label.startswith("Demo cluster") for label in labels)  # welcome-only key
-        for jump in keymap.JUMPS:
-            assert f"Go to :{jump}" in labels
+        for jump in JUMPS:
+            assert f"Go to :{jump.name}" in labels
         assert "Theme: kspm-high-contrast" in labels
         await pilot.press("ctrl+p")
         await pilot.pause()
@@ -80,5 +81,7 @@ def test_unexpected_error_is_one_sentence_and_a_crash_log() -> None:
 
     with pytest.raises(ZeroDivisionError):
         asyncio.run(scenario())
-    log = (data_dir() / "crash.log").read_text()
+    reports = sorted((data_dir() / "crashes").glob("crash-*.txt"))
+    assert len(reports) == 1
+    log = reports[0].read_text()
     assert "ZeroDivisionError" in log and "Traceback" in log

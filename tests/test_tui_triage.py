@@ -5,15 +5,15 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from kspm_tui.exceptions import user_exceptions_path
 from kspm_tui.model import Status
+from kspm_tui.target import Target
+from kspm_tui.triage.acceptance import user_exceptions_path
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.accept import AcceptScreen
 from kspm_tui.tui.screens.drift import DriftScreen
 from kspm_tui.tui.screens.exceptions import ExceptionsScreen
 from kspm_tui.tui.screens.finding import FindingScreen
 from kspm_tui.tui.screens.workload import WorkloadScreen
-from kspm_tui.tui.target import Target
 from kspm_tui.yamlio import load_yaml
 from tests.tui_helpers import FIXTURE_CLUSTER, move_to, run_async, screen_text, wait_for, wait_scanned
 

@@ -35,6 +35,8 @@ examples:
   kspm-tui ./manifests --theme kspm-light explore a folder of manifests (themes: kspm-dark,
                                           kspm-light, kspm-high-contrast, or your own)
   kspm-tui --context prod                 explore a live cluster (no argument: pick a context)
+  kspm-tui --kubeconfig k.yaml -n shop    the explorer takes kubectl's --kubeconfig, --context,
+                                          -n, -A, --request-timeout (as scan does), --rules, --exceptions
   kspm-tui scan --demo                    headless scan of the demo, summary table
   kspm-tui scan ./manifests -o json       scan a folder of manifests, JSON to stdout
   kubectl get deploy -A -o yaml | kspm-tui scan -

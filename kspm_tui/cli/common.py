@@ -1,24 +1,47 @@
-"""Options every source-reading subcommand shares (scan, rbac, ...), and reading them."""
+"""Options every cluster- or source-reading subcommand shares (scan, rbac, doctor, the explorer),
+with kubectl's names and meanings, and the `Target` they describe."""
 
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
 from kspm_tui.config import load_config
 from kspm_tui.model import Severity
-from kspm_tui.scan import ScanSettings
-from kspm_tui.sources import Collected
 from kspm_tui.sources.files import DEFAULT_MAX_FILE_SIZE, parse_size
+from kspm_tui.target import ScanSettings, Target
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+def request_timeout(value: str) -> float | None:
+    """kubectl's --request-timeout: a bare number of seconds or a duration (`10s`, `1m`, `1m30s`,
+    `500ms`); 0 means no timeout of our own (the defaults apply)."""
+    text = value.strip()
+    try:
+        seconds = float(text)
+    except ValueError:
+        parts = _DURATION.findall(text)
+        if not parts or "".join(n + unit for n, unit in parts) != text:
+            raise argparse.ArgumentTypeError(
+                f"invalid --request-timeout {value!r}: use seconds (10) or a duration (10s, 1m, 500ms)") from None
+        seconds = sum(float(n) * _SECONDS[unit] for n, unit in parts)
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"invalid --request-timeout {value!r}: must not be negative")
+    return seconds or None
+
+
+def add_source_arguments(parser: argparse.ArgumentParser, *, namespace: bool = True) -> None:
+    """PATHs, --demo, the cluster flags, --include-system and --rules (`namespace=False` where the
+    subcommand's own -n means something else, as in `rbac who-can -n`)."""
     group = parser.add_argument_group("what to scan")
     group.add_argument("paths", nargs="*", metavar="PATH",
                        help="manifest files or directories (recursive .yaml/.yml/.json); - for stdin")
     group.add_argument("--demo", action="store_true", help="the bundled demo cluster (no cluster needed)")
-    add_context_arguments(group)
+    add_context_arguments(group, namespace=namespace)
     group.add_argument("--include-system", action="store_true",
                        help="also report workloads in system namespaces (kube-system, ...)")
     group.add_argument("--rules", action="append", type=Path, default=[], metavar="DIR",
@@ -35,14 +58,42 @@ def _size(value: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def add_context_arguments(group: argparse._ArgumentGroup | argparse.ArgumentParser) -> None:
-    """`--context` and `--kubeconfig`, meaning what they mean to kubectl."""
+def add_context_arguments(group: argparse._ActionsContainer, *, namespace: bool = True) -> None:
+    """`--kubeconfig`, `--context`, `-n/--namespace`, `-A/--all-namespaces`, `--request-timeout`,
+    meaning what they mean to kubectl."""
     group.add_argument("--context", metavar="NAME",
                        help="scan this kube context live (read-only; see `kspm-tui contexts`)")
     group.add_argument("--kubeconfig", metavar="FILE",
                        help="kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
-    group.add_argument("--request-timeout", type=float, metavar="SECONDS", default=None,
-                       help="give up on an API request after SECONDS (default: 10 to connect, 60 to read)")
+    group.add_argument("--request-timeout", type=request_timeout, metavar="DURATION", default=None,
+                       help="give up on an API request after DURATION (10, 10s, 1m, 500ms; default: 10s to "
+                            "connect, 60s to read)")
+    if namespace:
+        group.add_argument("-n", "--namespace", metavar="NS",
+                           help="only namespace NS (live: list only there; manifests: objects without a "
+                                "namespace go into NS, as with `kubectl apply -n NS -f`)")
+        group.add_argument("-A", "--all-namespaces", action="store_true",
+                           help="every namespace (the default; overrides -n, as in kubectl)")
+
+
+def target_from(args: argparse.Namespace, *, current_context: bool = False) -> Target | None:
+    """The Target the flags name; with `current_context`, no PATH/--demo/--context means the
+    kubeconfig's current context (None when nothing is named and that is not wanted)."""
+    # Only the -n that add_context_arguments added (it comes with -A) scopes what is read.
+    scoped = hasattr(args, "all_namespaces") and not args.all_namespaces
+    namespace = getattr(args, "namespace", None) if scoped else None
+    reach = {"kubeconfig": getattr(args, "kubeconfig", None), "namespace": namespace,
+             "request_timeout": getattr(args, "request_timeout", None),
+             "max_file_size": getattr(args, "max_file_size", None)}
+    if getattr(args, "context", None):
+        return Target("context", context=args.context, **reach)
+    if getattr(args, "demo", False):
+        return Target("demo", paths=tuple(args.paths), **reach)
+    if getattr(args, "paths", None):
+        return Target("paths", paths=tuple(args.paths), **reach)
+    if current_context:
+        return Target("context", **reach)
+    return None
 
 
 def severity(value: str) -> Severity | None:
@@ -58,49 +109,9 @@ def severity(value: str) -> Severity | None:
 def settings_from(args: argparse.Namespace) -> tuple[ScanSettings, list[str]]:
     """ScanSettings from flags and the config file, plus warnings to show."""
     config, warning = load_config()
-    settings = ScanSettings(rules_dirs=list(args.rules), include_system=args.include_system,
-                            config=config)
+    settings = ScanSettings(rules_dirs=list(getattr(args, "rules", [])),
+                            include_system=getattr(args, "include_system", False), config=config)
     return settings, [warning] if warning else []
-
-
-def collect(args: argparse.Namespace, settings: ScanSettings) -> Collected:
-    """Read the chosen source: a kube context (live), --demo, or paths.
-
-    A live source raises `SourceUnavailable` (one sentence, exit 3) when nothing can be read.
-    """
-    if getattr(args, "context", None):
-        return collect_context(args.context, args, settings)
-    if args.demo:
-        from kspm_tui.sources.demo import read_demo
-
-        settings.cluster_name = "demo"
-        collected = read_demo()
-        if args.paths:
-            from kspm_tui.sources.files import read_paths
-
-            collected.extend(read_paths(args.paths, args.max_file_size))
-        return collected
-    from kspm_tui.sources.files import read_paths
-
-    return read_paths(args.paths, args.max_file_size)
-
-
-def collect_context(context: str | None, args: argparse.Namespace, settings: ScanSettings) -> Collected:
-    """Collect one context live, with a progress bar on stderr when it is a terminal."""
-    from kspm_tui.cli.progress import collection_progress
-    from kspm_tui.sources.kubeconfig import connect
-    from kspm_tui.sources.live import Collector
-
-    connection = connect(context, args.kubeconfig, timeout=args.request_timeout)
-    if connection.notice:
-        print(f"kspm-tui: warning: {connection.notice}", file=sys.stderr)
-    settings.context = settings.cluster_name = connection.context.name
-    settings.server = connection.server
-    try:
-        with collection_progress(connection.context.name) as progress:
-            return Collector(connection, progress=progress).run().collected
-    finally:
-        connection.close()
 
 
 def usage_error(parser_prog: str, message: str) -> int:

@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from kspm_tui.sources.kubeconfig import list_contexts  # kubernetes: only when contexts are used
+    from kspm_tui.target import list_contexts  # kubernetes: only when contexts are used
 
     contexts = list_contexts(args.kubeconfig)
     if args.format == "json":

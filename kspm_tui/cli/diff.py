@@ -9,12 +9,14 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
-from kspm_tui import exit_codes, history
+from kspm_tui import exit_codes
 from kspm_tui.cli.timeparse import since
-from kspm_tui.drift import Drift, diff
-from kspm_tui.history import FindingRecord
-from kspm_tui.report.table import SEVERITY_STYLE, object_ref
+from kspm_tui.labels import object_ref
+from kspm_tui.report.table import SEVERITY_STYLE
 from kspm_tui.safe_console import SafeConsole
+from kspm_tui.triage import history
+from kspm_tui.triage.drift import Drift, diff
+from kspm_tui.triage.history import FindingRecord
 from kspm_tui.yamlio import dump_json
 
 

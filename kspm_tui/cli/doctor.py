@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kspm_tui import exit_codes
-from kspm_tui.cli.common import add_context_arguments
+from kspm_tui.cli.common import add_context_arguments, target_from
 from kspm_tui.safe_console import SafeConsole
 from kspm_tui.yamlio import dump_json
 
@@ -26,12 +26,14 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from kspm_tui.scan import connect
     from kspm_tui.sources.access import check_permissions, minimal_cluster_role
-    from kspm_tui.sources.kubeconfig import connect
 
-    connection = connect(args.context, args.kubeconfig, timeout=args.request_timeout)
+    target = target_from(args, current_context=True)
+    assert target is not None
+    connection = connect(target)
     try:
-        resources, permissions = check_permissions(connection)
+        resources, permissions = check_permissions(connection, target.namespace)
     finally:
         connection.close()
     missing = [p for p in permissions if not p.allowed]

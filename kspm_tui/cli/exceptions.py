@@ -11,9 +11,9 @@ from rich.text import Text
 
 from kspm_tui import exit_codes
 from kspm_tui.cli import triage
-from kspm_tui.cli.common import add_source_arguments, collect, settings_from, usage_error
-from kspm_tui.exceptions import list_exceptions
+from kspm_tui.cli.common import add_source_arguments, settings_from, target_from, usage_error
 from kspm_tui.safe_console import SafeConsole
+from kspm_tui.triage.acceptance import list_exceptions
 from kspm_tui.yamlio import dump_json
 
 STATE_STYLE = {"active": "green", "expired": "red", "unmatched": "yellow"}
@@ -43,10 +43,12 @@ def run(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
     triage.apply_selection(args, settings)
-    from kspm_tui.exceptions import accept_risks
-    from kspm_tui.scan import scan
+    from kspm_tui.scan import run_scan
+    from kspm_tui.triage.acceptance import accept_risks
 
-    result = scan(collect(args, settings), settings)
+    target = target_from(args)
+    assert target is not None
+    result = run_scan(target, settings).result
     statuses = list_exceptions(accept_risks(result, settings.exception_files,
                                             annotations=settings.config.annotation_exceptions), result)
     for err in result.exception_errors:

@@ -7,8 +7,9 @@ import sys
 
 from rich.table import Table
 
-from kspm_tui import exit_codes, history
+from kspm_tui import exit_codes
 from kspm_tui.safe_console import SafeConsole
+from kspm_tui.triage import history
 from kspm_tui.yamlio import dump_json
 
 

@@ -6,12 +6,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from kspm_tui.sources.live import Progress, ProgressFn
+from kspm_tui.scan import Progress, Step
 
 
 @contextmanager
-def collection_progress(context: str) -> Iterator[ProgressFn | None]:
-    """A callback for `Collector` that drives a rich bar (kinds done, objects read)."""
+def collection_progress(label: str) -> Iterator[Progress | None]:
+    """A scan progress callback that drives a rich bar while a live cluster is listed."""
     if not sys.stderr.isatty():
         yield None
         return
@@ -24,9 +24,10 @@ def collection_progress(context: str) -> Iterator[ProgressFn | None]:
     with Bar(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
              TextColumn("kinds  {task.fields[objects]} objects"), TimeElapsedColumn(),
              console=SafeConsole(file=raw_stderr()), transient=True) as bar:
-        task = bar.add_task(f"reading {context}", total=None, objects=0)
+        task = bar.add_task(f"reading {label}", total=None, objects=0)
 
-        def update(p: Progress) -> None:
-            bar.update(task, completed=p.kinds_done, total=p.kinds_total, objects=p.objects)
+        def update(step: Step) -> None:
+            if step.stage == "collect":
+                bar.update(task, completed=step.done, total=step.total, objects=step.objects)
 
         yield update

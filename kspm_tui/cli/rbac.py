@@ -16,19 +16,18 @@ from rich.table import Table
 from rich.text import Text
 
 from kspm_tui import exit_codes
-from kspm_tui.cli.common import add_source_arguments, collect, settings_from, usage_error
+from kspm_tui.cli.common import add_source_arguments, settings_from, target_from, usage_error
+from kspm_tui.engine.loader import RuleSet
 from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.paths import TARGETS, AttackPath
 from kspm_tui.graph.rbac import Grant, Request, Subject, parse_subject
-from kspm_tui.model import Severity
+from kspm_tui.labels import RISK_FLAGS, path_severity
 from kspm_tui.report.table import SEVERITY_STYLE
 from kspm_tui.safe_console import SafeConsole
 from kspm_tui.snapshot import Snapshot
 from kspm_tui.yamlio import dump_json
 
 PROG = "kspm-tui rbac"
-TARGET_SEVERITY = {"cluster-admin": Severity.critical, "secrets": Severity.high, "cloud": Severity.high,
-                   "node": Severity.high}
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -87,7 +86,9 @@ class _IntermixedParser(argparse.ArgumentParser):
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    add_source_arguments(parser)
+    """The source flags; -n here is the subcommand's own (the request's namespace, as in
+    `kubectl auth can-i -n`), so the scan's -n/-A are not added."""
+    add_source_arguments(parser, namespace=False)
     parser.add_argument("-o", "--format", choices=("table", "json"), default="table",
                         help="output format (default table)")
 
@@ -99,7 +100,11 @@ def run(args: argparse.Namespace) -> int:
     settings, warnings = settings_from(args)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    collected = collect(args, settings)
+    from kspm_tui.scan import collect
+
+    target = target_from(args)
+    assert target is not None
+    collected = collect(target, settings)
     for err in collected.errors:
         print(f"input error: {err.file}" + (f" document {err.document}" if err.document else "")
               + f": {err.message}", file=sys.stderr)
@@ -127,8 +132,6 @@ def _json(data: Any) -> None:
 
 
 # -- subjects ------------------------------------------------------------------------------
-RISK_FLAGS = (("clusterAdmin", "cluster-admin"), ("canEscalate", "escalate"),
-              ("canReadSecrets", "all-secrets"), ("canExec", "exec"), ("wildcard", "wildcard"))
 
 
 def _subjects(args: argparse.Namespace, analysis: Analysis) -> int:
@@ -254,13 +257,16 @@ def _paths(args: argparse.Namespace, analysis: Analysis) -> int:
         _print(Text("no attack paths found" + ("" if args.internal else
                     " from the internet (try --internal for paths from a compromised pod)")))
         return exit_codes.OK
+    from kspm_tui.scan import load_ruleset
+
+    ruleset = load_ruleset(settings_from(args)[0])
     for rank, path in enumerate(paths, 1):
-        _print(_path_block(rank, path))
+        _print(_path_block(rank, path, ruleset))
     return exit_codes.OK
 
 
-def _path_block(rank: int, path: AttackPath) -> Text:
-    severity = TARGET_SEVERITY[path.target]
+def _path_block(rank: int, path: AttackPath, ruleset: RuleSet) -> Text:
+    severity = path_severity(ruleset, path.target)
     origin = "from the internet" if path.exposed else "from inside the cluster"
     text = Text.assemble(f"{rank}. ", (f" {severity.value} ", SEVERITY_STYLE[severity]), " ",
                          (f"{path.source} → {path.target_label}", "bold"),

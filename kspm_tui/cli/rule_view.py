@@ -17,9 +17,9 @@ from kspm_tui.yamlio import dump_yaml
 
 def example_remediation(compiled: CompiledRule) -> tuple[str, str] | None:
     """(patch YAML, kubectl) produced for the rule's first failing test manifest."""
-    from kspm_tui.engine.testing import _objects
     from kspm_tui.engine.evaluate import Options, evaluate_snapshot
     from kspm_tui.engine.loader import RuleSet
+    from kspm_tui.engine.testing import _objects
     from kspm_tui.model import SourceRef
     from kspm_tui.snapshot import Snapshot
     from kspm_tui.sources import SourcedObject

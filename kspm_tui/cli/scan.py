@@ -8,13 +8,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kspm_tui import exit_codes
+from kspm_tui.atomic_write import atomic_write
 from kspm_tui.cli import triage
-from kspm_tui.cli.common import add_source_arguments, collect, settings_from, severity, usage_error
+from kspm_tui.cli.common import add_source_arguments, settings_from, severity, target_from, usage_error
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.model import ScanResult
 from kspm_tui.report import FORMATS, render, render_chunks
-from kspm_tui.scan import ScanSettings
-from kspm_tui.store import atomic_write
+from kspm_tui.scan import ScanSettings, Target
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -70,11 +70,14 @@ def run(args: argparse.Namespace) -> int:
         return usage_error("kspm-tui scan", "scan either a cluster (--context/--all-contexts) or PATHs/--demo, not both")
     if args.context and args.all_contexts:
         return usage_error("kspm-tui scan", "--context and --all-contexts exclude each other")
-    if not args.paths and not args.demo and not live:
-        return usage_error("kspm-tui scan", "nothing to scan: give manifest PATHs, - for stdin, --demo, "
-                                            "or --context NAME")
-    if args.watch and not args.context:
-        return usage_error("kspm-tui scan", "--watch needs --context NAME")
+    target = target_from(args)
+    if target is None and not args.all_contexts:
+        target = _current_context(args)
+        if target is None:
+            return usage_error("kspm-tui scan", "nothing to scan: give manifest PATHs, - for stdin, --demo, "
+                                                "or --context NAME (no kubeconfig has a current context)")
+    if args.watch and (target is None or target.kind != "context"):
+        return usage_error("kspm-tui scan", "--watch needs a cluster (--context NAME, or the current context)")
     settings, warnings = settings_from(args)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -82,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         baseline = triage.configure(args, settings)
     except ValueError as exc:
         return usage_error("kspm-tui scan", str(exc))
-    from kspm_tui.scan import load_ruleset, scan
+    from kspm_tui.scan import load_ruleset
 
     ruleset = load_ruleset(settings)
     framework = None
@@ -103,13 +106,15 @@ def run(args: argparse.Namespace) -> int:
     if args.watch:
         from kspm_tui.cli.watch import watch
 
-        return watch(args, settings, ruleset)
-    if args.all_contexts:
-        results, unavailable = _scan_contexts(args, settings, ruleset)
+        assert target is not None
+        return watch(target, settings, ruleset)
+    keep = None if args.no_history else settings.config.history_keep
+    if target is None:
+        results, unavailable = _scan_contexts(args, settings, ruleset, keep)
         if not results:
             return exit_codes.UNAVAILABLE
     else:
-        results, unavailable = [scan(collect(args, settings), settings, ruleset=ruleset)], 0
+        results, unavailable = [_scan(target, settings, ruleset, keep)], 0
     if framework is not None:
         from kspm_tui.compliance import compliance_report
 
@@ -134,7 +139,7 @@ def run(args: argparse.Namespace) -> int:
             for err in result.errors:
                 where = err.file + (f" document {err.document}" if err.document else "")
                 print(f"input error: {where}: {err.message}", file=sys.stderr)
-        triage.after_scan(args, result, baseline, settings.config.history_keep)
+        triage.after_scan(args, result, baseline)
     if any(r.errors or r.rule_errors or r.exception_errors for r in results):
         return exit_codes.INPUT_ERRORS
     if any(triage.gated(result, args.fail_on, baseline) for result in results):
@@ -146,21 +151,51 @@ def run(args: argparse.Namespace) -> int:
     return exit_codes.OK
 
 
-def _scan_contexts(args: argparse.Namespace, settings: ScanSettings, ruleset: RuleSet
+def _current_context(args: argparse.Namespace) -> Target | None:
+    """No PATH, --demo or --context: the kubeconfig's current context, as kubectl would use (said on stderr)."""
+    from kspm_tui.sources import SourceUnavailable
+    from kspm_tui.target import list_contexts
+
+    try:
+        current = next((c for c in list_contexts(args.kubeconfig) if c.current), None)
+    except SourceUnavailable:
+        return None
+    if current is None:
+        return None
+    print(f"kspm-tui scan: no PATH given: scanning the current context {current.name!r} "
+          "(read-only; pass PATHs or --demo to scan manifests)", file=sys.stderr)
+    return target_from(args, current_context=True)
+
+
+def _scan(target: Target, settings: ScanSettings, ruleset: RuleSet, keep: int | None) -> ScanResult:
+    """One target through the scan service, with a progress bar while a cluster is listed."""
+    from kspm_tui.cli.progress import collection_progress
+    from kspm_tui.scan import run_scan
+
+    with collection_progress(target.label) as progress:
+        scanned = run_scan(target, settings, ruleset=ruleset, progress=progress, history_keep=keep,
+                           keep_graph=False)
+    for notice in scanned.collected.notices:
+        print(f"kspm-tui: warning: {notice}", file=sys.stderr)
+    if scanned.history_warning:
+        print(f"warning: {scanned.history_warning}", file=sys.stderr)
+    return scanned.result
+
+
+def _scan_contexts(args: argparse.Namespace, settings: ScanSettings, ruleset: RuleSet, keep: int | None
                    ) -> tuple[list[ScanResult], int]:
     """Every context of the kubeconfig, one after another; one unreachable cluster skips only itself."""
     from dataclasses import replace
 
-    from kspm_tui.cli.common import collect_context
-    from kspm_tui.scan import scan
     from kspm_tui.sources import SourceUnavailable
-    from kspm_tui.sources.kubeconfig import list_contexts
+    from kspm_tui.target import list_contexts
 
+    base = target_from(args, current_context=True)
+    assert base is not None
     results, unavailable = [], 0
     for context in list_contexts(args.kubeconfig):
-        one = replace(settings)
         try:
-            results.append(scan(collect_context(context.name, args, one), one, ruleset))
+            results.append(_scan(replace(base, context=context.name), settings, ruleset, keep))
         except SourceUnavailable as exc:
             unavailable += 1
             print(f"kspm-tui: {exc}", file=sys.stderr)

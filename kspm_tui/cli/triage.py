@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kspm_tui.model import Finding, ScanResult, Severity, Status
 from kspm_tui.rule_selection import split_patterns
-from kspm_tui.scan import ScanSettings
+from kspm_tui.target import ScanSettings
 
 
 def add_selection_arguments(group: argparse._ActionsContainer) -> None:
@@ -53,7 +53,7 @@ def configure(args: argparse.Namespace, settings: ScanSettings) -> set[str] | No
     apply_selection(args, settings)
     if args.baseline is None:
         return None
-    from kspm_tui.baseline import load_baseline
+    from kspm_tui.triage.baseline import load_baseline
 
     return load_baseline(args.baseline)
 
@@ -66,24 +66,13 @@ def gated(result: ScanResult, threshold: Severity | None, baseline: set[str] | N
             and (baseline is None or f.fingerprint not in baseline)]
 
 
-def after_scan(args: argparse.Namespace, result: ScanResult, baseline: set[str] | None, keep: int) -> None:
-    """Tell the user about exception problems and the baseline, and save the scan to history."""
+def after_scan(args: argparse.Namespace, result: ScanResult, baseline: set[str] | None) -> None:
+    """Tell the user about exception problems and the baseline (the service saved the history)."""
     if args.format != "table":  # the table shows them itself
         for err in result.exception_errors:
             print(f"exceptions: {err.file}: {err.message}", file=sys.stderr)
     if baseline is not None:
-        from kspm_tui.baseline import new_findings
+        from kspm_tui.triage.baseline import new_findings
 
         fresh = new_findings(result, baseline)
         print(f"baseline {args.baseline}: {len(fresh)} new failing findings", file=sys.stderr)
-    if args.no_history or "-" in args.paths:
-        return
-    from kspm_tui import history
-
-    record = history.ScanRecord.of(result, history.target_for(result, args.paths),
-                                   label=" ".join(args.paths) if args.paths and not args.demo else "")
-    try:
-        history.save(record, keep=keep)
-    except OSError as exc:
-        print(f"warning: scan not saved to history: {exc}", file=sys.stderr)
-

@@ -16,7 +16,10 @@ from typing import Any
 import orjson
 
 from kspm_tui.engine.cel import (
-    CelError, ProgramSet, all_containers, parse_flags,
+    CelError,
+    ProgramSet,
+    all_containers,
+    parse_flags,
 )
 from kspm_tui.engine.evidence import collect_evidence, redact_text
 from kspm_tui.engine.evidence import evidence as make_evidence
@@ -24,12 +27,21 @@ from kspm_tui.engine.graph_scopes import GraphScopes
 from kspm_tui.engine.loader import CompiledRule, RuleSet, params_variable
 from kspm_tui.engine.shapes import merge_reads
 from kspm_tui.engine.typed import construct
+from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
+from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.model import (
-    CoverageGap, Excluded, Finding, RuleError, RuleStat, Scope, SourceRef, Status, fingerprint,
+    CoverageGap,
+    Excluded,
+    Finding,
+    RuleError,
+    RuleStat,
+    Scope,
+    SourceRef,
+    Status,
+    fingerprint,
 )
 from kspm_tui.remediation import build as build_remediation
-from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Key, Snapshot, Workload, key_of, namespace_of
 
 CONTAINER_TYPES = ("initContainers", "containers", "ephemeralContainers")
@@ -71,6 +83,7 @@ class Evaluation:
     rule_errors: list[RuleError] = field(default_factory=list)
     excluded: Excluded = field(default_factory=Excluded)
     workloads: int = 0
+    analysis: Analysis | None = None  # the graph, when a rule needed it: the views reuse it
 
 
 class Evaluator:
@@ -138,6 +151,7 @@ class Evaluator:
                 stat = self.out.stats[rule_id]
                 setattr(stat, attr, getattr(stat, attr) + n)
         self._not_assessable()
+        self.out.analysis = self.graph.built
         return self.out
 
     # -- helpers -----------------------------------------------------------------------

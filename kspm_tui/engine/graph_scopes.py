@@ -40,6 +40,11 @@ class GraphScopes:
         return Analysis(ev.snapshot, system_namespaces=ev.options.system_namespaces,
                         namespace_facts_=ev.ns_facts, context=ev.options.context, is_cluster=ev.is_cluster)
 
+    @property
+    def built(self) -> Analysis | None:
+        """The graph if a rule asked for it (never built just to hand it out)."""
+        return self.__dict__.get("analysis")
+
     def variables_for_workload(self, workload: Workload) -> dict[str, Any]:
         return {"workload": self.analysis.workload_facts(workload)} if self.wants_workload else {}
 

@@ -19,7 +19,6 @@ from kspm_tui.graph.rbac import RbacGraph, Ref, Subject, build_rbac
 from kspm_tui.graph.risks import RiskIndex, privileged_namespaces
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, Workload, namespace_of
 
-
 # ClusterRoles the API server creates and reconciles itself (besides the system: ones).
 BOOTSTRAP_CLUSTER_ROLES = frozenset({"cluster-admin", "admin", "edit", "view"})
 

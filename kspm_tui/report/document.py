@@ -10,15 +10,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from kspm_tui.labels import FRAMEWORK_TITLES
 from kspm_tui.model import Finding, RuleInfo, RuleStat, ScanResult, Severity, Status
-
-FRAMEWORK_TITLES = {
-    "cis": "CIS Kubernetes Benchmark",
-    "pss-baseline": "Pod Security Standards: Baseline",
-    "pss-restricted": "Pod Security Standards: Restricted",
-    "nsa-cisa": "NSA/CISA Kubernetes Hardening Guide",
-    "mitre": "MITRE ATT&CK",
-}
 
 
 @dataclass(slots=True)

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from html import escape
 
+from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding, ScanResult, Severity
 from kspm_tui.report.document import ReportDocument, build, control_counts, framework_title
-from kspm_tui.report.table import object_ref
 from kspm_tui.textsafe import visible
 
 CSS = """

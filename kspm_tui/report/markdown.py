@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding, ScanResult
 from kspm_tui.report.document import ReportDocument, build, control_counts, framework_title
-from kspm_tui.report.table import object_ref
 from kspm_tui.textsafe import markdown_cell as _md
 from kspm_tui.textsafe import markdown_code as _code
 

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding, RuleInfo, ScanResult, Severity, Status
 from kspm_tui.report.locate import field_line
-from kspm_tui.report.table import object_ref
 from kspm_tui.yamlio import dump_json
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"

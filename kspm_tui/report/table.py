@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
+from kspm_tui.labels import object_ref
 from kspm_tui.model import ScanResult, Severity, Status
 from kspm_tui.safe_console import SafeConsole
 from kspm_tui.snapshot import LOCAL_CLUSTER
@@ -18,10 +19,6 @@ SEVERITY_STYLE = {
     Severity.critical: "bold white on red", Severity.high: "bold red", Severity.medium: "yellow",
     Severity.low: "cyan", Severity.info: "dim",
 }
-
-
-def object_ref(kind: str, namespace: str | None, name: str) -> str:
-    return f"{kind}/{namespace}/{name}" if namespace else f"{kind}/{name}"
 
 
 def build(result: ScanResult, top: int = 25) -> Group:

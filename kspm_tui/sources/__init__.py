@@ -40,9 +40,11 @@ class Collected:
     partial: bool = False
     cluster_id: str | None = None
     is_cluster: bool | None = None
+    notices: list[str] = field(default_factory=list)  # one-line warnings for the user (e.g. TLS not verified)
 
     def extend(self, other: Collected) -> None:
         self.objects.extend(other.objects)
         self.errors.extend(other.errors)
         self.coverage.extend(other.coverage)
+        self.notices.extend(other.notices)
         self.partial = self.partial or other.partial

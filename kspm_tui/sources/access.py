@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from pydantic import BaseModel
 
@@ -33,9 +34,12 @@ def _group(resource: Resource) -> str:
 
 
 def review(connection: Connection, resource: Resource, verb: str) -> Permission:
-    """One SelfSubjectAccessReview: may I `verb` `resource` in every namespace?"""
+    """One SelfSubjectAccessReview: may I `verb` `resource` in every namespace (or in `-n NS`)?"""
+    attributes = {"verb": verb, "group": _group(resource), "resource": resource.plural}
+    if resource.namespace and resource.namespaced:
+        attributes["namespace"] = resource.namespace
     body = {"apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview",
-            "spec": {"resourceAttributes": {"verb": verb, "group": _group(resource), "resource": resource.plural}}}
+            "spec": {"resourceAttributes": attributes}}
     client = connection.client
     method, url, headers, body, _ = client.param_serialize(
         "POST", REVIEWS, header_params={"Content-Type": "application/json", "Accept": "application/json"},
@@ -49,9 +53,12 @@ def review(connection: Connection, resource: Resource, verb: str) -> Permission:
     return Permission(kind=resource.kind, group=_group(resource), resource=resource.plural, verb=verb, allowed=allowed)
 
 
-def check_permissions(connection: Connection) -> tuple[list[Resource], list[Permission]]:
-    """The kinds a scan would read here, and a verdict for each (kind, verb)."""
+def check_permissions(connection: Connection, namespace: str | None = None
+                      ) -> tuple[list[Resource], list[Permission]]:
+    """The kinds a scan would read here (namespaced kinds in `namespace` only, when given), and a
+    verdict for each (kind, verb)."""
     resources, _ = Discovery(ApiReader(connection)).resources(WANTED)
+    resources = [replace(r, namespace=namespace) for r in resources]
     pairs = [(r, verb) for r in resources for verb in VERBS]
     with ThreadPoolExecutor(8) as pool:
         return resources, list(pool.map(lambda p: review(connection, *p), pairs))

@@ -1,7 +1,7 @@
 """Kube contexts, read the way kubectl reads them, and an authenticated API client for one.
 
 `--kubeconfig FILE` wins, else `KUBECONFIG` (several files merged, first definition of a
-name wins, last `current-context` set), else `~/.kube/config`; with none of those, the
+name wins, first `current-context` set wins), else `~/.kube/config`; with none of those, the
 in-cluster service account when running in a Pod. Loading and auth (tokens, client certs,
 exec plugins, OIDC) and the TLS/HTTP transport are the `kubernetes` package's; what we add
 is one clear sentence, naming the context, for everything a user can get wrong, and bounds:
@@ -102,13 +102,19 @@ def _merged(explicit: str | None) -> Any:
     if not paths:
         return None
     try:
-        merged = KubeConfigMerger(ENV_KUBECONFIG_PATH_SEPARATOR.join(str(p) for p in paths)).config
+        merger = KubeConfigMerger(ENV_KUBECONFIG_PATH_SEPARATOR.join(str(p) for p in paths))
+        merged = merger.config
     except (ConfigException, OSError, ValueError) as exc:
         raise LiveError(f"cannot read kubeconfig {', '.join(map(str, paths))}: {exc}") from None
     except yaml.YAMLError as exc:
         raise LiveError(f"kubeconfig {', '.join(map(str, paths))} is not valid YAML ({_first_line(exc)})") from None
     except (TypeError, AttributeError, KeyError) as exc:  # YAML, but not shaped like a kubeconfig
         raise _malformed(paths, exc) from None
+    # As kubectl: the first file that sets current-context wins (the kubernetes package keeps the last).
+    current = next((c["current-context"] for c in map(merger.config_files.get, merger.paths)
+                    if isinstance(c, dict) and c.get("current-context")), None)
+    if current is not None:
+        merged.value["current-context"] = current
     return merged
 
 

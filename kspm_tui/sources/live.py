@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kspm_tui.model import CoverageGap, SourceRef
@@ -81,11 +81,13 @@ class Resource:
     namespaced: bool
     metadata_only: bool = False
     watchable: bool = True
+    namespace: str | None = None  # list (and watch) only this namespace (`-n`); namespaced kinds only
 
     @property
     def list_path(self) -> str:
         base = "/api/v1" if self.api_version == "v1" else f"/apis/{self.api_version}"
-        return f"{base}/{self.plural}"
+        scope = f"/namespaces/{self.namespace}" if self.namespace and self.namespaced else ""
+        return f"{base}{scope}/{self.plural}"
 
     @property
     def accept(self) -> str:
@@ -195,8 +197,10 @@ class Collector:
     """One collection run: kinds listed on a thread pool, progress reported as they land."""
 
     def __init__(self, connection: Connection, *, progress: ProgressFn | None = None,
-                 page_size: int = PAGE_SIZE, workers: int = WORKERS, reader: ApiReader | None = None) -> None:
+                 page_size: int = PAGE_SIZE, workers: int = WORKERS, reader: ApiReader | None = None,
+                 namespace: str | None = None) -> None:
         self.connection = connection
+        self.namespace = namespace
         self.reader = reader or ApiReader(connection)
         self.progress = progress
         self.page_size = page_size
@@ -213,6 +217,8 @@ class Collector:
     def _run(self, wanted: tuple[Wanted, ...]) -> LiveCollected:
         try:
             resources, gaps = Discovery(self.reader).resources(wanted)
+            if self.namespace:
+                resources = [replace(r, namespace=self.namespace) for r in resources]
         except ApiError as exc:
             raise self._fatal(exc) from None
         except ConnectionLost as exc:

@@ -7,14 +7,12 @@ a live cluster (see `target.py`).
 
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
@@ -24,26 +22,25 @@ from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.worker import get_current_worker
 
-from kspm_tui import exit_codes
-from kspm_tui.config import Config, load_config, save_config
-from kspm_tui.locations import data_dir
-from kspm_tui.model import Finding, Rule, Status
+from kspm_tui.config import Config, save_config
+from kspm_tui.model import Finding, Rule
 from kspm_tui.safe_console import safe_app_console
+from kspm_tui.target import SourceUnavailable, Step, Target
 from kspm_tui.textsafe import visible
 from kspm_tui.tui import keymap
 from kspm_tui.tui.clipboard import Clipboard
 from kspm_tui.tui.commands import KspmCommands
 from kspm_tui.tui.index import ResultIndex
-from kspm_tui.tui.live_watch import LiveWatch, updated_result
+from kspm_tui.tui.live_watch import LiveWatch
 from kspm_tui.tui.messages import ScanCompleted, ScanFailedMessage, ScanProgress, ScanStarted
-from kspm_tui.tui.target import ScanFailed, Scanned, Target, build_analysis, run_scan, save_history
+from kspm_tui.tui.session import Field, Session
 from kspm_tui.tui.themes import DEFAULT_THEME, load_themes, severity_variables
 
 if TYPE_CHECKING:  # the scan stack loads in the first scan's worker, after the first paint
     from kspm_tui.engine.loader import RuleSet
-    from kspm_tui.exceptions import AcceptedRisk
     from kspm_tui.graph.analysis import Analysis
-    from kspm_tui.scan import ScanSettings
+    from kspm_tui.scan import Scanned, ScanSettings
+    from kspm_tui.triage.acceptance import AcceptedRisk
 
 WATCH_SECONDS = 15.0
 
@@ -53,28 +50,31 @@ class KspmApp(App[int]):
     TITLE = "kspm-tui"
     COMMANDS = App.COMMANDS | {KspmCommands}
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.APP_KEYS)
+    # The explorer's state is its session's (see session.py); screens read it through these.
+    target: Field[Target | None] = Field()
+    scanned: Field[Scanned | None] = Field()
+    index: Field[ResultIndex | None] = Field()
+    scanning: Field[bool] = Field()
+    watching: Field[bool] = Field()
+    live_watch: Field[LiveWatch] = Field()
 
     def __init__(self, target: Target | None = None, *, settings: ScanSettings | None = None,
-                 theme: str | None = None, config: Config | None = None, include_system: bool = False) -> None:
+                 theme: str | None = None, config: Config | None = None, include_system: bool = False,
+                 reach: Target | None = None) -> None:
         super().__init__()
         self.console = safe_app_console(self.console)
+        self.session = Session(reach or (target if target is not None and target.kind == "context"
+                                         else Target("context")))
         self.config = config or (settings.config if settings else Config())
         self._settings = settings
         self.include_system = settings.include_system if settings else include_system
         self.initial_target = target
         self.requested_theme = theme
-        self.target: Target | None = None
-        self.scanned: Scanned | None = None
-        self.index: ResultIndex | None = None
-        self.scanning = False
-        self.watching = False
         self.clipboard_service = Clipboard()
         self.user_keys: dict[str, str] = {}
         self.kspm_themes: list[str] = []
-        self._ruleset: RuleSet | None = None
         self._watch_timer = None
         self._live_timer = None
-        self.live_watch = LiveWatch()
         self._crash: BaseException | None = None
 
     @property
@@ -110,14 +110,15 @@ class KspmApp(App[int]):
         if self.initial_target is not None:
             self.open_target(self.initial_target)
             return
-        from kspm_tui.tui.screens.contexts import ContextsScreen, kubeconfig_problem, read_contexts
+        from kspm_tui.target import kubeconfig_problem
+        from kspm_tui.tui.screens.contexts import ContextsScreen, read_contexts
         from kspm_tui.tui.screens.welcome import WelcomeScreen
 
-        if read_contexts():
+        if read_contexts(self.session.reach.kubeconfig):
             self.push_screen(ContextsScreen())
             return
         self.push_screen(WelcomeScreen())
-        if problem := kubeconfig_problem():
+        if problem := kubeconfig_problem(self.session.reach.kubeconfig):
             self.notify(problem, title="Cannot read the kubeconfig", severity="error", timeout=15)
 
     def _persist_theme(self, theme: object) -> None:
@@ -134,8 +135,7 @@ class KspmApp(App[int]):
         """Scan `target` and show its overview (the drill path starts over)."""
         from kspm_tui.tui.screens.overview import OverviewScreen
 
-        self.target, self.scanned, self.index = target, None, None
-        self.scanning = False  # a scan of the previous target still running is superseded
+        self.session.open(target)
         self.stop_watch()
         while len(self.screen_stack) > 1:
             self.pop_screen()
@@ -148,26 +148,31 @@ class KspmApp(App[int]):
             return
         self.scanning = True
         self.broadcast(ScanStarted(self.target))
-        previous = {f.fingerprint for f in self.scanned.result.findings if f.status is Status.fail} \
-            if self.scanned else None
-        self._scan(self.target, previous, save)
+        self._scan(self.target, self.session.failing(), save)
 
     def _watch_tick(self) -> None:
         self.start_scan(save=False)
 
+    def context_target(self, name: str | None) -> Target:
+        return self.session.context_target(name)
+
     @work(thread=True, exclusive=True, group="scan")
     def _scan(self, target: Target, previous: set[str] | None, save: bool) -> None:
+        from kspm_tui.scan import run_scan
+
         worker = get_current_worker()
 
-        def progress(stage: str, done: int, total: int) -> None:
+        def progress(step: Step) -> None:
             if not worker.is_cancelled:
-                self.call_from_thread(self.broadcast, ScanProgress(stage, done, total))
+                self.call_from_thread(self.broadcast, ScanProgress(step.stage, step.done, step.total))
 
         try:
-            scanned = run_scan(target, self.settings, progress)
-            if save:
-                save_history(scanned, self.config.history_keep)
-            elif self.scanned is not None:
+            scanned = run_scan(target, self.settings, progress=progress,
+                               history_keep=self.config.history_keep if save else None)
+            collected = scanned.collected
+            if target.kind == "paths" and not collected.objects and collected.errors:
+                raise SourceUnavailable(f"nothing readable in {target.label}: {collected.errors[0].message}")
+            if not save and self.scanned is not None:
                 scanned.history_target, scanned.trend = self.scanned.history_target, self.scanned.trend
             system = set(self.config.system_namespaces)
             keys = [(w.kind, w.namespace, w.name) for w in scanned.snapshot.workloads()
@@ -177,7 +182,7 @@ class KspmApp(App[int]):
             # collection walks them all and the UI stalls for a second. Frozen objects are
             # still freed by reference counting when a later scan replaces them.
             gc.freeze()
-        except ScanFailed as exc:
+        except SourceUnavailable as exc:
             self.call_from_thread(self._scan_failed, target, str(exc), "")
             return
         except Exception as exc:  # never a traceback on screen: a clear message and the detail  # noqa: BLE001
@@ -190,8 +195,7 @@ class KspmApp(App[int]):
     def _scan_done(self, scanned: Scanned, index: ResultIndex) -> None:
         if scanned.target != self.target:
             return  # a superseded scan of another target
-        self.scanning = False
-        self.scanned, self.index, self._ruleset = scanned, index, scanned.ruleset
+        self.session.show(scanned, index)
         self.broadcast(ScanCompleted(scanned))
         if scanned.history_warning:
             self.notify(scanned.history_warning, severity="warning", timeout=8)
@@ -225,7 +229,7 @@ class KspmApp(App[int]):
     @work(thread=True, group="analysis")
     def _build_analysis(self, scanned: Scanned, then: Callable[[Analysis], None]) -> None:
         try:
-            analysis = build_analysis(scanned, tuple(self.config.system_namespaces))
+            analysis = scanned.graph()
         except Exception as exc:  # noqa: BLE001 - a graph bug must not take the explorer down
             self.call_from_thread(self.notify, f"cannot build the RBAC graph: {type(exc).__name__}: {exc}",
                                   severity="error", timeout=10)
@@ -233,11 +237,11 @@ class KspmApp(App[int]):
         self.call_from_thread(then, analysis)
 
     def ruleset(self) -> RuleSet:
-        if self._ruleset is None:
+        if self.session.ruleset is None:
             from kspm_tui.scan import load_ruleset
 
-            self._ruleset = load_ruleset(self.settings)
-        return self._ruleset
+            self.session.ruleset = load_ruleset(self.settings)
+        return self.session.ruleset
 
     def rule(self, rule_id: str) -> Rule | None:
         compiled = self.ruleset().by_id().get(rule_id)
@@ -262,7 +266,7 @@ class KspmApp(App[int]):
 
     def accept(self, finding: Finding, risk: AcceptedRisk | None) -> None:
         """Write the exception from the `a` form and re-judge the current scan with it."""
-        from kspm_tui.exceptions import accept_risks, add_exception
+        from kspm_tui.triage.acceptance import accept_risks, add_exception
 
         if risk is None or self.scanned is None or self.index is None:
             return
@@ -274,8 +278,7 @@ class KspmApp(App[int]):
         result = self.scanned.result
         accept_risks(result, self.settings.exception_files, user_file=self.settings.user_exceptions,
                      annotations=self.settings.config.annotation_exceptions)
-        self.index = ResultIndex(result.findings, [r.key for r in self.index.workloads.values()],
-                                 self.index.previous)
+        self.session.reindex(self.index.previous)
         self.broadcast(ScanCompleted(self.scanned))
         scope = f"container {risk.container}" if risk.container else "the whole object"
         self.notify(f"accepted {finding.rule} on {finding.kind}/{finding.name} ({scope}) "
@@ -366,11 +369,13 @@ class KspmApp(App[int]):
         scanned, service = self.scanned, self.live_watch.service
         if not self.watching or scanned is None or self.index is None or service is None:
             return
-        result = updated_result(scanned.result, self.live_watch.failing(), self.settings)
-        previous = {f.fingerprint for f in scanned.result.findings if f.status is Status.fail}
-        self.scanned = replace(scanned, result=result, snapshot=service.snapshot, analysis=None,
-                               finished=datetime.now(UTC))
-        self.index = ResultIndex(result.findings, [r.key for r in self.index.workloads.values()], previous)
+        fresh = self.live_watch.scanned
+        if fresh is None:
+            return
+        previous = self.session.failing()
+        self.scanned = replace(fresh, target=scanned.target, finished=datetime.now(UTC),
+                               history_target=scanned.history_target, trend=scanned.trend)
+        self.session.reindex(previous)
         self.broadcast(ScanCompleted(self.scanned))
 
     def action_help(self) -> None:
@@ -396,72 +401,22 @@ class KspmApp(App[int]):
         self.theme = name
 
     def jump(self, text: str) -> None:
-        """`:ns prod`, `:rules priv`, `:rule K8S-PRIVILEGED`, `:ctx`, `:paths`, ..."""
-        from kspm_tui.tui.screens.by_rule import ByRuleScreen
-        from kspm_tui.tui.screens.contexts import ContextsScreen
-        from kspm_tui.tui.screens.namespace import NamespaceScreen
+        """`:ns prod`, `:rules priv`, `:rule K8S-PRIVILEGED`, `:ctx`, `:paths`, ... (see jumps.py)."""
+        from kspm_tui.tui.jumps import JUMPS, parse
         from kspm_tui.tui.screens.overview import OverviewScreen
-        from kspm_tui.tui.screens.rules import RulesScreen
 
-        word, _, arg = text.strip().partition(" ")
-        word = keymap.JUMP_ALIASES.get(word.lower(), word.lower())
-        arg = arg.strip()
-        needs_scan = {"overview", "ns", "workloads", "rule", "rbac", "paths", "can", "exceptions", "drift"}
-        if word in needs_scan and self.target is None:
-            self.notify(f":{word} needs a scan: pick a context, the demo or a folder first", severity="warning")
+        jump, arg, word = parse(text)
+        if jump is None:
+            self.notify(f"unknown view :{word} (try {', '.join(':' + j.name for j in JUMPS)})", severity="error")
+            return
+        if jump.needs_scan and self.target is None:
+            self.notify(f":{jump.name} needs a scan: pick a context, the demo or a folder first", severity="warning")
             return
         overview = next((s for s in self.screen_stack if isinstance(s, OverviewScreen)), None)
-        if word in ("overview", "ns", "workloads", "rule") and overview is not None:
+        if jump.from_overview and overview is not None:
             while self.screen is not overview:
                 self.pop_screen()
-        if word == "overview" or (word == "ns" and not arg):
-            return
-        if word == "ns":
-            if self.index is not None and arg not in self.index.namespaces:
-                known = ", ".join(sorted(self.index.namespaces))
-                self.notify(f"no findings or workloads in namespace {arg!r} (known: {known})", severity="error")
-                return
-            self.push_screen(NamespaceScreen(arg))
-        elif word == "workloads":
-            self.push_screen(NamespaceScreen(None))
-        elif word == "rules":
-            self.push_screen(RulesScreen(arg))
-        elif word == "rule" or word.upper().startswith("K8S-"):
-            rule_id = (arg or word).upper()
-            if self.rule(rule_id) is None:
-                self.notify(f"no rule {rule_id}", severity="error")
-            else:
-                self.push_screen(ByRuleScreen(rule_id))
-        elif word == "ctx":
-            if arg:
-                self.open_target(Target("context", context=arg))
-            else:
-                self.push_screen(ContextsScreen())
-        elif word == "themes":
-            self.search_themes()
-        elif word == "exceptions":
-            from kspm_tui.tui.screens.exceptions import ExceptionsScreen
-
-            self.push_screen(ExceptionsScreen())
-        elif word == "drift":
-            from kspm_tui.tui.screens.drift import DriftScreen
-
-            self.push_screen(DriftScreen())
-        elif word == "rbac":
-            from kspm_tui.tui.screens.rbac import RbacScreen
-
-            self.push_screen(RbacScreen())
-        elif word == "paths":
-            from kspm_tui.tui.screens.paths import PathsScreen
-
-            self.push_screen(PathsScreen())
-        elif word == "can":
-            from kspm_tui.tui.screens.rbac import open_who_can
-
-            open_who_can(self, arg)
-        else:
-            self.notify(f"unknown view :{word} (try {', '.join(':' + j for j in keymap.JUMPS)})",
-                        severity="error")
+        jump.open(self, arg)
 
     # -- crashes -------------------------------------------------------------------------
     def _handle_exception(self, error: Exception) -> None:
@@ -469,55 +424,15 @@ class KspmApp(App[int]):
         super()._handle_exception(error)
 
     def _fatal_error(self) -> None:
-        """A friendly crash: one sentence on screen, the traceback saved to a file."""
+        """A friendly crash: one line on exit saying where the report (traceback, no locals) is."""
         from rich.text import Text
 
+        from kspm_tui import crash
+
         error = self._crash
-        detail = "".join(traceback.format_exception(error)) if error else traceback.format_exc()
-        path = crash_log(detail)
+        if error is None:
+            error = sys.exc_info()[1] or RuntimeError("unknown error")
+        path = crash.save_report(error)
         self.bell()
-        self._exit_renderables.append(Text(
-            f"kspm-tui stopped on an unexpected error: {type(error).__name__ if error else 'error'}: {error}\n"
-            f"The details were saved to {path}; please include them when you report this."))
+        self._exit_renderables.append(Text(crash.summary(error, path)))
         self._close_messages_no_wait()
-
-
-def crash_log(detail: str) -> Path:
-    path = data_dir() / "crash.log"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(f"{datetime.now(UTC).isoformat()}\n{detail}", encoding="utf-8")
-    except OSError:
-        pass
-    return path
-
-
-def target_from(args: argparse.Namespace) -> Target | None:
-    if getattr(args, "context", None):
-        return Target("context", context=args.context)
-    if args.demo:
-        return Target("demo")
-    if args.paths:
-        return Target("paths", paths=tuple(args.paths))
-    return None
-
-
-def run(args: argparse.Namespace) -> int:
-    """`kspm-tui [--demo | PATH ...] [--theme NAME]`: run the explorer until the user quits."""
-    config, warning = load_config()
-    if warning:
-        print(warning, file=sys.stderr)
-    for raw in args.paths or ():
-        if raw != "-" and not Path(raw).exists():
-            print(f"kspm-tui: error: {raw}: no such file or directory", file=sys.stderr)
-            return exit_codes.INPUT_ERRORS
-    if sum(map(bool, (args.paths, args.demo, getattr(args, "context", None)))) > 1:
-        print("kspm-tui: error: open one thing: PATHs, --demo or --context NAME", file=sys.stderr)
-        return exit_codes.INPUT_ERRORS
-    if "-" in (args.paths or ()):
-        print("kspm-tui: error: the explorer cannot read stdin (it needs the terminal); "
-              "use `kspm-tui scan -` or save the manifests to a file", file=sys.stderr)
-        return exit_codes.INPUT_ERRORS
-    app = KspmApp(target_from(args), theme=args.theme, config=config, include_system=args.include_system)
-    app.run()
-    return exit_codes.INPUT_ERRORS if app._crash is not None else int(app.return_code or 0)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from kspm_tui.tui import keymap
+from kspm_tui.tui.jumps import JUMPS
 from kspm_tui.tui.screens.modals import key_label
 
 if TYPE_CHECKING:
@@ -31,8 +32,8 @@ class KspmCommands(Provider):
                 continue  # a key of another screen: not applicable here
             label = f"{key.description} ({key_label(app.user_keys.get(key.id, key.keys))})"
             out.append((label, f"action: {key.action}", partial(app.run_command_action, action)))
-        for name, what in keymap.JUMPS.items():
-            out.append((f"Go to :{name}", what, partial(app.jump, name)))
+        for jump in JUMPS:
+            out.append((f"Go to :{jump.name}", jump.help, partial(app.jump, jump.name)))
         for theme in app.kspm_themes:
             out.append((f"Theme: {theme}", "switch theme (saved to config)", partial(app.set_theme, theme)))
         return out

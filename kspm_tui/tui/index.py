@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding, Severity, Status
-from kspm_tui.report.table import object_ref
 
 SEVERITIES = tuple(Severity)
 WorkloadKey = tuple[str, str | None, str]

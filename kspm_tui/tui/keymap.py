@@ -2,7 +2,8 @@
 
 Every binding has a stable id; `~/.config/kspm-tui/keymap.yaml` maps ids to other keys
 (`{"kspm.rescan": "f5"}`), applied with Textual's `App.set_keymap`. The help screen and the
-command palette read the same table, so what they show is what the keys do.
+command palette read the same table, so what they show is what the keys do (the `:` jumps
+are data the same way, in jumps.py).
 """
 
 from __future__ import annotations
@@ -74,26 +75,6 @@ WELCOME_KEYS = (
     Key("kspm.demo", "d", "demo", "Demo cluster"),
     Key("kspm.folder", "f", "folder", "Open folder"),
 )
-
-# Jump targets for `:` (k9s style); the first word of what the user types.
-JUMPS = {
-    "overview": "cluster overview",
-    "ns": "namespaces (`:ns NAME` opens one)",
-    "workloads": "every workload in the cluster",
-    "rules": "rules browser (`:rules TEXT` searches)",
-    "rule": "findings of one rule (`:rule K8S-ID`)",
-    "rbac": "RBAC subjects and their permissions",
-    "can": "who can: `:can get secrets -n prod`, `:can create pods/exec`",
-    "paths": "attack paths from the internet (and from inside)",
-    "ctx": "kube contexts (`:ctx NAME` switches)",
-    "exceptions": "accepted risks: active, expired, matching nothing",
-    "drift": "what changed since the previous scan",
-    "themes": "choose a theme",
-}
-JUMP_ALIASES = {"namespaces": "ns", "namespace": "ns", "context": "ctx", "contexts": "ctx",
-                "wl": "workloads", "attack": "paths", "home": "overview", "theme": "themes",
-                "accepted": "exceptions", "who-can": "can", "whocan": "can", "ex": "exceptions", "diff": "drift", "changes": "drift"}
-
 
 def bindings(keys: tuple[Key, ...]) -> list[Binding]:
     return [Binding(k.keys, k.action, k.description, show=k.show, id=k.id) for k in keys]

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
-from kspm_tui.tui.target import Scanned, Target
+from kspm_tui.target import Target
+
+if TYPE_CHECKING:
+    from kspm_tui.scan import Scanned
 
 
 class ScanStarted(Message):

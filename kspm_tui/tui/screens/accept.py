@@ -12,9 +12,9 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input
 
-from kspm_tui.exceptions import AcceptedRisk, exception_for, user_exceptions_path
+from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding
-from kspm_tui.report.table import object_ref
+from kspm_tui.triage.acceptance import AcceptedRisk, exception_for, user_exceptions_path
 from kspm_tui.tui.widgets.safe import Label, Static
 
 

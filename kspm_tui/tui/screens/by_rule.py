@@ -8,8 +8,8 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 
+from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding
-from kspm_tui.report.table import object_ref
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.screens.workload import finding_sorts, new_mark
 from kspm_tui.tui.widgets.lazy_table import Cell, Column

@@ -9,34 +9,19 @@ from textual.binding import BindingType
 
 from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import Sort, TableScreen
-from kspm_tui.tui.target import Target
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
 
 if TYPE_CHECKING:  # kubernetes is imported only when a context is used
-    from kspm_tui.sources.kubeconfig import ContextInfo
+    from kspm_tui.target import ContextInfo
 
 
-def kubeconfig_problem() -> str | None:
-    """Why an existing kubeconfig cannot be read (None when it reads fine, or there is none)."""
-    from kspm_tui.sources import SourceUnavailable
-    from kspm_tui.sources.kubeconfig import kubeconfig_paths, list_contexts
-
-    if not kubeconfig_paths():
-        return None
-    try:
-        list_contexts()
-    except SourceUnavailable as exc:
-        return str(exc)
-    return None
-
-
-def read_contexts() -> list[ContextInfo]:
-    """Contexts from KUBECONFIG / ~/.kube/config, as kubectl merges them; [] when there is none."""
-    from kspm_tui.sources import SourceUnavailable
-    from kspm_tui.sources.kubeconfig import list_contexts
+def read_contexts(kubeconfig: str | None = None) -> list[ContextInfo]:
+    """Contexts from --kubeconfig, KUBECONFIG or ~/.kube/config, as kubectl merges them; [] when
+    there is none."""
+    from kspm_tui.target import SourceUnavailable, list_contexts
 
     try:
-        return list_contexts()
+        return list_contexts(kubeconfig)
     except SourceUnavailable:
         return []
 
@@ -49,7 +34,7 @@ class ContextsScreen(TableScreen):
     sorts: ClassVar[list[Sort]] = [("current", lambda r: (not r.current, r.name)), ("name", lambda r: r.name)]
 
     def items(self) -> list[ContextInfo]:
-        return read_contexts()
+        return read_contexts(self.kspm.session.reach.kubeconfig)
 
     def haystack(self, row: ContextInfo) -> str:
         return f"{row.name} {row.cluster} {row.server or ''} {row.user or ''}".lower()
@@ -59,7 +44,7 @@ class ContextsScreen(TableScreen):
         return [mark, row.name, row.cluster, row.server or "", row.user or "", row.namespace or "default"]
 
     def open(self, row: Any) -> None:
-        self.kspm.open_target(Target("context", context=row.name))
+        self.kspm.open_target(self.kspm.context_target(row.name))
 
     def action_all_contexts(self) -> None:
         from kspm_tui.tui.screens.fleet import FleetScreen

@@ -9,9 +9,9 @@ from typing import Any, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 
-from kspm_tui.drift import Drift, diff
-from kspm_tui.history import FindingRecord, load_pair
-from kspm_tui.report.table import object_ref
+from kspm_tui.labels import object_ref
+from kspm_tui.triage.drift import Drift, diff
+from kspm_tui.triage.history import FindingRecord, load_pair
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
 from kspm_tui.tui.widgets.safe import Static

@@ -9,7 +9,7 @@ from typing import ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 
-from kspm_tui.exceptions import ExceptionStatus, all_exceptions, list_exceptions
+from kspm_tui.triage.acceptance import ExceptionStatus, all_exceptions, list_exceptions
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column, LazyTable
 from kspm_tui.tui.widgets.safe import Static

@@ -20,15 +20,12 @@ from textual.widgets import Footer, TabbedContent, TabPane
 
 from kspm_tui import strategic_merge
 from kspm_tui.engine.evidence import redact_manifest
+from kspm_tui.labels import FRAMEWORK_TAGS, object_ref
 from kspm_tui.model import Finding, Status
-from kspm_tui.report.table import object_ref
 from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import KspmScreen
 from kspm_tui.tui.widgets.safe import Static
 from kspm_tui.yamlio import dump_yaml
-
-FRAMEWORK_NAMES = {"pss-baseline": "PSS Baseline", "pss-restricted": "PSS Restricted", "cis": "CIS",
-                   "nsa-cisa": "NSA/CISA", "mitre": "MITRE ATT&CK"}
 
 
 class FindingScreen(KspmScreen):
@@ -124,7 +121,7 @@ class FindingScreen(KspmScreen):
             tags = Text("Frameworks  ", style="bold")
             for fw in f.frameworks:
                 prefix, _, control = fw.partition(":")
-                tags.append(f" {FRAMEWORK_NAMES.get(prefix, prefix)} {control} ", style="reverse")
+                tags.append(f" {FRAMEWORK_TAGS.get(prefix, prefix)} {control} ", style="reverse")
                 tags.append(" ")
             parts.append(tags)
         if f.source.file:

@@ -13,15 +13,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import work
 
 from kspm_tui.model import Severity
-from kspm_tui.scan import ScanSettings
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.screens.contexts import read_contexts
-from kspm_tui.tui.target import ScanFailed, Target, run_scan
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
 from kspm_tui.tui.widgets.severity import count_columns
 
 if TYPE_CHECKING:  # kubernetes is imported only when a context is used
-    from kspm_tui.sources.kubeconfig import ContextInfo
+    from kspm_tui.target import ContextInfo
 
 PARALLEL = 4
 
@@ -50,7 +48,7 @@ class FleetScreen(TableScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self.fleet = [FleetRow(c) for c in read_contexts()]
+        self.fleet = [FleetRow(c) for c in read_contexts(self.kspm.session.reach.kubeconfig)]
 
     def on_mount(self) -> None:
         for chunk in range(PARALLEL):
@@ -59,14 +57,16 @@ class FleetScreen(TableScreen):
     @work(thread=True, group="fleet")
     def scan_some(self, rows: list[FleetRow]) -> None:
         """One of PARALLEL workers, scanning its share of the contexts one after another."""
+        from kspm_tui.scan import run_scan
+        from kspm_tui.target import SourceUnavailable
+
         ruleset = None
         for row in rows:
             row.state = "scanning"
             self.app.call_from_thread(self.refilter)
-            settings = ScanSettings(config=self.kspm.config, include_system=self.kspm.include_system)
             try:
-                scanned = run_scan(Target("context", context=row.context.name), settings, ruleset=ruleset)
-            except ScanFailed as exc:
+                scanned = run_scan(self.kspm.context_target(row.context.name), self.kspm.settings, ruleset=ruleset)
+            except SourceUnavailable as exc:
                 row.state, row.error = "failed", str(exc)
             except Exception as exc:  # noqa: BLE001 - one broken context must not stop the others
                 row.state, row.error = "failed", f"{type(exc).__name__}: {exc}"
@@ -97,7 +97,7 @@ class FleetScreen(TableScreen):
         return [row.context.name, state, score, *counts, time, (row.error, "warn") if row.error else ""]
 
     def open(self, row: Any) -> None:
-        self.kspm.open_target(Target("context", context=row.context.name))
+        self.kspm.open_target(self.kspm.context_target(row.context.name))
 
     def copy_text(self) -> tuple[str, str] | None:
         row = self.table.current

@@ -14,6 +14,7 @@ from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
 from kspm_tui.tui import keymap
+from kspm_tui.tui.jumps import JUMPS, words
 from kspm_tui.tui.widgets.safe import Static
 
 KEY_NAMES = {"question_mark": "?", "colon": ":", "slash": "/", "escape": "Esc", "enter": "Enter",
@@ -41,8 +42,8 @@ class HelpScreen(ModalScreen[None]):
         jumps = Table.grid(padding=(0, 2))
         jumps.add_column(style="bold", justify="right")
         jumps.add_column()
-        for name, what in keymap.JUMPS.items():
-            jumps.add_row(f":{name}", what)
+        for jump in JUMPS:
+            jumps.add_row(f":{jump.name}", jump.help)
         layout = Table.grid(padding=(0, 4))
         layout.add_row(Text("Keys", style="bold underline"), Text("Jumps", style="bold underline"))
         layout.add_row(table, jumps)
@@ -61,11 +62,10 @@ class JumpScreen(ModalScreen[str | None]):
         self.prefill = prefill
 
     def compose(self) -> ComposeResult:
-        names = [*keymap.JUMPS, *keymap.JUMP_ALIASES]
         with Vertical(id="jump"):
-            yield Input(self.prefill, placeholder=":" + " | :".join(keymap.JUMPS), id="jump-input",
+            yield Input(self.prefill, placeholder=":" + " | :".join(j.name for j in JUMPS), id="jump-input",
                         select_on_focus=False,
-                        suggester=SuggestFromList(names, case_sensitive=False))
+                        suggester=SuggestFromList(words(), case_sensitive=False))
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip().lstrip(":"))

@@ -14,10 +14,10 @@ from textual.binding import BindingType
 from textual.widgets import Footer
 from textual.widgets.tree import TreeNode
 
-from kspm_tui.cli.rbac import TARGET_SEVERITY
 from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.paths import AttackPath, Cut, ObjectRef, PathEdge
 from kspm_tui.graph.rbac import Subject
+from kspm_tui.labels import path_severity
 from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import KspmScreen
 from kspm_tui.tui.widgets.safe import Static, Tree
@@ -75,7 +75,7 @@ class PathsScreen(KspmScreen):
         tree: Tree[Any] = self.query_one(Tree)
         tree.clear()
         for rank, path in enumerate(paths, 1):
-            severity = TARGET_SEVERITY[path.target]
+            severity = path_severity(self.kspm.ruleset(), path.target)
             label = Text.assemble(f"{rank}. ", (f" {severity.value} ", f"bold reverse {colors[severity.value]}"),
                                   " ", (f"{path.source} → {path.target_label}", "bold"),
                                   (f"  ({'internet' if path.exposed else 'inside'}, score {path.score})", "dim"))

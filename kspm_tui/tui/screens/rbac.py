@@ -9,9 +9,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 
-from kspm_tui.cli.rbac import RISK_FLAGS
 from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.rbac import Grant, Request, Subject
+from kspm_tui.labels import RISK_FLAGS
 from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column

@@ -10,9 +10,9 @@ from textual.binding import BindingType
 from textual.containers import Center, Vertical
 from textual.widgets import Button, Footer, Input
 
+from kspm_tui.target import Target
 from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import KspmScreen
-from kspm_tui.tui.target import Target
 from kspm_tui.tui.widgets.safe import Static
 
 WELCOME = (

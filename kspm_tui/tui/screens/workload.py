@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding, Status
-from kspm_tui.report.table import object_ref
 from kspm_tui.tui.index import WorkloadKey
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column

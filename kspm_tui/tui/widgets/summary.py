@@ -7,10 +7,10 @@ from rich.console import Group
 from rich.table import Table
 from rich.text import Text
 
+from kspm_tui.labels import object_ref
 from kspm_tui.model import Category, Severity, Status
-from kspm_tui.report.table import object_ref
+from kspm_tui.scan import Scanned
 from kspm_tui.tui.index import ResultIndex
-from kspm_tui.tui.target import Scanned
 from kspm_tui.tui.widgets.safe import Static
 
 # Framework prefix in rule mappings → label on the bars.
@@ -55,7 +55,7 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
         extra.append(f"+{len(index.new)} new  ", style=f"bold {colors['high']}" if index.new else "dim")
         extra.append(f"-{len(index.resolved)} resolved", style=colors["good"] if index.resolved else "dim")
     if len(scanned.trend) > 1:
-        from kspm_tui.history import sparkline
+        from kspm_tui.triage.history import sparkline
 
         head.append(f"   {sparkline(scanned.trend[-24:])}", style=colors["good"])
         head.append(f" {len(scanned.trend)} scans", style="dim")

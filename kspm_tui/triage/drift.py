@@ -12,8 +12,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from kspm_tui.history import FindingRecord, ScanRecord
 from kspm_tui.model import BindingRef, Category, Status, WorkloadRef
+from kspm_tui.triage.history import FindingRecord, ScanRecord
 
 
 class ScanPoint(BaseModel):

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
+from kspm_tui.atomic_write import atomic_write
 from kspm_tui.locations import data_dir
 from kspm_tui.model import (
     Category,
@@ -34,7 +35,6 @@ from kspm_tui.model import (
     Status,
     Summary,
 )
-from kspm_tui.store import atomic_write
 from kspm_tui.yamlio import dump_json, load_json
 
 RECORD_VERSION = 1

@@ -416,7 +416,7 @@ def add_exception(risk: AcceptedRisk, path: Path | None = None) -> Path:
     Existing entries are kept as written; a file that cannot be parsed is never overwritten
     (ValueError naming it), so a typo does not cost the user their other exceptions.
     """
-    from kspm_tui.store import atomic_write
+    from kspm_tui.atomic_write import atomic_write
 
     path = path or user_exceptions_path()
     data: Any = None
