@@ -70,8 +70,9 @@ def scan(collected: Collected, settings: ScanSettings, ruleset: RuleSet | None =
 def evaluate_into_result(snapshot: Snapshot, collected: Collected, settings: ScanSettings,
                          ruleset: RuleSet, started: datetime, t0: float,
                          progress: ProgressFn | None = None, is_cluster: bool | None = None) -> ScanResult:
+    include_system = settings.include_system or collected.manifests  # files: everything shown
     options = Options(
-        include_system=settings.include_system,
+        include_system=include_system,
         system_namespaces=tuple(settings.config.system_namespaces),
         context=settings.context,
         cluster_name=settings.cluster_name,
@@ -85,7 +86,7 @@ def evaluate_into_result(snapshot: Snapshot, collected: Collected, settings: Sca
         stat.severity = severities[stat.rule]
     findings = sort_findings(evaluation.findings)
     present = set(snapshot.namespaces())  # walks every object: once, not per system namespace
-    evaluation.excluded.namespaces = [] if settings.include_system else [
+    evaluation.excluded.namespaces = [] if include_system else [
         ns for ns in options.system_namespaces if ns in present
     ]
     result = ScanResult(

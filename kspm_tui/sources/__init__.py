@@ -31,7 +31,8 @@ class Collected:
     """What a source produced: objects, errors, and what it could not see.
 
     A live source also knows the cluster's identity (`cluster_id`) and that it saw a whole
-    cluster (`is_cluster`); file sources leave both to the snapshot to decide.
+    cluster (`is_cluster`); file sources leave both to the snapshot to decide, and say they
+    are manifests (`manifests`): what a user asked to scan is shown whole, system namespaces too.
     """
 
     objects: list[SourcedObject] = field(default_factory=list)
@@ -40,6 +41,7 @@ class Collected:
     partial: bool = False
     cluster_id: str | None = None
     is_cluster: bool | None = None
+    manifests: bool = False
 
     def extend(self, other: Collected) -> None:
         self.objects.extend(other.objects)

@@ -45,7 +45,7 @@ def read_paths(paths: Iterable[str]) -> Collected:
 
 
 def _read_paths(paths: Iterable[str]) -> Collected:
-    result = Collected()
+    result = Collected(manifests=True)
     for item in iter_manifest_files(paths):
         if item == STDIN:
             result.extend(read_text(sys.stdin.buffer.read(), "<stdin>"))
@@ -90,7 +90,7 @@ def read_text(data: bytes, name: str) -> Collected:
                            message=f"invalid YAML: {parsed.message}")
             )
             continue
-        _add(result, parsed, SourceRef(file=name, document=doc.index, line=doc.line))
+        _add(result, parsed, SourceRef(file=name, document=doc.index, line=doc.object_line))
     return result
 
 
