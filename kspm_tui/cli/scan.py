@@ -122,7 +122,8 @@ def run(args: argparse.Namespace) -> int:
     for result in results:
         if args.format != "table":
             for err in result.errors:
-                print(f"input error: {err.file} document {err.document}: {err.message}", file=sys.stderr)
+                where = f" document {err.document}" if err.document else ""
+                print(f"input error: {err.file}{where}: {err.message}", file=sys.stderr)
         triage.after_scan(args, result, baseline, settings.config.history_keep)
     if any(r.errors or r.rule_errors or r.exception_errors for r in results):
         return exit_codes.INPUT_ERRORS

@@ -29,7 +29,8 @@ def build(result: ScanResult, top: int = 25) -> Group:
         ("Cluster ", "bold"), result.cluster.name,
         (f"  ({result.cluster.id})" if result.cluster.id != result.cluster.name else "", "dim"),
         "\n", f"{s.objects} objects, {s.workloads} workloads, {s.rules} rules in {result.duration_s:.2f}s",
-        "   Posture score ", (f"{s.score}/100", "bold"),
+        "   Posture score ", (f"{s.score}/100", "bold") if s.objects or not result.errors
+        else ("none: nothing could be read (see the errors below)", "bold red"),
     )
     if result.cluster.partial:
         head.append("\nPARTIAL RESULT: collection did not finish; see errors below", style="bold red")

@@ -17,23 +17,23 @@ from kspm_tui.kinds import check_kind
 from kspm_tui.model import InputError, SourceRef
 from kspm_tui.perf import paused_gc
 from kspm_tui.sources import Collected, SourcedObject
+from kspm_tui.sources.render import Renderable, render, walk
 from kspm_tui.yamlio import ParseFailure, load_document, split_documents
 
 SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 STDIN = "-"
 
 
-def iter_manifest_files(paths: Iterable[str]) -> Iterator[Path | str]:
-    """Expand directories recursively (sorted, so output order is stable)."""
+def iter_manifest_files(paths: Iterable[str]) -> Iterator[Path | str | Renderable]:
+    """Expand directories recursively (sorted, so output order is stable); a Helm chart or a
+    kustomization comes as one Renderable, not as its files."""
     for raw in paths:
         if raw == STDIN:
             yield STDIN
             continue
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
-            )
+            yield from walk(path, SUFFIXES)
         else:
             yield path
 
@@ -49,6 +49,9 @@ def _read_paths(paths: Iterable[str]) -> Collected:
     for item in iter_manifest_files(paths):
         if item == STDIN:
             result.extend(read_text(sys.stdin.buffer.read(), "<stdin>"))
+            continue
+        if isinstance(item, Renderable):
+            result.extend(render(item))
             continue
         assert isinstance(item, Path)
         try:
