@@ -91,3 +91,47 @@ def test_a_manifest_scan_shows_system_namespaces_and_fails_on_them(run_cli) -> N
     assert report["excluded"] == {"namespaces": [], "workloads": 0, "findings": 0}
     assert {(f["namespace"], f["name"], f["container"]) for f in report["findings"] if f["rule"] == "K8S-PRIVILEGED"} \
         >= {("kube-system", "calico-node", "calico-node"), ("kube-system", "calico-node", "install-cni")}
+
+
+FAKE_HELM = """#!/bin/sh
+# Stands in for helm (no helm binary is installable from PyPI): prints what `helm template`
+# prints for a one-template chart, and records its arguments.
+echo "$@" > "$(dirname "$0")/argv"
+cat <<'YAML'
+---
+# Source: web/templates/deployment.yaml
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.27
+        securityContext: {privileged: true}
+YAML
+"""
+
+
+def test_a_chart_directory_is_rendered_with_helm_when_on_path(run_cli, tmp_path: Path) -> None:
+    chart = tmp_path / "web"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: web\nversion: 0.1.0\n")
+    (chart / "templates" / "deployment.yaml").write_text("{{- if .Values.on }}\nkind: {{ .Values.kind }}\n{{- end }}\n")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "helm").write_text(FAKE_HELM)
+    (bin_dir / "helm").chmod(0o755)
+    without = run_cli("scan", str(chart), "-o", "json", "--no-history", env={"PATH": "/usr/bin:/bin"})
+    assert without.code == 2
+    assert [e["message"] for e in json.loads(without.stdout)["errors"]] == [
+        f"a Helm chart: its templates are not YAML until rendered; run `helm template web {chart} | "
+        "kspm-tui scan -` (or put helm on PATH)"]
+    with_helm = run_cli("scan", str(chart), "-o", "json", "--no-history", "--only", "K8S-PRIVILEGED",
+                        env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
+    assert with_helm.code == 0, with_helm.stderr
+    assert (bin_dir / "argv").read_text().split() == ["template", "web", "--", str(chart)]
+    finding = json.loads(with_helm.stdout)["findings"][0]
+    assert (finding["name"], finding["source"]["file"]) == ("web", str(chart / "templates" / "deployment.yaml"))
