@@ -17,6 +17,7 @@ from kspm_tui.config import Config
 from kspm_tui.engine.evaluate import Options, ProgressFn, evaluate_snapshot
 from kspm_tui.engine.loader import RuleSet, load_rules
 from kspm_tui.exceptions import accept_risks
+from kspm_tui.graph.facts import is_cluster_snapshot
 from kspm_tui.inventory import build_inventory
 from kspm_tui.locations import builtin_dir, user_rules_dir
 from kspm_tui.model import ClusterInfo, RuleError, ScanResult, Tool
@@ -70,7 +71,9 @@ def scan(collected: Collected, settings: ScanSettings, ruleset: RuleSet | None =
 def evaluate_into_result(snapshot: Snapshot, collected: Collected, settings: ScanSettings,
                          ruleset: RuleSet, started: datetime, t0: float,
                          progress: ProgressFn | None = None, is_cluster: bool | None = None) -> ScanResult:
-    include_system = settings.include_system or collected.manifests  # files: everything shown
+    # Manifests are shown whole (a CNI installing into kube-system is what was asked about);
+    # a cluster dump (it holds the kube-system Namespace) reads like the live cluster it was.
+    include_system = settings.include_system or (collected.manifests and not is_cluster_snapshot(snapshot))
     options = Options(
         include_system=include_system,
         system_namespaces=tuple(settings.config.system_namespaces),

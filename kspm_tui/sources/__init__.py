@@ -32,7 +32,8 @@ class Collected:
 
     A live source also knows the cluster's identity (`cluster_id`) and that it saw a whole
     cluster (`is_cluster`); file sources leave both to the snapshot to decide, and say they
-    are manifests (`manifests`): what a user asked to scan is shown whole, system namespaces too.
+    are manifests (`manifests`): what a user asked to scan is shown whole, system namespaces
+    too, unless the files are a cluster dump.
     """
 
     objects: list[SourcedObject] = field(default_factory=list)
