@@ -15,6 +15,7 @@ import orjson
 
 from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.model import FindingRemediation, Scope
+from kspm_tui.snapshot import known
 
 # kubectl resource names for kinds we patch (lower-case kind works for all built-ins).
 _IMMUTABLE_POD = (
@@ -50,7 +51,7 @@ def kubectl_patch(kind: str, name: str, namespace: str | None, patch: dict[str, 
                   context: str | None = None) -> str:
     """A `kubectl patch` command that survives a shell paste (JSON single-quoted safely)."""
     parts = ["kubectl patch", shlex.quote(kind.lower()), shlex.quote(name)]
-    if namespace:
+    if namespace := known(namespace):
         parts += ["-n", shlex.quote(namespace)]
     if context:
         parts += ["--context", shlex.quote(context)]

@@ -135,3 +135,33 @@ def test_a_chart_directory_is_rendered_with_helm_when_on_path(run_cli, tmp_path:
     assert (bin_dir / "argv").read_text().split() == ["template", "web", "--", str(chart)]
     finding = json.loads(with_helm.stdout)["findings"][0]
     assert (finding["name"], finding["source"]["file"]) == ("web", str(chart / "templates" / "deployment.yaml"))
+
+
+NO_NAMESPACE = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: app
+        image: nginx:1.27
+        securityContext: {privileged: true}
+"""
+
+
+def test_an_object_without_a_namespace_is_in_an_unknown_namespace_and_its_patch_names_none(
+        run_cli, tmp_path: Path) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(NO_NAMESPACE)
+    report = json.loads(run_cli("scan", str(path), "-o", "json", "--no-history", "--only", "K8S-PRIVILEGED").stdout)
+    finding = report["findings"][0]
+    assert finding["namespace"] == "(namespace unknown)"
+    assert finding["remediation"]["kubectl"].startswith("kubectl patch deployment web --type=strategic -p ")
+    assert " -n " not in finding["remediation"]["kubectl"]
+    table = run_cli("scan", str(path), "--no-history", "--only", "K8S-PRIVILEGED")
+    assert "(namespace unknown)" in table.stdout and "default" not in table.stdout

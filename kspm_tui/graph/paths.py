@@ -28,7 +28,7 @@ from kspm_tui.graph.rbac import RbacGraph, Ref, Subject
 from kspm_tui.graph.risks import ESCALATION, Hit, RiskIndex
 from kspm_tui.model import FindingRemediation, Scope
 from kspm_tui.remediation import build as build_remediation
-from kspm_tui.snapshot import Snapshot, Workload
+from kspm_tui.snapshot import Snapshot, Workload, known
 from kspm_tui.yamlio import dump_yaml
 
 INTERNET = "internet"
@@ -293,7 +293,7 @@ def _cheapest_cut(g: nx.DiGraph, nodes: list[str]) -> dict[str, Any] | None:
 def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGraph,
                context: str | None) -> Cut:
     action, obj = data["cut"], data["cut_object"]
-    ns = obj.namespace
+    ns = known(obj.namespace)
     if action == "automount":
         patch = {"spec": {"automountServiceAccountToken": False}}
         rem = build_remediation(Scope.pod, wref.kind, wref.name, wref.namespace, patch, "", context=context)
@@ -315,7 +315,8 @@ def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGr
     if action == "network-policy":
         labels = (workload.template.get("metadata") or {}).get("labels") or {}
         policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-                  "metadata": {"name": f"{wref.name}-restrict-ingress", "namespace": wref.namespace},
+                  "metadata": {"name": f"{wref.name}-restrict-ingress",
+                               **({"namespace": known(wref.namespace)} if known(wref.namespace) else {})},
                   "spec": {"podSelector": {"matchLabels": labels}, "policyTypes": ["Ingress"],
                            "ingress": [{"from": [{"namespaceSelector": {}}]}]}}
         text = dump_yaml(policy)
@@ -327,7 +328,7 @@ def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGr
                             "namespaceSelector to the clients that need it.",
                    description=f"isolate {wref} with a NetworkPolicy that admits only in-cluster clients")
     if action == "remove-cloud-annotation":
-        cmd = ["kubectl", "annotate", "serviceaccount", obj.name, "-n", ns or "default", f"{data['annotation']}-"]
+        cmd = ["kubectl", "annotate", "serviceaccount", obj.name, *(["-n", ns] if ns else []), f"{data['annotation']}-"]
         cmd += ["--context", context] if context else []
         return Cut(action=action, object=ObjectRef.of(obj), cost=CUT_COST[action], kubectl=shlex.join(cmd),
                    guidance="If the application needs the cloud role, keep the annotation and scope the "

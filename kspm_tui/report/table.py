@@ -87,10 +87,12 @@ def build(result: ScanResult, top: int = 25) -> Group:
         parts.append(Text(f"not assessable: {reason}: {len(rules)} rule{'s' * (len(rules) != 1)} ({shown})",
                           "yellow"))
     if result.excluded.workloads:
+        counts = ", ".join(f"{result.excluded.by_severity[s.value]} {s.value}" for s in Severity
+                           if result.excluded.by_severity.get(s.value))
         parts.append(Text(
-            f"Excluded: {result.excluded.workloads} workloads in system namespaces "
-            f"({', '.join(result.excluded.namespaces)}) with {result.excluded.findings} findings; "
-            "use --include-system to see them", "dim"))
+            f"System namespaces ({', '.join(result.excluded.namespaces)}): {result.excluded.workloads} workloads "
+            f"with {result.excluded.findings} findings{f' ({counts})' if counts else ''}, not listed above but "
+            "counted by --fail-on; --include-system lists them", "dim"))
     for gap in result.coverage:
         parts.append(Text(f"coverage: {gap.reason}", "yellow"))
     for err in result.errors:
