@@ -88,7 +88,7 @@ def test_a_manifest_scan_shows_system_namespaces_and_fails_on_them(run_cli) -> N
     result = run_cli("scan", str(CORPUS / "calico"), "-o", "json", "--no-history", "--fail-on", "critical")
     assert result.code == 1
     report = json.loads(result.stdout)
-    assert report["excluded"] == {"namespaces": [], "workloads": 0, "findings": 0}
+    assert report["excluded"] == {"namespaces": [], "workloads": 0, "findings": 0, "by_severity": {}}
     assert {(f["namespace"], f["name"], f["container"]) for f in report["findings"] if f["rule"] == "K8S-PRIVILEGED"} \
         >= {("kube-system", "calico-node", "calico-node"), ("kube-system", "calico-node", "install-cni")}
 
@@ -126,9 +126,9 @@ def test_a_chart_directory_is_rendered_with_helm_when_on_path(run_cli, tmp_path:
     (bin_dir / "helm").chmod(0o755)
     without = run_cli("scan", str(chart), "-o", "json", "--no-history", env={"PATH": "/usr/bin:/bin"})
     assert without.code == 2
-    assert [e["message"] for e in json.loads(without.stdout)["errors"]] == [
-        f"a Helm chart: its templates are not YAML until rendered; run `helm template web {chart} | "
-        "kspm-tui scan -` (or put helm on PATH)"]
+    expected = (f"a Helm chart: its templates are not YAML until rendered; run `helm template web {chart} | "
+                "kspm-tui scan -` (or put helm on PATH)")
+    assert [e["message"] for e in json.loads(without.stdout)["errors"]] == [expected]
     with_helm = run_cli("scan", str(chart), "-o", "json", "--no-history", "--only", "K8S-PRIVILEGED",
                         env={"PATH": f"{bin_dir}:/usr/bin:/bin"})
     assert with_helm.code == 0, with_helm.stderr
