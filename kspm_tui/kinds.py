@@ -79,8 +79,63 @@ def group_of(api_version: str) -> str:
     return api_version.rpartition("/")[0] if "/" in api_version else ""
 
 
+_APPS = "Deployment DaemonSet ReplicaSet StatefulSet ControllerRevision"
+_PSA = "Pod Security Admission namespace labels"
+# apiVersion → (the Kubernetes release that stopped serving it, kinds it served → what replaces them);
+# from the Kubernetes deprecated API migration guide.
+REMOVED: dict[str, tuple[str, dict[str, str]]] = {
+    "extensions/v1beta1": ("1.16", {**dict.fromkeys("Deployment DaemonSet ReplicaSet".split(), "apps/v1"),
+                                    "NetworkPolicy": "networking.k8s.io/v1", "PodSecurityPolicy": _PSA}),
+    "extensions/v1beta1#Ingress": ("1.22", {"Ingress": "networking.k8s.io/v1"}),
+    "apps/v1beta1": ("1.16", dict.fromkeys(_APPS.split(), "apps/v1")),
+    "apps/v1beta2": ("1.16", dict.fromkeys(_APPS.split(), "apps/v1")),
+    "batch/v2alpha1": ("1.21", {"CronJob": "batch/v1"}),
+    "networking.k8s.io/v1beta1": ("1.22", dict.fromkeys(["Ingress", "IngressClass"], "networking.k8s.io/v1")),
+    "rbac.authorization.k8s.io/v1beta1": ("1.22", dict.fromkeys(BUILTIN["rbac.authorization.k8s.io"],
+                                                                "rbac.authorization.k8s.io/v1")),
+    "rbac.authorization.k8s.io/v1alpha1": ("1.22", dict.fromkeys(BUILTIN["rbac.authorization.k8s.io"],
+                                                                 "rbac.authorization.k8s.io/v1")),
+    "admissionregistration.k8s.io/v1beta1": ("1.22", dict.fromkeys(
+        ["ValidatingWebhookConfiguration", "MutatingWebhookConfiguration"], "admissionregistration.k8s.io/v1")),
+    "apiextensions.k8s.io/v1beta1": ("1.22", {"CustomResourceDefinition": "apiextensions.k8s.io/v1"}),
+    "apiregistration.k8s.io/v1beta1": ("1.22", {"APIService": "apiregistration.k8s.io/v1"}),
+    "certificates.k8s.io/v1beta1": ("1.22", {"CertificateSigningRequest": "certificates.k8s.io/v1"}),
+    "coordination.k8s.io/v1beta1": ("1.22", {"Lease": "coordination.k8s.io/v1"}),
+    "storage.k8s.io/v1beta1": ("1.22", dict.fromkeys("CSIDriver CSINode StorageClass VolumeAttachment".split(),
+                                                     "storage.k8s.io/v1")),
+    "scheduling.k8s.io/v1beta1": ("1.22", {"PriorityClass": "scheduling.k8s.io/v1"}),
+    "batch/v1beta1": ("1.25", {"CronJob": "batch/v1"}),
+    "discovery.k8s.io/v1beta1": ("1.25", {"EndpointSlice": "discovery.k8s.io/v1"}),
+    "events.k8s.io/v1beta1": ("1.25", {"Event": "events.k8s.io/v1"}),
+    "autoscaling/v2beta1": ("1.25", {"HorizontalPodAutoscaler": "autoscaling/v2"}),
+    "policy/v1beta1": ("1.25", {"PodDisruptionBudget": "policy/v1", "PodSecurityPolicy": _PSA}),
+    "node.k8s.io/v1beta1": ("1.25", {"RuntimeClass": "node.k8s.io/v1"}),
+    "autoscaling/v2beta2": ("1.26", {"HorizontalPodAutoscaler": "autoscaling/v2"}),
+    "flowcontrol.apiserver.k8s.io/v1beta1": ("1.26", dict.fromkeys(
+        ["FlowSchema", "PriorityLevelConfiguration"], "flowcontrol.apiserver.k8s.io/v1")),
+    "storage.k8s.io/v1beta1#CSIStorageCapacity": ("1.27", {"CSIStorageCapacity": "storage.k8s.io/v1"}),
+    "flowcontrol.apiserver.k8s.io/v1beta2": ("1.29", dict.fromkeys(
+        ["FlowSchema", "PriorityLevelConfiguration"], "flowcontrol.apiserver.k8s.io/v1")),
+    "flowcontrol.apiserver.k8s.io/v1beta3": ("1.32", dict.fromkeys(
+        ["FlowSchema", "PriorityLevelConfiguration"], "flowcontrol.apiserver.k8s.io/v1")),
+}
+
+
+def removed_api(api_version: str, kind: str) -> str | None:
+    """'removed in Kubernetes 1.X (use ...)' for a kind/apiVersion the API no longer serves."""
+    for key in (f"{api_version}#{kind}", api_version):
+        removed = REMOVED.get(key)
+        if removed is not None and kind in removed[1]:
+            return (f"{kind} {api_version} was removed in Kubernetes {removed[0]} "
+                    f"(use {removed[1][kind]}); current clusters refuse it")
+    return None
+
+
 def check_kind(api_version: str, kind: str) -> str | None:
-    """Return an error message if a built-in group is asked for a kind it does not serve."""
+    """Return an error message for a removed API version, or a built-in group asked for a kind
+    it does not serve (a typo)."""
+    if removed := removed_api(api_version, kind):
+        return removed
     group = group_of(api_version)
     served = BUILTIN.get(group)
     if served is None or kind in served or kind.endswith("List"):

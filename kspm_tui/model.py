@@ -262,6 +262,7 @@ class Excluded(BaseModel):
     namespaces: list[str] = Field(default_factory=list)
     workloads: int = 0
     findings: int = 0
+    by_severity: dict[str, int] = Field(default_factory=dict)  # of those findings: --fail-on counts them
 
 
 class ClusterInfo(BaseModel):

@@ -13,6 +13,7 @@ from typing import Any
 from kspm_tui import commands
 from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.model import FindingRemediation, Scope
+from kspm_tui.snapshot import known
 
 # kubectl resource names for kinds we patch (lower-case kind works for all built-ins).
 _IMMUTABLE_POD = (
@@ -47,8 +48,9 @@ def wrap_fragment(scope: Scope, kind: str, fragment: dict[str, Any], container_t
 def kubectl_patch(kind: str, name: str, namespace: str | None, patch: dict[str, Any],
                   context: str | None = None) -> str:
     """A `kubectl patch` command that survives a shell paste (see `commands`); raises
-    `commands.UnsafeCommand` for a name no command should carry."""
-    return commands.render(commands.patch(kind, name, namespace, patch, context))
+    `commands.UnsafeCommand` for a name no command should carry. An object whose namespace is
+    unknown (a manifest without one) gets no `-n`: kubectl's own default then applies."""
+    return commands.render(commands.patch(kind, name, known(namespace), patch, context))
 
 
 def build(scope: Scope, kind: str, name: str, namespace: str | None, fragment: dict[str, Any] | None,

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from kspm_tui import __version__
 from kspm_tui.engine.evaluate import Evaluation, Options, evaluate_snapshot
 from kspm_tui.engine.loader import RuleSet, load_rules
+from kspm_tui.graph.facts import is_cluster_snapshot
 from kspm_tui.inventory import build_inventory
 from kspm_tui.kinds import CLUSTER_SCOPED
 from kspm_tui.locations import builtin_dir, user_rules_dir
@@ -134,11 +135,18 @@ def place_in_namespace(collected: Collected, namespace: str) -> None:
 
 
 # -- judging -------------------------------------------------------------------------------
-def options_for(settings: ScanSettings, collected: Collected, is_cluster: bool | None = None,
+def shows_system(settings: ScanSettings, collected: Collected, snapshot: Snapshot) -> bool:
+    """Whether system-namespace workloads are listed: manifests are shown whole (a CNI installing
+    into kube-system is what was asked about); a cluster dump (it holds the kube-system Namespace)
+    reads like the live cluster it was."""
+    return settings.include_system or (collected.manifests and not is_cluster_snapshot(snapshot))
+
+
+def options_for(settings: ScanSettings, collected: Collected, snapshot: Snapshot, is_cluster: bool | None = None,
                 only: frozenset[Key] | None = None) -> Options:
     """The engine's options for this scan (`only`: the units a watch batch re-evaluates)."""
     return Options(
-        include_system=settings.include_system,
+        include_system=shows_system(settings, collected, snapshot),
         system_namespaces=tuple(settings.config.system_namespaces),
         context=settings.context,
         cluster_name=settings.cluster_name,
@@ -157,7 +165,7 @@ def result_of(snapshot: Snapshot, evaluation: Evaluation, collected: Collected, 
         stat.severity = severities[stat.rule]
     findings = sort_findings(evaluation.findings)
     present = set(snapshot.namespaces())  # walks every object: once, not per system namespace
-    evaluation.excluded.namespaces = [] if settings.include_system else [
+    evaluation.excluded.namespaces = [] if shows_system(settings, collected, snapshot) else [
         ns for ns in settings.config.system_namespaces if ns in present
     ]
     result = ScanResult(
@@ -199,7 +207,7 @@ def _judge(collected: Collected, settings: ScanSettings, ruleset: RuleSet, start
 
     with paused_gc():  # millions of new long-lived objects: the cyclic GC would only slow this down
         snapshot = Snapshot(collected.objects, cluster_id=cluster_id or collected.cluster_id)
-        evaluation = evaluate_snapshot(snapshot, ruleset, options_for(settings, collected, is_cluster), evaluated)
+        evaluation = evaluate_snapshot(snapshot, ruleset, options_for(settings, collected, snapshot, is_cluster), evaluated)
         if not keep_graph:
             evaluation.analysis = None
         result = result_of(snapshot, evaluation, collected, settings, ruleset, started, t0)

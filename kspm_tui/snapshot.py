@@ -16,15 +16,25 @@ from kspm_tui.sources import SourcedObject
 
 DEFAULT_SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
 LOCAL_CLUSTER = "local"
+# Where a namespaced manifest without `metadata.namespace` lives: wherever it is applied
+# (`kubectl apply -n NS`, else the context's namespace), so not `default`. Not a valid
+# namespace name, so it never meets a real one; objects that share it stay together.
+UNKNOWN_NAMESPACE = "(namespace unknown)"
 
 Key = tuple[str, str | None, str]
 
 
 def namespace_of(obj: dict[str, Any]) -> str | None:
-    """The namespace an object lives in (`default` when a namespaced manifest omits it)."""
+    """The namespace an object lives in (UNKNOWN_NAMESPACE when a namespaced manifest omits it)."""
     if obj.get("kind") in CLUSTER_SCOPED:
         return None
-    return (obj.get("metadata") or {}).get("namespace") or "default"
+    return (obj.get("metadata") or {}).get("namespace") or UNKNOWN_NAMESPACE
+
+
+def known(namespace: str | None) -> str | None:
+    """The namespace to write into a command or manifest: none when it is unknown (kubectl then
+    uses the same namespace the object was applied to: the context's, or `-n`)."""
+    return None if namespace == UNKNOWN_NAMESPACE else namespace
 
 
 def key_of(obj: dict[str, Any]) -> Key:

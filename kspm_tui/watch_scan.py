@@ -190,7 +190,7 @@ class WatchService:
     def _evaluate(self, only: frozenset[Key] | None) -> Evaluation:
         self.stats.evaluations += 1
         self.stats.evaluated_units.append(-1 if only is None else len(only))
-        options = options_for(self.settings, self.initial.collected, is_cluster=True, only=only)
+        options = options_for(self.settings, self.initial.collected, self.snapshot, is_cluster=True, only=only)
         return evaluate_snapshot(self.snapshot, self.ruleset, options)
 
     def _always(self, finding: Finding) -> bool:

@@ -9,7 +9,9 @@ index and first line.
 from __future__ import annotations
 
 import io
+import math
 import re
+import struct
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,7 +94,13 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
         try:
             return self._build(node, {})
         except (_Fallback, RecursionError):
-            return super().construct_document(node)
+            return self._construct_slowly(node)
+
+    def _construct_slowly(self, node: Node) -> Any:
+        return super().construct_document(node)
+
+    def _key(self, node: ScalarNode) -> Any:
+        return self._scalar(node)
 
     def _build(self, node: Node, memo: dict[int, Any]) -> Any:
         cls = node.__class__
@@ -109,9 +117,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
             for key_node, value_node in node.value:
                 if key_node.__class__ is not ScalarNode or key_node.tag not in (_STR, _INT, _BOOL, _NULL):
                     raise _Fallback  # merge keys, complex keys: PyYAML's rules and errors
-                key = self._scalar(key_node)
-                if key.__class__ is str:
-                    key = sys.intern(key)
+                key = sys.intern(key_node.value) if key_node.tag == _STR else self._key(key_node)
                 mapping[key] = self._build(value_node, memo)
             return mapping
         if cls is SequenceNode and node.tag == _SEQ:
@@ -180,6 +186,129 @@ def _items(node: Node) -> list[Node]:
     return node.value if node.__class__ is SequenceNode else [n for pair in node.value for n in pair]
 
 
+class _KubectlLoader(_Loader):
+    """Manifests read the way `kubectl` reads them: go-yaml v2 (YAML 1.1) via sigs.k8s.io/yaml.
+
+    kubectl resolves plain scalars with go-yaml v2's table, not PyYAML's: `y`/`n`/`yes`/`on`/`off`
+    are booleans, `0755`/`0o17`/`0x1F`/`0b101`/`1_000` integers, `1e3` a number, `1:20` and
+    timestamps stay strings, `=` is a string (libyaml's `value` tag is not a type). Then
+    sigs.k8s.io/yaml turns the result into JSON: mapping keys become strings (`on:` → `"true"`, `1:` → `"1"`),
+    a null or complex key, `.inf` and `.nan` are errors, and a whole-number float is a JSON
+    integer (what the API server stores). `tests/test_yaml_kubectl.py` proves it against kubectl.
+    """
+
+    _resolved: ClassVar[dict[str, str]] = {}
+
+    def resolve(self, kind: type, value: Any, implicit: tuple[bool, bool]) -> str:
+        if kind is ScalarNode and implicit[0]:
+            tag = self._resolved.get(value)
+            if tag is None:
+                tag = _go_tag(value)
+                if len(self._resolved) < _RESOLVE_CACHE_MAX:
+                    self._resolved[value] = tag
+            return tag
+        return super().resolve(kind, value, implicit)
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        tag, value = node.tag, node.value
+        if tag == _BOOL:
+            return value in _GO_TRUE
+        if tag == _INT:
+            return _go_int(value)
+        if tag == _FLOAT:
+            number = _go_float(value)
+            if not math.isfinite(number):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{value} has no JSON form (kubectl rejects it)", node.start_mark)
+            return int(number) if number.is_integer() and abs(number) < 2**63 else number
+        if tag == _TIMESTAMP:
+            return value
+        return super()._scalar(node)
+
+    def _key(self, node: ScalarNode) -> str:
+        return _go_key(self._scalar(node), node)
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[str, Any]:
+        """PyYAML's mapping (merge keys flattened), with keys made JSON strings as they are read."""
+        self.flatten_mapping(node)
+        return {_go_key(self.construct_object(key, deep=deep), key):
+                self.construct_object(value, deep=deep) for key, value in node.value}
+
+
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_GO_TRUE = frozenset("y Y yes Yes YES true True TRUE on On ON".split())
+_GO_BOOL = _GO_TRUE | frozenset("n N no No NO false False FALSE off Off OFF".split())
+_GO_NULL = frozenset(["", "~", "null", "Null", "NULL"])
+_GO_SPECIAL_FLOAT = frozenset(
+    f"{sign}.{word}" for sign in ("", "+", "-") for word in ("inf", "Inf", "INF")
+) | {".nan", ".NaN", ".NAN"}
+_GO_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
+_GO_INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
+
+
+def _go_tag(value: str) -> str:
+    """The tag go-yaml v2 gives a plain scalar (its `resolve`, for what JSON can hold)."""
+    if value in _GO_BOOL:
+        return _BOOL
+    if value == "<<":
+        return "tag:yaml.org,2002:merge"
+    if value in _GO_NULL:
+        return _NULL
+    if value in _GO_SPECIAL_FLOAT:
+        return _FLOAT
+    first = value[0]
+    if first == ".":
+        return _FLOAT if _GO_FLOAT.match(value) else _STR
+    if first not in "+-0123456789":
+        return _STR
+    plain = value.replace("_", "")
+    if _GO_INT.match(plain) and -(2**63) <= _go_int(value) < 2**64:
+        return _INT
+    if _GO_FLOAT.match(plain):
+        return _FLOAT
+    return _STR
+
+
+def _go_int(value: str) -> int:
+    """Go's `strconv.ParseInt(s, 0, 64)` after go-yaml drops underscores: 0755 is octal."""
+    plain = value.replace("_", "")
+    sign = -1 if plain[0] == "-" else 1
+    digits = plain.lstrip("+-")
+    lower = digits[:2].lower()
+    base = {"0x": 16, "0o": 8, "0b": 2}.get(lower)
+    if base is not None:
+        return sign * int(digits[2:], base)
+    return sign * int(digits, 8 if len(digits) > 1 and digits[0] == "0" else 10)
+
+
+def _go_float(value: str) -> float:
+    if value in _GO_SPECIAL_FLOAT:
+        return math.nan if "n" in value.lower() else (-math.inf if value[0] == "-" else math.inf)
+    return float(value.replace("_", ""))
+
+
+def _go_key(key: Any, node: Node) -> str:
+    """A mapping key as sigs.k8s.io/yaml writes it into JSON (a float key as Go's `%g` of a float32)."""
+    if key.__class__ is str:
+        return key
+    if key is True or key is False:
+        return "true" if key else "false"
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, float):
+        as32 = struct.unpack("f", struct.pack("f", key))[0]
+        for digits in range(1, 10):
+            text = f"{as32:.{digits}g}"
+            if struct.unpack("f", struct.pack("f", float(text)))[0] == as32:
+                return text.replace("e+0", "e+").replace("e-0", "e-")
+    raise yaml.constructor.ConstructorError(
+        None, None, f"unsupported map key {key!r} (kubectl rejects it)", node.start_mark)
+
+
+for _tag in (_BOOL, _INT, _FLOAT, _TIMESTAMP):  # PyYAML's own constructor (merge keys, tags) agrees
+    _KubectlLoader.add_constructor(_tag, lambda loader, node: loader._scalar(node))
+
+
 _DOC_START = re.compile(r"^---(?=[ \t\r\n#]|$)", re.MULTILINE)
 _BLANK = re.compile(r"^\s*(?:#.*)?$")
 
@@ -191,6 +320,19 @@ class RawDocument:
     index: int
     line: int
     text: str
+
+    @property
+    def object_line(self) -> int:
+        """The line the object itself starts on: past a bare `---`, blank lines and comments
+        (what a finding points at; `line` stays the chunk's start, for parse-error offsets)."""
+        for offset, text in enumerate(io.StringIO(self.text)):
+            if offset == 0 and text.startswith("---"):
+                rest = text[3:].strip()
+                if rest and not rest.startswith("#"):
+                    return self.line
+            elif not _BLANK.match(text) and text.strip() != "...":
+                return self.line + offset
+        return self.line
 
 
 @dataclass(slots=True)
@@ -238,7 +380,7 @@ def _is_blank(chunk: str) -> bool:
 def load_document(doc: RawDocument) -> Any | ParseFailure:
     """Parse one document; a syntax error becomes a ParseFailure with an absolute line."""
     try:
-        return yaml.load(doc.text, Loader=_Loader)  # noqa: S506 - safe loader
+        return yaml.load(doc.text, Loader=_KubectlLoader)  # noqa: S506 - safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = doc.line + mark.line if mark is not None else None

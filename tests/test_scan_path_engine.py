@@ -119,7 +119,7 @@ def test_objects_of_one_document_share_its_source() -> None:
                     b"- {apiVersion: v1, kind: ConfigMap, metadata: {name: b}}\n---\n"
                     b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\n", "f.yaml")
     assert [(o.source.file, o.source.document, o.source.line) for o in got.objects] == [
-        ("f.yaml", 1, 1), ("f.yaml", 1, 1), ("f.yaml", 2, 6)]
+        ("f.yaml", 1, 1), ("f.yaml", 1, 1), ("f.yaml", 2, 7)]
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ def test_multi_document_yaml_keeps_document_index_and_line() -> None:
     got = read_text(b"apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n---\n"
                     b"apiVersion: v1\nkind: Namespace\nmetadata: {name: b}\n", "ns.yaml")
     assert [(o.obj["metadata"]["name"], o.source.document, o.source.line) for o in got.objects] == [
-        ("a", 1, 1), ("b", 2, 4)]
+        ("a", 1, 1), ("b", 2, 5)]  # the object's first line, not the `---` before it
     assert got.errors == []
 
 

@@ -142,7 +142,12 @@ def run(args: argparse.Namespace) -> int:
         triage.after_scan(args, result, baseline)
     if any(r.errors or r.rule_errors or r.exception_errors for r in results):
         return exit_codes.INPUT_ERRORS
-    if any(triage.gated(result, args.fail_on, baseline) for result in results):
+    hidden = sum(triage.gated_hidden(result, args.fail_on) for result in results)
+    if hidden:
+        print(f"kspm-tui scan: {hidden} findings at or above {args.fail_on} are in system namespaces "
+              f"({', '.join(sorted({ns for r in results for ns in r.excluded.namespaces}))}) and count for "
+              "--fail-on; --include-system lists them", file=sys.stderr)
+    if any(triage.gated(result, args.fail_on, baseline) for result in results) or hidden:
         return exit_codes.FINDINGS
     if unavailable:
         return exit_codes.UNAVAILABLE

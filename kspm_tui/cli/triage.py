@@ -66,6 +66,14 @@ def gated(result: ScanResult, threshold: Severity | None, baseline: set[str] | N
             and (baseline is None or f.fingerprint not in baseline)]
 
 
+def gated_hidden(result: ScanResult, threshold: Severity | None) -> int:
+    """Findings at/above `threshold` in system namespaces a live scan left out of the list:
+    never silently out of --fail-on (they have no fingerprint, so a baseline cannot cover them)."""
+    if threshold is None:
+        return 0
+    return sum(n for sev, n in result.excluded.by_severity.items() if Severity(sev).rank >= threshold.rank)
+
+
 def after_scan(args: argparse.Namespace, result: ScanResult, baseline: set[str] | None) -> None:
     """Tell the user about exception problems and the baseline (the service saved the history)."""
     if args.format != "table":  # the table shows them itself

@@ -282,6 +282,8 @@ class Evaluator:
         for raw in raws:
             if excluded and not raw.rule.rule.match.system_namespaces:
                 self.out.excluded.findings += 1
+                severity = raw.rule.rule.severity.value
+                self.out.excluded.by_severity[severity] = self.out.excluded.by_severity.get(severity, 0) + 1
                 continue
             where = prefix + (f"spec.{raw.container_type}[{raw.container}]." if raw.container_type else "")
             findings.append(self._finding(raw, workload.kind, workload.name, namespace,

@@ -11,7 +11,7 @@ from typing import Any
 
 from kspm_tui.graph.network import policy_types
 from kspm_tui.kinds import WORKLOAD_KINDS, group_of
-from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, namespace_of
+from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, UNKNOWN_NAMESPACE, Snapshot, namespace_of
 
 PSA_PREFIX = "pod-security.kubernetes.io/"
 CONTROL_PLANE_COMPONENTS = (
@@ -138,7 +138,7 @@ def cluster_facts(snapshot: Snapshot) -> dict[str, Any]:
                 engines.add("Gatekeeper")
     components = control_plane_pods(snapshot)
     workload_namespaces = {namespace_of(i.obj) for kind in WORKLOAD_KINDS for i in snapshot.of_kind(kind)}
-    app_namespaces = sorted(workload_namespaces - set(DEFAULT_SYSTEM_NAMESPACES) - {"default", None})
+    app_namespaces = sorted(workload_namespaces - set(DEFAULT_SYSTEM_NAMESPACES) - {"default", UNKNOWN_NAMESPACE, None})
     psa_enforced = sorted(
         item.obj["metadata"]["name"] for item in snapshot.of_kind("Namespace")
         if ((item.obj["metadata"].get("labels") or {}).get(PSA_PREFIX + "enforce") in ("baseline", "restricted"))

@@ -53,7 +53,7 @@ class PodIdentity:
 
 def admits_pod(policy: dict[str, Any], source: PodIdentity) -> bool:
     """Some ingress rule of `policy` admits traffic from `source` (ports not considered)."""
-    policy_ns = policy["metadata"].get("namespace") or "default"
+    policy_ns = namespace_of(policy)
     for rule in (policy.get("spec") or {}).get("ingress") or ():
         peers = (rule or {}).get("from") or []
         if not peers:

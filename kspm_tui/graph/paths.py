@@ -29,7 +29,7 @@ from kspm_tui.graph.rbac import RbacGraph, Ref, Subject
 from kspm_tui.graph.risks import ESCALATION, Hit, RiskIndex
 from kspm_tui.model import FindingRemediation, Scope
 from kspm_tui.remediation import build as build_remediation
-from kspm_tui.snapshot import Snapshot, Workload
+from kspm_tui.snapshot import Snapshot, Workload, known
 from kspm_tui.yamlio import dump_yaml
 
 INTERNET = "internet"
@@ -302,7 +302,7 @@ def _command(build: Callable[[], list[str]], stdin: str | None = None) -> tuple[
 def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGraph,
                context: str | None) -> Cut:
     action, obj = data["cut"], data["cut_object"]
-    ns = obj.namespace
+    ns = known(obj.namespace)
     if action == "automount":
         patch = {"spec": {"automountServiceAccountToken": False}}
         rem = build_remediation(Scope.pod, wref.kind, wref.name, wref.namespace, patch, "", context=context)
@@ -325,7 +325,8 @@ def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGr
     if action == "network-policy":
         labels = (workload.template.get("metadata") or {}).get("labels") or {}
         policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
-                  "metadata": {"name": f"{wref.name}-restrict-ingress", "namespace": wref.namespace},
+                  "metadata": {"name": f"{wref.name}-restrict-ingress",
+                               **({"namespace": known(wref.namespace)} if known(wref.namespace) else {})},
                   "spec": {"podSelector": {"matchLabels": labels}, "policyTypes": ["Ingress"],
                            "ingress": [{"from": [{"namespaceSelector": {}}]}]}}
         kubectl, unsafe = _command(lambda: commands.apply_stdin(context), stdin=dump_yaml(policy))
@@ -337,7 +338,7 @@ def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGr
                    description=f"isolate {wref} with a NetworkPolicy that admits only in-cluster clients")
     if action == "remove-cloud-annotation":
         kubectl, unsafe = _command(lambda: commands.annotate(
-            "ServiceAccount", obj.name, ns or "default", {data["annotation"]: None}, context))
+            "ServiceAccount", obj.name, ns, {data["annotation"]: None}, context))
         return Cut(action=action, object=ObjectRef.of(obj), cost=CUT_COST[action], kubectl=kubectl,
                    guidance=" ".join(filter(None, [
                        unsafe, "If the application needs the cloud role, keep the annotation and scope the "

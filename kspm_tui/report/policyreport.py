@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from typing import Any
 
 from kspm_tui.model import Finding, ScanResult, Status
+from kspm_tui.snapshot import known
 from kspm_tui.yamlio import dump_yaml
 
 API_VERSION = "wgpolicyk8s.io/v1alpha2"
@@ -46,7 +47,7 @@ def _properties(finding: Finding) -> dict[str, str]:
 
 def _result(finding: Finding, seconds: int) -> dict[str, Any]:
     resource = {"kind": finding.kind, "name": finding.name}
-    if finding.namespace:
+    if known(finding.namespace):
         resource["namespace"] = finding.namespace
     return {
         "policy": finding.rule,
@@ -85,7 +86,7 @@ def build(result: ScanResult) -> list[dict[str, Any]]:
     by_namespace: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
     for finding in result.findings:
         if finding.status is not Status.passed:
-            by_namespace[finding.namespace].append(_result(finding, seconds))
+            by_namespace[known(finding.namespace)].append(_result(finding, seconds))
     cluster = "".join(c if c.isalnum() or c in "-_." else "-" for c in result.cluster.id)
     reports = [_report("PolicyReport", ns, results, cluster)
                for ns, results in sorted(by_namespace.items(), key=lambda kv: kv[0] or "") if ns]

@@ -27,7 +27,8 @@ def build(result: ScanResult, top: int = 25) -> Group:
         ("Cluster ", "bold"), result.cluster.name,
         (f"  ({result.cluster.id})" if result.cluster.id != result.cluster.name else "", "dim"),
         "\n", f"{s.objects} objects, {s.workloads} workloads, {s.rules} rules in {result.duration_s:.2f}s",
-        "   Posture score ", (f"{s.score}/100", "bold"),
+        "   Posture score ", (f"{s.score}/100", "bold") if s.objects or not result.errors
+        else ("none: nothing could be read (see the errors below)", "bold red"),
     )
     if result.cluster.partial:
         head.append("\nPARTIAL RESULT: collection did not finish; see errors below", style="bold red")
@@ -88,10 +89,12 @@ def build(result: ScanResult, top: int = 25) -> Group:
         parts.append(Text(f"not assessable: {reason}: {len(rules)} rule{'s' * (len(rules) != 1)} ({shown})",
                           "yellow"))
     if result.excluded.workloads:
+        counts = ", ".join(f"{result.excluded.by_severity[s.value]} {s.value}" for s in Severity
+                           if result.excluded.by_severity.get(s.value))
         parts.append(Text(
-            f"Excluded: {result.excluded.workloads} workloads in system namespaces "
-            f"({', '.join(result.excluded.namespaces)}) with {result.excluded.findings} findings; "
-            "use --include-system to see them", "dim"))
+            f"System namespaces ({', '.join(result.excluded.namespaces)}): {result.excluded.workloads} workloads "
+            f"with {result.excluded.findings} findings{f' ({counts})' if counts else ''}, not listed above but "
+            "counted by --fail-on; --include-system lists them", "dim"))
     for gap in result.coverage:
         parts.append(Text(f"coverage: {gap.reason}", "yellow"))
     for err in result.errors:

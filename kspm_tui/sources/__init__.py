@@ -31,7 +31,9 @@ class Collected:
     """What a source produced: objects, errors, and what it could not see.
 
     A live source also knows the cluster's identity (`cluster_id`) and that it saw a whole
-    cluster (`is_cluster`); file sources leave both to the snapshot to decide.
+    cluster (`is_cluster`); file sources leave both to the snapshot to decide, and say they
+    are manifests (`manifests`): what a user asked to scan is shown whole, system namespaces
+    too, unless the files are a cluster dump.
     """
 
     objects: list[SourcedObject] = field(default_factory=list)
@@ -41,6 +43,7 @@ class Collected:
     cluster_id: str | None = None
     is_cluster: bool | None = None
     notices: list[str] = field(default_factory=list)  # one-line warnings for the user (e.g. TLS not verified)
+    manifests: bool = False  # read from files/stdin (not a live cluster)
 
     def extend(self, other: Collected) -> None:
         self.objects.extend(other.objects)

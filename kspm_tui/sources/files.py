@@ -21,6 +21,7 @@ from kspm_tui.kinds import check_kind
 from kspm_tui.model import InputError, SourceRef
 from kspm_tui.perf import paused_gc
 from kspm_tui.sources import Collected, SourcedObject
+from kspm_tui.sources.render import Renderable, render, walk
 from kspm_tui.yamlio import ParseFailure, load_document, split_documents
 
 SUFFIXES = frozenset({".yaml", ".yml", ".json"})
@@ -48,17 +49,16 @@ def format_size(size: int) -> str:
     return f"{size} bytes"
 
 
-def iter_manifest_files(paths: Iterable[str]) -> Iterator[Path | str]:
-    """Expand directories recursively (sorted, so output order is stable)."""
+def iter_manifest_files(paths: Iterable[str]) -> Iterator[Path | str | Renderable]:
+    """Expand directories recursively (sorted, so output order is stable); a Helm chart or a
+    kustomization comes as one Renderable, not as its files."""
     for raw in paths:
         if raw == STDIN:
             yield STDIN
             continue
         path = Path(raw)
         if path.is_dir():
-            yield from sorted(
-                p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
-            )
+            yield from walk(path, SUFFIXES)
         else:
             yield path
 
@@ -70,8 +70,11 @@ def read_paths(paths: Iterable[str], max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> 
 
 
 def _read_paths(paths: Iterable[str], max_bytes: int) -> Collected:
-    result = Collected()
+    result = Collected(manifests=True)
     for item in iter_manifest_files(paths):
+        if isinstance(item, Renderable):
+            result.extend(render(item))
+            continue
         name = "<stdin>" if item == STDIN else str(item)
         try:
             data = _read_stdin(max_bytes) if item == STDIN else _read_file(Path(item), max_bytes)
@@ -152,7 +155,7 @@ def read_text(data: bytes, name: str) -> Collected:
                            message=f"invalid YAML: {parsed.message}")
             )
             continue
-        _add(result, parsed, SourceRef(file=name, document=doc.index, line=doc.line))
+        _add(result, parsed, SourceRef(file=name, document=doc.index, line=doc.object_line))
     return result
 
 

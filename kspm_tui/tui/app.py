@@ -174,9 +174,9 @@ class KspmApp(App[int]):
                 raise SourceUnavailable(f"nothing readable in {target.label}: {collected.errors[0].message}")
             if not save and self.scanned is not None:
                 scanned.history_target, scanned.trend = self.scanned.history_target, self.scanned.trend
-            system = set(self.config.system_namespaces)
+            hidden = set(scanned.result.excluded.namespaces)  # none for manifests: they are shown whole
             keys = [(w.kind, w.namespace, w.name) for w in scanned.snapshot.workloads()
-                    if self.include_system or w.namespace not in system]
+                    if w.namespace not in hidden]
             index = ResultIndex(scanned.result.findings, keys, previous)
             # A big scan is millions of long-lived objects; without this every full garbage
             # collection walks them all and the UI stalls for a second. Frozen objects are
@@ -316,6 +316,15 @@ class KspmApp(App[int]):
         elif self.scanning:
             self.notify("a scan is already running", timeout=2)
         else:
+            self.start_scan()
+
+    def action_toggle_system(self) -> None:
+        """Show or hide a live scan's system-namespace group (always counted in the summary)."""
+        self.include_system = not self.include_system
+        self.settings.include_system = self.include_system
+        self.notify("system namespaces shown" if self.include_system
+                    else "system namespaces hidden (counted in the summary; S shows them)", timeout=4)
+        if self.target is not None and not self.scanning:
             self.start_scan()
 
     def action_toggle_watch(self) -> None:

@@ -34,6 +34,7 @@ APP_KEYS = (
     Key("kspm.jump", "colon", "jump", "Jump", app=True),
     Key("kspm.rescan", "r", "rescan", "Rescan", app=True),
     Key("kspm.watch", "w", "toggle_watch", "Watch", app=True),
+    Key("kspm.system", "S", "toggle_system", "System namespaces", show=False, app=True),
     Key("kspm.copy", "c", "copy", "Copy", app=True),
     Key("kspm.back", "escape", "back", "Back", show=False, app=True),
     Key("kspm.rules", "R", "jump_to('rules')", "Rules browser", show=False, app=True),

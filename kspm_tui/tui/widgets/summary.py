@@ -108,8 +108,8 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
         notes.append(f"{len(result.rule_errors)} rule errors (first: {result.rule_errors[0].message})\n",
                      style=colors["bad"])
     if result.excluded.workloads:
-        notes.append(f"{result.excluded.workloads} workloads in system namespaces not shown "
-                     f"({result.excluded.findings} findings); start with --include-system to see them\n",
+        notes.append(f"{result.excluded.workloads} workloads in system namespaces not listed "
+                     f"({result.excluded.findings} findings, counted by --fail-on); press S to show them\n",
                      style="dim")
     if result.cluster.partial:
         notes.append("PARTIAL RESULT: collection did not finish\n", style=f"bold {colors['bad']}")
