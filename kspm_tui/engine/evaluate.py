@@ -22,8 +22,10 @@ from kspm_tui.engine.evidence import collect_evidence, redact_text
 from kspm_tui.engine.evidence import evidence as make_evidence
 from kspm_tui.engine.graph_scopes import GraphScopes
 from kspm_tui.engine.loader import CompiledRule, RuleSet, params_variable
+from kspm_tui.engine.pod_security import PodSecurityLevels, empty_fact
 from kspm_tui.engine.shapes import merge_reads
 from kspm_tui.engine.typed import construct
+from kspm_tui.fixes.safety import Assessor
 from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
 from kspm_tui.model import (
     CoverageGap, Excluded, Finding, RuleError, RuleStat, Scope, SourceRef, Status, fingerprint,
@@ -71,6 +73,7 @@ class Evaluation:
     rule_errors: list[RuleError] = field(default_factory=list)
     excluded: Excluded = field(default_factory=Excluded)
     workloads: int = 0
+    pod_security: PodSecurityLevels = field(default_factory=PodSecurityLevels)
 
 
 class Evaluator:
@@ -129,10 +132,12 @@ class Evaluator:
             if progress and (done % 500 == 0 or done == total):
                 progress(done, total)
         self._objects()
+        self._pod_security_facts()
         self._namespaces()
         self._cluster()
         self._control_plane()
         self.graph.run()
+        Assessor(self.snapshot, self.out.pod_security, self.ns_facts, self.options.context).assess_all(self.out.findings)
         for counts, attr in ((self._evaluated, "evaluated"), (self._failed, "failed")):
             for rule_id, n in counts.items():
                 stat = self.out.stats[rule_id]
@@ -260,6 +265,8 @@ class Evaluator:
                                 "cluster": self.cluster, **self.graph.variables_for_workload(workload)})
             more, more_evaluated = self._template_rules(template, workload, False)
             raws, evaluated = raws + more, evaluated + more_evaluated
+        self.out.pod_security.add(workload.kind, namespace, workload.name,
+                                  [raw.rule.rule.frameworks for raw in raws])
         if excluded:
             evaluated = [i for i in evaluated if self._rule_index[i].rule.match.system_namespaces]
         self._evaluated.update(evaluated)
@@ -349,6 +356,12 @@ class Evaluator:
                     if ok is False:
                         raw = self._fail(rule, obj, where)
                         self._emit([self._finding(raw, kind, name, namespace, item.source)])
+
+    def _pod_security_facts(self) -> None:
+        """`ns.podSecurity`: the strictest Pod Security level every workload there satisfies."""
+        levels = self.out.pod_security.namespace_fact()
+        for name, facts in self.ns_facts.items():
+            facts["podSecurity"] = levels.get(name) or empty_fact()
 
     def _namespaces(self) -> None:
         rules = self._by_scope[Scope.namespace]
