@@ -3,6 +3,7 @@
     kspm-tui                      explorer (context picker, or welcome without kubeconfig)
     kspm-tui --demo | PATH ...    explorer on the demo cluster / on manifests
     kspm-tui scan ...             headless scan (table, json, ...)
+    kspm-tui fix SCOPE ...        fix plans per workload (kubectl script, or patched YAML)
     kspm-tui rules ...            list, show and test rules
     kspm-tui rbac ...             who can do what, and attack paths
     kspm-tui contexts             kube contexts from the kubeconfig
@@ -22,7 +23,7 @@ from kspm_tui.sources import SourceUnavailable
 
 # name → module (in kspm_tui.cli) with add_parser(subparsers) and run(args) -> int; order is
 # --help order. Imported only when used: the explorer's start-up must not pay for the engine.
-SUBCOMMANDS = ("scan", "rules", "rbac", "diff", "history", "exceptions", "contexts", "doctor")
+SUBCOMMANDS = ("scan", "fix", "rules", "rbac", "diff", "history", "exceptions", "contexts", "doctor")
 
 
 def subcommand(name: str) -> ModuleType:

@@ -34,6 +34,7 @@ from kspm_tui.yamlio import load_yaml
 SAFETY_FILE = Path(__file__).parent / "data" / "safety.yaml"
 DEFAULT_UID = 65532  # the distroless `nonroot` user: owns nothing in most images, reads what is world-readable
 HEADROOM = 1.5
+WITHHELD = "No patch offered: "  # how a withheld fix's guidance starts (plans list these)
 PSA_RULES = ("K8S-NS-PSA-ENFORCE-MISSING", "K8S-NS-PSA-PRIVILEGED")
 
 
@@ -97,7 +98,7 @@ class Assessor:
         verdict = self.verdict(finding, rem.patch or {})
         if verdict.withheld or verdict.patch is None:
             note = verdict.withheld or verdict.reason
-            return FindingRemediation(guidance=_join(f"No patch offered: {note}", rem.guidance))
+            return FindingRemediation(guidance=_join(WITHHELD + note, rem.guidance))
         kubectl = (kubectl_patch(finding.kind, finding.name, finding.namespace, verdict.patch, self.context)
                    if rem.kubectl else None)
         return FindingRemediation(patch=verdict.patch, kubectl=kubectl, guidance=rem.guidance,
