@@ -171,6 +171,18 @@ class FindingRemediation(BaseModel):
     safety_reason: str = ""
     cost: str = ""
 
+    @property
+    def verdict(self) -> str:
+        """`safe`, `review` or `none` (no patch): the short label reports put next to a fix."""
+        return self.safety.value if self.safety is not None else "none"
+
+    def verdict_text(self) -> str:
+        """One line for reports: `safe (rolling restart): reason`, or '' without a patch."""
+        if self.safety is None:
+            return ""
+        cost = f" ({self.cost})" if self.cost else ""
+        return f"{self.safety.value}{cost}: {self.safety_reason}"
+
 
 class Exception_(BaseModel):
     """Why a finding is accepted (filled by `kspm_tui.exceptions`).

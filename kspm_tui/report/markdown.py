@@ -51,7 +51,8 @@ def render_document(doc: ReportDocument) -> str:
         shown = doc.failing[:MAX_FINDINGS]
         out += _table(["severity", "rule", "object", "message", "fix"],
                       [[f.severity.value, f.rule, _where(f), f.message,
-                        f"`{f.remediation.kubectl}`" if f.remediation.kubectl else f.remediation.guidance]
+                        (f"`{f.remediation.kubectl}` ({f.remediation.verdict_text()})" if f.remediation.kubectl
+                         else f.remediation.guidance)]
                        for f in shown])
         if len(doc.failing) > len(shown):
             out += [f"… and {len(doc.failing) - len(shown)} more (see the JSON or HTML report).", ""]
