@@ -5,11 +5,27 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from kspm_tui.config import load_config
 from kspm_tui.model import Severity
 from kspm_tui.scan import ScanSettings
 from kspm_tui.sources import Collected
+
+
+class IntermixedParser(argparse.ArgumentParser):
+    """Lets manifest PATHs come after options, as in `fix deploy/web -n shop ./k8s/`."""
+
+    _inner = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._inner:
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ import re
 import sys
 
 from kspm_tui import exit_codes
-from kspm_tui.cli.common import add_source_arguments, collect, settings_from, usage_error
+from kspm_tui.cli.common import IntermixedParser, add_source_arguments, collect, settings_from, usage_error
 from kspm_tui.fixes.plan import Plan, plans
 from kspm_tui.snapshot import Snapshot
 from kspm_tui.yamlio import dump_yaml
@@ -43,6 +43,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
                "  kspm-tui fix K8S-SECCOMP-REQUIRED k8s/ -o yaml > patched.yaml",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.__class__ = IntermixedParser  # subparsers build ArgumentParser; PATHs may follow -n NS
     parser.add_argument("scope", metavar="SCOPE", help="what to fix (see below)")
     add_source_arguments(parser)
     parser.add_argument("-n", "--namespace", metavar="NS", help="namespace of a KIND/NAME scope, or narrow any scope")
