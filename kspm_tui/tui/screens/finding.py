@@ -103,7 +103,7 @@ class FindingScreen(KspmScreen):
         colors = self.kspm.colors()
         style = colors["good"] if rem.verdict == "safe" else colors["warn"]
         return Text.assemble(("Fix is ", "bold"), (f" {rem.verdict.upper()} ", f"bold reverse {style}"),
-                             f"  {rem.safety_reason}", ("   cost: ", "bold"), rem.cost or "none")
+                             ("  cost: ", "bold"), rem.cost or "none", f"  {rem.safety_reason}")
 
     def details(self) -> RenderableType:
         f = self.finding
