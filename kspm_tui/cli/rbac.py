@@ -271,7 +271,10 @@ def _path_block(rank: int, path: AttackPath) -> Text:
         text.append(f"{edge.target}\n")
         text.append(f"      {edge.evidence}\n", "dim")
     if path.cut is not None:
-        text.append(f"   cheapest cut: {path.cut.description}\n", "green")
+        label = "cut (keeps the workload running)" if path.cut.keeps_workload else "cheapest cut"
+        text.append(f"   {label}: {path.cut.description}\n", "green")
+        if path.cut.effect:
+            text.append(f"      effect: {path.cut.effect}\n", "dim")
         if path.cut.kubectl:
             text.append("      " + path.cut.kubectl.replace("\n", "\n      ") + "\n")
         if path.cut.guidance:

@@ -90,7 +90,9 @@ class Assessor:
 
     def assess_all(self, findings: list[Finding]) -> None:
         for finding in findings:
-            if finding.status is Status.fail and finding.remediation.patch is not None:
+            # attack-path cuts arrive judged (graph/paths.py says what each cut costs the workload)
+            if finding.status is Status.fail and finding.remediation.patch is not None \
+                    and finding.remediation.safety is None:
                 finding.remediation = self.remediation(finding)
 
     def remediation(self, finding: Finding) -> FindingRemediation:
