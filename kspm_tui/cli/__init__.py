@@ -43,6 +43,7 @@ examples:
   kspm-tui rules show K8S-PRIVILEGED
   kspm-tui rbac who-can get secrets -n prod ./cluster-dump/
   kspm-tui rbac paths --demo              ranked attack paths from the internet
+  kspm-tui fix deploy/web -n shop k8s/    one kubectl patch per workload, safe fixes only
   kspm-tui diff                           what changed since the previous scan
   kspm-tui contexts                       kube contexts (name, cluster, server, user, namespace)
   kspm-tui scan --context prod            live, read-only scan of one cluster (--all-contexts: each)
