@@ -87,6 +87,7 @@ class Assessor:
         self.ns_facts = ns_facts
         self.context = context
         self.table = safety_table()
+        self._problems: dict[int, set[str]] = {}  # id(object) → its own validation problems (as text)
 
     def assess_all(self, findings: list[Finding]) -> None:
         for finding in findings:
@@ -122,7 +123,9 @@ class Assessor:
         verdict = self._specific(finding, obj, patch, record)
         if verdict.withheld or verdict.patch is None:
             return verdict
-        before = {str(p) for p in validate_object(obj)}
+        before = self._problems.get(id(obj))
+        if before is None:
+            before = self._problems[id(obj)] = {str(p) for p in validate_object(obj)}
         after = [p for p in validate_object(strategic_merge.apply(obj, verdict.patch)) if str(p) not in before]
         if after:
             return Verdict(None, Safety.review, "", "the result would be refused: " + "; ".join(map(str, after[:2]))
