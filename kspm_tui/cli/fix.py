@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+from collections.abc import Callable
 
 from kspm_tui import exit_codes
 from kspm_tui.cli.common import IntermixedParser, add_source_arguments, collect, settings_from, usage_error
@@ -77,13 +78,16 @@ def run(args: argparse.Namespace) -> int:
     return exit_codes.INPUT_ERRORS if result.errors else exit_codes.OK
 
 
-def _selector(scope: str, namespace: str | None):  # type: ignore[no-untyped-def]
+Selector = Callable[[str, str | None, str, str], bool]  # (kind, namespace, name, rule) → in scope
+
+
+def _selector(scope: str, namespace: str | None) -> Selector:
     """A predicate over (kind, namespace, name, rule) for SCOPE; ValueError names a bad one."""
     def in_ns(ns: str | None) -> bool:
         return namespace is None or ns == namespace
     if scope == "all":
         return lambda kind, ns, name, rule: in_ns(ns)
-    if scope.startswith("K8S-") or scope.startswith("rule/"):
+    if scope.startswith(("K8S-", "rule/")):
         rule_id = scope.removeprefix("rule/")
         return lambda kind, ns, name, rule: rule == rule_id and in_ns(ns)
     head, sep, target = scope.partition("/")
@@ -102,8 +106,9 @@ def _comment(text: str) -> str:
 
 def render_script(chosen: list[Plan], scope: str) -> str:
     fixes = sum(len(p.applied) for p in chosen)
-    lines = ["#!/bin/sh", f"# kspm-tui fix {_comment(scope)}: {len(chosen)} objects, {fixes} safe fixes "
-             "(review items are listed, not applied)", "set -eu", ""]
+    title = (f"# kspm-tui fix {_comment(scope)}: {len(chosen)} objects, {fixes} safe fixes "
+             "(review items are listed, not applied)")
+    lines = ["#!/bin/sh", title, "set -eu", ""]
     for plan in chosen:
         lines.append(f"# {_comment(plan.ref)} (cost: {plan.cost})")
         for f in plan.applied:
