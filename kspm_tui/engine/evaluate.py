@@ -360,8 +360,14 @@ class Evaluator:
     def _pod_security_facts(self) -> None:
         """`ns.podSecurity`: the strictest Pod Security level every workload there satisfies."""
         levels = self.out.pod_security.namespace_fact()
+        # A watch batch evaluates some workloads only: where a namespace's others were not
+        # evaluated, claim nothing strict (a wrong `restricted` would offer a breaking label).
+        partial = set() if self.options.only is None else {
+            w.namespace for w in self.snapshot.workloads()
+            if self.out.pod_security.level(w.kind, w.namespace, w.name) is None}
         for name, facts in self.ns_facts.items():
-            facts["podSecurity"] = levels.get(name) or empty_fact()
+            facts["podSecurity"] = ({"level": "privileged", "blocking": {"baseline": [], "restricted": []}}
+                                    if name in partial else levels.get(name) or empty_fact())
 
     def _namespaces(self) -> None:
         rules = self._by_scope[Scope.namespace]
