@@ -106,6 +106,22 @@ def edit(kind: str, name: str, namespace: str | None, context: str | None = None
     return kubectl("edit", kind.lower(), name, namespace=namespace, context=context)
 
 
+def create_rolebinding(name: str, namespace: str, clusterrole: str, serviceaccount: str,
+                       context: str | None = None) -> list[str]:
+    """`kubectl create rolebinding NAME --clusterrole=R --serviceaccount=NS:SA`.
+
+    kubectl's `create` ignores a NAME after `--` (there `--` starts a container command), so the
+    name goes before the options, and a name that kubectl could read as a flag gets no command.
+    """
+    _check("name", name)
+    if name.startswith("-"):
+        raise UnsafeCommand(f"No command offered: the name {name} starts with '-', which `kubectl create` "
+                            "would read as an option; create the RoleBinding from a manifest instead.")
+    argv = kubectl("create", namespace=namespace, context=context,
+                   options=[f"--clusterrole={clusterrole}", f"--serviceaccount={serviceaccount}"])
+    return [*argv[:2], "rolebinding", name, *argv[2:]]
+
+
 def _metadata_changes(changes: Mapping[str, str | None]) -> list[str]:
     """`key=value` to set, `key-` to remove (None)."""
     return [f"{key}-" if value is None else f"{key}={value}" for key, value in changes.items()]

@@ -150,10 +150,38 @@ class SourceRef(BaseModel):
     line: int | None = None
 
 
+class Safety(StrEnum):
+    """How far a patch can be trusted (see `kspm_tui.fixes.safety`)."""
+
+    safe = "safe"  # the API server accepts it, PSA still admits the pod, nothing a container needs goes
+    review = "review"  # it may stop something that works: read `safety_reason` first
+
+
 class FindingRemediation(BaseModel):
+    """The fix shown for one finding: a patch with its verdict and cost, or guidance only.
+
+    `safety` is set whenever a patch is offered; a patch known to be refused or to break the
+    workload is withheld and `guidance` says why and what to do instead.
+    """
+
     patch: dict[str, Any] | None = None
     kubectl: str | None = None
     guidance: str = ""
+    safety: Safety | None = None
+    safety_reason: str = ""
+    cost: str = ""
+
+    @property
+    def verdict(self) -> str:
+        """`safe`, `review` or `none` (no patch): the short label reports put next to a fix."""
+        return self.safety.value if self.safety is not None else "none"
+
+    def verdict_text(self) -> str:
+        """One line for reports: `safe (rolling restart): reason`, or '' without a patch."""
+        if self.safety is None:
+            return ""
+        cost = f" ({self.cost})" if self.cost else ""
+        return f"{self.safety.value}{cost}: {self.safety_reason}"
 
 
 class Exception_(BaseModel):

@@ -76,10 +76,11 @@ def test_paths_ranked_with_decoys_absent(run_cli) -> None:
     assert [(p["source"]["name"], p["target"]) for p in paths] == [("jenkins", "cluster-admin"),
                                                                   ("payments-api", "cloud")]
     assert paths[0]["score"] > paths[1]["score"]
-    assert paths[0]["cut"]["patch"] == {"spec": {"template": {"spec": {"automountServiceAccountToken": False}}}}
+    assert paths[0]["cut"]["action"] == "narrow-binding" and paths[0]["cut"]["keeps_workload"]
+    assert paths[0]["other_cuts"][0]["patch"] == {"spec": {"template": {"spec": {"automountServiceAccountToken": False}}}}
     table = run_cli("rbac", "paths", FIXTURE, "--to", "cluster-admin")
     assert table.stdout.startswith("1.  critical  Deployment/ci/jenkins → cluster-admin")
-    assert "payments" not in table.stdout and "cheapest cut" in table.stdout
+    assert "payments" not in table.stdout and "cut (keeps the workload running)" in table.stdout
 
 
 def test_scan_reports_paths_as_findings(run_cli) -> None:
@@ -90,9 +91,10 @@ def test_scan_reports_paths_as_findings(run_cli) -> None:
     assert set(paths) == {("K8S-PATH-INTERNET-CLUSTER-ADMIN", "jenkins"), ("K8S-PATH-INTERNET-CLOUD", "payments-api")}
     admin = paths[("K8S-PATH-INTERNET-CLUSTER-ADMIN", "jenkins")]
     assert admin["severity"] == "critical" and admin["kind"] == "Deployment"
-    assert admin["remediation"]["kubectl"].startswith("kubectl patch -n ci ")
-    assert admin["remediation"]["kubectl"].endswith(" -- deployment jenkins")
-    assert admin["remediation"]["guidance"].startswith("Cheapest cut: stop mounting")
+    assert admin["remediation"]["kubectl"].startswith("kubectl create rolebinding jenkins-admin -n ci ")
+    assert admin["remediation"]["kubectl"].endswith(" -- clusterrolebinding jenkins-admin")
+    assert admin["remediation"]["guidance"].startswith("Cut that keeps the workload running: move the grant")
+    assert admin["remediation"]["safety"] == "review" and "keeps the workload running" in admin["remediation"]["safety_reason"]
     subjects = {(f["rule"], f["kind"], f["name"]) for f in findings if f["rule"].startswith("K8S-RBAC-")}
     assert ("K8S-RBAC-READ-ALL-SECRETS", "ServiceAccount", "report-builder") in subjects
     # cluster-admins are reported by the binding rules, not again as "can escalate"

@@ -7,6 +7,7 @@ proposes) removes the path and adds none.
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -59,7 +60,9 @@ def test_fixture_paths_ranked_and_decoys_absent() -> None:
     assert [e.relation for e in jenkins.edges] == ["routes to", "reaches", "mounts token of", "bound by",
                                                    "grants", "allows"]
     assert jenkins.edges[3].object and jenkins.edges[3].object.name == "jenkins-admin"
-    assert jenkins.cut and jenkins.cut.action == "automount"
+    # jenkins uses its grants: the cut that keeps it running is preferred over taking its token
+    assert jenkins.cut and jenkins.cut.action == "narrow-binding" and jenkins.cut.keeps_workload
+    assert [c.action for c in jenkins.other_cuts] == ["automount", "network-policy"]
     everything = summary(analysis.attack_paths(internal=True))
     assert not any("ops-console" in src for src, _ in everything)  # token not mounted
     assert ("Deployment/reports/report-builder", "secrets") in everything  # isolated: internal only
@@ -70,11 +73,12 @@ def test_automount_cut_applied_with_kubectl_removes_the_path(tmp_path: Path) -> 
     objects = docs(FIXTURE.read_text())
     analysis = analyse_text(dump(objects))
     jenkins = analysis.attack_paths(target="cluster-admin")[0]
-    assert jenkins.cut and jenkins.cut.patch and jenkins.cut.kubectl
-    assert jenkins.cut.kubectl.startswith("kubectl patch -n ci --type=strategic -p ")
-    assert jenkins.cut.kubectl.endswith(" -- deployment jenkins")
+    cut = next(c for c in jenkins.other_cuts if c.action == "automount")
+    assert cut.patch and cut.kubectl and not cut.keeps_workload
+    assert cut.kubectl.startswith("kubectl patch -n ci --type=strategic -p ")
+    assert cut.kubectl.endswith(" -- deployment jenkins")
     index = next(i for i, o in enumerate(objects) if o["kind"] == "Deployment" and o["metadata"]["name"] == "jenkins")
-    objects[index] = kubectl_patch_local(objects[index], jenkins.cut.patch, tmp_path)
+    objects[index] = kubectl_patch_local(objects[index], cut.patch, tmp_path)
     after = analyse_text(dump(objects))
     assert summary(after.attack_paths(internal=True)) == [
         p for p in summary(analysis.attack_paths(internal=True)) if "jenkins" not in p[0]]
@@ -370,3 +374,23 @@ def test_node_addresses_decide_host_and_node_port_exposure() -> None:
     assert {str(ref): [r.entry for r in routes] for ref, routes in public.exposure.items()} == {
         "DaemonSet/ops/agent": ["host-network"], "Deployment/ops/shop": ["service"]}
     assert [(str(p.source), p.target) for p in public.attack_paths()] == [("DaemonSet/ops/agent", "node")]
+
+
+def test_narrowed_binding_applied_with_kubectl_removes_the_path_and_keeps_the_namespace_grant(tmp_path: Path) -> None:
+    """The preferred cut, run as printed (its `kubectl create rolebinding` with --dry-run=client),
+    removes the path to cluster-admin while the service account keeps its role in its namespace."""
+    objects = docs(FIXTURE.read_text())
+    jenkins = analyse_text(dump(objects)).attack_paths(target="cluster-admin")[0]
+    cut = jenkins.cut
+    assert cut and cut.action == "narrow-binding" and cut.kubectl
+    create, _, delete = cut.kubectl.partition(" && ")
+    args = shlex.split(create)
+    proc = subprocess.run([str(KUBECTL), *args[1:], "--dry-run=client", "-o", "json"], capture_output=True,
+                          text=True, check=False, timeout=120, env={"PATH": "", "KUBECONFIG": str(tmp_path / "none")})
+    assert proc.returncode == 0, proc.stderr
+    binding = json.loads(proc.stdout)
+    assert binding["kind"] == "RoleBinding" and binding["metadata"]["namespace"] == "ci"
+    dropped = shlex.split(delete)[-1]
+    objects = [o for o in objects if not (o["kind"] == "ClusterRoleBinding" and o["metadata"]["name"] == dropped)]
+    after = analyse_text(dump([*objects, binding]))
+    assert not any("jenkins" in str(p.source) for p in after.attack_paths(target="cluster-admin"))

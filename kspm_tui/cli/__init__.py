@@ -3,6 +3,7 @@
     kspm-tui                      explorer (context picker, or welcome without kubeconfig)
     kspm-tui --demo | PATH ...    explorer on the demo cluster / on manifests
     kspm-tui scan ...             headless scan (table, json, ...)
+    kspm-tui fix SCOPE ...        fix plans per workload (kubectl script, or patched YAML)
     kspm-tui rules ...            list, show and test rules
     kspm-tui rbac ...             who can do what, and attack paths
     kspm-tui contexts             kube contexts from the kubeconfig
@@ -23,7 +24,7 @@ from kspm_tui.textsafe import VisibleStream
 
 # name → module (in kspm_tui.cli) with add_parser(subparsers) and run(args) -> int; order is
 # --help order. Imported only when used: the explorer's start-up must not pay for the engine.
-SUBCOMMANDS = ("scan", "rules", "rbac", "diff", "history", "exceptions", "contexts", "doctor")
+SUBCOMMANDS = ("scan", "fix", "rules", "rbac", "diff", "history", "exceptions", "contexts", "doctor")
 
 
 def subcommand(name: str) -> ModuleType:
@@ -45,6 +46,7 @@ examples:
   kspm-tui rules show K8S-PRIVILEGED
   kspm-tui rbac who-can get secrets -n prod ./cluster-dump/
   kspm-tui rbac paths --demo              ranked attack paths from the internet
+  kspm-tui fix deploy/web -n shop k8s/    one kubectl patch per workload, safe fixes only
   kspm-tui diff                           what changed since the previous scan
   kspm-tui contexts                       kube contexts (name, cluster, server, user, namespace)
   kspm-tui scan --context prod            live, read-only scan of one cluster (--all-contexts: each)

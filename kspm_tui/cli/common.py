@@ -7,6 +7,7 @@ import argparse
 import re
 import sys
 from pathlib import Path
+from typing import Any
 
 from kspm_tui.config import load_config
 from kspm_tui.model import Severity
@@ -32,6 +33,21 @@ def request_timeout(value: str) -> float | None:
     if seconds < 0:
         raise argparse.ArgumentTypeError(f"invalid --request-timeout {value!r}: must not be negative")
     return seconds or None
+
+
+class IntermixedParser(argparse.ArgumentParser):
+    """Lets manifest PATHs come after options, as in `fix deploy/web -n shop ./k8s/`."""
+
+    _inner = False
+
+    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
+        if self._inner:
+            return super().parse_known_args(args, namespace)
+        self._inner = True
+        try:
+            return self.parse_known_intermixed_args(args, namespace)
+        finally:
+            self._inner = False
 
 
 def add_source_arguments(parser: argparse.ArgumentParser, *, namespace: bool = True) -> None:

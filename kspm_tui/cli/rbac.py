@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kspm_tui import exit_codes
-from kspm_tui.cli.common import add_source_arguments, settings_from, target_from, usage_error
+from kspm_tui.cli.common import IntermixedParser, add_source_arguments, settings_from, target_from, usage_error
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.paths import TARGETS, AttackPath
@@ -40,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     rsub = parser.add_subparsers(dest="rbac_command", metavar="ACTION", required=True,
-                                 parser_class=_IntermixedParser)
+                                 parser_class=IntermixedParser)
 
     subjects = rsub.add_parser("subjects", help="every subject with its bindings and risks")
     subjects.add_argument("--kind", choices=("ServiceAccount", "User", "Group"), help="only this kind")
@@ -68,21 +68,6 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     paths.add_argument("--internal", action="store_true",
                        help="also paths from workloads not reachable from the internet (a compromised pod)")
     _common(paths)
-
-
-class _IntermixedParser(argparse.ArgumentParser):
-    """Lets manifest PATHs come after options, as in `who-can get secrets -n prod ./dump/`."""
-
-    _inner = False
-
-    def parse_known_args(self, args: Any = None, namespace: Any = None) -> Any:
-        if self._inner:
-            return super().parse_known_args(args, namespace)
-        self._inner = True
-        try:
-            return self.parse_known_intermixed_args(args, namespace)
-        finally:
-            self._inner = False
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
@@ -277,7 +262,10 @@ def _path_block(rank: int, path: AttackPath, ruleset: RuleSet) -> Text:
         text.append(f"{edge.target}\n")
         text.append(f"      {edge.evidence}\n", "dim")
     if path.cut is not None:
-        text.append(f"   cheapest cut: {path.cut.description}\n", "green")
+        label = "cut (keeps the workload running)" if path.cut.keeps_workload else "cheapest cut"
+        text.append(f"   {label}: {path.cut.description}\n", "green")
+        if path.cut.effect:
+            text.append(f"      effect: {path.cut.effect}\n", "dim")
         if path.cut.kubectl:
             text.append("      " + path.cut.kubectl.replace("\n", "\n      ") + "\n")
         if path.cut.guidance:

@@ -25,8 +25,10 @@ from kspm_tui.engine.evidence import collect_evidence, redact_text
 from kspm_tui.engine.evidence import evidence as make_evidence
 from kspm_tui.engine.graph_scopes import GraphScopes
 from kspm_tui.engine.loader import CompiledRule, RuleSet, params_variable
+from kspm_tui.engine.pod_security import PodSecurityLevels, empty_fact
 from kspm_tui.engine.shapes import merge_reads
 from kspm_tui.engine.typed import construct
+from kspm_tui.fixes.safety import Assessor
 from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
 from kspm_tui.kinds import TEMPLATE_PATH
@@ -84,6 +86,7 @@ class Evaluation:
     excluded: Excluded = field(default_factory=Excluded)
     workloads: int = 0
     analysis: Analysis | None = None  # the graph, when a rule needed it: the views reuse it
+    pod_security: PodSecurityLevels = field(default_factory=PodSecurityLevels)
 
 
 class Evaluator:
@@ -142,10 +145,12 @@ class Evaluator:
             if progress and (done % 500 == 0 or done == total):
                 progress(done, total)
         self._objects()
+        self._pod_security_facts()
         self._namespaces()
         self._cluster()
         self._control_plane()
         self.graph.run()
+        Assessor(self.snapshot, self.out.pod_security, self.ns_facts, self.options.context).assess_all(self.out.findings)
         for counts, attr in ((self._evaluated, "evaluated"), (self._failed, "failed")):
             for rule_id, n in counts.items():
                 stat = self.out.stats[rule_id]
@@ -274,6 +279,8 @@ class Evaluator:
                                 "cluster": self.cluster, **self.graph.variables_for_workload(workload)})
             more, more_evaluated = self._template_rules(template, workload, False)
             raws, evaluated = raws + more, evaluated + more_evaluated
+        self.out.pod_security.add(workload.kind, namespace, workload.name,
+                                  [raw.rule.rule.frameworks for raw in raws])
         if excluded:
             evaluated = [i for i in evaluated if self._rule_index[i].rule.match.system_namespaces]
         self._evaluated.update(evaluated)
@@ -365,6 +372,18 @@ class Evaluator:
                     if ok is False:
                         raw = self._fail(rule, obj, where)
                         self._emit([self._finding(raw, kind, name, namespace, item.source)])
+
+    def _pod_security_facts(self) -> None:
+        """`ns.podSecurity`: the strictest Pod Security level every workload there satisfies."""
+        levels = self.out.pod_security.namespace_fact()
+        # A watch batch evaluates some workloads only: where a namespace's others were not
+        # evaluated, claim nothing strict (a wrong `restricted` would offer a breaking label).
+        partial = set() if self.options.only is None else {
+            w.namespace for w in self.snapshot.workloads()
+            if self.out.pod_security.level(w.kind, w.namespace, w.name) is None}
+        for name, facts in self.ns_facts.items():
+            facts["podSecurity"] = ({"level": "privileged", "blocking": {"baseline": [], "restricted": []}}
+                                    if name in partial else levels.get(name) or empty_fact())
 
     def _namespaces(self) -> None:
         rules = self._by_scope[Scope.namespace]

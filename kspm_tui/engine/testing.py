@@ -8,10 +8,12 @@ own rules. A test case is one object, or a `kind: List` for rules that need seve
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import Any
 
 from kspm_tui.engine.evaluate import Options, evaluate_snapshot
-from kspm_tui.engine.loader import CompiledRule, RuleSet
+from kspm_tui.engine.loader import CompiledRule, RuleSet, load_rules
+from kspm_tui.locations import builtin_dir
 from kspm_tui.model import SourceRef, Status
 from kspm_tui.snapshot import Snapshot
 from kspm_tui.sources import SourcedObject
@@ -44,6 +46,17 @@ def failing_rules(objects: list[dict[str, Any]], rules: list[CompiledRule]) -> d
     return out
 
 
+@lru_cache(maxsize=1)
+def _pod_security_rules() -> tuple[CompiledRule, ...]:
+    return tuple(load_rules([builtin_dir("rules") / "pod-security"]).rules)
+
+
+def companions(rule: CompiledRule) -> list[CompiledRule]:
+    """Rules whose results `rule` reads: the Pod Security pack feeds `ns.podSecurity`."""
+    reads = rule.rule.check + (rule.rule.message_expression or "") + (rule.rule.remediation.patch_expression or "")
+    return [r for r in _pod_security_rules() if r.id != rule.id] if "podSecurity" in reads else []
+
+
 def run_rule_tests(rule: CompiledRule) -> list[CaseResult]:
     results: list[CaseResult] = []
     if rule.rule.tests.params:
@@ -53,7 +66,7 @@ def run_rule_tests(rule: CompiledRule) -> list[CaseResult]:
     counters = {"fail": 0, "pass": 0}
     for expect, case in cases:
         counters[expect] += 1
-        failing = failing_rules(_objects(case), [rule])
+        failing = failing_rules(_objects(case), [rule, *companions(rule)])
         errors = failing.get("!error")
         failed = rule.id in failing
         ok = not errors and failed == (expect == "fail")

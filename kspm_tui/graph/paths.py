@@ -27,7 +27,7 @@ from kspm_tui.graph.identity import cloud_identity, token_mount
 from kspm_tui.graph.network import Isolation, isolation, namespace_labels
 from kspm_tui.graph.rbac import RbacGraph, Ref, Subject
 from kspm_tui.graph.risks import ESCALATION, Hit, RiskIndex
-from kspm_tui.model import FindingRemediation, Scope
+from kspm_tui.model import FindingRemediation, Safety, Scope
 from kspm_tui.remediation import build as build_remediation
 from kspm_tui.snapshot import Snapshot, Workload, known
 from kspm_tui.yamlio import dump_yaml
@@ -74,6 +74,8 @@ class Cut(BaseModel):
     patch: dict[str, Any] | None = None
     kubectl: str | None = None
     guidance: str = ""
+    keeps_workload: bool = False  # the workload keeps running (narrowed, not disabled)
+    effect: str = ""  # what else the cut changes for the workload, in a sentence
 
 
 class AttackPath(BaseModel):
@@ -86,7 +88,8 @@ class AttackPath(BaseModel):
     egress_isolated: bool
     edges: list[PathEdge] = Field(default_factory=list)
     score: int = 0
-    cut: Cut | None = None
+    cut: Cut | None = None  # preferred: keeps the workload running where one such cut exists
+    other_cuts: list[Cut] = Field(default_factory=list)  # the other single changes that also remove the path
 
     def summary(self) -> str:
         nodes = [self.edges[0].source] + [e.target for e in self.edges] if self.edges else []
@@ -276,19 +279,29 @@ def _connected_without(g: nx.DiGraph, start: str, end: str, removed: set[tuple[s
     return False
 
 
-def _cheapest_cut(g: nx.DiGraph, nodes: list[str]) -> dict[str, Any] | None:
-    """The cheapest action on this path that, alone, disconnects its start from its target
-    (ties: the one nearest the start). Returns that edge's data."""
-    candidates: list[tuple[int, int, dict[str, Any]]] = []
+def _cuts(g: nx.DiGraph, nodes: list[str]) -> list[dict[str, Any]]:
+    """The cheapest action on this path that, alone, disconnects its start from its target.
+
+    Cuts that keep the workload running (a ClusterRoleBinding narrowed to the workload's own
+    namespace) come before those that stop part of it (no token for a workload whose service
+    account's grants it uses, a deleted binding); ties: the one nearest the start. Returns the
+    data of every edge whose cut alone removes the path, best first."""
+    candidates: list[tuple[int, int, int, dict[str, Any]]] = []
     for i, (a, b) in enumerate(pairwise(nodes)):
         data = g.succ[a][b]
         if data.get("cut"):
-            candidates.append((CUT_COST[data["cut"]], i, data))
-    for _, _, data in sorted(candidates, key=lambda c: c[:2]):
+            candidates.append((0 if _keeps_workload(data) else 1, CUT_COST[data["cut"]], i, data))
+    out = []
+    for *_, data in sorted(candidates, key=lambda c: c[:3]):
         removed = set(g.graph["cuts"][(data["cut"], data["cut_object"])])
         if not _connected_without(g, nodes[0], nodes[-1], removed):
-            return data
-    return None
+            out.append(data)
+    return out
+
+
+def _keeps_workload(data: dict[str, Any]) -> bool:
+    """A ClusterRoleBinding moved to a RoleBinding keeps the workload's access in its namespace."""
+    return bool(data["cut"] == "drop-binding" and data["cut_object"].kind == "ClusterRoleBinding")
 
 
 def _command(build: Callable[[], list[str]], stdin: str | None = None) -> tuple[str | None, str]:
@@ -309,7 +322,11 @@ def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGr
         return Cut(action=action, object=ObjectRef.of(wref), cost=CUT_COST[action], patch=rem.patch,
                    kubectl=rem.kubectl, guidance=rem.guidance,
                    description=f"stop mounting the service account token in {wref} "
-                               "(set automountServiceAccountToken to false)")
+                               "(set automountServiceAccountToken to false)",
+                   effect="stops the workload from calling the Kubernetes API with the grants its "
+                          "service account holds: only for workloads that never use them")
+    if action == "drop-binding" and obj.kind == "ClusterRoleBinding" and wref.namespace:
+        return _narrow_cut(obj, wref, rbac, context)
     if action == "drop-binding":
         binding = rbac.bindings.get(obj)
         others = len(binding.subjects) - 1 if binding else 0
@@ -318,10 +335,12 @@ def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGr
             guidance = (f"{obj} also names {others} other subject(s): remove only this subject with "
                         + (f"`{edit}`." if edit else f"kubectl edit. {unsafe}"))
             return Cut(action=action, object=ObjectRef.of(obj), cost=CUT_COST[action], guidance=guidance,
-                       description=f"remove the subject from {obj}")
+                       description=f"remove the subject from {obj}",
+                       effect="the workload loses every grant of the binding")
         kubectl, unsafe = _command(lambda: commands.delete(obj.kind, obj.name, ns, context))
         return Cut(action=action, object=ObjectRef.of(obj), cost=CUT_COST[action], kubectl=kubectl,
-                   guidance=unsafe, description=f"drop {obj}")
+                   guidance=unsafe, description=f"drop {obj}",
+                   effect="the workload loses every grant of the binding")
     if action == "network-policy":
         labels = (workload.template.get("metadata") or {}).get("labels") or {}
         policy = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy",
@@ -335,7 +354,8 @@ def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGr
                        unsafe, "The policy admits traffic from pods in the cluster only, so load balancer and "
                                "node-port traffic from outside no longer reaches the pods; narrow the "
                                "namespaceSelector to the clients that need it."])),
-                   description=f"isolate {wref} with a NetworkPolicy that admits only in-cluster clients")
+                   description=f"isolate {wref} with a NetworkPolicy that admits only in-cluster clients",
+                   effect="clients outside the cluster no longer reach the pods")
     if action == "remove-cloud-annotation":
         kubectl, unsafe = _command(lambda: commands.annotate(
             "ServiceAccount", obj.name, ns, {data["annotation"]: None}, context))
@@ -344,7 +364,8 @@ def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGr
                        unsafe, "If the application needs the cloud role, keep the annotation and scope the "
                                "role's cloud permissions to what this workload uses."])),
                    description=f"remove the cloud identity annotation from {obj} (or run {wref} under "
-                               "a ServiceAccount without it)")
+                               "a ServiceAccount without it)",
+                   effect="the workload loses its cloud role")
     # harden-pod
     spec = workload.template["spec"]
     fragment: dict[str, Any] = {"spec": {}}
@@ -360,7 +381,35 @@ def _cut_model(data: dict[str, Any], workload: Workload, wref: Ref, rbac: RbacGr
                             fragment if fragment["spec"] else None, guidance, context=context)
     return Cut(action=action, object=ObjectRef.of(wref), cost=CUT_COST[action], patch=rem.patch,
                kubectl=rem.kubectl, guidance=rem.guidance,
+               effect="the workload loses host access; node agents need it by design",
                description=f"stop {wref} from reaching its node (privileged, hostPID, hostPath)")
+
+
+def _narrow_cut(obj: Ref, wref: Ref, rbac: RbacGraph, context: str | None) -> Cut:
+    """Move a ClusterRoleBinding's grant to a RoleBinding in the workload's namespace."""
+    binding = rbac.bindings.get(obj)
+    role = binding.role_ref.name if binding else "ROLE"
+    accounts = [s.name for s in binding.subjects if s.kind == "ServiceAccount"
+                and s.namespace == wref.namespace] if binding else []
+    sa = accounts[0] if accounts else "SERVICE-ACCOUNT"
+    others = len(binding.subjects) - 1 if binding else 0
+    create, unsafe = _command(lambda: commands.create_rolebinding(
+        obj.name, str(wref.namespace), role, f"{wref.namespace}:{sa}", context))
+    drop, unsafe_drop = _command(lambda: commands.delete("ClusterRoleBinding", obj.name, None, context))
+    kubectl = None if create is None or (drop is None and not others) else (
+        create if others else f"{create} && {drop}")
+    guidance = ("Then narrow the role itself: only the resources and verbs the workload uses, with "
+                "resourceNames where it acts on named objects.")
+    if others:
+        edit, _ = _command(lambda: commands.edit("ClusterRoleBinding", obj.name, None, context))
+        guidance = (f"{obj} also names {others} other subject(s): remove only this subject from it"
+                    + (f" with `{edit}`. " if edit else " by hand. ") + guidance)
+    guidance = " ".join(filter(None, [(unsafe or unsafe_drop) if kubectl is None else "", guidance]))
+    return Cut(action="narrow-binding", object=ObjectRef.of(obj), cost=CUT_COST["drop-binding"],
+               kubectl=kubectl, guidance=guidance, keeps_workload=True,
+               description=f"move the grant of {obj} to a RoleBinding in namespace {wref.namespace}",
+               effect=f"keeps the workload running: it keeps the access of {role} inside "
+                      f"{wref.namespace} and loses it everywhere else")
 
 
 def attack_paths(snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex, *, internal: bool = False,
@@ -405,12 +454,13 @@ def _path(g: nx.DiGraph, nodes: list[str], wref: Ref, workload: Workload, target
                               object=ObjectRef.of(ref) if ref else None, evidence=d["evidence"]))
     score = TARGET_WEIGHT[target] + (50 if exposed else 0) + (10 if exposed and not iso.ingress_isolated else 0) \
         + (5 if not iso.egress_isolated else 0) - len(edges)
-    found = _cheapest_cut(g, nodes)
-    cut = _cut_model(found, workload, wref, rbac, context) if found is not None else None
+    found = [_cut_model(data, workload, wref, rbac, context) for data in _cuts(g, nodes)]
+    cut, others = (found[0], found[1:]) if found else (None, [])
     path_id = f"{target}:{wref}"
     return AttackPath(id=path_id, source=ObjectRef.of(wref), target=target, target_label=label,
                       exposed=exposed, ingress_isolated=iso.ingress_isolated,
-                      egress_isolated=iso.egress_isolated, edges=edges, score=score, cut=cut)
+                      egress_isolated=iso.egress_isolated, edges=edges, score=score, cut=cut,
+                      other_cuts=others)
 
 
 def remediation_of(path: AttackPath, guidance: str) -> FindingRemediation:
@@ -418,5 +468,9 @@ def remediation_of(path: AttackPath, guidance: str) -> FindingRemediation:
     if path.cut is None:
         return FindingRemediation(guidance=guidance)
     cut = path.cut
-    text = " ".join(t for t in (f"Cheapest cut: {cut.description}.", cut.guidance, guidance) if t)
-    return FindingRemediation(patch=cut.patch, kubectl=cut.kubectl, guidance=text)
+    which = "Cut that keeps the workload running" if cut.keeps_workload else "Cheapest cut"
+    text = " ".join(t for t in (f"{which}: {cut.description} ({cut.effect}).", cut.guidance, guidance) if t)
+    offered = bool(cut.kubectl or cut.patch)
+    return FindingRemediation(patch=cut.patch, kubectl=cut.kubectl, guidance=text,
+                              safety=Safety.review if offered else None, safety_reason=cut.effect if offered else "",
+                              cost=("rolling restart" if cut.patch else "none") if offered else "")

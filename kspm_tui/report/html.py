@@ -58,7 +58,8 @@ def _where(f: Finding) -> str:
 
 def _fix(f: Finding) -> str:
     if f.remediation.kubectl:
-        return f"<code>{_e(f.remediation.kubectl)}</code>"
+        return (f"<code>{_e(f.remediation.kubectl)}</code><br>"
+                f'<span class="safety-{_e(f.remediation.verdict)}">{_e(f.remediation.verdict_text())}</span>')
     return _e(f.remediation.guidance)
 
 

@@ -50,7 +50,8 @@ def render_document(doc: ReportDocument) -> str:
         shown = doc.failing[:MAX_FINDINGS]
         out += _table(["severity", "rule", "object", "message", "fix"],
                       [[f.severity.value, _md(f.rule), _where(f), _md(f.message),
-                        _code(f.remediation.kubectl) if f.remediation.kubectl else _md(f.remediation.guidance)]
+                        (f"{_code(f.remediation.kubectl)} ({_md(f.remediation.verdict_text())})"
+                         if f.remediation.kubectl else _md(f.remediation.guidance))]
                        for f in shown])
         if len(doc.failing) > len(shown):
             out += [f"… and {len(doc.failing) - len(shown)} more (see the JSON or HTML report).", ""]

@@ -51,11 +51,12 @@ def build(result: ScanResult, top: int = 25) -> Group:
     failing = [f for f in result.findings if f.status is Status.fail]
     if failing:
         table = Table(title=f"Top findings ({min(top, len(failing))} of {len(failing)})", show_edge=False)
-        for col in ("severity", "rule", "object", "container", "message"):
+        for col in ("severity", "rule", "object", "container", "message", "fix"):
             table.add_column(col, overflow="fold")
         for f in failing[:top]:
             table.add_row(Text(f.severity.value, SEVERITY_STYLE[f.severity]), f.rule,
-                          object_ref(f.kind, f.namespace, f.name), f.container or "", f.message)
+                          object_ref(f.kind, f.namespace, f.name), f.container or "", f.message,
+                          f.remediation.verdict)
         parts.append(table)
     accepted = [f for f in result.findings if f.status is Status.accepted and f.acceptance]
     if accepted:

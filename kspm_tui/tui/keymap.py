@@ -56,6 +56,10 @@ FINDING_KEYS = (
 )
 
 # On the RBAC subjects screen.
+WORKLOAD_KEYS = (
+    Key("kspm.fix_plan", "f", "fix_plan", "Fix plan"),
+)
+
 RBAC_KEYS = (
     Key("kspm.who_can", "i", "who_can", "Who can…"),
     Key("kspm.paths", "p", "paths", "Attack paths"),
@@ -82,7 +86,7 @@ def bindings(keys: tuple[Key, ...]) -> list[Binding]:
 
 
 def all_keys() -> tuple[Key, ...]:
-    return APP_KEYS + TABLE_KEYS + FINDING_KEYS + RBAC_KEYS + PATHS_KEYS + CONTEXT_KEYS + WELCOME_KEYS
+    return APP_KEYS + TABLE_KEYS + FINDING_KEYS + WORKLOAD_KEYS + RBAC_KEYS + PATHS_KEYS + CONTEXT_KEYS + WELCOME_KEYS
 
 
 def user_keymap() -> tuple[dict[str, str], str | None]:

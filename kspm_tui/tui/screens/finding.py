@@ -66,6 +66,8 @@ class FindingScreen(KspmScreen):
         with VerticalScroll(id="finding-body"):
             yield Static(self.heading(), id="finding-head")
             yield Static(self.details(), id="finding-details")
+            if f.remediation.safety is not None:
+                yield Static(self.safety(), id="fix-safety")
             with TabbedContent(id="fix", initial="tab-kubectl" if f.remediation.kubectl else "tab-patch"):
                 with TabPane("Patch", id="tab-patch"):
                     yield Static(self.code(self.patch_yaml(), "yaml", "no patch: see guidance below"),
@@ -94,6 +96,14 @@ class FindingScreen(KspmScreen):
         if f.status is not Status.fail:
             where.append(f"  [{f.status.value}]", style=colors["good"] if f.status is Status.accepted else "dim")
         return Group(head, where, Text(f.message, style="italic"))
+
+    def safety(self) -> RenderableType:
+        """The verdict next to the copy action: can this be pasted as is, and what it costs."""
+        rem = self.finding.remediation
+        colors = self.kspm.colors()
+        style = colors["good"] if rem.verdict == "safe" else colors["warn"]
+        return Text.assemble(("Fix is ", "bold"), (f" {rem.verdict.upper()} ", f"bold reverse {style}"),
+                             ("  cost: ", "bold"), rem.cost or "none", f"  {rem.safety_reason}")
 
     def details(self) -> RenderableType:
         f = self.finding

@@ -85,7 +85,9 @@ class PathsScreen(KspmScreen):
                                                    edge.target), data=edge, expand=True)
                 edge_node.add_leaf(Text(edge.evidence, style="dim italic"), data=edge)
             if path.cut is not None:
-                cut = node.add(Text.assemble(("cheapest cut: ", f"bold {colors['good']}"), path.cut.description),
+                label = "cut (keeps the workload running): " if path.cut.keeps_workload else "cheapest cut: "
+                cut = node.add(Text.assemble((label, f"bold {colors['good']}"), path.cut.description,
+                                             (f"  ({path.cut.effect})" if path.cut.effect else "", "dim")),
                                data=path.cut, expand=True)
                 if path.cut.kubectl:
                     cut.add_leaf(Text(path.cut.kubectl), data=path.cut)

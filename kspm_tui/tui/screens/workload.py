@@ -6,8 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from textual.binding import BindingType
+
 from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding, Status
+from kspm_tui.tui import keymap
 from kspm_tui.tui.index import WorkloadKey
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
@@ -37,6 +40,7 @@ def new_mark(screen: TableScreen, finding: Finding) -> Cell:
 
 
 class WorkloadScreen(TableScreen):
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.WORKLOAD_KEYS)
     columns: ClassVar[list[Column]] = [Column("", 1), Column("severity", 9), Column("rule", 30), Column("message")]
     sorts: ClassVar[list[Sort]] = finding_sorts()
 
@@ -91,3 +95,9 @@ class WorkloadScreen(TableScreen):
         if isinstance(row, Finding) and row.remediation.kubectl:
             return row.remediation.kubectl, f"kubectl patch for {row.rule}"
         return object_ref(*self.key), "object reference"
+
+    def action_fix_plan(self) -> None:
+        """The workload's fix plan: one patch for every safe finding, review items listed."""
+        from kspm_tui.tui.screens.fix_plan import FixPlanScreen
+
+        self.app.push_screen(FixPlanScreen(self.key, self.items()))
