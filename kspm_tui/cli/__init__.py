@@ -4,6 +4,7 @@
     kspm-tui --demo | PATH ...    explorer on the demo cluster / on manifests
     kspm-tui scan ...             headless scan (table, json, ...)
     kspm-tui rules ...            list, show and test rules
+    kspm-tui policy ...           export rules as admission policies; test policies offline
     kspm-tui rbac ...             who can do what, and attack paths
     kspm-tui contexts             kube contexts from the kubeconfig
     kspm-tui doctor ...           check the read permissions a live scan needs
@@ -22,7 +23,7 @@ from kspm_tui.sources import SourceUnavailable
 
 # name → module (in kspm_tui.cli) with add_parser(subparsers) and run(args) -> int; order is
 # --help order. Imported only when used: the explorer's start-up must not pay for the engine.
-SUBCOMMANDS = ("scan", "rules", "rbac", "diff", "history", "exceptions", "contexts", "doctor")
+SUBCOMMANDS = ("scan", "rules", "policy", "rbac", "diff", "history", "exceptions", "contexts", "doctor")
 
 
 def subcommand(name: str) -> ModuleType:
@@ -40,6 +41,7 @@ examples:
   kspm-tui scan k8s/ --fail-on high       CI gate: exit 1 on high or critical findings
   kspm-tui rules list --category "Pod Security"
   kspm-tui rules show K8S-PRIVILEGED
+  kspm-tui policy export --category "Pod Security" --action warn | kubectl apply -f -
   kspm-tui rbac who-can get secrets -n prod ./cluster-dump/
   kspm-tui rbac paths --demo              ranked attack paths from the internet
   kspm-tui diff                           what changed since the previous scan
