@@ -47,6 +47,7 @@ class Verdict:
     """What admission did with one object: the worst outcome and every message that led to it."""
 
     outcome: Outcome = "admitted"
+    evaluated: bool = False  # some policy applied (matched, and its matchConditions held)
     messages: list[tuple[Outcome, str, str]] = field(default_factory=list)  # (outcome, policy, message)
 
     def add(self, outcome: Outcome, policy: str, message: str) -> None:
@@ -118,6 +119,7 @@ class Admission:
             for condition in policy.spec.get("matchConditions") or ():
                 if self._run(condition["expression"], context) is not True:
                     return
+            verdict.evaluated = True
             values: dict[str, Any] = {}
             for variable in policy.spec.get("variables") or ():
                 values[variable["name"]] = self._run(variable["expression"], context)

@@ -53,6 +53,11 @@ FINDING_KEYS = (
     Key("kspm.next_tab", "tab", "next_tab", "Next fix tab", show=False, palette=False),
 )
 
+# On a rule (rules browser, findings of one rule) and on a finding.
+POLICY_KEYS = (
+    Key("kspm.policy", "p", "policy", "Admission policy"),
+)
+
 # On the RBAC subjects screen.
 RBAC_KEYS = (
     Key("kspm.who_can", "i", "who_can", "Who can…"),
@@ -100,7 +105,7 @@ def bindings(keys: tuple[Key, ...]) -> list[Binding]:
 
 
 def all_keys() -> tuple[Key, ...]:
-    return APP_KEYS + TABLE_KEYS + FINDING_KEYS + RBAC_KEYS + PATHS_KEYS + CONTEXT_KEYS + WELCOME_KEYS
+    return APP_KEYS + TABLE_KEYS + FINDING_KEYS + POLICY_KEYS + RBAC_KEYS + PATHS_KEYS + CONTEXT_KEYS + WELCOME_KEYS
 
 
 def user_keymap() -> tuple[dict[str, str], str | None]:
