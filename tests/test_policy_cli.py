@@ -172,3 +172,12 @@ def test_exported_objects_validate_against_the_kubernetes_schema(version: str) -
                 kubernetes_validate.validate(doc, f"{version}.0", strict=True)
                 count += 1
     assert count >= 56
+
+
+def test_readme_table_of_exportable_rules_is_current() -> None:
+    from kspm_tui.cli.policy import export_table, markdown_table
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    shown = readme.split("<!-- policy-table:begin -->\n", 1)[1].split("<!-- policy-table:end -->", 1)[0]
+    assert shown == markdown_table(export_table(load_ruleset(ScanSettings()).rules, 30)), (
+        "README table is stale: regenerate it with `kspm-tui policy list -o markdown`")

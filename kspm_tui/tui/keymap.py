@@ -55,7 +55,7 @@ FINDING_KEYS = (
 
 # On a rule (rules browser, findings of one rule) and on a finding.
 POLICY_KEYS = (
-    Key("kspm.policy", "p", "policy", "Admission policy"),
+    Key("kspm.policy", "p", "policy", "Admission policy", show=False),  # in ? and the palette; footers unchanged
 )
 
 # On the RBAC subjects screen.
