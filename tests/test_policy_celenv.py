@@ -70,6 +70,6 @@ def test_a_rule_calling_an_engine_helper_is_refused_with_rule_id_and_function(ru
     res = run_cli("policy", "export", "--rules", str(rules), "--rule", "K8S-TEAM-TAGGED,K8S-PRIVILEGED")
     assert res.code == 0, res.stderr
     refused = [line for line in res.stderr.splitlines() if "K8S-TEAM-TAGGED" in line]
-    assert refused == ["not exportable: K8S-TEAM-TAGGED: calls imageTag() (a kspm-tui engine helper): "
-                       "not in the CEL of Kubernetes 1.30"]
+    assert refused == [("not exportable: K8S-TEAM-TAGGED: calls imageTag() (a kspm-tui engine helper): "
+                        "not in the CEL of Kubernetes 1.30")]
     assert "imageTag" not in res.stdout and "kspm-tui-k8s-privileged" in res.stdout

@@ -181,3 +181,17 @@ def test_readme_table_of_exportable_rules_is_current() -> None:
     shown = readme.split("<!-- policy-table:begin -->\n", 1)[1].split("<!-- policy-table:end -->", 1)[0]
     assert shown == markdown_table(export_table(load_ruleset(ScanSettings()).rules, 30)), (
         "README table is stale: regenerate it with `kspm-tui policy list -o markdown`")
+
+
+def test_failing_in_a_live_context(serve, kubeconfig, run_cli, tmp_path: Path) -> None:
+    """`--failing --context`: the rules failing in a live, read-only scan of the test API server,
+    the same as in an offline scan of the same objects."""
+    from tests.apiserver.fixtures import CLUSTER
+
+    server = serve()
+    live = run_cli("policy", "export", "--failing", "--context", "test", "--kubeconfig", str(kubeconfig(server)))
+    offline = run_cli("policy", "export", "--failing", str(CLUSTER))
+    assert live.code == 0, live.stderr
+    names = [d["metadata"]["name"] for d in docs(live.stdout)]
+    assert names and names == [d["metadata"]["name"] for d in docs(offline.stdout)]
+    assert server.methods() == {"GET"}

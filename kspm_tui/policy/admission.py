@@ -12,20 +12,16 @@ expression is an error, handled by the policy's `failurePolicy` (Fail: the reque
 
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from kspm_tui.engine.cel import CelError, compile_expression, evaluate
+from kspm_tui.engine.cel import CelError, Program, compile_expression, evaluate, new_context
+from kspm_tui.engine.cel import cel as _cel
 from kspm_tui.graph.selectors import selector_matches
 from kspm_tui.kinds import CLUSTER_SCOPED
 from kspm_tui.policy.export import VAP_API, resource_of
 
-sys.modules.setdefault("cel.cli", types.ModuleType("cel.cli"))
-import cel  # noqa: E402
-from cel.stdlib import add_stdlib_to_context  # noqa: E402
-
+Context = _cel.Context
 Outcome = Literal["admitted", "denied", "warned", "audited"]
 _RANK = {"admitted": 0, "audited": 1, "warned": 2, "denied": 3}
 
@@ -89,13 +85,13 @@ class Admission:
     def __init__(self, policies: list[Policy], namespaces: dict[str, dict[str, Any]] | None = None) -> None:
         self.policies = policies
         self.namespaces = namespaces or {}
-        self._programs: dict[str, cel.Program] = {}
+        self._programs: dict[str, Program] = {}
 
     def admit(self, obj: dict[str, Any]) -> Verdict:
         verdict = Verdict()
         namespace = namespace_of(obj)
         ns_object = None if namespace is None else self._namespace(namespace)
-        context: cel.Context | None = None  # built once per object, only if some policy matches
+        context: Context | None = None  # built once per object, only if some policy matches
         for policy in self.policies:
             if not _matches(policy.spec.get("matchConstraints") or {}, obj, ns_object):
                 continue
@@ -112,7 +108,7 @@ class Admission:
         meta["labels"] = {**(meta.get("labels") or {}), "kubernetes.io/metadata.name": name}
         return {**known, "metadata": meta}
 
-    def _evaluate(self, policy: Policy, binding: dict[str, Any], context: cel.Context, verdict: Verdict) -> None:
+    def _evaluate(self, policy: Policy, binding: dict[str, Any], context: Context, verdict: Verdict) -> None:
         actions = binding.get("validationActions") or ["Deny"]
         outcome: Outcome = "denied" if "Deny" in actions else "warned" if "Warn" in actions else "audited"
         try:
@@ -134,7 +130,7 @@ class Admission:
             if policy.spec.get("failurePolicy", "Fail") == "Fail":
                 verdict.add(outcome, policy.name, f"expression error (failurePolicy Fail): {exc}")
 
-    def _message(self, validation: dict[str, Any], context: cel.Context) -> str:
+    def _message(self, validation: dict[str, Any], context: Context) -> str:
         if validation.get("messageExpression"):
             try:
                 text = self._run(validation["messageExpression"], context)
@@ -144,16 +140,15 @@ class Admission:
                 pass  # the API server falls back to `message` too
         return str(validation.get("message") or f"failed expression: {validation['expression']}")
 
-    def _run(self, source: str, context: cel.Context) -> Any:
+    def _run(self, source: str, context: Context) -> Any:
         program = self._programs.get(source)
         if program is None:
             program = self._programs[source] = compile_expression(source)
         return evaluate(program, context)
 
     @staticmethod
-    def _context(obj: dict[str, Any], namespace: str | None, ns_object: dict[str, Any] | None) -> cel.Context:
-        context = cel.Context()
-        add_stdlib_to_context(context, ["core", "strings", "sets", "lists"])
+    def _context(obj: dict[str, Any], namespace: str | None, ns_object: dict[str, Any] | None) -> Context:
+        context = new_context(helpers=False)
         kind = str(obj.get("kind") or "")
         group, version, resource = resource_of(kind, str(obj.get("apiVersion") or ""))
         name = str((obj.get("metadata") or {}).get("name") or "")
