@@ -5,6 +5,7 @@
     kspm-tui scan ...             headless scan (table, json, ...)
     kspm-tui fix SCOPE ...        fix plans per workload (kubectl script, or patched YAML)
     kspm-tui rules ...            list, show and test rules
+    kspm-tui policy ...           export rules as admission policies; test policies offline
     kspm-tui rbac ...             who can do what, and attack paths
     kspm-tui contexts             kube contexts from the kubeconfig
     kspm-tui doctor ...           check the read permissions a live scan needs
@@ -24,7 +25,7 @@ from kspm_tui.textsafe import VisibleStream
 
 # name → module (in kspm_tui.cli) with add_parser(subparsers) and run(args) -> int; order is
 # --help order. Imported only when used: the explorer's start-up must not pay for the engine.
-SUBCOMMANDS = ("scan", "fix", "rules", "rbac", "diff", "history", "exceptions", "contexts", "doctor")
+SUBCOMMANDS = ("scan", "fix", "rules", "policy", "rbac", "diff", "history", "exceptions", "contexts", "doctor")
 
 
 def subcommand(name: str) -> ModuleType:
@@ -44,6 +45,7 @@ examples:
   kspm-tui scan k8s/ --fail-on high       CI gate: exit 1 on high or critical findings
   kspm-tui rules list --category "Pod Security"
   kspm-tui rules show K8S-PRIVILEGED
+  kspm-tui policy export --category "Pod Security" --action warn | kubectl apply -f -
   kspm-tui rbac who-can get secrets -n prod ./cluster-dump/
   kspm-tui rbac paths --demo              ranked attack paths from the internet
   kspm-tui fix deploy/web -n shop k8s/    one kubectl patch per workload, safe fixes only

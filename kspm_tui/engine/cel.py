@@ -207,11 +207,12 @@ HELPERS: dict[str, Callable[..., Any]] = {
 }
 
 
-def new_context() -> cel.Context:
-    """A context with the CEL extension libraries and our helpers registered."""
+def new_context(*, helpers: bool = True) -> cel.Context:
+    """A context with the CEL extension libraries and (unless `helpers` is false, as for
+    admission policies, which the API server runs without them) our helpers registered."""
     context = cel.Context()
     add_stdlib_to_context(context, ["core", "strings", "sets", "lists"])
-    for name, func in HELPERS.items():
+    for name, func in HELPERS.items() if helpers else ():
         context.add_function(name, func)
     return context
 

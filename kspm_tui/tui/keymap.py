@@ -55,6 +55,11 @@ FINDING_KEYS = (
     Key("kspm.next_tab", "tab", "next_tab", "Next fix tab", show=False, palette=False),
 )
 
+# On a rule (rules browser, findings of one rule) and on a finding.
+POLICY_KEYS = (
+    Key("kspm.policy", "p", "policy", "Admission policy", show=False),  # in ? and the palette; footers unchanged
+)
+
 # On the RBAC subjects screen.
 WORKLOAD_KEYS = (
     Key("kspm.fix_plan", "f", "fix_plan", "Fix plan"),
@@ -86,7 +91,8 @@ def bindings(keys: tuple[Key, ...]) -> list[Binding]:
 
 
 def all_keys() -> tuple[Key, ...]:
-    return APP_KEYS + TABLE_KEYS + FINDING_KEYS + WORKLOAD_KEYS + RBAC_KEYS + PATHS_KEYS + CONTEXT_KEYS + WELCOME_KEYS
+    return (APP_KEYS + TABLE_KEYS + FINDING_KEYS + WORKLOAD_KEYS + POLICY_KEYS + RBAC_KEYS + PATHS_KEYS
+            + CONTEXT_KEYS + WELCOME_KEYS)
 
 
 def user_keymap() -> tuple[dict[str, str], str | None]:

@@ -7,9 +7,11 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 
 from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding
+from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.screens.workload import finding_sorts, new_mark
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
@@ -18,6 +20,7 @@ from kspm_tui.tui.widgets.severity import severity_cell
 
 
 class ByRuleScreen(TableScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.POLICY_KEYS)]
     columns: ClassVar[list[Column]] = [Column("", 1), Column("status", 9), Column("object", 44), Column("container", 16),
                                        Column("message")]
     sorts: ClassVar[list[Sort]] = [
@@ -56,6 +59,11 @@ class ByRuleScreen(TableScreen):
         from kspm_tui.tui.screens.finding import FindingScreen
 
         self.app.push_screen(FindingScreen(row))
+
+    def action_policy(self) -> None:
+        from kspm_tui.tui.screens.policy import open_policy
+
+        open_policy(self, self.rule_id)
 
     def copy_text(self) -> tuple[str, str] | None:
         """All kubectl commands of this rule, one per line: fix it everywhere in one paste."""

@@ -29,7 +29,7 @@ from kspm_tui.yamlio import dump_yaml
 
 
 class FindingScreen(KspmScreen):
-    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.FINDING_KEYS)
+    BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.FINDING_KEYS + keymap.POLICY_KEYS)
 
     def __init__(self, finding: Finding) -> None:
         super().__init__()
@@ -38,6 +38,11 @@ class FindingScreen(KspmScreen):
     @property
     def crumb(self) -> str:  # type: ignore[override]
         return self.finding.rule + (f" [{self.finding.container}]" if self.finding.container else "")
+
+    def action_policy(self) -> None:
+        from kspm_tui.tui.screens.policy import open_policy
+
+        open_policy(self, self.finding.rule)
 
     # -- texts ---------------------------------------------------------------------------
     def patch_yaml(self) -> str | None:

@@ -10,11 +10,13 @@ from rich.console import Group
 from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, Input
 
 from kspm_tui.engine.loader import CompiledRule
 from kspm_tui.locations import builtin_dir
+from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column, LazyTable
 from kspm_tui.tui.widgets.safe import Static
@@ -29,6 +31,7 @@ def shown_path(source: str) -> str:
 
 
 class RulesScreen(TableScreen):
+    BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.POLICY_KEYS)]
     crumb = "rules"
     columns: ClassVar[list[Column]] = [Column("rule", 24), Column("title"), Column("severity", 9),
                                        Column("failing", 7, "right")]
@@ -94,6 +97,12 @@ class RulesScreen(TableScreen):
         from kspm_tui.tui.screens.by_rule import ByRuleScreen
 
         self.app.push_screen(ByRuleScreen(row.id))
+
+    def action_policy(self) -> None:
+        from kspm_tui.tui.screens.policy import open_policy
+
+        row = self.table.current
+        open_policy(self, row.id if row else None)
 
     def copy_text(self) -> tuple[str, str] | None:
         row = self.table.current
