@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
@@ -26,7 +26,7 @@ from kspm_tui.engine.shapes import merge_reads
 from kspm_tui.engine.typed import construct
 from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
 from kspm_tui.model import (
-    CoverageGap, Excluded, Finding, RuleError, RuleStat, Scope, SourceRef, Status, fingerprint,
+    CoverageGap, Excluded, Finding, RuleError, RuleStat, Scope, Severity, SourceRef, Status, fingerprint,
 )
 from kspm_tui.remediation import build as build_remediation
 from kspm_tui.kinds import TEMPLATE_PATH
@@ -62,6 +62,8 @@ class Raw:
     fragment: dict[str, Any] | None
     container_type: str | None = None
     container: str | None = None
+    severity: Severity | None = None  # from the rule's severityExpression; None: the rule's severity
+    covers: tuple[str, ...] = ()  # superseded rules this failure reports too
 
 
 @dataclass(slots=True)
@@ -90,6 +92,7 @@ class Evaluator:
         # Per-workload counts, added to the (pydantic) stats once at the end of the run.
         self._evaluated: Counter[str] = Counter()
         self._failed: Counter[str] = Counter()
+        self._superseded: Counter[str] = Counter()
         self._template_cache: dict[bytes, tuple[list[Raw], list[str]]] = {}
         unreadable = {gap.kind for gap in options.coverage}
         self.blocked: dict[str, str] = {}
@@ -133,7 +136,8 @@ class Evaluator:
         self._cluster()
         self._control_plane()
         self.graph.run()
-        for counts, attr in ((self._evaluated, "evaluated"), (self._failed, "failed")):
+        for counts, attr in ((self._evaluated, "evaluated"), (self._failed, "failed"),
+                             (self._superseded, "superseded")):
             for rule_id, n in counts.items():
                 stat = self.out.stats[rule_id]
                 setattr(stat, attr, getattr(stat, attr) + n)
@@ -194,7 +198,8 @@ class Evaluator:
               container_type: str | None = None, container: str | None = None) -> Raw:
         message = rule.rule.message or rule.rule.title
         fragment = rule.rule.remediation.patch
-        if rule.message is not None or rule.patch is not None:
+        severity = None
+        if rule.message is not None or rule.patch is not None or rule.severity is not None:
             results = iter(self._details(rule).run(self._values[rule.rule.scope]))
             if rule.message is not None:
                 result = next(results)
@@ -207,8 +212,19 @@ class Evaluator:
                 if isinstance(fragment, CelError):
                     self._rule_error(rule, f"{where}: patchExpression: {fragment}")
                     fragment = None
+            if rule.severity is not None:
+                severity = self._severity(rule, next(results), where)
         evidence = collect_evidence(root, rule.rule.evidence)
-        return Raw(rule, redact_text(message), evidence, fragment, container_type, container)
+        return Raw(rule, redact_text(message), evidence, fragment, container_type, container, severity)
+
+    def _severity(self, rule: CompiledRule, result: Any, where: str) -> Severity | None:
+        """A severityExpression's result; never worse than the rule's own severity."""
+        try:
+            severity = Severity(result)
+        except ValueError:
+            self._rule_error(rule, f"{where}: severityExpression gave {result!r}, not a severity")
+            return None
+        return severity if severity.rank <= rule.rule.severity.rank else rule.rule.severity
 
     def _finding(self, raw: Raw, kind: str, name: str, namespace: str | None, source: SourceRef,
                  prefix: str = "") -> Finding:
@@ -220,7 +236,7 @@ class Evaluator:
         rule = raw.rule.rule
         container = raw.container
         return construct(Finding, _FINDING_FIELDS, {
-            "rule": rule.id, "title": rule.title, "severity": rule.severity, "status": Status.fail,
+            "rule": rule.id, "title": rule.title, "severity": raw.severity or rule.severity, "status": Status.fail,
             "category": rule.category, "cluster": self.cluster_id, "kind": kind, "namespace": namespace,
             "name": name, "container": container, "message": raw.message,
             "evidence": [make_evidence(prefix + path, value) for path, value in raw.evidence],
@@ -230,7 +246,7 @@ class Evaluator:
                 container_type=raw.container_type, container=container, context=self.options.context,
             ),
             "fingerprint": fingerprint(rule.id, self.cluster_id, kind, namespace, name, container),
-            "context": self.options.context, "acceptance": None,
+            "context": self.options.context, "acceptance": None, "covers": list(raw.covers),
         })
 
     def _emit(self, findings: Iterable[Finding]) -> None:
@@ -264,11 +280,15 @@ class Evaluator:
             evaluated = [i for i in evaluated if self._rule_index[i].rule.match.system_namespaces]
         self._evaluated.update(evaluated)
         prefix = _template_prefix(workload.kind)
+        if excluded:
+            self.out.excluded.findings += sum(not raw.rule.rule.match.system_namespaces for raw in raws)
+            raws = [raw for raw in raws if raw.rule.rule.match.system_namespaces]
+        raws, superseded = supersede(raws)
+        for raw in superseded:
+            self._failed[raw.rule.id] += 1
+            self._superseded[raw.rule.id] += 1
         findings = []
         for raw in raws:
-            if excluded and not raw.rule.rule.match.system_namespaces:
-                self.out.excluded.findings += 1
-                continue
             where = prefix + (f"spec.{raw.container_type}[{raw.container}]." if raw.container_type else "")
             findings.append(self._finding(raw, workload.kind, workload.name, namespace,
                                           workload.item.source, where))
@@ -283,7 +303,8 @@ class Evaluator:
         programs = self._detail_sets.get(rule.id)
         if programs is None:
             programs = self._detail_sets[rule.id] = ProgramSet(
-                [p for p in (rule.message, rule.patch) if p is not None], rule.detail_reads, _params((rule,)))
+                [p for p in (rule.message, rule.patch, rule.severity) if p is not None], rule.detail_reads,
+                _params((rule,)))
         return programs
 
     def _set_workload(self, values: dict[str, Any]) -> None:
@@ -422,6 +443,67 @@ class Evaluator:
                 kind="Cluster", name=self.options.cluster_name, message=f"not assessable: {reason}",
                 frameworks=rule.frameworks,
             ))
+
+
+def supersede(raws: list[Raw]) -> tuple[list[Raw], list[Raw]]:
+    """One finding per problem: (kept, superseded) failures of one workload.
+
+    A failure is superseded when a rule that `supersedes` it failed at the same place (the same
+    container, or anywhere in the pod when either is pod-level). The superseding failure lists
+    it in `covers`, shows its evidence, and takes its patch into its own (the superseded
+    rule's values win where both set a field: it is the stricter setting), so one fix clears both.
+    """
+    if len(raws) < 2 or not any(raw.rule.rule.supersedes for raw in raws):
+        return raws, []
+    covered: dict[int, list[int]] = {}
+    for i, top in enumerate(raws):
+        for j, raw in enumerate(raws):
+            if i != j and raw.rule.id in top.rule.rule.supersedes and _same_place(top, raw):
+                covered.setdefault(i, []).append(j)
+    dropped = {j for js in covered.values() for j in js}
+    kept = []
+    for i, raw in enumerate(raws):
+        if i in dropped:
+            continue
+        below, todo = [], list(covered.get(i, ()))
+        while todo:  # transitively: what a superseded failure supersedes is covered too
+            j = todo.pop(0)
+            if j not in below and j != i:
+                below.append(j)
+                todo.extend(covered.get(j, ()))
+        # Superseders before what they supersede, so the stricter (deeper) patch is merged last.
+        below.sort(key=lambda j: sum(raws[j].rule.id in raws[k].rule.rule.supersedes for k in below))
+        kept.append(_absorb(raw, [raws[j] for j in below]) if below else raw)
+    return kept, [raws[j] for j in sorted(dropped)]
+
+
+def _same_place(top: Raw, raw: Raw) -> bool:
+    return top.container is None or raw.container is None or top.container == raw.container
+
+
+def _absorb(top: Raw, below: list[Raw]) -> Raw:
+    """`top` reporting the failures `below` too: their rule ids, evidence and (same-root) patches."""
+    fragment = top.fragment
+    evidence = list(top.evidence)
+    for raw in below:
+        if raw.container_type != top.container_type or raw.container != top.container:
+            continue  # another root (pod vs container): its evidence and patch paths do not fit
+        evidence += [ev for ev in raw.evidence if ev not in evidence]
+        if fragment is not None and raw.fragment is not None:
+            fragment = _merge_fragments(fragment, raw.fragment)
+    covers = tuple(dict.fromkeys(raw.rule.id for raw in below))
+    return replace(top, evidence=evidence, fragment=fragment, covers=covers)
+
+
+def _merge_fragments(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Two patch fragments as one (maps merge, `over` wins elsewhere; `null` kept: it deletes)."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge_fragments(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def _fields_read(rule: CompiledRule) -> frozenset[tuple[str, str]]:

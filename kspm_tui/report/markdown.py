@@ -50,7 +50,7 @@ def render_document(doc: ReportDocument) -> str:
     if doc.failing:
         shown = doc.failing[:MAX_FINDINGS]
         out += _table(["severity", "rule", "object", "message", "fix"],
-                      [[f.severity.value, f.rule, _where(f), f.message,
+                      [[f.severity.value, f.rule, _where(f), f.message + f.covers_note(),
                         f"`{f.remediation.kubectl}`" if f.remediation.kubectl else f.remediation.guidance]
                        for f in shown])
         if len(doc.failing) > len(shown):
