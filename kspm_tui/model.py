@@ -133,6 +133,9 @@ class Rule(BaseModel):
         default_factory=list,
         description="rule ids whose failure at the same place this rule's finding reports too (and its fix resolves)")
     evidence: list[str] = Field(default_factory=list, description="paths under the scope root")
+    evidence_expression: str | None = Field(
+        default=None, alias="evidenceExpression",
+        description="CEL giving a list of {path, value}: the part that matched (replaces `evidence`)")
     why: str
     remediation: Remediation = Field(default_factory=Remediation)
     frameworks: list[str] = Field(default_factory=list)

@@ -16,15 +16,16 @@ from typing import Any
 import orjson
 
 from kspm_tui.engine.cel import (
-    CelError, ProgramSet, all_containers, parse_flags,
+    CelError, ProgramSet, all_containers,
 )
-from kspm_tui.engine.evidence import collect_evidence, redact_text
+from kspm_tui.engine.evidence import collect_evidence, expression_evidence, redact_text
 from kspm_tui.engine.evidence import evidence as make_evidence
 from kspm_tui.engine.graph_scopes import GraphScopes
 from kspm_tui.engine.loader import CompiledRule, RuleSet, params_variable
 from kspm_tui.engine.shapes import merge_reads
 from kspm_tui.engine.typed import construct
-from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
+from kspm_tui.graph.controlplane import control_plane
+from kspm_tui.graph.facts import cluster_facts, namespace_facts
 from kspm_tui.model import (
     CoverageGap, Excluded, Finding, RuleError, RuleStat, Scope, Severity, SourceRef, Status, fingerprint,
 )
@@ -33,6 +34,9 @@ from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Key, Snapshot, Workload, key_of, namespace_of
 
 CONTAINER_TYPES = ("initContainers", "containers", "ephemeralContainers")
+K3S_GUIDANCE = ("k3s passes this flag itself: set it on every server in /etc/rancher/k3s/config.yaml as "
+                "`{component}-arg: [\"NAME=VALUE\"]` (or `--{component}-arg=NAME=VALUE` on the k3s server "
+                "command line) and restart k3s (`systemctl restart k3s`).")
 # Every field counts as set on findings we build, and all of them share this set: pydantic
 # keeps a "fields set" per instance (about half a finding's own memory); see typed.construct.
 _FINDING_FIELDS = set(Finding.model_fields)
@@ -199,7 +203,8 @@ class Evaluator:
         message = rule.rule.message or rule.rule.title
         fragment = rule.rule.remediation.patch
         severity = None
-        if rule.message is not None or rule.patch is not None or rule.severity is not None:
+        evidence = None
+        if any(p is not None for p in (rule.message, rule.patch, rule.severity, rule.evidence)):
             results = iter(self._details(rule).run(self._values[rule.rule.scope]))
             if rule.message is not None:
                 result = next(results)
@@ -214,7 +219,14 @@ class Evaluator:
                     fragment = None
             if rule.severity is not None:
                 severity = self._severity(rule, next(results), where)
-        evidence = collect_evidence(root, rule.rule.evidence)
+            if rule.evidence is not None:
+                result = next(results)
+                evidence = expression_evidence(result)
+                if evidence is None:
+                    self._rule_error(rule, f"{where}: evidenceExpression must give a list of {{path, value}}, "
+                                           f"not {result!r:.80}")
+        if evidence is None:
+            evidence = collect_evidence(root, rule.rule.evidence)
         return Raw(rule, redact_text(message), evidence, fragment, container_type, container, severity)
 
     def _severity(self, rule: CompiledRule, result: Any, where: str) -> Severity | None:
@@ -303,7 +315,8 @@ class Evaluator:
         programs = self._detail_sets.get(rule.id)
         if programs is None:
             programs = self._detail_sets[rule.id] = ProgramSet(
-                [p for p in (rule.message, rule.patch, rule.severity) if p is not None], rule.detail_reads,
+                [p for p in (rule.message, rule.patch, rule.severity, rule.evidence) if p is not None],
+                rule.detail_reads,
                 _params((rule,)))
         return programs
 
@@ -407,27 +420,37 @@ class Evaluator:
         rules = self._by_scope[Scope.control_plane]
         if not rules:
             return
-        pods = control_plane_pods(self.snapshot)
+        components = control_plane(self.snapshot)
+        every = {name: c.flags for name, c in components.items()}
         for rule in rules:
             component = rule.rule.match.component or "kube-apiserver"
-            item = pods.get(component)
-            if item is None:
+            found = components.get(component)
+            if found is None:
                 self.blocked.setdefault(
                     rule.id, f"{component} is not visible (managed control plane, or not collected)"
                 )
                 continue
-            obj = item.obj
-            spec = obj.get("spec") or {}
-            container = next(iter(spec.get("containers") or ()), {})
-            flags = parse_flags(list(container.get("command") or ()) + list(container.get("args") or ()))
-            self.set_variables(Scope.control_plane, {"object": obj, "podSpec": spec, "container": container, "flags": flags,
-                                                   "cluster": self.cluster})
+            flags = found.flags
+            if found.config_file and rule.rule.evidence and not any(f in flags for f in rule.rule.evidence):
+                self.blocked.setdefault(rule.id, f"{component} reads its settings from {found.config_file} "
+                                                 "(a file on the node, not visible through the API)")
+                continue
+            obj = found.item.obj
+            self.set_variables(Scope.control_plane, {"object": obj, "podSpec": found.spec, "container": found.container,
+                                                     "flags": flags, "controlPlane": every, "cluster": self.cluster})
             name = obj["metadata"]["name"]
             self.out.stats[rule.id].evaluated += 1
             if self._eval(rule, f"{component} {name}") is False:
                 raw = self._fail(rule, flags, f"{component} {name}")
-                self._emit([self._finding(raw, "Pod", name, "kube-system", item.source,
-                                          "spec.containers[0].command: --")])
+                if found.distribution == "k3s":
+                    raw = replace(raw, message=f"{raw.message} (k3s server on node {name})")
+                kind, namespace = ("Node", None) if found.distribution == "k3s" else ("Pod", "kube-system")
+                finding = self._finding(raw, kind, name, namespace, found.item.source, found.evidence_prefix)
+                if found.distribution == "k3s":
+                    finding.remediation = build_remediation(
+                        Scope.control_plane, kind, name, namespace, None, K3S_GUIDANCE.format(component=component),
+                        context=self.options.context)
+                self._emit([finding])
 
     def _not_assessable(self) -> None:
         """Rules we could not assess: a stat with the reason, and a visible finding on clusters."""

@@ -16,6 +16,7 @@ from kspm_tui.graph.identity import NO_CLOUD_IDENTITY, cloud_identity, token_mou
 from kspm_tui.graph.network import Isolation
 from kspm_tui.graph.paths import AttackPath, PathGraph, Reachability, attack_paths, node_escape
 from kspm_tui.graph.rbac import RbacGraph, Ref, Subject, build_rbac
+from kspm_tui.graph.grants import RoleGrants
 from kspm_tui.graph.risks import RiskIndex, privileged_namespaces
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, Workload, namespace_of
 
@@ -46,6 +47,15 @@ class Analysis:
     @cached_property
     def risks(self) -> RiskIndex:
         return RiskIndex(self.rbac, privileged_namespaces(self.namespace_facts, self.system_namespaces))
+
+    @cached_property
+    def role_grants(self) -> RoleGrants:
+        return RoleGrants(self.rbac)
+
+    def role_facts(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """The `role` variable of object rules on Roles/ClusterRoles (documented in rules/README.md)."""
+        ref = Ref(obj["kind"], namespace_of(obj) if obj["kind"] == "Role" else None, obj["metadata"]["name"])
+        return self.role_grants.facts(obj, ref)
 
     @cached_property
     def reach(self) -> Reachability:
