@@ -27,8 +27,8 @@ import cel  # noqa: E402
 from cel.stdlib import add_stdlib_to_context  # noqa: E402
 
 from kspm_tui.engine.evidence import looks_secret  # noqa: E402
-from kspm_tui.graph.controlplane import parse_flags  # noqa: E402
 from kspm_tui.engine.shapes import Shape, projector  # noqa: E402
+from kspm_tui.graph.controlplane import parse_flags  # noqa: E402
 
 Program = cel.Program
 

@@ -12,11 +12,11 @@ from typing import Any
 
 from kspm_tui.graph.exposure import Controller, Route, reachable
 from kspm_tui.graph.facts import namespace_facts
+from kspm_tui.graph.grants import RoleGrants
 from kspm_tui.graph.identity import NO_CLOUD_IDENTITY, cloud_identity, token_mount
 from kspm_tui.graph.network import Isolation
 from kspm_tui.graph.paths import AttackPath, PathGraph, Reachability, attack_paths, node_escape
 from kspm_tui.graph.rbac import RbacGraph, Ref, Subject, build_rbac
-from kspm_tui.graph.grants import RoleGrants
 from kspm_tui.graph.risks import RiskIndex, privileged_namespaces
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, Workload, namespace_of
 

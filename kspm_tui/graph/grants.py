@@ -2,8 +2,10 @@
 
 Each risk class is a set of requests asked with the authorizer's own matching (`rbac.py`), so a
 rule limited by `resourceNames` does not answer "any secret" (it names a few: least
-privilege), `*/subresource` and `*` count as the API server counts them, and aggregated rules
-are included. Reach follows the bindings: a Role grants in its namespace, a ClusterRole bound
+privilege), `*/subresource` counts as the API server counts it, and aggregated rules are
+included. Rules with a `*` verb, resource or API group are listed as wildcards (with whether
+they reach Kubernetes' own APIs); those over `*` resources or groups are not listed again under
+every class their `*` covers. Reach follows the bindings: a Role grants in its namespace, a ClusterRole bound
 by RoleBindings only in those namespaces, and only a ClusterRoleBinding makes it cluster-wide.
 """
 
@@ -14,8 +16,15 @@ from typing import Any
 
 from kspm_tui.graph.rbac import RBAC_GROUP, PolicyRule, RbacGraph, Ref, Request
 from kspm_tui.graph.risks import (
-    ADMISSION_GROUP, APIREG_GROUP, CERT_GROUP, EXEC, MUTATING_ADMISSION, POD_CREATORS, READ_SECRETS,
-    VALIDATING_ADMISSION, WRITE,
+    ADMISSION_GROUP,
+    APIREG_GROUP,
+    CERT_GROUP,
+    EXEC,
+    MUTATING_ADMISSION,
+    POD_CREATORS,
+    READ_SECRETS,
+    VALIDATING_ADMISSION,
+    WRITE,
 )
 from kspm_tui.kinds import BUILTIN
 
@@ -116,8 +125,11 @@ class RoleGrants:
             return {"text": describe(rule), "path": f"rules[{index}]" if index >= 0 else f"aggregated from {src}",
                     "rule": rule.as_dict()}
 
-        grants = {cls: [match(rule, src) for rule, src in rules if any(req.matches(rule) for req in requests)]
+        # A rule over `*` resources or API groups is one finding (K8S-RBAC-WILDCARD), not one per
+        # class its `*` also reaches; `*` verbs on named resources count in their classes too.
+        wild = [(rule, src) for rule, src in rules if rule.wildcard or "*" in rule.api_groups]
+        explicit = [(rule, src) for rule, src in rules if "*" not in rule.resources and "*" not in rule.api_groups]
+        grants = {cls: [match(rule, src) for rule, src in explicit if any(req.matches(rule) for req in requests)]
                   for cls, requests in ROLE_CLASSES.items()}
-        wildcards = [{**match(rule, src), "core": core_wildcard(rule)} for rule, src in rules if rule.wildcard
-                     or "*" in rule.api_groups]
+        wildcards = [{**match(rule, src), "core": core_wildcard(rule)} for rule, src in wild]
         return {**self.reach(ref), "grants": grants, "wildcards": wildcards}
