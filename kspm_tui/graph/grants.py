@@ -12,6 +12,7 @@ by RoleBindings only in those namespaces, and only a ClusterRoleBinding makes it
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 from kspm_tui.graph.rbac import RBAC_GROUP, PolicyRule, RbacGraph, Ref, Request
@@ -73,6 +74,15 @@ def describe(rule: PolicyRule) -> str:
     return f"{verbs} {resources}{where}{names}"
 
 
+def _narrowed(rule: PolicyRule, requests: tuple[Request, ...]) -> PolicyRule:
+    """`rule` with only the resources that answer `requests` (a message about Secrets names
+    secrets, not the configmaps the same rule also lists); the evidence keeps the whole rule."""
+    wanted = {f"{r.resource}/{r.subresource}" if r.subresource else r.resource for r in requests}
+    wanted |= {f"*/{r.subresource}" for r in requests if r.subresource}
+    kept = tuple(res for res in rule.resources if res in wanted)
+    return replace(rule, resources=kept) if kept else rule
+
+
 def core_wildcard(rule: PolicyRule) -> bool:
     """A wildcard that reaches Kubernetes' own APIs (any group, or a built-in one) — not one
     confined to a project's own API groups (`*` on `argoproj.io`)."""
@@ -120,16 +130,17 @@ class RoleGrants:
         raw_rules = obj.get("rules") if isinstance(obj.get("rules"), list) else []
         own = [PolicyRule.parse(r) if isinstance(r, dict) else None for r in raw_rules]
 
-        def match(rule: PolicyRule, src: Ref | None) -> dict[str, Any]:
+        def match(rule: PolicyRule, src: Ref | None, requests: tuple[Request, ...] = ()) -> dict[str, Any]:
             index = own.index(rule) if src is None and rule in own else -1
-            return {"text": describe(rule), "path": f"rules[{index}]" if index >= 0 else f"aggregated from {src}",
-                    "rule": rule.as_dict()}
+            return {"text": describe(_narrowed(rule, requests)), "rule": rule.as_dict(),
+                    "path": f"rules[{index}]" if index >= 0 else f"aggregated from {src}"}
 
         # A rule over `*` resources or API groups is one finding (K8S-RBAC-WILDCARD), not one per
         # class its `*` also reaches; `*` verbs on named resources count in their classes too.
         wild = [(rule, src) for rule, src in rules if rule.wildcard or "*" in rule.api_groups]
         explicit = [(rule, src) for rule, src in rules if "*" not in rule.resources and "*" not in rule.api_groups]
-        grants = {cls: [match(rule, src) for rule, src in explicit if any(req.matches(rule) for req in requests)]
+        grants = {cls: [match(rule, src, requests) for rule, src in explicit
+                        if any(req.matches(rule) for req in requests)]
                   for cls, requests in ROLE_CLASSES.items()}
         wildcards = [{**match(rule, src), "core": core_wildcard(rule)} for rule, src in wild]
         return {**self.reach(ref), "grants": grants, "wildcards": wildcards}
