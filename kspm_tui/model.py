@@ -126,7 +126,16 @@ class Rule(BaseModel):
     check: str = Field(description="CEL expression, true when the object is compliant")
     message: str = ""
     message_expression: str | None = Field(default=None, alias="messageExpression")
+    severity_expression: str | None = Field(
+        default=None, alias="severityExpression",
+        description="CEL giving this finding's severity (e.g. by reach); `severity` is the worst it gives")
+    supersedes: list[str] = Field(
+        default_factory=list,
+        description="rule ids whose failure at the same place this rule's finding reports too (and its fix resolves)")
     evidence: list[str] = Field(default_factory=list, description="paths under the scope root")
+    evidence_expression: str | None = Field(
+        default=None, alias="evidenceExpression",
+        description="CEL giving a list of {path, value}: the part that matched (replaces `evidence`)")
     why: str
     remediation: Remediation = Field(default_factory=Remediation)
     frameworks: list[str] = Field(default_factory=list)
@@ -219,6 +228,12 @@ class Finding(BaseModel):
     fingerprint: str = ""
     context: str | None = None
     acceptance: Exception_ | None = None
+    covers: list[str] = Field(
+        default_factory=list, description="superseded rules that failed at the same place, reported by this finding")
+
+    def covers_note(self) -> str:
+        """` (also covers K8S-A, K8S-B)`, or "" — appended where a finding's message is shown."""
+        return f" (also covers {', '.join(self.covers)})" if self.covers else ""
 
     def model_post_init(self, _: Any) -> None:
         if not self.fingerprint:
@@ -268,6 +283,7 @@ class RuleStat(BaseModel):
     evaluated: int = 0
     failed: int = 0
     accepted: int = 0
+    superseded: int = Field(default=0, description="failures reported by another rule's finding (not scored twice)")
     not_assessable: bool = False
     reason: str = ""
 

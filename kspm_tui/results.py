@@ -13,12 +13,13 @@ SEVERITY_WEIGHT = {Severity.critical: 10, Severity.high: 5, Severity.medium: 3, 
 
 
 def posture_score(stats: list[RuleStat], severities: dict[str, Severity]) -> int:
-    """100 × (1 − weighted failed checks ÷ weighted evaluated checks); accepted is not failed."""
+    """100 × (1 − weighted failed checks ÷ weighted evaluated checks); accepted is not failed, and a
+    failure another rule's finding reports (`supersedes`) is counted once, by that rule."""
     total = failed = 0.0
     for stat in stats:
         weight = SEVERITY_WEIGHT[severities[stat.rule]]
         total += weight * stat.evaluated
-        failed += weight * max(stat.failed - stat.accepted, 0)
+        failed += weight * max(stat.failed - stat.accepted - stat.superseded, 0)
     return 100 if total == 0 else max(0, round(100 * (1 - failed / total)))
 
 

@@ -22,10 +22,14 @@ def test_json_document_has_the_public_keys_and_one_finding_per_workload(run_cli)
                         "name", "container", "message", "evidence", "frameworks", "source", "remediation",
                         "fingerprint"}
     assert web["source"]["file"].endswith("web.yaml") and web["source"]["document"] == 1
-    assert web["evidence"] == [{"path": "spec.template.spec.containers[debug].securityContext.privileged",
-                                "value": True}]
+    # The privileged finding also covers the escalation and capability checks the same fix resolves.
+    assert web["covers"] == ["K8S-ALLOW-PRIVILEGE-ESCALATION", "K8S-CAPABILITIES-DROP-ALL"]
+    assert web["evidence"][0] == {"path": "spec.template.spec.containers[debug].securityContext.privileged",
+                                  "value": True}
     assert web["remediation"]["patch"] == {
-        "spec": {"template": {"spec": {"containers": [{"name": "debug", "securityContext": {"privileged": False}}]}}}}
+        "spec": {"template": {"spec": {"containers": [{"name": "debug", "securityContext": {
+            "privileged": False, "allowPrivilegeEscalation": False,
+            "capabilities": {"add": None, "drop": ["ALL"]}}}]}}}}
     assert web["remediation"]["kubectl"].startswith("kubectl patch -n shop --type=strategic -p ")
     assert web["remediation"]["kubectl"].endswith("' -- deployment web")
 

@@ -28,6 +28,7 @@ from cel.stdlib import add_stdlib_to_context  # noqa: E402
 
 from kspm_tui.engine.evidence import looks_secret  # noqa: E402
 from kspm_tui.engine.shapes import Shape, projector  # noqa: E402
+from kspm_tui.graph.controlplane import parse_flags  # noqa: E402
 
 Program = cel.Program
 
@@ -75,25 +76,6 @@ def image_tag(image: str) -> str:
 
 def image_digest(image: str) -> str:
     return _image_parts(image)[3]
-
-
-def parse_flags(args: list[Any]) -> dict[str, str]:
-    """`--name=value` / `--name value` / `--flag` command-line arguments → {name: value}."""
-    flags: dict[str, str] = {}
-    items = [str(a) for a in args]
-    i = 0
-    while i < len(items):
-        arg = items[i]
-        if arg.startswith("--"):
-            name, eq, value = arg[2:].partition("=")
-            if not eq and i + 1 < len(items) and not items[i + 1].startswith("-"):
-                value = items[i + 1]
-                i += 1
-            elif not eq:
-                value = "true"
-            flags[name] = value
-        i += 1
-    return flags
 
 
 def csv_list(value: str) -> list[str]:

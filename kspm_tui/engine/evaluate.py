@@ -10,18 +10,15 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import orjson
 
 from kspm_tui.engine.cel import (
-    CelError,
-    ProgramSet,
-    all_containers,
-    parse_flags,
+    CelError, ProgramSet, all_containers,
 )
-from kspm_tui.engine.evidence import collect_evidence, redact_text
+from kspm_tui.engine.evidence import collect_evidence, expression_evidence, redact_text
 from kspm_tui.engine.evidence import evidence as make_evidence
 from kspm_tui.engine.graph_scopes import GraphScopes
 from kspm_tui.engine.loader import CompiledRule, RuleSet, params_variable
@@ -30,23 +27,19 @@ from kspm_tui.engine.shapes import merge_reads
 from kspm_tui.engine.typed import construct
 from kspm_tui.fixes.safety import Assessor
 from kspm_tui.graph.analysis import Analysis
-from kspm_tui.graph.facts import cluster_facts, control_plane_pods, namespace_facts
+from kspm_tui.graph.controlplane import control_plane
+from kspm_tui.graph.facts import cluster_facts, namespace_facts
 from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.model import (
-    CoverageGap,
-    Excluded,
-    Finding,
-    RuleError,
-    RuleStat,
-    Scope,
-    SourceRef,
-    Status,
-    fingerprint,
+    CoverageGap, Excluded, Finding, RuleError, RuleStat, Scope, Severity, SourceRef, Status, fingerprint,
 )
 from kspm_tui.remediation import build as build_remediation
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Key, Snapshot, Workload, key_of, namespace_of
 
 CONTAINER_TYPES = ("initContainers", "containers", "ephemeralContainers")
+K3S_GUIDANCE = ("k3s passes this flag itself: set it on every server in /etc/rancher/k3s/config.yaml as "
+                "`{component}-arg: [\"NAME=VALUE\"]` (or `--{component}-arg=NAME=VALUE` on the k3s server "
+                "command line) and restart k3s (`systemctl restart k3s`).")
 # Every field counts as set on findings we build, and all of them share this set: pydantic
 # keeps a "fields set" per instance (about half a finding's own memory); see typed.construct.
 _FINDING_FIELDS = set(Finding.model_fields)
@@ -76,6 +69,8 @@ class Raw:
     fragment: dict[str, Any] | None
     container_type: str | None = None
     container: str | None = None
+    severity: Severity | None = None  # from the rule's severityExpression; None: the rule's severity
+    covers: tuple[str, ...] = ()  # superseded rules this failure reports too
 
 
 @dataclass(slots=True)
@@ -106,6 +101,7 @@ class Evaluator:
         # Per-workload counts, added to the (pydantic) stats once at the end of the run.
         self._evaluated: Counter[str] = Counter()
         self._failed: Counter[str] = Counter()
+        self._superseded: Counter[str] = Counter()
         self._template_cache: dict[bytes, tuple[list[Raw], list[str]]] = {}
         unreadable = {gap.kind for gap in options.coverage}
         self.blocked: dict[str, str] = {}
@@ -151,7 +147,8 @@ class Evaluator:
         self._control_plane()
         self.graph.run()
         Assessor(self.snapshot, self.out.pod_security, self.ns_facts, self.options.context).assess_all(self.out.findings)
-        for counts, attr in ((self._evaluated, "evaluated"), (self._failed, "failed")):
+        for counts, attr in ((self._evaluated, "evaluated"), (self._failed, "failed"),
+                             (self._superseded, "superseded")):
             for rule_id, n in counts.items():
                 stat = self.out.stats[rule_id]
                 setattr(stat, attr, getattr(stat, attr) + n)
@@ -213,7 +210,9 @@ class Evaluator:
               container_type: str | None = None, container: str | None = None) -> Raw:
         message = rule.rule.message or rule.rule.title
         fragment = rule.rule.remediation.patch
-        if rule.message is not None or rule.patch is not None:
+        severity = None
+        evidence = None
+        if any(p is not None for p in (rule.message, rule.patch, rule.severity, rule.evidence)):
             results = iter(self._details(rule).run(self._values[rule.rule.scope]))
             if rule.message is not None:
                 result = next(results)
@@ -226,8 +225,26 @@ class Evaluator:
                 if isinstance(fragment, CelError):
                     self._rule_error(rule, f"{where}: patchExpression: {fragment}")
                     fragment = None
-        evidence = collect_evidence(root, rule.rule.evidence)
-        return Raw(rule, redact_text(message), evidence, fragment, container_type, container)
+            if rule.severity is not None:
+                severity = self._severity(rule, next(results), where)
+            if rule.evidence is not None:
+                result = next(results)
+                evidence = expression_evidence(result)
+                if evidence is None:
+                    self._rule_error(rule, f"{where}: evidenceExpression must give a list of {{path, value}}, "
+                                           f"not {result!r:.80}")
+        if evidence is None:
+            evidence = collect_evidence(root, rule.rule.evidence)
+        return Raw(rule, redact_text(message), evidence, fragment, container_type, container, severity)
+
+    def _severity(self, rule: CompiledRule, result: Any, where: str) -> Severity | None:
+        """A severityExpression's result; never worse than the rule's own severity."""
+        try:
+            severity = Severity(result)
+        except ValueError:
+            self._rule_error(rule, f"{where}: severityExpression gave {result!r}, not a severity")
+            return None
+        return severity if severity.rank <= rule.rule.severity.rank else rule.rule.severity
 
     def _finding(self, raw: Raw, kind: str, name: str, namespace: str | None, source: SourceRef,
                  prefix: str = "") -> Finding:
@@ -239,7 +256,7 @@ class Evaluator:
         rule = raw.rule.rule
         container = raw.container
         return construct(Finding, _FINDING_FIELDS, {
-            "rule": rule.id, "title": rule.title, "severity": rule.severity, "status": Status.fail,
+            "rule": rule.id, "title": rule.title, "severity": raw.severity or rule.severity, "status": Status.fail,
             "category": rule.category, "cluster": self.cluster_id, "kind": kind, "namespace": namespace,
             "name": name, "container": container, "message": raw.message,
             "evidence": [make_evidence(prefix + path, value) for path, value in raw.evidence],
@@ -249,7 +266,7 @@ class Evaluator:
                 container_type=raw.container_type, container=container, context=self.options.context,
             ),
             "fingerprint": fingerprint(rule.id, self.cluster_id, kind, namespace, name, container),
-            "context": self.options.context, "acceptance": None,
+            "context": self.options.context, "acceptance": None, "covers": list(raw.covers),
         })
 
     def _emit(self, findings: Iterable[Finding]) -> None:
@@ -285,13 +302,19 @@ class Evaluator:
             evaluated = [i for i in evaluated if self._rule_index[i].rule.match.system_namespaces]
         self._evaluated.update(evaluated)
         prefix = _template_prefix(workload.kind)
-        findings = []
-        for raw in raws:
-            if excluded and not raw.rule.rule.match.system_namespaces:
-                self.out.excluded.findings += 1
+        if excluded:  # hidden, but counted by severity: never silently out of --fail-on
+            hidden, _ = supersede([raw for raw in raws if not raw.rule.rule.match.system_namespaces])
+            self.out.excluded.findings += len(hidden)
+            for raw in hidden:
                 severity = raw.rule.rule.severity.value
                 self.out.excluded.by_severity[severity] = self.out.excluded.by_severity.get(severity, 0) + 1
-                continue
+            raws = [raw for raw in raws if raw.rule.rule.match.system_namespaces]
+        raws, superseded = supersede(raws)
+        for raw in superseded:
+            self._failed[raw.rule.id] += 1
+            self._superseded[raw.rule.id] += 1
+        findings = []
+        for raw in raws:
             where = prefix + (f"spec.{raw.container_type}[{raw.container}]." if raw.container_type else "")
             findings.append(self._finding(raw, workload.kind, workload.name, namespace,
                                           workload.item.source, where))
@@ -306,7 +329,9 @@ class Evaluator:
         programs = self._detail_sets.get(rule.id)
         if programs is None:
             programs = self._detail_sets[rule.id] = ProgramSet(
-                [p for p in (rule.message, rule.patch) if p is not None], rule.detail_reads, _params((rule,)))
+                [p for p in (rule.message, rule.patch, rule.severity, rule.evidence) if p is not None],
+                rule.detail_reads,
+                _params((rule,)))
         return programs
 
     def _set_workload(self, values: dict[str, Any]) -> None:
@@ -421,27 +446,37 @@ class Evaluator:
         rules = self._by_scope[Scope.control_plane]
         if not rules:
             return
-        pods = control_plane_pods(self.snapshot)
+        components = control_plane(self.snapshot)
+        every = {name: c.flags for name, c in components.items()}
         for rule in rules:
             component = rule.rule.match.component or "kube-apiserver"
-            item = pods.get(component)
-            if item is None:
+            found = components.get(component)
+            if found is None:
                 self.blocked.setdefault(
                     rule.id, f"{component} is not visible (managed control plane, or not collected)"
                 )
                 continue
-            obj = item.obj
-            spec = obj.get("spec") or {}
-            container = next(iter(spec.get("containers") or ()), {})
-            flags = parse_flags(list(container.get("command") or ()) + list(container.get("args") or ()))
-            self.set_variables(Scope.control_plane, {"object": obj, "podSpec": spec, "container": container, "flags": flags,
-                                                   "cluster": self.cluster})
+            flags = found.flags
+            if found.config_file and rule.rule.evidence and not any(f in flags for f in rule.rule.evidence):
+                self.blocked.setdefault(rule.id, f"{component} reads its settings from {found.config_file} "
+                                                 "(a file on the node, not visible through the API)")
+                continue
+            obj = found.item.obj
+            self.set_variables(Scope.control_plane, {"object": obj, "podSpec": found.spec, "container": found.container,
+                                                     "flags": flags, "controlPlane": every, "cluster": self.cluster})
             name = obj["metadata"]["name"]
             self.out.stats[rule.id].evaluated += 1
             if self._eval(rule, f"{component} {name}") is False:
                 raw = self._fail(rule, flags, f"{component} {name}")
-                self._emit([self._finding(raw, "Pod", name, "kube-system", item.source,
-                                          "spec.containers[0].command: --")])
+                if found.distribution == "k3s":
+                    raw = replace(raw, message=f"{raw.message} (k3s server on node {name})")
+                kind, namespace = ("Node", None) if found.distribution == "k3s" else ("Pod", "kube-system")
+                finding = self._finding(raw, kind, name, namespace, found.item.source, found.evidence_prefix)
+                if found.distribution == "k3s":
+                    finding.remediation = build_remediation(
+                        Scope.control_plane, kind, name, namespace, None, K3S_GUIDANCE.format(component=component),
+                        context=self.options.context)
+                self._emit([finding])
 
     def _not_assessable(self) -> None:
         """Rules we could not assess: a stat with the reason, and a visible finding on clusters."""
@@ -457,6 +492,67 @@ class Evaluator:
                 kind="Cluster", name=self.options.cluster_name, message=f"not assessable: {reason}",
                 frameworks=rule.frameworks,
             ))
+
+
+def supersede(raws: list[Raw]) -> tuple[list[Raw], list[Raw]]:
+    """One finding per problem: (kept, superseded) failures of one workload.
+
+    A failure is superseded when a rule that `supersedes` it failed at the same place (the same
+    container, or anywhere in the pod when either is pod-level). The superseding failure lists
+    it in `covers`, shows its evidence, and takes its patch into its own (the superseded
+    rule's values win where both set a field: it is the stricter setting), so one fix clears both.
+    """
+    if len(raws) < 2 or not any(raw.rule.rule.supersedes for raw in raws):
+        return raws, []
+    covered: dict[int, list[int]] = {}
+    for i, top in enumerate(raws):
+        for j, raw in enumerate(raws):
+            if i != j and raw.rule.id in top.rule.rule.supersedes and _same_place(top, raw):
+                covered.setdefault(i, []).append(j)
+    dropped = {j for js in covered.values() for j in js}
+    kept = []
+    for i, raw in enumerate(raws):
+        if i in dropped:
+            continue
+        below, todo = [], list(covered.get(i, ()))
+        while todo:  # transitively: what a superseded failure supersedes is covered too
+            j = todo.pop(0)
+            if j not in below and j != i:
+                below.append(j)
+                todo.extend(covered.get(j, ()))
+        # Superseders before what they supersede, so the stricter (deeper) patch is merged last.
+        below.sort(key=lambda j: sum(raws[j].rule.id in raws[k].rule.rule.supersedes for k in below))
+        kept.append(_absorb(raw, [raws[j] for j in below]) if below else raw)
+    return kept, [raws[j] for j in sorted(dropped)]
+
+
+def _same_place(top: Raw, raw: Raw) -> bool:
+    return top.container is None or raw.container is None or top.container == raw.container
+
+
+def _absorb(top: Raw, below: list[Raw]) -> Raw:
+    """`top` reporting the failures `below` too: their rule ids, evidence and (same-root) patches."""
+    fragment = top.fragment
+    evidence = list(top.evidence)
+    for raw in below:
+        if raw.container_type != top.container_type or raw.container != top.container:
+            continue  # another root (pod vs container): its evidence and patch paths do not fit
+        evidence += [ev for ev in raw.evidence if ev not in evidence]
+        if fragment is not None and raw.fragment is not None:
+            fragment = _merge_fragments(fragment, raw.fragment)
+    covers = tuple(dict.fromkeys(raw.rule.id for raw in below))
+    return replace(top, evidence=evidence, fragment=fragment, covers=covers)
+
+
+def _merge_fragments(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """Two patch fragments as one (maps merge, `over` wins elsewhere; `null` kept: it deletes)."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge_fragments(out[key], value)
+        else:
+            out[key] = value
+    return out
 
 
 def _fields_read(rule: CompiledRule) -> frozenset[tuple[str, str]]:

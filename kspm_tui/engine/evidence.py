@@ -16,11 +16,15 @@ from kspm_tui.model import Evidence
 
 _SECRET_KEY = re.compile(r"pass(word|wd)?|secret|token|api[_-]?key|private[_-]?key|credential|auth", re.I)
 _SECRET_VALUE = re.compile(
-    r"AKIA[0-9A-Z]{16}"  # AWS access key id
+    r"(?:AKIA|ASIA)[0-9A-Z]{16}"  # AWS access key id (long-term, temporary)
     r"|eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"  # JWT
     r"|-----BEGIN [A-Z ]*PRIVATE KEY-----"
-    r"|gh[pousr]_[A-Za-z0-9]{20,}"  # GitHub tokens
-    r"|xox[abpr]-[A-Za-z0-9-]{10,}"  # Slack tokens
+    r"|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"  # GitHub tokens
+    r"|xox[abepr]-[A-Za-z0-9-]{10,}|hooks\.slack\.com/services/[A-Za-z0-9/]{20,}"  # Slack tokens, webhooks
+    r"|glpat-[A-Za-z0-9_-]{20}"  # GitLab personal access token
+    r"|AIza[0-9A-Za-z_-]{35}"  # Google API key
+    r"|(?:sk|rk)_live_[0-9A-Za-z]{20,}"  # Stripe secret keys
+    r"|npm_[A-Za-z0-9]{36}"  # npm tokens
     r"|(?i:(?:password|passwd|secret|token)\s*[=:]\s*\S+)"
     r"|[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@"  # credentials in a URL
 )
@@ -116,6 +120,14 @@ def collect_evidence(root: Any, paths: list[str]) -> list[tuple[str, Any]]:
         if len(out) == before and "[*]" not in path:
             out.append((path, None))
     return out
+
+
+def expression_evidence(result: Any) -> list[tuple[str, Any]] | None:
+    """(path, redacted value) pairs from an evidenceExpression's list of `{path, value}`; None
+    when the result has another shape."""
+    if not isinstance(result, list) or not all(isinstance(m, dict) and "path" in m for m in result):
+        return None
+    return [(str(m["path"]), _redact(str(m["path"]), m.get("value"))) for m in result]
 
 
 @lru_cache(maxsize=1024)

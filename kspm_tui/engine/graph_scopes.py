@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from kspm_tui.engine.evaluate import Evaluator
 
 BINDING_KINDS = ("RoleBinding", "ClusterRoleBinding")
+ROLE_KINDS = ("Role", "ClusterRole")
 
 
 class GraphScopes:
@@ -33,6 +34,7 @@ class GraphScopes:
         workload_rules = by_scope[Scope.container] + by_scope[Scope.pod]
         self.wants_workload = any("workload" in r.variables for r in workload_rules)
         self.wants_binding = any("binding" in r.variables for r in by_scope[Scope.object])
+        self.wants_role = any("role" in r.variables for r in by_scope[Scope.object])
 
     @cached_property
     def analysis(self) -> Analysis:
@@ -49,8 +51,11 @@ class GraphScopes:
         return {"workload": self.analysis.workload_facts(workload)} if self.wants_workload else {}
 
     def variables_for_object(self, obj: dict[str, Any]) -> dict[str, Any]:
-        if self.wants_binding and obj.get("kind") in BINDING_KINDS:
+        kind = obj.get("kind")
+        if self.wants_binding and kind in BINDING_KINDS:
             return {"binding": self.analysis.binding_facts(obj)}
+        if self.wants_role and kind in ROLE_KINDS:
+            return {"role": self.analysis.role_facts(obj)}
         return {}
 
     def run(self) -> None:

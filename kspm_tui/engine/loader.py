@@ -23,8 +23,8 @@ from kspm_tui.yamlio import load_yaml_all
 # be evaluated once per distinct template and the result reused across workloads.
 TEMPLATE_VARIABLES = frozenset({"container", "containerType", "podSpec", "podMeta", "allContainers",
                                 "params"})
-KNOWN_VARIABLES = TEMPLATE_VARIABLES | {"object", "ns", "cluster", "flags", "component",
-                                        "workload", "binding", "subject", "path"}
+KNOWN_VARIABLES = TEMPLATE_VARIABLES | {"object", "ns", "cluster", "flags", "controlPlane", "component",
+                                        "workload", "binding", "role", "subject", "path"}
 
 
 @dataclass(slots=True, eq=False)  # one object per rule: compared and hashed by identity
@@ -33,6 +33,8 @@ class CompiledRule:
     check: Program
     message: Program | None = None
     patch: Program | None = None
+    severity: Program | None = None
+    evidence: Program | None = None
     template_only: bool = False
     variables: frozenset[str] = frozenset()  # the rule variables its expressions read
     # Per variable, the part of it the check reads, and the part the message and patch read
@@ -71,6 +73,11 @@ def load_rules(directories: Iterable[Path], params: dict[str, dict[str, Any]] | 
                     compiled.rule.params = {**compiled.rule.params, **params[compiled.id]}
                 by_id[compiled.id] = compiled
     ruleset.rules = sorted(by_id.values(), key=lambda r: r.id)
+    for compiled in ruleset.rules:
+        unknown = [rid for rid in compiled.rule.supersedes if rid not in by_id or rid == compiled.id]
+        if unknown:
+            ruleset.errors.append(RuleError(file=compiled.rule.source_file, rule=compiled.id,
+                                            message=f"supersedes unknown rule {', '.join(unknown)}"))
     return ruleset
 
 
@@ -137,8 +144,10 @@ def compile_rule(rule: Rule) -> CompiledRule:
     assert check is not None
     message = compile_field("messageExpression", rule.message_expression)
     patch = compile_field("remediation.patchExpression", rule.remediation.patch_expression)
+    severity = compile_field("severityExpression", rule.severity_expression)
+    evidence = compile_field("evidenceExpression", rule.evidence_expression)
     used: set[str] = set()
-    for program in (check, message, patch):
+    for program in (check, message, patch, severity, evidence):
         if program is not None:
             used.update(program.variables())
     if params_variable(rule.id) in used:
@@ -146,10 +155,11 @@ def compile_rule(rule: Rule) -> CompiledRule:
     # Names bound inside macros (`c` in `exists(c, ...)`) are not rule variables.
     free = used & KNOWN_VARIABLES
     template_only = rule.scope in (Scope.container, Scope.pod) and free <= TEMPLATE_VARIABLES
-    details = [p.source for p in (message, patch) if p is not None]
+    details = [p.source for p in (message, patch, severity, evidence) if p is not None]
     check_reads = reads([check.source], free)
     detail_reads = reads(details, free)
-    return CompiledRule(rule, check, message, patch, template_only, frozenset(free), check_reads, detail_reads)
+    return CompiledRule(rule, check, message, patch, severity, evidence, template_only, frozenset(free),
+                        check_reads, detail_reads)
 
 
 def _validation_message(exc: ValidationError) -> str:

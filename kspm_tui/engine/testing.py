@@ -41,6 +41,8 @@ def failing_rules(objects: list[dict[str, Any]], rules: list[CompiledRule]) -> d
     for finding in evaluation.findings:
         if finding.status is Status.fail:
             out.setdefault(finding.rule, []).append(finding.message)
+            for covered in finding.covers:  # superseded: reported by this finding (rule `supersedes`)
+                out.setdefault(covered, []).append(f"covered by {finding.rule}: {finding.message}")
     for error in evaluation.rule_errors:
         out.setdefault("!error", []).append(f"{error.rule}: {error.message}")
     return out

@@ -12,6 +12,7 @@ from typing import Any
 
 from kspm_tui.graph.exposure import Controller, Route, reachable
 from kspm_tui.graph.facts import namespace_facts
+from kspm_tui.graph.grants import RoleGrants
 from kspm_tui.graph.identity import NO_CLOUD_IDENTITY, cloud_identity, token_mount
 from kspm_tui.graph.network import Isolation
 from kspm_tui.graph.paths import AttackPath, PathGraph, Reachability, attack_paths, node_escape
@@ -45,6 +46,15 @@ class Analysis:
     @cached_property
     def risks(self) -> RiskIndex:
         return RiskIndex(self.rbac, privileged_namespaces(self.namespace_facts, self.system_namespaces))
+
+    @cached_property
+    def role_grants(self) -> RoleGrants:
+        return RoleGrants(self.rbac)
+
+    def role_facts(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """The `role` variable of object rules on Roles/ClusterRoles (documented in rules/README.md)."""
+        ref = Ref(obj["kind"], namespace_of(obj) if obj["kind"] == "Role" else None, obj["metadata"]["name"])
+        return self.role_grants.facts(obj, ref)
 
     @cached_property
     def reach(self) -> Reachability:

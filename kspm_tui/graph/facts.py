@@ -9,14 +9,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from kspm_tui.graph.controlplane import control_plane
 from kspm_tui.graph.network import policy_types
 from kspm_tui.kinds import WORKLOAD_KINDS, group_of
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, UNKNOWN_NAMESPACE, Snapshot, namespace_of
 
 PSA_PREFIX = "pod-security.kubernetes.io/"
-CONTROL_PLANE_COMPONENTS = (
-    "kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd",
-)
 _POLICY_ENGINE_GROUPS = {
     "kyverno.io": "Kyverno",
     "templates.gatekeeper.sh": "Gatekeeper",
@@ -101,21 +99,6 @@ def namespace_facts(snapshot: Snapshot, system_namespaces: tuple[str, ...] = DEF
     return facts
 
 
-def control_plane_pods(snapshot: Snapshot) -> dict[str, Any]:
-    """Static control-plane Pods found in kube-system, by component name."""
-    found: dict[str, Any] = {}
-    for item in snapshot.of_kind("Pod"):
-        obj = item.obj
-        if namespace_of(obj) != "kube-system":
-            continue
-        labels = obj["metadata"].get("labels") or {}
-        name = obj["metadata"]["name"]
-        for component in CONTROL_PLANE_COMPONENTS:
-            if labels.get("component") == component or name.startswith(component + "-"):
-                found.setdefault(component, item)
-    return found
-
-
 def is_cluster_snapshot(snapshot: Snapshot) -> bool:
     """A dump of a whole cluster (it has kube-system), not a folder of app manifests."""
     return snapshot.get("Namespace", None, "kube-system") is not None
@@ -136,7 +119,7 @@ def cluster_facts(snapshot: Snapshot) -> dict[str, Any]:
                 engines.add("Kyverno")
             elif "gatekeeper" in name:
                 engines.add("Gatekeeper")
-    components = control_plane_pods(snapshot)
+    components = control_plane(snapshot)
     workload_namespaces = {namespace_of(i.obj) for kind in WORKLOAD_KINDS for i in snapshot.of_kind(kind)}
     app_namespaces = sorted(workload_namespaces - set(DEFAULT_SYSTEM_NAMESPACES) - {"default", UNKNOWN_NAMESPACE, None})
     psa_enforced = sorted(

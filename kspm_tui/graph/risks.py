@@ -29,7 +29,16 @@ from kspm_tui.graph.rbac import (
 )
 
 CERT_GROUP = "certificates.k8s.io"
-_POD_CREATORS = (("pods", ""), ("deployments", "apps"), ("daemonsets", "apps"), ("statefulsets", "apps"),
+ADMISSION_GROUP = "admissionregistration.k8s.io"
+APIREG_GROUP = "apiregistration.k8s.io"
+WRITE = ("create", "update", "patch")
+# What rewrites objects at admission: a webhook sees (and may change) everything it matches,
+# a MutatingAdmissionPolicy patches it in CEL.
+MUTATING_ADMISSION = ("mutatingwebhookconfigurations", "mutatingadmissionpolicies",
+                       "mutatingadmissionpolicybindings")
+VALIDATING_ADMISSION = ("validatingwebhookconfigurations", "validatingadmissionpolicies",
+                         "validatingadmissionpolicybindings")
+POD_CREATORS = (("pods", ""), ("deployments", "apps"), ("daemonsets", "apps"), ("statefulsets", "apps"),
                  ("replicasets", "apps"), ("jobs", "batch"), ("cronjobs", "batch"),
                  ("replicationcontrollers", ""))
 
@@ -63,7 +72,7 @@ ESCALATION: tuple[Technique, ...] = (
         *(Request(v, r, group=RBAC_GROUP) for v in ("create", "update", "patch")
           for r in ("clusterroles", "clusterrolebindings"))),)),
     Technique("create-pods", "create pods (or pod controllers) in privileged namespaces", (_any(
-        *(Request("create", r, group=g) for r, g in _POD_CREATORS)),), "privileged"),
+        *(Request("create", r, group=g) for r, g in POD_CREATORS)),), "privileged"),
     Technique("serviceaccount-token", "create tokens for service accounts (serviceaccounts/token)", (_any(
         Request("create", "serviceaccounts", "token", group="")),), "privileged"),
     Technique("approve-csr", "approve certificate signing requests (mint client certificates)", (
@@ -73,6 +82,12 @@ ESCALATION: tuple[Technique, ...] = (
     )),
     Technique("nodes-proxy", "proxy to every kubelet's API (nodes/proxy: exec in any pod)", (_any(
         *(Request(v, "nodes", "proxy", group="") for v in ("get", "create"))),)),
+    Technique("apiservices", "register APIServices (redirect an API group, and the tokens sent to it, "
+              "to a service it controls)", (_any(
+                  *(Request(v, "apiservices", group=APIREG_GROUP) for v in WRITE)),)),
+    Technique("mutating-admission", "write mutating webhooks or admission policies (rewrite any pod "
+              "at admission: a privileged container, another service account)", (_any(
+                  *(Request(v, r, group=ADMISSION_GROUP) for v in WRITE for r in MUTATING_ADMISSION)),)),
 )
 CLUSTER_ADMIN = Request("*", "*", group="*")
 READ_SECRETS = (Request("get", "secrets", group=""), Request("list", "secrets", group=""))

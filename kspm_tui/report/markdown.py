@@ -49,7 +49,7 @@ def render_document(doc: ReportDocument) -> str:
     if doc.failing:
         shown = doc.failing[:MAX_FINDINGS]
         out += _table(["severity", "rule", "object", "message", "fix"],
-                      [[f.severity.value, _md(f.rule), _where(f), _md(f.message),
+                      [[f.severity.value, _md(f.rule), _where(f), _md(f.message + f.covers_note()),
                         (f"{_code(f.remediation.kubectl)} ({_md(f.remediation.verdict_text())})"
                          if f.remediation.kubectl else _md(f.remediation.guidance))]
                        for f in shown])

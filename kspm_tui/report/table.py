@@ -55,7 +55,7 @@ def build(result: ScanResult, top: int = 25) -> Group:
             table.add_column(col, overflow="fold")
         for f in failing[:top]:
             table.add_row(Text(f.severity.value, SEVERITY_STYLE[f.severity]), f.rule,
-                          object_ref(f.kind, f.namespace, f.name), f.container or "", f.message,
+                          object_ref(f.kind, f.namespace, f.name), f.container or "", f.message + f.covers_note(),
                           f.remediation.verdict)
         parts.append(table)
     accepted = [f for f in result.findings if f.status is Status.accepted and f.acceptance]

@@ -126,6 +126,9 @@ class FindingScreen(KspmScreen):
                 parts.append(Text(f"Accepted: {a.reason} (owner {a.owner or '?'}, until {a.expires or 'no expiry'}"
                                   f"{origin})", style=self.kspm.colors()["good"]))
             parts.append(Text(""))
+        if f.covers:
+            parts += [Text.assemble(("Also covers ", "bold"), ", ".join(f.covers),
+                                    " (failed here too; this finding and its fix include them)"), Text("")]
         if f.evidence:
             parts.append(Text("Evidence", style="bold underline"))
             for ev in f.evidence:
