@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from kspm_tui.cli.common import request_timeout
+from kspm_tui.config import AnnotationExceptions, Config
 from kspm_tui.scan import ScanSettings, run_scan
 from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
@@ -119,7 +120,9 @@ def test_accept_annotation_on_the_pod_template(tmp_path: Path) -> None:
                                      "securityContext": {"privileged": True}}]}}},
     }
     (tmp_path / "debug.yaml").write_text(yaml.safe_dump(deployment))
-    result = run_scan(Target("paths", paths=(str(tmp_path),)), ScanSettings(user_exceptions=False)).result
+    # K8S-PRIVILEGED is critical: an object may waive it for itself only where config allows it.
+    allow = Config(annotation_exceptions=AnnotationExceptions(allow_critical=True))
+    result = run_scan(Target("paths", paths=(str(tmp_path),)), ScanSettings(user_exceptions=False, config=allow)).result
     privileged = [f for f in result.findings if f.rule == "K8S-PRIVILEGED"]
     assert [f.status.value for f in privileged] == ["accepted"]
     assert privileged[0].acceptance and "OPS-7" in privileged[0].acceptance.reason

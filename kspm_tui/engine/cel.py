@@ -26,7 +26,7 @@ sys.modules.setdefault("cel.cli", types.ModuleType("cel.cli"))
 import cel  # noqa: E402
 from cel.stdlib import add_stdlib_to_context  # noqa: E402
 
-from kspm_tui.engine.evidence import looks_secret  # noqa: E402
+from kspm_tui.redact import looks_secret  # noqa: E402
 from kspm_tui.engine.shapes import Shape, projector  # noqa: E402
 from kspm_tui.graph.controlplane import parse_flags  # noqa: E402
 

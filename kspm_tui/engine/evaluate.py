@@ -16,9 +16,11 @@ from typing import Any
 import orjson
 
 from kspm_tui.engine.cel import (
-    CelError, ProgramSet, all_containers,
+    CelError,
+    ProgramSet,
+    all_containers,
 )
-from kspm_tui.engine.evidence import collect_evidence, expression_evidence, redact_text
+from kspm_tui.engine.evidence import collect_evidence, expression_evidence
 from kspm_tui.engine.evidence import evidence as make_evidence
 from kspm_tui.engine.graph_scopes import GraphScopes
 from kspm_tui.engine.loader import CompiledRule, RuleSet, params_variable
@@ -31,8 +33,18 @@ from kspm_tui.graph.controlplane import control_plane
 from kspm_tui.graph.facts import cluster_facts, namespace_facts
 from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.model import (
-    CoverageGap, Excluded, Finding, RuleError, RuleStat, Scope, Severity, SourceRef, Status, fingerprint,
+    CoverageGap,
+    Excluded,
+    Finding,
+    RuleError,
+    RuleStat,
+    Scope,
+    Severity,
+    SourceRef,
+    Status,
+    fingerprint,
 )
+from kspm_tui.redact import redact_text
 from kspm_tui.remediation import build as build_remediation
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Key, Snapshot, Workload, key_of, namespace_of
 

@@ -267,7 +267,7 @@ class _BoundedExecProvider(ExecProvider):
             raise ConfigException(f"exec plugin {name!r} gave no credentials within {timeout:g}s "
                                   "(it may be waiting for an interactive login)") from None
         if process.returncode != 0:
-            from kspm_tui.engine.evidence import redact_text  # the one redaction of secret-shaped text
+            from kspm_tui.redact import redact_text  # the one redaction of secret-shaped text
 
             said = f": {redact_text(_first_line(stderr))}" if stderr.strip() else ""
             raise ConfigException(f"exec plugin {name!r} exited with {process.returncode}{said}")
