@@ -399,6 +399,24 @@ def test_insecure_skip_tls_verify_is_one_notice_of_our_own(serve, run_cli, tmp_p
     notice = (f"kspm-tui: warning: context 'test' skips TLS verification (insecure-skip-tls-verify): "
               f"the identity of {server.url} is not checked")
     assert [ln for ln in res.stderr.splitlines() if ln.strip()] == [notice]
+    _explorer_says_once(path, notice.removeprefix("kspm-tui: warning: "))
+
+
+def _explorer_says_once(kubeconfig: Path, notice: str) -> None:
+    """The explorer scanning the same context shows the same notice, once, as a warning."""
+    from kspm_tui.target import Target
+    from kspm_tui.tui.app import KspmApp
+    from tests.tui_helpers import run_async, wait_scanned
+
+    @run_async
+    async def scenario() -> None:
+        app = KspmApp(Target("context", context="test", kubeconfig=str(kubeconfig)))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_scanned(pilot, app)
+            said = [n for n in app._notifications if n.message == notice]
+            assert len(said) == 1 and said[0].severity == "warning"
+
+    scenario()
 
 
 # --- honest exits ----------------------------------------------------------------------------

@@ -197,6 +197,8 @@ class KspmApp(App[int]):
             return  # a superseded scan of another target
         self.session.show(scanned, index)
         self.broadcast(ScanCompleted(scanned))
+        for notice in scanned.collected.notices:  # e.g. TLS not verified: said once per scan
+            self.notify(notice, title="Warning", severity="warning", timeout=10)
         if scanned.history_warning:
             self.notify(scanned.history_warning, severity="warning", timeout=8)
         if index.previous is not None and (index.new or index.resolved):
