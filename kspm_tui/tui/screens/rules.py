@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.console import Group
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -16,6 +15,7 @@ from textual.widgets import Footer, Input, Static
 from kspm_tui.engine.loader import CompiledRule
 from kspm_tui.locations import builtin_dir
 from kspm_tui.tui.screens.base import Sort, TableScreen
+from kspm_tui.tui.widgets.code import code_block
 from kspm_tui.tui.widgets.lazy_table import Cell, Column, LazyTable
 
 
@@ -85,7 +85,7 @@ class RulesScreen(TableScreen):
         if rule.frameworks:
             parts += [Text("Frameworks: " + ", ".join(rule.frameworks)), Text("")]
         parts += [Text("Check (CEL, true = compliant)", style="bold underline"),
-                  Syntax(rule.check.strip(), "javascript", background_color="default", word_wrap=True),
+                  code_block(rule.check.strip(), "javascript", self.app.theme_variables),
                   Text(f"\n{self.failing(r)} failing · {shown_path(rule.source_file)}", style="dim")]
         self.query_one("#rule-detail", Static).update(Group(*parts))
 

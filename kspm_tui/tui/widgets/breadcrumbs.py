@@ -13,7 +13,7 @@ class Breadcrumbs(Static):
         text = Text()
         text.append(" kspm-tui ", style="bold reverse")
         for crumb in crumbs:
-            text.append(" › ", style="dim")
+            text.append(" › ")
             text.append(crumb)
         if status:
             width = max(self.size.width, 80)

@@ -169,19 +169,26 @@ class LazyTable(ScrollView, can_focus=True):
                 return self._strip([self.empty_text], width, base + styles["dim"], single=True)
             return Strip.blank(width, base)
         style = base + styles["odd"] if index % 2 else base
-        if index == self.cursor:
-            style += styles["cursor"] if self.has_focus else Style(bgcolor=styles["cursor"].bgcolor, dim=True)
-        return self._strip(self.formatter(self.rows[index]), width, style)
+        # The cursor row is one solid colour pair over the tones: severity colours on the cursor's
+        # background fell to 1.0-1.6:1 (the word still says the severity).
+        cursor = styles["cursor"] if index == self.cursor else None
+        return self._strip(self.formatter(self.rows[index]), width, style, cursor=cursor)
 
-    def _strip(self, cells: Sequence[Cell], width: int, style: Style, single: bool = False) -> Strip:
+    def _strip(self, cells: Sequence[Cell], width: int, style: Style, single: bool = False,
+               cursor: Style | None = None) -> Strip:
         widths = [width] if single else self._widths(width)
         styles = self._styles()
+        if cursor is not None:
+            style += cursor
         segments: list[Segment] = []
         last = len(widths) - 1
         for i, (cell, cell_width) in enumerate(zip(cells, widths)):
             text, tone = (cell, "") if isinstance(cell, str) else cell
             right = not single and self.columns[i].justify == "right"
-            segments.append(Segment(_fit(text, cell_width, right), style + styles[tone] if tone else style))
+            cell_style = style + styles[tone] if tone else style
+            if cursor is not None:
+                cell_style += cursor
+            segments.append(Segment(_fit(text, cell_width, right), cell_style))
             if i < last:
                 segments.append(Segment(" ", style))
         return Strip(segments).adjust_cell_length(width, style)
