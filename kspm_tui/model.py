@@ -243,6 +243,14 @@ class RuleStat(BaseModel):
     reason: str = ""
 
 
+class ScoreCap(BaseModel):
+    """Why the posture score is lower than the pass rate: what matters most is still open."""
+
+    max: int = Field(description="the score cannot exceed this while the reason holds")
+    reason: str = Field(description="the open finding(s) that cap the score")
+    uncapped: int = Field(description="the weighted pass rate before the cap")
+
+
 class Summary(BaseModel):
     total: int = 0
     by_severity: dict[str, int] = Field(default_factory=dict)
@@ -252,6 +260,7 @@ class Summary(BaseModel):
     workloads: int = 0
     rules: int = 0
     score: int = 100
+    score_cap: ScoreCap | None = Field(default=None, description="set when an open finding caps the score")
 
 
 class Excluded(BaseModel):

@@ -11,6 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kspm_tui.model import ScanResult, Severity, Status
+from kspm_tui.results import cap_text
 from kspm_tui.snapshot import LOCAL_CLUSTER
 
 SEVERITY_STYLE = {
@@ -31,6 +32,8 @@ def build(result: ScanResult, top: int = 25) -> Group:
         "\n", f"{s.objects} objects, {s.workloads} workloads, {s.rules} rules in {result.duration_s:.2f}s",
         "   Posture score ", (f"{s.score}/100", "bold"),
     )
+    if s.score_cap:
+        head.append(f"\nScore {cap_text(s.score_cap)}", style="yellow")
     if result.cluster.partial:
         head.append("\nPARTIAL RESULT: collection did not finish; see errors below", style="bold red")
     counts = Table.grid(padding=(0, 2))

@@ -45,6 +45,9 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
         n = s.by_severity.get(level.value, 0)
         sev.append(f"{n}", style=f"bold {colors[level.value]}" if n else "dim")
         sev.append(f" {level.value}  ", style=colors[level.value] if n else "dim")
+    if s.score_cap:
+        head.append(f"  capped: pass rate {s.score_cap.uncapped}", style="dim")
+        head.append(f"\n{s.score_cap.reason}", style=colors["bad"])
     facts = Text(f"{s.objects} objects · {s.workloads} workloads · {s.rules} rules\n"
                  f"scanned in {result.duration_s:.2f}s", style="dim")
     accepted = s.by_status.get(Status.accepted.value, 0)
