@@ -56,3 +56,39 @@ async def test_every_visible_total_is_the_sum_of_its_parts() -> None:
         await wait_for(pilot, lambda: isinstance(app.screen, NamespaceScreen))
         rows = count_rows(screen_text(app))
         assert rows and all(sum(parts) == total for _, parts, total in rows), rows
+
+
+@run_async
+async def test_identifiers_are_whole_while_messages_have_room() -> None:
+    app = KspmApp(Target("demo"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_scanned(pilot, app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, NamespaceScreen))
+        text = screen_text(app)
+        assert "ServiceAccount " in text and "ClusterRoleBinding " in text and "Servic…" not in text
+        await pilot.press("colon", *"rules", "enter")
+        await pilot.pause()
+        text = screen_text(app)
+        shown = [r.id for r in app.screen.table.rows[:20]]
+        assert all(rule in text for rule in shown), text
+
+
+@run_async
+async def test_at_80_columns_a_long_identifier_loses_its_middle_and_the_breadcrumb_its_middle_crumbs() -> None:
+    app = KspmApp(Target("demo"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_scanned(pilot, app)
+        for key in ("enter", "enter", "enter"):  # all workloads → the worst workload → its worst finding
+            await pilot.press(key)
+            await pilot.pause()
+        head = screen_text(app).splitlines()[0]
+        assert head.startswith(" kspm-tui  › demo › … › ") and head.rstrip().endswith(
+            app.scanned.finished.astimezone().strftime("%H:%M:%S")), head
+    app = KspmApp(Target("demo"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_scanned(pilot, app)
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, NamespaceScreen))
+        text = screen_text(app)
+        assert "docker…q8n4x" in text  # both ends of docker-build-7h2kd-q8n4x stay

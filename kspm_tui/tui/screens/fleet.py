@@ -39,7 +39,7 @@ class FleetRow:
 class FleetScreen(TableScreen):
     crumb = "all contexts"
     columns: ClassVar[list[Column]] = [
-        Column("context", 26), Column("state", 9), Column("score", 5, "right"),
+        Column("context", 26, fit=True), Column("state", 9), Column("score", 5, "right"),
         *count_columns()[:-1],
         Column("time", 6, "right"), Column("error"),
     ]

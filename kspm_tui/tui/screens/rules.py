@@ -29,7 +29,7 @@ def shown_path(source: str) -> str:
 
 class RulesScreen(TableScreen):
     crumb = "rules"
-    columns: ClassVar[list[Column]] = [Column("rule", 24), Column("title"), Column("severity", 9),
+    columns: ClassVar[list[Column]] = [Column("rule", 24, fit=True), Column("title"), Column("severity", 9),
                                        Column("failing", 7, "right")]
     sorts: ClassVar[list[Sort]] = [
         ("severity", lambda r: (-r.rule.severity.rank, r.id)),

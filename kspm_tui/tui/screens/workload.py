@@ -34,8 +34,8 @@ def new_mark(screen: TableScreen, finding: Finding) -> Cell:
 
 
 class WorkloadScreen(TableScreen):
-    columns: ClassVar[list[Column]] = [Column("", 1), Column("severity", 9), Column("rule", 30),
-                                       Column("scope", 14), Column("message")]
+    columns: ClassVar[list[Column]] = [Column("", 1), Column("severity", 9), Column("rule", 30, fit=True),
+                                       Column("scope", 14, fit=True), Column("message")]
     sorts: ClassVar[list[Sort]] = finding_sorts()
 
     def __init__(self, key: WorkloadKey) -> None:
