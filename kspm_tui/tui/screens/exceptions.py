@@ -36,7 +36,7 @@ def short_origin(origin: str) -> str:
 class ExceptionsScreen(TableScreen):
     crumb = "exceptions"
     columns: ClassVar[list[Column]] = [
-        Column("state", 9), Column("rules", 18, fit=True), Column("selects", 40, fit=True), Column("matches", 7, "right"),
+        Column("state", 9), Column("rules", 18, fit=True), Column("selects", 40), Column("matches", 7, "right"),
         Column("until", 10), Column("owner", 12, fit=True), Column("reason"),
     ]
     sorts: ClassVar[list[Sort]] = [

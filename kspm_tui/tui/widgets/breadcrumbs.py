@@ -32,6 +32,7 @@ class Breadcrumbs(Static):
     """`kspm-tui › demo › ns prod › Deployment/web` on the left, status on the right."""
 
     def show(self, crumbs: list[str], status: str = "") -> None:
+        self._shown = (list(crumbs), status)
         width = self.size.width or 80
         room = width - len(HOME) - (len(status) + 3 if status else 0)
         text = Text()
@@ -44,3 +45,8 @@ class Breadcrumbs(Static):
             text.append(" " * max(pad, 2))
             text.append(status, style="italic")
         self.update(text)
+
+    def on_resize(self) -> None:
+        """Fit again: the first show may come before the line has its width."""
+        if shown := getattr(self, "_shown", None):
+            self.show(*shown)

@@ -42,6 +42,15 @@ class SummaryPanel(Static):
         self.update(render_compact(scanned, index, colors) if compact else render_summary(scanned, index, colors))
 
 
+def trend(head: Text, scanned: Scanned, colors: dict[str, str]) -> None:
+    """The score of the saved scans of this target, as a sparkline after the score."""
+    if len(scanned.trend) > 1:
+        from kspm_tui.history import sparkline
+
+        head.append(f"   {sparkline(scanned.trend[-24:])}", style=colors["good"])
+        head.append(f" {len(scanned.trend)} scans", style="dim")
+
+
 def severity_line(scanned: Scanned, colors: dict[str, str]) -> Text:
     """`9 critical  37 high ... = 440 failing`: every severity, so the total is their sum."""
     s = scanned.result.summary
@@ -85,6 +94,7 @@ def render_compact(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
     head.append("Posture score ", style="bold")
     head.append(f"{s.score}", style=f"bold {score_color}")
     head.append("/100", style="dim")
+    trend(head, scanned, colors)
     if s.score_cap:
         head.append(f"  capped (pass rate {s.score_cap.uncapped}): {s.score_cap.reason}", style=colors["bad"])
     facts = severity_line(scanned, colors)
@@ -104,9 +114,6 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
     score_color = colors["good"] if s.score >= 80 else colors["warn"] if s.score >= 50 else colors["bad"]
     head = Text.assemble(("Posture score ", "bold"), (f"{s.score}", f"bold {score_color}"), ("/100", "dim"))
     sev = severity_line(scanned, colors)
-    if s.score_cap:
-        head.append(f"  capped: pass rate {s.score_cap.uncapped}", style="dim")
-        head.append(f"\n{s.score_cap.reason}", style=colors["bad"])
     facts = Text(f"{objects_text(scanned, index)}\n"
                  f"{s.rules} rules, scanned in {result.duration_s:.2f}s", style="dim")
     accepted = s.by_status.get(Status.accepted.value, 0)
@@ -116,11 +123,9 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
     if index.previous is not None:
         extra.append(f"+{len(index.new)} new  ", style=f"bold {colors['high']}" if index.new else "dim")
         extra.append(f"-{len(index.resolved)} resolved", style=colors["good"] if index.resolved else "dim")
-    if len(scanned.trend) > 1:
-        from kspm_tui.history import sparkline
-
-        head.append(f"   {sparkline(scanned.trend[-24:])}", style=colors["good"])
-        head.append(f" {len(scanned.trend)} scans", style="dim")
+    trend(head, scanned, colors)
+    if s.score_cap:
+        head.append(f"\ncapped (pass rate {s.score_cap.uncapped}): {s.score_cap.reason}", style=colors["bad"])
     left = Group(head, sev, facts, extra)
 
     bars = Text("Rules passing per framework\n", style="bold")
