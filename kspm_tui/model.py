@@ -288,6 +288,14 @@ class RuleStat(BaseModel):
     reason: str = ""
 
 
+class ScoreCap(BaseModel):
+    """Why the posture score is lower than the pass rate: what matters most is still open."""
+
+    max: int = Field(description="the score cannot exceed this while the reason holds")
+    reason: str = Field(description="the open finding(s) that cap the score")
+    uncapped: int = Field(description="the weighted pass rate before the cap")
+
+
 class Summary(BaseModel):
     total: int = 0
     by_severity: dict[str, int] = Field(default_factory=dict)
@@ -298,6 +306,7 @@ class Summary(BaseModel):
     rules: int = 0
     score: int = 100
     self_waived: int = 0  # findings accepted by an annotation on their own object
+    score_cap: ScoreCap | None = Field(default=None, description="set when an open finding caps the score")
 
 
 class Excluded(BaseModel):

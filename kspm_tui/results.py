@@ -5,11 +5,20 @@ from __future__ import annotations
 from collections import Counter
 from enum import Enum
 
-from kspm_tui.model import Category, Finding, Rule, RuleInfo, RuleStat, ScanResult, Severity, Status, Summary
+from kspm_tui.model import (Category, Finding, Rule, RuleInfo, RuleStat, ScanResult, ScoreCap, Severity, Status,
+                            Summary)
 
 # How much one failed check of each severity weighs in the posture score.
 SEVERITY_WEIGHT = {Severity.critical: 10, Severity.high: 5, Severity.medium: 3, Severity.low: 1,
                    Severity.info: 0}
+# What an open (failing, not accepted) finding caps the score at, worst first: a pass rate
+# cannot hide an attacker's way in. (severity, only attack paths?, max, what it is called)
+SCORE_CAPS = (
+    (Severity.critical, True, 20, "critical attack path"),
+    (Severity.critical, False, 40, "critical finding"),
+    (Severity.high, True, 50, "high attack path"),
+    (Severity.high, False, 70, "high finding"),
+)
 
 
 def posture_score(stats: list[RuleStat], severities: dict[str, Severity]) -> int:
@@ -21,6 +30,27 @@ def posture_score(stats: list[RuleStat], severities: dict[str, Severity]) -> int
         total += weight * stat.evaluated
         failed += weight * max(stat.failed - stat.accepted - stat.superseded, 0)
     return 100 if total == 0 else max(0, round(100 * (1 - failed / total)))
+
+
+def score_cap(findings: list[Finding], failing: Counter[tuple[Severity, Category]], uncapped: int) -> ScoreCap | None:
+    """The lowest cap an open finding sets (`SCORE_CAPS`), naming the first such finding."""
+    for severity, paths_only, most, label in SCORE_CAPS:
+        count = sum(n for (sev, cat), n in failing.items()
+                    if sev is severity and (cat is Category.attack_path or not paths_only))
+        if not count or uncapped <= most:
+            continue
+        first = next(f for f in findings if f.status is Status.fail and f.severity is severity
+                     and (f.category is Category.attack_path or not paths_only))
+        where = f"{first.kind}/{first.namespace}/{first.name}" if first.namespace else f"{first.kind}/{first.name}"
+        others = f" and {count - 1} more" if count > 1 else ""
+        return ScoreCap(max=most, uncapped=uncapped,
+                        reason=f"open {label}: {first.rule} on {where}{others}")
+    return None
+
+
+def cap_text(cap: ScoreCap) -> str:
+    """One line every front end shows under a capped score."""
+    return f"capped at {cap.max} (pass rate {cap.uncapped}): {cap.reason}"
 
 
 def summarize(findings: list[Finding], stats: list[RuleStat], severities: dict[str, Severity],
@@ -42,9 +72,13 @@ def summarize(findings: list[Finding], stats: list[RuleStat], severities: dict[s
     by_id: dict[int, Enum] = {id(m): m for members in (Status, Severity, Category) for m in members}
     by_severity: Counter[Enum] = Counter()
     by_category: Counter[Enum] = Counter()
+    pairs: Counter[tuple[Severity, Category]] = Counter()
     for (severity, category), n in failing.items():
         by_severity[by_id[severity]] += n
         by_category[by_id[category]] += n
+        pairs[by_id[severity], by_id[category]] += n  # type: ignore[index]
+    uncapped = posture_score(stats, severities)
+    cap = score_cap(findings, pairs, uncapped)
     return Summary(
         total=sum(failing.values()),
         by_severity={s.value: by_severity[s] for s in Severity if by_severity[s]},
@@ -53,7 +87,8 @@ def summarize(findings: list[Finding], stats: list[RuleStat], severities: dict[s
         objects=objects,
         workloads=workloads,
         rules=len(stats),
-        score=posture_score(stats, severities),
+        score=cap.max if cap else uncapped,
+        score_cap=cap,
         self_waived=self_waived,
     )
 

@@ -33,7 +33,7 @@ def test_builtin_themes_load_with_severity_variables() -> None:
     assert {"kspm-dark", "kspm-light", "kspm-high-contrast"} <= set(by_name)
     assert by_name["kspm-light"].dark is False
     for theme in themes:
-        assert set(theme.variables) == {f"severity-{s}" for s in ("critical", "high", "medium", "low", "info")}
+        assert set(theme.variables) >= {f"severity-{s}" for s in ("critical", "high", "medium", "low", "info")}
 
 
 def test_high_contrast_theme_is_readable() -> None:
@@ -55,7 +55,8 @@ def test_user_theme_added_and_broken_one_reported() -> None:
     solar = next(t for t in themes if t.name == "solar")
     assert solar.variables["severity-critical"] == "#dc322f"
     assert solar.variables["severity-low"]  # defaults fill what the file leaves out
-    assert len(warnings) == 1 and "broken.yaml" in warnings[0]
+    skipped = [w for w in warnings if w.endswith("skipped")]
+    assert len(skipped) == 1 and "broken.yaml" in skipped[0]
 
 
 @run_async

@@ -12,12 +12,12 @@ from importlib import import_module
 from kspm_tui.model import ScanResult
 
 # format name → module under kspm_tui.report; order is the --help order.
-FORMATS = ("table", "json", "sarif", "policyreport", "markdown", "html", "csv")
+FORMATS = ("table", "wide", "json", "sarif", "policyreport", "markdown", "html", "csv")
 
 
 def render(result: ScanResult, fmt: str, *, color: bool = False) -> str:
     module = import_module(f"kspm_tui.report.{fmt}")
-    if fmt == "table":
+    if fmt in ("table", "wide"):
         return module.render(result, color=color)
     return module.render(result)
 

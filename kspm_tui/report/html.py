@@ -11,6 +11,7 @@ from html import escape
 from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding, ScanResult, Severity
 from kspm_tui.report.document import ReportDocument, build, control_counts, framework_title
+from kspm_tui.results import cap_text
 from kspm_tui.textsafe import visible
 
 CSS = """
@@ -71,6 +72,7 @@ def render_document(doc: ReportDocument) -> str:
          f" — {s.objects} objects, {s.workloads} workloads, {s.rules} rules. Cluster id {_e(r.cluster.id)}.</p>"),
         (f'<p><span class="score">{s.score}/100</span> posture score — {s.total} failing findings, '
          f"{s.by_status.get('accepted', 0)} accepted, {s.by_status.get('not-assessable', 0)} not assessable.</p>"),
+        f'<p class="fail">Score {_e(cap_text(s.score_cap))}.</p>' if s.score_cap else "",
         _table([sev.value for sev, _ in doc.severity_counts], [[str(n) for _, n in doc.severity_counts]]),
     ]
     if r.cluster.partial:

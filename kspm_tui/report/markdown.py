@@ -5,6 +5,7 @@ from __future__ import annotations
 from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding, ScanResult
 from kspm_tui.report.document import ReportDocument, build, control_counts, framework_title
+from kspm_tui.results import cap_text
 from kspm_tui.textsafe import markdown_cell as _md
 from kspm_tui.textsafe import markdown_code as _code
 
@@ -35,6 +36,8 @@ def render_document(doc: ReportDocument) -> str:
             f"{s.objects} objects, {s.workloads} workloads, {s.rules} rules."), "",
            (f"**Posture score: {s.score}/100** — {s.total} failing findings, "
             f"{s.by_status.get('accepted', 0)} accepted, {s.by_status.get('not-assessable', 0)} not assessable."), ""]
+    if s.score_cap:
+        out += [f"Score {cap_text(s.score_cap)}.", ""]
     out += _table([sev.value for sev, _ in doc.severity_counts], [[n for _, n in doc.severity_counts]])
     if r.cluster.partial:
         out += ["> **Partial result:** collection did not finish.", ""]

@@ -1,8 +1,14 @@
-"""`a` on a finding: accept the risk (reason, owner, expiry) and write the exception."""
+"""`a` on a finding: accept the risk (reason, owner, expiry) and write the exception.
+
+Guard rails: a critical or high finding is accepted only until a date (offered as a value,
+today + 30 days, not a placeholder), and every entry names its owner (offered: the login name)
+and records when it was made (`created`).
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import getpass
+from datetime import date, timedelta
 from typing import ClassVar
 
 from rich.text import Text
@@ -13,9 +19,22 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input
 
 from kspm_tui.labels import object_ref
-from kspm_tui.model import Finding
-from kspm_tui.triage.acceptance import AcceptedRisk, exception_for, user_exceptions_path
+from kspm_tui.model import Finding, Severity
+from kspm_tui.triage.acceptance import AcceptedRisk, exception_for, today_utc, user_exceptions_path
 from kspm_tui.tui.widgets.safe import Label, Static
+
+
+# Severities that cannot be accepted forever, and how long an acceptance lasts unless changed.
+MUST_EXPIRE = frozenset({Severity.critical, Severity.high})
+DEFAULT_DAYS = 30
+
+
+def login_name() -> str:
+    """Who is accepting: the login name, when the system can tell."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user database entry, no LOGNAME/USER
+        return ""
 
 
 class AcceptScreen(ModalScreen[AcceptedRisk | None]):
@@ -34,10 +53,14 @@ class AcceptScreen(ModalScreen[AcceptedRisk | None]):
             yield Static(Text.assemble(("Accept risk  ", "bold"), f.rule, "  on  ", where), id="accept-title")
             yield Label("Reason (required): why this is acceptable")
             yield Input(placeholder="e.g. node agent needs host PID; reviewed by security", id="reason")
-            yield Label("Owner")
-            yield Input(placeholder="team or person answerable for it", id="owner")
-            yield Label("Expires (YYYY-MM-DD, empty for never)")
-            yield Input(placeholder="2026-12-31", id="expires")
+            yield Label("Owner (required): team or person answerable for it")
+            yield Input(login_name(), placeholder="team or person answerable for it", id="owner")
+            default = (today_utc() + timedelta(days=DEFAULT_DAYS)).isoformat()
+            if self.must_expire:
+                yield Label(f"Expires (YYYY-MM-DD, required for a {f.severity.value} finding)")
+            else:
+                yield Label("Expires (YYYY-MM-DD, empty for never)")
+            yield Input(default, placeholder="YYYY-MM-DD", id="expires")
             if f.container:
                 yield Checkbox(f"whole object (all containers of {f.name}, not only {f.container})",
                                id="whole")
@@ -46,6 +69,10 @@ class AcceptScreen(ModalScreen[AcceptedRisk | None]):
             with Horizontal(id="accept-buttons"):
                 yield Button("Accept", variant="primary", id="accept-ok")
                 yield Button("Cancel", id="accept-cancel")
+
+    @property
+    def must_expire(self) -> bool:
+        return self.finding.severity in MUST_EXPIRE
 
     def on_mount(self) -> None:
         self.query_one("#reason", Input).focus()
@@ -67,6 +94,15 @@ class AcceptScreen(ModalScreen[AcceptedRisk | None]):
         if not reason:
             error.update("[b]A reason is required.[/b]")
             self.query_one("#reason", Input).focus()
+            return
+        if not owner:
+            error.update("[b]An owner is required: who answers for this risk?[/b]")
+            self.query_one("#owner", Input).focus()
+            return
+        if not raw and self.must_expire:
+            error.update(f"[b]A {self.finding.severity.value} finding cannot be accepted forever: "
+                         "give an expiry date.[/b]")
+            self.query_one("#expires", Input).focus()
             return
         expires = None
         if raw:

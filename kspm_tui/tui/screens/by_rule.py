@@ -21,7 +21,7 @@ from kspm_tui.tui.widgets.severity import severity_cell
 
 class ByRuleScreen(TableScreen):
     BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.POLICY_KEYS)]
-    columns: ClassVar[list[Column]] = [Column("", 1), Column("status", 9), Column("object", 44), Column("container", 16),
+    columns: ClassVar[list[Column]] = [Column("", 1), Column("status", 9), Column("object", 44, fit=True), Column("container", 16, fit=True),
                                        Column("message")]
     sorts: ClassVar[list[Sort]] = [
         ("object", lambda f: (f.namespace or "", f.kind, f.name, f.container or "")),

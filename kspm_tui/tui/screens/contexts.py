@@ -29,8 +29,8 @@ def read_contexts(kubeconfig: str | None = None) -> list[ContextInfo]:
 class ContextsScreen(TableScreen):
     crumb = "contexts"
     BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.CONTEXT_KEYS)]
-    columns: ClassVar[list[Column]] = [Column("", 1), Column("context", 24), Column("cluster", 20),
-                                       Column("server"), Column("user", 16), Column("namespace", 14)]
+    columns: ClassVar[list[Column]] = [Column("", 1), Column("context", 24, fit=True), Column("cluster", 20, fit=True),
+                                       Column("server"), Column("user", 16, fit=True), Column("namespace", 14, fit=True)]
     sorts: ClassVar[list[Sort]] = [("current", lambda r: (not r.current, r.name)), ("name", lambda r: r.name)]
 
     def items(self) -> list[ContextInfo]:

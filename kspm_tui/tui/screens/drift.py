@@ -62,7 +62,7 @@ def changes(drift: Drift) -> list[Change]:
 
 class DriftScreen(TableScreen):
     crumb = "drift"
-    columns: ClassVar[list[Column]] = [Column("change", 17), Column("severity", 9), Column("object", 48),
+    columns: ClassVar[list[Column]] = [Column("change", 17), Column("severity", 9), Column("object", 48, fit=True),
                                        Column("detail")]
     sorts: ClassVar[list[Sort]] = [("change", lambda c: list(CHANGE_TONE).index(c.change)),
                                    ("object", lambda c: c.what)]

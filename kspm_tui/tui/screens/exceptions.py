@@ -36,8 +36,8 @@ def short_origin(origin: str) -> str:
 class ExceptionsScreen(TableScreen):
     crumb = "exceptions"
     columns: ClassVar[list[Column]] = [
-        Column("state", 9), Column("rules", 18), Column("selects", 40), Column("matches", 7, "right"),
-        Column("until", 10), Column("owner", 12), Column("reason"),
+        Column("state", 9), Column("rules", 18, fit=True), Column("selects", 40), Column("matches", 7, "right"),
+        Column("until", 10), Column("owner", 12, fit=True), Column("reason"),
     ]
     sorts: ClassVar[list[Sort]] = [
         ("state", lambda s: (["expired", "active", "unmatched"].index(s.state), s.risk.rules)),

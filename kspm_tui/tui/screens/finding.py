@@ -11,7 +11,6 @@ import json
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -24,6 +23,7 @@ from kspm_tui.labels import FRAMEWORK_TAGS, object_ref
 from kspm_tui.model import Finding, Status
 from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import KspmScreen
+from kspm_tui.tui.widgets.code import code_block
 from kspm_tui.tui.widgets.safe import Static
 from kspm_tui.yamlio import dump_yaml
 
@@ -150,9 +150,7 @@ class FindingScreen(KspmScreen):
     def code(self, text: str | None, lexer: str, missing: str) -> RenderableType:
         if not text:
             return Text(missing, style="dim italic")
-        dark = self.app.current_theme.dark
-        return Syntax(text, lexer, theme="monokai" if dark else "friendly", background_color="default",
-                      word_wrap=True)
+        return code_block(text, lexer, self.app.theme_variables)
 
     # -- keys ----------------------------------------------------------------------------
     def copy_text(self) -> tuple[str, str] | None:

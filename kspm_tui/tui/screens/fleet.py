@@ -37,7 +37,7 @@ class FleetRow:
 class FleetScreen(TableScreen):
     crumb = "all contexts"
     columns: ClassVar[list[Column]] = [
-        Column("context", 26), Column("state", 9), Column("score", 5, "right"),
+        Column("context", 26, fit=True), Column("state", 9), Column("score", 5, "right"),
         *count_columns()[:-1],
         Column("time", 6, "right"), Column("error"),
     ]
@@ -86,8 +86,6 @@ class FleetScreen(TableScreen):
     def cells(self, row: FleetRow) -> Sequence[Cell]:
         counts: list[Cell] = []
         for sev in Severity:
-            if sev is Severity.info:
-                continue
             n = row.by_severity.get(sev.value, 0)
             counts.append(("" if row.score is None else "·", "dim") if not n else (str(n), sev.value))
         state: Cell = {"done": ("done", "good"), "failed": ("failed", "critical")}.get(

@@ -28,10 +28,10 @@ class NamespaceScreen(TableScreen):
         return f"ns {self.namespace}" if self.namespace else "all workloads"
 
     def columns_for(self) -> list[Column]:
-        cols = [Column("kind", 12)]
+        cols = [Column("kind", 12, fit=True)]
         if self.namespace is None:
-            cols.append(Column("namespace", 18))
-        return [*cols, Column("name"), *count_columns(), Column("new", 4, "right")]
+            cols.append(Column("namespace", 18, fit=True))
+        return [*cols, Column("name", 20, fit=True), *count_columns(), Column("new", 4, "right")]
 
     def items(self) -> list[WorkloadRow]:
         index = self.kspm.index

@@ -26,7 +26,7 @@ def _first(row: NamespaceRow) -> bool:
 
 
 class OverviewScreen(TableScreen):
-    columns: ClassVar[list[Column]] = [Column("namespace"), Column("objects", 8, "right"),
+    columns: ClassVar[list[Column]] = [Column("namespace", 20, fit=True), Column("objects", 8, "right"),
                                        *count_columns(), Column("new", 4, "right")]
     sorts: ClassVar[list[Sort]] = [
         ("severity", lambda r: (_first(r), r.counts.sort_key(), r.name)),

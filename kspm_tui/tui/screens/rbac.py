@@ -56,7 +56,7 @@ def risk_labels(facts: dict[str, Any]) -> list[str]:
 class RbacScreen(GraphTableScreen):
     crumb = "rbac"
     BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.RBAC_KEYS)]
-    columns: ClassVar[list[Column]] = [Column("kind", 14), Column("namespace", 16), Column("name"),
+    columns: ClassVar[list[Column]] = [Column("kind", 14, fit=True), Column("namespace", 16, fit=True), Column("name"),
                                        Column("bindings", 8, "right"), Column("rules", 6, "right"),
                                        Column("risks", 48)]
     sorts: ClassVar[list[Sort]] = [
@@ -108,7 +108,7 @@ class RbacScreen(GraphTableScreen):
 class SubjectScreen(GraphTableScreen):
     """Everything one subject may do, scope by scope, with the binding → role chain."""
 
-    columns: ClassVar[list[Column]] = [Column("scope", 16), Column("rule"), Column("granted by", 60)]
+    columns: ClassVar[list[Column]] = [Column("scope", 16, fit=True), Column("rule"), Column("granted by", 60)]
     sorts: ClassVar[list[Sort]] = [("scope", lambda g: (g.scope is not None, g.scope or "")),
                                    ("binding", lambda g: str(g.binding))]
 
@@ -180,8 +180,8 @@ def open_who_can(app: KspmApp, text: str) -> None:
 
 
 class WhoCanScreen(GraphTableScreen):
-    columns: ClassVar[list[Column]] = [Column("subject", 38), Column("scope", 14), Column("binding", 36),
-                                       Column("role", 28), Column("rule")]
+    columns: ClassVar[list[Column]] = [Column("subject", 38, fit=True), Column("scope", 14, fit=True), Column("binding", 36, fit=True),
+                                       Column("role", 28, fit=True), Column("rule")]
     sorts: ClassVar[list[Sort]] = [("subject", lambda g: str(g.subject)), ("scope", lambda g: g.scope or "")]
 
     def __init__(self, request: Request, asked: str) -> None:

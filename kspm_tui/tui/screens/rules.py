@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.console import Group
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
@@ -18,6 +17,7 @@ from kspm_tui.engine.loader import CompiledRule
 from kspm_tui.locations import builtin_dir
 from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import Sort, TableScreen
+from kspm_tui.tui.widgets.code import code_block
 from kspm_tui.tui.widgets.lazy_table import Cell, Column, LazyTable
 from kspm_tui.tui.widgets.safe import Static
 
@@ -33,7 +33,7 @@ def shown_path(source: str) -> str:
 class RulesScreen(TableScreen):
     BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.POLICY_KEYS)]
     crumb = "rules"
-    columns: ClassVar[list[Column]] = [Column("rule", 24), Column("title"), Column("severity", 9),
+    columns: ClassVar[list[Column]] = [Column("rule", 24, fit=True), Column("title"), Column("severity", 9),
                                        Column("failing", 7, "right")]
     sorts: ClassVar[list[Sort]] = [
         ("severity", lambda r: (-r.rule.severity.rank, r.id)),
@@ -89,7 +89,7 @@ class RulesScreen(TableScreen):
         if rule.frameworks:
             parts += [Text("Frameworks: " + ", ".join(rule.frameworks)), Text("")]
         parts += [Text("Check (CEL, true = compliant)", style="bold underline"),
-                  Syntax(rule.check.strip(), "javascript", background_color="default", word_wrap=True),
+                  code_block(rule.check.strip(), "javascript", self.app.theme_variables),
                   Text(f"\n{self.failing(r)} failing · {shown_path(rule.source_file)}", style="dim")]
         self.query_one("#rule-detail", Static).update(Group(*parts))
 

@@ -1,9 +1,9 @@
-"""One workload's findings, grouped by container (pod-level findings first)."""
+"""One workload's findings, worst first (the sort, not the container, decides the order); the
+scope column says which container or the pod spec each one is about."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from textual.binding import BindingType
@@ -17,20 +17,17 @@ from kspm_tui.tui.widgets.lazy_table import Cell, Column
 from kspm_tui.tui.widgets.severity import severity_cell
 
 
-@dataclass(slots=True)
-class Group:
-    """A header row: one container (or the pod / object itself)."""
-
-    label: str
-    count: int
-
-
 def finding_sorts() -> list[Sort]:
     return [
         ("severity", lambda f: (f.status is not Status.fail, -f.severity.rank, f.rule)),
         ("rule", lambda f: (f.rule, -f.severity.rank)),
         ("status", lambda f: (f.status.value, -f.severity.rank)),
     ]
+
+
+def scope_cell(finding: Finding) -> Cell:
+    """Where in the workload: a container's name, or the pod spec / object itself."""
+    return finding.container if finding.container else ("pod spec", "dim")
 
 
 def new_mark(screen: TableScreen, finding: Finding) -> Cell:
@@ -41,7 +38,8 @@ def new_mark(screen: TableScreen, finding: Finding) -> Cell:
 
 class WorkloadScreen(TableScreen):
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.WORKLOAD_KEYS)
-    columns: ClassVar[list[Column]] = [Column("", 1), Column("severity", 9), Column("rule", 30), Column("message")]
+    columns: ClassVar[list[Column]] = [Column("", 1), Column("severity", 9), Column("rule", 30, fit=True),
+                                       Column("scope", 14, fit=True), Column("message")]
     sorts: ClassVar[list[Sort]] = finding_sorts()
 
     def __init__(self, key: WorkloadKey) -> None:
@@ -61,28 +59,8 @@ class WorkloadScreen(TableScreen):
     def haystack(self, f: Finding) -> str:
         return f"{f.rule} {f.title} {f.message} {f.container or ''} {f.severity.value}".lower()
 
-    def group_rows(self, items: list[Finding]) -> list[Any]:
-        groups: dict[str | None, list[Finding]] = {}
-        for f in items:
-            groups.setdefault(f.container, []).append(f)
-        rows: list[Any] = []
-        kind = self.key[0]
-        for container in sorted(groups, key=lambda c: (c is not None, c or "")):
-            members = groups[container]
-            label = f"container {container}" if container else f"{kind.lower()} / pod spec"
-            rows.append(Group(label, len(members)))
-            rows.extend(members)
-        return rows
-
-    def refilter(self, top: bool = False) -> None:
-        super().refilter(top)
-        if self.table.rows and isinstance(self.table.rows[0], Group):
-            self.table.cursor = 1  # land on the first finding, not its group header
-
-    def cells(self, row: Any) -> Sequence[Cell]:
-        if isinstance(row, Group):
-            return ["", ("▾", "group"), (row.label, "group"), (f"{row.count} findings", "dim")]
-        return [new_mark(self, row), severity_cell(row), row.rule, row.message]
+    def cells(self, row: Finding) -> Sequence[Cell]:
+        return [new_mark(self, row), severity_cell(row), row.rule, scope_cell(row), row.message]
 
     def open(self, row: Any) -> None:
         if isinstance(row, Finding):

@@ -31,11 +31,20 @@ _identity = id
 TONES = ("critical", "high", "medium", "low", "info", "dim", "good", "new", "group", "warn")
 
 
+# The flexible column (messages) keeps at least this much before identifiers are cut, and
+# identifiers are measured on this many rows (enough for every screen; cheap for 10k rows).
+FLEX_MIN = 16
+MEASURE_ROWS = 2000
+
+
 @dataclass(slots=True)
 class Column:
     label: str
     width: int = 0  # 0: takes what is left (one flexible column per table)
     justify: str = "left"
+    # An identifier (rule id, kind, name): as wide as its longest value, cut only when the
+    # flexible column is down to FLEX_MIN, and then in the middle (`K8S-APISERVER…ALWAYS-ALLOW`).
+    fit: bool = False
 
 
 class LazyTable(ScrollView, can_focus=True):
@@ -84,12 +93,14 @@ class LazyTable(ScrollView, can_focus=True):
         self.rows: list[Any] = []
         self.empty_text = "nothing to show"
         self._style_cache: dict[str, Style] | None = None
+        self._natural = [c.width for c in self.columns]  # fit columns: widest value (set_rows)
 
     # -- data ----------------------------------------------------------------------------
     def set_rows(self, rows: list[Any], *, top: bool = False) -> None:
         """Replace the rows; the cursor stays on the same row object if present (or goes to the top)."""
         current = None if top else self.current
         self.rows = rows
+        self._measure()
         self.virtual_size = Size(self.size.width, len(rows) + 1)
         index = 0
         if current is not None:  # by key: rows may be new objects, or dataclasses with costly __eq__
@@ -97,6 +108,21 @@ class LazyTable(ScrollView, can_focus=True):
             index = next((i for i, row in enumerate(rows) if self.key(row) == wanted), 0)
         self.cursor = index
         self.refresh()
+
+    def _measure(self) -> None:
+        """The widest value of each fit column (its label at least) over the first rows."""
+        fit = [i for i, c in enumerate(self.columns) if c.fit]
+        if not fit:
+            return
+        natural = {i: cell_len(self.columns[i].label) for i in fit}
+        for row in self.rows[:MEASURE_ROWS]:
+            cells = self.formatter(row)
+            for i in fit:
+                if i < len(cells):
+                    cell = cells[i]
+                    natural[i] = max(natural[i], cell_len(cell if isinstance(cell, str) else cell[0]))
+        for i in fit:
+            self._natural[i] = natural[i] if self.rows else self.columns[i].width
 
     @property
     def current(self) -> Any:
@@ -155,9 +181,24 @@ class LazyTable(ScrollView, can_focus=True):
         return self._style_cache
 
     def _widths(self, total: int) -> list[int]:
-        fixed = sum(c.width for c in self.columns) + len(self.columns) - 1
-        flexible = max(total - fixed, 8)
-        return [c.width or flexible for c in self.columns]
+        """Fixed columns as set, fit columns as wide as their values, the flexible one the rest;
+        when that is under FLEX_MIN (or, with no flexible column, the row is too wide), the
+        widest fit column gives a cell at a time (down to its label)."""
+        columns = self.columns
+        widths = [self._natural[i] if c.fit else c.width for i, c in enumerate(columns)]
+        flexible = [i for i, c in enumerate(columns) if not c.fit and not c.width]
+        room = total - (len(columns) - 1) - sum(widths)
+        floor = [max(cell_len(c.label), 6) for c in columns]
+        while room < (FLEX_MIN if flexible else 0):
+            shrinkable = [i for i, c in enumerate(columns) if c.fit and widths[i] > floor[i]]
+            if not shrinkable:
+                break
+            widest = max(shrinkable, key=lambda i: widths[i])
+            widths[widest] -= 1
+            room += 1
+        for i in flexible:
+            widths[i] = max(room, 8)
+        return widths
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -171,29 +212,51 @@ class LazyTable(ScrollView, can_focus=True):
                 return self._strip([self.empty_text], width, base + styles["dim"], single=True)
             return Strip.blank(width, base)
         style = base + styles["odd"] if index % 2 else base
-        if index == self.cursor:
-            style += styles["cursor"] if self.has_focus else Style(bgcolor=styles["cursor"].bgcolor, dim=True)
-        return self._strip(self.formatter(self.rows[index]), width, style)
+        # The cursor row is one solid colour pair over the tones: severity colours on the cursor's
+        # background fell to 1.0-1.6:1 (the word still says the severity).
+        cursor = styles["cursor"] if index == self.cursor else None
+        return self._strip(self.formatter(self.rows[index]), width, style, cursor=cursor)
 
-    def _strip(self, cells: Sequence[Cell], width: int, style: Style, single: bool = False) -> Strip:
+    def _strip(self, cells: Sequence[Cell], width: int, style: Style, single: bool = False,
+               cursor: Style | None = None) -> Strip:
         widths = [width] if single else self._widths(width)
         styles = self._styles()
+        if cursor is not None:
+            style += cursor
         segments: list[Segment] = []
         last = len(widths) - 1
         for i, (cell, cell_width) in enumerate(zip(cells, widths)):
             text, tone = (cell, "") if isinstance(cell, str) else cell
             text = visible(text)  # names and labels from anyone: escapes shown, never sent
             right = not single and self.columns[i].justify == "right"
-            segments.append(Segment(_fit(text, cell_width, right), style + styles[tone] if tone else style))
+            middle = not single and self.columns[i].fit
+            cell_style = style + styles[tone] if tone else style
+            if cursor is not None:
+                cell_style += cursor
+            segments.append(Segment(_fit(text, cell_width, right, middle), cell_style))
             if i < last:
                 segments.append(Segment(" ", style))
         return Strip(segments).adjust_cell_length(width, style)
 
 
-def _fit(text: str, width: int, right: bool) -> str:
-    """Pad or cut `text` to exactly `width` cells (an ellipsis marks a cut)."""
+def _fit(text: str, width: int, right: bool, middle: bool = False) -> str:
+    """Pad or cut `text` to exactly `width` cells (an ellipsis marks a cut: in the middle for
+    identifiers, whose ends tell them apart, at the end for prose)."""
     size = cell_len(text)
+    if size > width and middle and width > 4:
+        tail = (width - 1) // 2
+        return set_cell_size(text, width - 1 - tail) + "…" + _last_cells(text, tail)
     if size > width:
         return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
     pad = " " * (width - size)
     return pad + text if right else text + pad
+
+
+def _last_cells(text: str, width: int) -> str:
+    """The end of `text` that fits in `width` cells."""
+    out = ""
+    for ch in reversed(text):
+        if cell_len(ch + out) > width:
+            break
+        out = ch + out
+    return out

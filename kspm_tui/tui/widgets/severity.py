@@ -13,15 +13,13 @@ SHORT = {Severity.critical: "crit", Severity.high: "high", Severity.medium: "med
 
 
 def count_columns() -> list[Column]:
-    return [Column(SHORT[s], 5, "right") for s in SEVERITIES if s is not Severity.info] + [
-        Column("total", 6, "right")]
+    """One column per severity, info included, so `total` is the sum of what is shown."""
+    return [Column(SHORT[s], 5, "right") for s in SEVERITIES] + [Column("total", 6, "right")]
 
 
 def count_cells(counts: Counts) -> list[Cell]:
     cells: list[Cell] = []
     for sev in SEVERITIES:
-        if sev is Severity.info:
-            continue
         n = counts.by_severity[sev]
         cells.append((str(n), sev.value) if n else ("·", "dim"))
     cells.append(str(counts.total))

@@ -30,9 +30,82 @@ def framework_bars(scanned: Scanned) -> list[tuple[str, int, int]]:
     return out
 
 
+# Below this terminal size the panel is a few lines, so the namespace list keeps most of the screen.
+COMPACT_BELOW = (100, 40)
+
+
 class SummaryPanel(Static):
     def show(self, scanned: Scanned, index: ResultIndex, colors: dict[str, str]) -> None:
-        self.update(render_summary(scanned, index, colors))
+        width, height = self.app.size
+        compact = width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1]
+        self.set_class(compact, "compact")
+        self.update(render_compact(scanned, index, colors) if compact else render_summary(scanned, index, colors))
+
+
+def trend(head: Text, scanned: Scanned, colors: dict[str, str]) -> None:
+    """The score of the saved scans of this target, as a sparkline after the score."""
+    if len(scanned.trend) > 1:
+        from kspm_tui.triage.history import sparkline
+
+        head.append(f"   {sparkline(scanned.trend[-24:])}", style=colors["good"])
+        head.append(f" {len(scanned.trend)} scans", style="dim")
+
+
+def severity_line(scanned: Scanned, colors: dict[str, str]) -> Text:
+    """`9 critical  37 high ... = 440 failing`: every severity, so the total is their sum."""
+    s = scanned.result.summary
+    sev = Text()
+    for level in Severity:
+        n = s.by_severity.get(level.value, 0)
+        sev.append(f"{n}", style=f"bold {colors[level.value]}" if n else "dim")
+        sev.append(f" {level.value}  ", style=colors[level.value] if n else "dim")
+    sev.append(f"= {s.total} failing", style="bold")
+    return sev
+
+
+def path_lines(scanned: Scanned, colors: dict[str, str], limit: int) -> list[Text]:
+    """Open attack paths, source and destination first, the chain after them (cut at the edge)."""
+    lines = []
+    for f in scanned.result.findings:
+        if f.category is not Category.attack_path or f.status is not Status.fail:
+            continue
+        chain = f.message.split(" (cheapest cut")[0]
+        line = Text(no_wrap=True, overflow="ellipsis")
+        line.append(f" {f.severity.value:<8} ", style=colors[f.severity.value])
+        line.append(f"{object_ref(f.kind, f.namespace, f.name)} → {chain.rsplit(' → ', 1)[-1]}  ", style="bold")
+        line.append(chain, style="dim")
+        lines.append(line)
+        if len(lines) == limit:
+            break
+    return lines
+
+
+def objects_text(scanned: Scanned, index: ResultIndex) -> str:
+    """What the object counts mean: scanned, workloads among them, and rows listed below."""
+    s = scanned.result.summary
+    return f"{s.objects} objects scanned · {s.workloads} workloads · {len(index.workloads)} objects listed"
+
+
+def render_compact(scanned: Scanned, index: ResultIndex, colors: dict[str, str]) -> Group:
+    """The panel for small terminals: score and why, counts, the top attack path."""
+    s = scanned.result.summary
+    score_color = colors["good"] if s.score >= 80 else colors["warn"] if s.score >= 50 else colors["bad"]
+    head = Text(no_wrap=True, overflow="ellipsis")
+    head.append("Posture score ", style="bold")
+    head.append(f"{s.score}", style=f"bold {score_color}")
+    head.append("/100", style="dim")
+    trend(head, scanned, colors)
+    if s.score_cap:
+        head.append(f"  capped (pass rate {s.score_cap.uncapped}): {s.score_cap.reason}", style=colors["bad"])
+    facts = severity_line(scanned, colors)
+    facts.append(f"  ·  {objects_text(scanned, index)}", style="dim")
+    facts.no_wrap, facts.overflow = True, "ellipsis"
+    parts: list = [head, facts]
+    paths = path_lines(scanned, colors, 1)
+    if paths:
+        parts.append(Text.assemble(("Top attack path (:paths)", "bold"), no_wrap=True))
+        parts += paths
+    return Group(*parts)
 
 
 def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str]) -> Group:
@@ -40,13 +113,9 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
     s = result.summary
     score_color = colors["good"] if s.score >= 80 else colors["warn"] if s.score >= 50 else colors["bad"]
     head = Text.assemble(("Posture score ", "bold"), (f"{s.score}", f"bold {score_color}"), ("/100", "dim"))
-    sev = Text()
-    for level in [lv for lv in Severity if lv is not Severity.info]:
-        n = s.by_severity.get(level.value, 0)
-        sev.append(f"{n}", style=f"bold {colors[level.value]}" if n else "dim")
-        sev.append(f" {level.value}  ", style=colors[level.value] if n else "dim")
-    facts = Text(f"{s.objects} objects · {s.workloads} workloads · {s.rules} rules\n"
-                 f"scanned in {result.duration_s:.2f}s", style="dim")
+    sev = severity_line(scanned, colors)
+    facts = Text(f"{objects_text(scanned, index)}\n"
+                 f"{s.rules} rules, scanned in {result.duration_s:.2f}s", style="dim")
     accepted = s.by_status.get(Status.accepted.value, 0)
     extra = Text()
     if accepted:
@@ -54,11 +123,9 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
     if index.previous is not None:
         extra.append(f"+{len(index.new)} new  ", style=f"bold {colors['high']}" if index.new else "dim")
         extra.append(f"-{len(index.resolved)} resolved", style=colors["good"] if index.resolved else "dim")
-    if len(scanned.trend) > 1:
-        from kspm_tui.triage.history import sparkline
-
-        head.append(f"   {sparkline(scanned.trend[-24:])}", style=colors["good"])
-        head.append(f" {len(scanned.trend)} scans", style="dim")
+    trend(head, scanned, colors)
+    if s.score_cap:
+        head.append(f"\ncapped (pass rate {s.score_cap.uncapped}): {s.score_cap.reason}", style=colors["bad"])
     left = Group(head, sev, facts, extra)
 
     bars = Text("Rules passing per framework\n", style="bold")
@@ -85,15 +152,10 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
     grid.add_row(left, bars, cats)
     parts: list = [grid]
 
-    paths = [f for f in result.findings if f.category is Category.attack_path and f.status is Status.fail]
+    paths = path_lines(scanned, colors, 3)
     if paths:
         parts.append(Text("Top attack paths (:paths)", style="bold"))
-        for f in paths[:3]:
-            line = Text(no_wrap=True, overflow="ellipsis")
-            line.append(f" {f.severity.value:<8} ", style=colors[f.severity.value])
-            line.append(object_ref(f.kind, f.namespace, f.name) + "  ", style="bold")
-            line.append(f.message, style="dim")
-            parts.append(line)
+        parts += paths
     notes = Text()
     for gap in result.coverage:
         notes.append(f"coverage: {gap.reason}\n", style=colors["warn"])
