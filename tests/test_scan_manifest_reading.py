@@ -161,7 +161,8 @@ def test_an_object_without_a_namespace_is_in_an_unknown_namespace_and_its_patch_
     report = json.loads(run_cli("scan", str(path), "-o", "json", "--no-history", "--only", "K8S-PRIVILEGED").stdout)
     finding = report["findings"][0]
     assert finding["namespace"] == "(namespace unknown)"
-    assert finding["remediation"]["kubectl"].startswith("kubectl patch deployment web --type=strategic -p ")
+    assert finding["remediation"]["kubectl"].startswith("kubectl patch --type=strategic -p ")
+    assert finding["remediation"]["kubectl"].endswith(" -- deployment web")
     assert " -n " not in finding["remediation"]["kubectl"]
     table = run_cli("scan", str(path), "--no-history", "--only", "K8S-PRIVILEGED")
     assert "(namespace unknown)" in table.stdout and "default" not in table.stdout

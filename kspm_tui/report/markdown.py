@@ -37,7 +37,7 @@ def render_document(doc: ReportDocument) -> str:
            (f"**Posture score: {s.score}/100** — {s.total} failing findings, "
             f"{s.by_status.get('accepted', 0)} accepted, {s.by_status.get('not-assessable', 0)} not assessable."), ""]
     if s.score_cap:
-        out += [f"Score {cap_text(s.score_cap)}.", ""]
+        out += [f"Score {_md(cap_text(s.score_cap))}.", ""]
     out += _table([sev.value for sev, _ in doc.severity_counts], [[n for _, n in doc.severity_counts]])
     if r.cluster.partial:
         out += ["> **Partial result:** collection did not finish.", ""]

@@ -63,8 +63,8 @@ def findings_table(failing: list[Finding], total: int, width: int, wide: bool) -
     table.add_column("object", no_wrap=True, width=None if wide else object_w)
     if wide:
         table.add_column("container", no_wrap=True)
-    table.add_column("message", no_wrap=not wide, overflow="fold" if wide else "ellipsis", width=message_w)
     table.add_column("fix", no_wrap=True, width=6)  # the fix's safety verdict: safe, review or none
+    table.add_column("message", no_wrap=not wide, overflow="fold" if wide else "ellipsis", width=message_w)
     previous = None
     for f, obj in zip(failing, objects):
         if previous is not None and f.severity is not previous:
@@ -75,7 +75,7 @@ def findings_table(failing: list[Finding], total: int, width: int, wide: bool) -
                  Text(obj if wide else _middle(obj, object_w))]
         if wide:
             cells.append(Text(f.container or ""))
-        table.add_row(*cells, Text(f.message + f.covers_note()), Text(f.remediation.verdict))
+        table.add_row(*cells, Text(f.remediation.verdict), Text(f.message + f.covers_note()))
     return table
 
 

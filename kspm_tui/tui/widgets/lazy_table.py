@@ -120,7 +120,8 @@ class LazyTable(ScrollView, can_focus=True):
             for i in fit:
                 if i < len(cells):
                     cell = cells[i]
-                    natural[i] = max(natural[i], cell_len(cell if isinstance(cell, str) else cell[0]))
+                    # measured as shown: hidden characters take the width of their escapes
+                    natural[i] = max(natural[i], cell_len(visible(cell if isinstance(cell, str) else cell[0])))
         for i in fit:
             self._natural[i] = natural[i] if self.rows else self.columns[i].width
 
