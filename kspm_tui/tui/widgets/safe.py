@@ -9,6 +9,9 @@ render code, notifications by the app.
 
 from __future__ import annotations
 
+from typing import Any
+
+from rich.style import Style
 from rich.text import Text
 from textual import widgets
 from textual.content import Content
@@ -41,3 +44,11 @@ class Tree(widgets.Tree):  # type: ignore[type-arg]
     def process_label(self, label: str | Text) -> Text:
         text = super().process_label(label)
         return text if text.plain.isprintable() else Text(visible(text.plain), style=text.style)
+
+    def render_label(self, node: widgets.tree.TreeNode[Any], base_style: Style, style: Style) -> Text:
+        """Dim parts of a label (evidence, scores) are undimmed on the cursor row: dimmed text
+        on the cursor's background falls below 4.5:1 contrast."""
+        label = super().render_label(node, base_style, style)
+        if node.line == self.cursor_line:
+            label.stylize(Style(dim=False))
+        return label
