@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import kubernetes_validate
@@ -206,7 +207,7 @@ def test_failing_includes_the_rules_a_finding_covers(run_cli, tmp_path: Path) ->
                    "spec: {containers: [{name: debug, image: busybox@sha256:" + "a" * 64 + ", "
                    "securityContext: {privileged: true}}]}\n")
     scanned = run_cli("scan", str(app), "-o", "json")
-    findings = [f for f in __import__("json").loads(scanned.stdout)["findings"] if f["status"] == "fail"]
+    findings = [f for f in json.loads(scanned.stdout)["findings"] if f["status"] == "fail"]
     privileged = next(f for f in findings if f["rule"] == "K8S-PRIVILEGED")
     assert "K8S-ALLOW-PRIVILEGE-ESCALATION" in privileged["covers"]
     assert "K8S-ALLOW-PRIVILEGE-ESCALATION" not in {f["rule"] for f in findings}
@@ -260,7 +261,8 @@ def test_object_rules_match_their_kinds_api_group_at_every_served_version() -> N
     assert "gateways" not in groups[""]["resources"]
     assert {"gateways", "httproutes", "tcproutes"} <= set(groups["gateway.networking.k8s.io"]["resources"])
     admission = Admission(load_policies(export_rule(rules["K8S-DEFAULT-NAMESPACE-OBJECTS"], ExportOptions())))
-    for api_version, kind in (("autoscaling/v2", "HorizontalPodAutoscaler"), ("autoscaling/v1", "HorizontalPodAutoscaler"),
+    for api_version, kind in (("autoscaling/v2", "HorizontalPodAutoscaler"),
+                              ("autoscaling/v1", "HorizontalPodAutoscaler"),
                               ("gateway.networking.k8s.io/v1", "HTTPRoute"),
                               ("gateway.networking.k8s.io/v1alpha2", "TCPRoute")):
         obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "web", "namespace": "default"}}

@@ -69,7 +69,8 @@ _VARIABLE_REASONS = {
     "cluster": "reads `cluster`: facts computed from the whole cluster",
     "workload": "reads `workload`: exposure and identity facts from the cluster graph",
     "binding": "reads `binding`: cross-object RBAC facts (does the role exist?)",
-    "role": "reads `role`: where the role is bound and what it grants, from all bindings and aggregated roles",
+    "role": ("reads `role`: where the role is bound and what it grants, "
+             "from all bindings and aggregated roles"),
     "subject": "reads `subject`: effective RBAC permissions from the graph",
     "path": "reads `path`: attack paths from the cluster graph",
     "flags": "reads control-plane `flags`",
