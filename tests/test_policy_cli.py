@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import kubernetes_validate
@@ -195,3 +196,78 @@ def test_failing_in_a_live_context(serve, kubeconfig, run_cli, tmp_path: Path) -
     names = [d["metadata"]["name"] for d in docs(live.stdout)]
     assert names and names == [d["metadata"]["name"] for d in docs(offline.stdout)]
     assert server.methods() == {"GET"}
+
+
+def test_failing_includes_the_rules_a_finding_covers(run_cli, tmp_path: Path) -> None:
+    """A superseded rule fails too (its finding is folded into the one that covers it): a privileged
+    container without allowPrivilegeEscalation: false fails K8S-ALLOW-PRIVILEGE-ESCALATION, so
+    `--failing` exports its policy as well."""
+    app = tmp_path / "app.yaml"
+    app.write_text("apiVersion: v1\nkind: Pod\nmetadata: {name: debug, namespace: shop}\n"
+                   "spec: {containers: [{name: debug, image: busybox@sha256:" + "a" * 64 + ", "
+                   "securityContext: {privileged: true}}]}\n")
+    scanned = run_cli("scan", str(app), "-o", "json")
+    findings = [f for f in json.loads(scanned.stdout)["findings"] if f["status"] == "fail"]
+    privileged = next(f for f in findings if f["rule"] == "K8S-PRIVILEGED")
+    assert "K8S-ALLOW-PRIVILEGE-ESCALATION" in privileged["covers"]
+    assert "K8S-ALLOW-PRIVILEGE-ESCALATION" not in {f["rule"] for f in findings}
+    res = run_cli("policy", "export", "--failing", str(app))
+    assert res.code == 0, res.stderr
+    names = {d["metadata"]["annotations"]["kspm-tui.io/rule"] for d in docs(res.stdout)
+             if d["kind"] == "ValidatingAdmissionPolicy"}
+    assert {"K8S-PRIVILEGED", "K8S-ALLOW-PRIVILEGE-ESCALATION"} <= names
+
+
+def _rule(text: str):
+    from kspm_tui.model import Rule
+
+    return Rule.model_validate(load_yaml_all(text)[0])
+
+
+RULE_HEAD = ("id: K8S-TEAM-X\ntitle: t\nseverity: low\ncategory: RBAC\nwhy: w\n"
+             "tests: {fail: [], pass: []}\n")
+
+
+def test_rules_reading_graph_facts_do_not_export_and_say_why() -> None:
+    """Only what the API server can compute from the admitted object: a rule reading the `role`
+    facts (bindings and aggregation from other objects) is refused with that reason, even when its
+    CEL is plain; so is any rule variable the scope cannot have at admission."""
+    from kspm_tui.policy.export import NotExportable
+
+    role = _rule(RULE_HEAD + "scope: object\nmatch: {kinds: [ClusterRole]}\n"
+                             "check: \"role.reach != 'cluster' || !has(object.rules)\"\n")
+    assert exportable(role) is not None and exportable(role).startswith("reads `role`")
+    with pytest.raises(NotExportable, match="reads `role`"):
+        export_rule(role, ExportOptions())
+    workload = _rule(RULE_HEAD + "scope: pod\ncheck: '!workload.exposed || podSpec.hostNetwork != true'\n")
+    assert exportable(workload).startswith("reads `workload`")
+    in_message = _rule(RULE_HEAD + "scope: object\nmatch: {kinds: [Role]}\ncheck: 'true'\n"
+                                   "messageExpression: \"'reach ' + role.reach\"\n")
+    assert exportable(in_message).startswith("reads `role`")
+    rules = {r.id: r.rule for r in load_ruleset(ScanSettings()).rules}
+    for rule_id in ("K8S-RBAC-WILDCARD", "K8S-RBAC-SECRETS-ACCESS", "K8S-RBAC-POD-EXEC"):
+        assert exportable(rules[rule_id]).startswith("reads `role`"), rule_id
+
+
+def test_object_rules_match_their_kinds_api_group_at_every_served_version() -> None:
+    """HorizontalPodAutoscaler at autoscaling/v2 and Gateway API routes (gateway.networking.k8s.io,
+    v1 or the experimental v1alpha2) are matched by the policy as the scan matches them; a kind
+    whose API group is unknown is refused, never matched under the core group."""
+    from kspm_tui.policy.admission import Admission, load_policies
+
+    rules = {r.id: r.rule for r in load_ruleset(ScanSettings()).rules}
+    policy, _ = export_rule(rules["K8S-DEFAULT-NAMESPACE-OBJECTS"], ExportOptions())
+    groups = {g: r for r in policy["spec"]["matchConstraints"]["resourceRules"] for g in r["apiGroups"]}
+    assert "gateways" not in groups[""]["resources"]
+    assert {"gateways", "httproutes", "tcproutes"} <= set(groups["gateway.networking.k8s.io"]["resources"])
+    admission = Admission(load_policies(export_rule(rules["K8S-DEFAULT-NAMESPACE-OBJECTS"], ExportOptions())))
+    for api_version, kind in (("autoscaling/v2", "HorizontalPodAutoscaler"),
+                              ("autoscaling/v1", "HorizontalPodAutoscaler"),
+                              ("gateway.networking.k8s.io/v1", "HTTPRoute"),
+                              ("gateway.networking.k8s.io/v1alpha2", "TCPRoute")):
+        obj = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "web", "namespace": "default"}}
+        assert admission.admit(obj).outcome == "denied", (api_version, kind)
+        moved = {**obj, "metadata": {"name": "web", "namespace": "shop"}}
+        assert admission.admit(moved).outcome == "admitted", (api_version, kind)
+    custom = _rule(RULE_HEAD + "scope: object\nmatch: {kinds: [Widget]}\ncheck: 'true'\n")
+    assert "Widget" in exportable(custom) and "API group" in exportable(custom)

@@ -142,7 +142,8 @@ def _select(rules: list[CompiledRule], args: argparse.Namespace) -> list[Compile
 
 
 def _failing(args: argparse.Namespace) -> set[str]:
-    """Rule ids with failing findings in a scan of the chosen source (exceptions applied)."""
+    """Rule ids failing in a scan of the chosen source (exceptions applied): a finding's own rule
+    and the superseded rules it covers (their failure at the same place is reported by it)."""
     from kspm_tui.scan import run_scan
 
     settings, _ = settings_from(args)
@@ -153,7 +154,7 @@ def _failing(args: argparse.Namespace) -> set[str]:
     for error in result.errors:
         where = error.file + (f" document {error.document}" if error.document else "")
         print(f"input error: {where}: {error.message}", file=sys.stderr)
-    return {f.rule for f in result.findings if f.status is Status.fail}
+    return {rid for f in result.findings if f.status is Status.fail for rid in (f.rule, *f.covers)}
 
 
 def _export(args: argparse.Namespace) -> int:

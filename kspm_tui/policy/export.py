@@ -19,6 +19,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Literal
 
 from kspm_tui.engine.cel import HELPERS
+from kspm_tui.engine.loader import KNOWN_VARIABLES
 from kspm_tui.triage.acceptance import AcceptedRisk, today_utc
 from kspm_tui.model import Rule, Scope
 from kspm_tui.policy import celenv
@@ -42,8 +43,13 @@ WORKLOAD_RESOURCES: dict[str, tuple[str, str, str]] = {
     "CronJob": ("batch", "v1", "cronjobs"),
     "ReplicationController": ("", "v1", "replicationcontrollers"),
 }
-_GROUPS = {"": "v1", "apps": "v1", "batch": "v1", "networking.k8s.io": "v1",
-           "rbac.authorization.k8s.io": "v1", "policy": "v1"}
+# Kinds rules match outside the built-in API (kinds.BUILTIN), by API group: the Gateway API's
+# CRDs. A kind in neither has no known group, so a rule matching it does not export.
+_EXTENSION_GROUPS: dict[str, frozenset[str]] = {
+    "gateway.networking.k8s.io": frozenset(
+        "GatewayClass Gateway HTTPRoute GRPCRoute TLSRoute TCPRoute UDPRoute ReferenceGrant "
+        "BackendTLSPolicy".split()),
+}
 
 # What each scope's exported expressions may read, and why the others cannot run at admission.
 _ADMISSIBLE = {
@@ -63,9 +69,13 @@ _VARIABLE_REASONS = {
     "cluster": "reads `cluster`: facts computed from the whole cluster",
     "workload": "reads `workload`: exposure and identity facts from the cluster graph",
     "binding": "reads `binding`: cross-object RBAC facts (does the role exist?)",
+    "role": ("reads `role`: where the role is bound and what it grants, "
+             "from all bindings and aggregated roles"),
     "subject": "reads `subject`: effective RBAC permissions from the graph",
     "path": "reads `path`: attack paths from the cluster graph",
     "flags": "reads control-plane `flags`",
+    "controlPlane": "reads `controlPlane`: the flags of every control-plane component",
+    "component": "reads `component`: a control-plane component's flags",
 }
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 
@@ -104,11 +114,16 @@ def exportable(rule: Rule, minor: int = celenv.OLDEST) -> str | None:
 def _check_rule(rule: Rule, minor: int) -> None:
     if rule.scope not in _ADMISSIBLE:
         raise NotExportable(_SCOPE_REASONS.get(rule.scope, f"{rule.scope.value} rule"))
-    for source in filter(None, (rule.check, rule.message_expression)):
-        used = celenv.free_identifiers(source)
-        for name, reason in _VARIABLE_REASONS.items():
-            if name in used:
-                raise NotExportable(reason)
+    for kind in matched_kinds(rule):
+        resource_of(kind)  # raises for a kind whose API group is unknown
+    sources = [s for s in (rule.check, rule.message_expression) if s]
+    used = set().union(*(celenv.free_identifiers(s) for s in sources))
+    # Only what the API server can compute from the admitted object: every other rule
+    # variable (known today or added later) keeps the rule out, with the reason.
+    for name in sorted(used & KNOWN_VARIABLES - _ADMISSIBLE[rule.scope]):
+        raise NotExportable(_VARIABLE_REASONS.get(
+            name, f"reads `{name}`: not computed from the admitted object in {rule.scope.value} rules"))
+    for source in sources:
         refused = celenv.unavailable(source, minor)
         if refused:
             raise NotExportable(_refusal(refused, minor))
@@ -290,16 +305,35 @@ def matched_kinds(rule: Rule) -> list[str]:
     return list(rule.match.kinds)
 
 
-def resource_of(kind: str, api_version: str | None = None) -> tuple[str, str, str]:
-    """(group, version, plural resource) of a kind, as the API server names them."""
-    if kind in WORKLOAD_RESOURCES:
-        return WORKLOAD_RESOURCES[kind]
+def api_group(kind: str) -> str | None:
+    """The API group serving a kind the rules match (None: unknown, e.g. a custom resource)."""
     from kspm_tui.kinds import BUILTIN
 
-    group = next((g for g, kinds in BUILTIN.items() if kind in kinds), "")
-    if api_version:
+    if kind in WORKLOAD_RESOURCES:
+        return WORKLOAD_RESOURCES[kind][0]
+    return next((g for table in (BUILTIN, _EXTENSION_GROUPS) for g, kinds in table.items() if kind in kinds),
+                None)
+
+
+def resource_of(kind: str, api_version: str | None = None) -> tuple[str, str, str]:
+    """(group, version, plural resource) of a kind, as the API server names them.
+
+    With `api_version` (an object being admitted), its group and version; without (a kind a
+    policy matches), the kind's group and `*` for the version, except for pod-template kinds,
+    served at one version. Object rules read the object as it is submitted, whatever version
+    of its group that is (autoscaling/v1 or v2, a Gateway API route at v1 or v1alpha2), as the
+    scan reads a manifest as written.
+    """
+    if api_version is not None:  # "" (no apiVersion): the API server rejects it before admission
         group = api_version.rpartition("/")[0] if "/" in api_version else ""
-    version = api_version.rpartition("/")[2] if api_version else _GROUPS.get(group, "v1")
+        version = api_version.rpartition("/")[2]
+    elif kind in WORKLOAD_RESOURCES:
+        return WORKLOAD_RESOURCES[kind]
+    else:
+        found = api_group(kind)
+        if found is None:
+            raise NotExportable(f"matches kind {kind}, whose API group is not known to the exporter")
+        group, version = found, "*"
     lower = kind.lower()
     plural = lower if lower.endswith("s") and kind == "Endpoints" else (
         lower + "es" if lower.endswith(("s", "x", "ch", "sh")) else
