@@ -10,7 +10,9 @@ from typing import Any
 
 import yaml
 
+from kspm_tui import strategic_merge
 from kspm_tui.fixes.agents import agent_traits
+from kspm_tui.fixes.validation import validate_object
 from kspm_tui.yamlio import load_yaml_all
 from tests.test_remediation_kubectl import KUBECTL, apply
 
@@ -38,11 +40,26 @@ def test_every_patch_carries_a_verdict_and_broken_ones_are_withheld(run_cli) -> 
     limit = by[("K8S-RESOURCES-MEMORY-LIMIT", "web", "web")]["remediation"]
     assert limit["safety"] == "review" and "OOM" in limit["safety_reason"]
     assert limit["patch"]["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] == "192Mi"
-    # privileged + allowPrivilegeEscalation=false is refused by the API server: not offered
-    ape = by[("K8S-ALLOW-PRIVILEGE-ESCALATION", "tuner", "tuner")]["remediation"]
-    assert ape["patch"] is None and ape["kubectl"] is None
-    assert "`privileged` to true" in ape["guidance"] and "drop `privileged` first" in ape["guidance"]
-    assert by[("K8S-PRIVILEGED", "tuner", "tuner")]["remediation"]["safety"] == "review"
+    # A privileged container's one finding covers allowPrivilegeEscalation and drop-ALL (`supersedes:`):
+    # its merged patch sets privileged=false with allowPrivilegeEscalation=false, which the API server
+    # accepts; dropping ALL capabilities may stop the process, so the merged fix is `review` and says why.
+    assert ("K8S-ALLOW-PRIVILEGE-ESCALATION", "tuner", "tuner") not in by
+    privileged = by[("K8S-PRIVILEGED", "tuner", "tuner")]
+    assert {"K8S-ALLOW-PRIVILEGE-ESCALATION", "K8S-CAPABILITIES-DROP-ALL"} <= set(privileged["covers"])
+    rem = privileged["remediation"]
+    sc = rem["patch"]["spec"]["template"]["spec"]["containers"][0]["securityContext"]
+    assert sc["privileged"] is False and sc["allowPrivilegeEscalation"] is False and sc["capabilities"]["drop"] == ["ALL"]
+    tuner = next(d for d in load_yaml_all(CASES.read_text()) if d and d["metadata"]["name"] == "tuner")
+    assert validate_object(strategic_merge.apply(tuner, rem["patch"])) == []
+    assert rem["safety"] == "review" and "K8S-CAPABILITIES-DROP-ALL" in rem["safety_reason"]
+    # a covering fix that drops ALL capabilities is never `safe`: nginx as root needs some of them
+    ape = by[("K8S-ALLOW-PRIVILEGE-ESCALATION", "web", "web")]["remediation"]
+    assert by[("K8S-ALLOW-PRIVILEGE-ESCALATION", "web", "web")]["covers"] == ["K8S-SECURITY-CONTEXT-MISSING"]
+    assert ape["safety"] == "review" and "K8S-SECURITY-CONTEXT-MISSING" in ape["safety_reason"]
+    # CAP_SYS_ADMIN + allowPrivilegeEscalation=false is refused by the API server: not offered
+    refused = by[("K8S-ALLOW-PRIVILEGE-ESCALATION", "mounter", "mounter")]["remediation"]
+    assert refused["patch"] is None and refused["kubectl"] is None
+    assert "CAP_SYS_ADMIN" in refused["guidance"] and "remove the CAP_SYS_ADMIN capability first" in refused["guidance"]
     # the node agent keeps its privilege: no breaking patch, least privilege and a prefilled acceptance
     agent = by[("K8S-PRIVILEGED", "overlay-agent", "agent")]["remediation"]
     assert agent["patch"] is None and "node agent" in agent["guidance"]
@@ -92,13 +109,16 @@ def test_fix_prints_one_command_per_workload_that_kubectl_applies(run_cli, tmp_p
     commands = [line for line in result.stdout.splitlines() if line.startswith("kubectl ")]
     assert len(commands) == 1
     assert "#   review K8S-RUN-AS-NON-ROOT" in result.stdout and "#   fixes K8S-READONLY-ROOT-FILESYSTEM" in result.stdout
-    args = shlex.split(commands[0])
-    assert args[:6] == ["kubectl", "patch", "deployment", "web", "-n", "shop"]
+    assert "#   fixes K8S-SECCOMP-REQUIRED" in result.stdout
+    # its allowPrivilegeEscalation finding covers K8S-SECURITY-CONTEXT-MISSING, whose drop-ALL nginx may need: listed
+    assert "#   review K8S-ALLOW-PRIVILEGE-ESCALATION [web]" in result.stdout
+    args = shlex.split(commands[0])  # commands.py: options first, `--` before KIND NAME
+    assert args[:4] == ["kubectl", "patch", "-n", "shop"] and args[-3:] == ["--", "deployment", "web"]
     web = next(d for d in load_yaml_all(CASES.read_text()) if d and d["metadata"]["name"] == "web")
     [patched] = apply(args[args.index("-p") + 1], [web], tmp_path / "web.yaml")
+    assert patched["spec"]["template"]["spec"]["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
     container = patched["spec"]["template"]["spec"]["containers"][0]
-    assert container["securityContext"]["readOnlyRootFilesystem"] is True
-    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert container["securityContext"] == {"readOnlyRootFilesystem": True}  # no review item slipped in
     assert {m["mountPath"] for m in container["volumeMounts"]} == {"/var/cache/nginx", "/var/run", "/tmp"}
     assert container["ports"] == [{"containerPort": 80}]
 

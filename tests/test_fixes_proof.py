@@ -124,7 +124,7 @@ def _prove(objects: list[dict[str, Any]], ruleset: RuleSet, tmp_path: Path, name
     assert not before.rule_errors, before.rule_errors
     snapshot = Snapshot(o for i, obj in enumerate(objects) for o in parse(obj, f"obj{i}.yaml"))
     index = {_key(o): i for i, o in enumerate(objects)}
-    counts = {"safe": 0, "review": 0, "withheld": 0, "plans": 0}
+    counts = {"safe": 0, "review": 0, "withheld": 0, "plans": 0, "merged": 0}
     batches: dict[str, list[Job]] = {}
     failing = [f for f in before.findings if f.status is Status.fail]
     for finding in failing:
@@ -134,6 +134,7 @@ def _prove(objects: list[dict[str, Any]], ruleset: RuleSet, tmp_path: Path, name
             continue
         assert rem.safety is not None and rem.safety_reason and rem.cost, f"{finding.rule}: no verdict"
         counts[rem.safety.value] += 1
+        counts["merged"] += bool(finding.covers)  # a superseding finding's patch holds the covered rules' too
         at = index.get((finding.kind, finding.namespace, finding.name))
         if at is not None:
             batches.setdefault(json.dumps(rem.patch, sort_keys=True), []).append((
@@ -168,4 +169,17 @@ def test_pss_fixtures_as_deployments_keep_their_promises(ruleset: RuleSet, tmp_p
         obj["metadata"]["namespace"] = "conformance"
         objects.append(obj)
     counts = _prove(objects, ruleset, tmp_path, "pss")
-    assert counts["safe"] > 0 and counts["withheld"] > 0, counts
+    # Privileged fixtures used to get an allowPrivilegeEscalation patch the API server refuses (withheld);
+    # their one K8S-PRIVILEGED finding now covers it and its merged patch (privileged=false with it) is
+    # proved above like every other. The refusal path is proved on tests/fixtures/fixes/cases.yaml.
+    assert counts["safe"] > 0 and counts["merged"] > 0, counts
+    before = _scan(objects, ruleset)
+    privileged = [f for f in before.findings if f.rule == "K8S-PRIVILEGED" and f.status is Status.fail]
+    assert privileged and all("K8S-ALLOW-PRIVILEGE-ESCALATION" in f.covers and f.remediation.patch for f in privileged)
+
+
+def test_a_fix_the_api_server_refuses_is_withheld(ruleset: RuleSet) -> None:
+    objects = [o.obj for o in read_paths([str(FIXTURES / "cases.yaml")]).objects]
+    refused = [f for f in _scan(objects, ruleset).findings if f.status is Status.fail and f.remediation.patch is None
+               and f.remediation.guidance.startswith(WITHHELD + "the result would be refused")]
+    assert [(f.rule, f.name) for f in refused] == [("K8S-ALLOW-PRIVILEGE-ESCALATION", "mounter")]

@@ -109,8 +109,27 @@ class Assessor:
                                   cost=cost_of(finding.kind))
 
     # -- the verdict ---------------------------------------------------------------------
+    def record(self, finding: Finding) -> RuleSafety:
+        """What the finding's patch risks. A superseding finding's patch also does what the rules
+        it covers would do (their patches are merged into it, `supersedes:`), so it is `safe` only
+        when every one of them is; the reason names each covered rule's risk, and the least
+        privilege for a node agent comes from the first rule that knows one."""
+        own = self.table.get(finding.rule, RuleSafety())
+        if not finding.covers:
+            return own
+        risky = self._covered_risk(finding)
+        verdict = Safety.review if own.verdict is not Safety.safe or risky else Safety.safe
+        agent = own.agent or next((r.agent for r in map(self.table.get, finding.covers) if r and r.agent), None)
+        return RuleSafety(verdict=verdict, reason=own.reason + risky, agent=agent)
+
+    def _covered_risk(self, finding: Finding) -> str:
+        """`; it also applies the fix of K8S-X ...: its risk` for each covered rule whose (merged) patch is not `safe`."""
+        records = ((rule, self.table.get(rule, RuleSafety())) for rule in finding.covers)
+        return "".join(f"; it also applies the fix of {rule}, which it covers: {r.reason}"
+                       for rule, r in records if r.verdict is not Safety.safe)
+
     def verdict(self, finding: Finding, patch: dict[str, Any]) -> Verdict:
-        record = self.table.get(finding.rule, RuleSafety())
+        record = self.record(finding)
         if finding.rule in PSA_RULES:
             return self._psa_label(finding, patch)
         item = self.snapshot.get(finding.kind, finding.namespace, finding.name)
@@ -123,6 +142,9 @@ class Assessor:
         verdict = self._specific(finding, obj, patch, record)
         if verdict.withheld or verdict.patch is None:
             return verdict
+        risky = self._covered_risk(finding) if verdict.safety is Safety.safe else ""
+        if risky:  # a rule-specific verdict judged the finding's own change: the merged rest is not safe
+            verdict = Verdict(verdict.patch, Safety.review, verdict.reason + risky)
         before = self._problems.get(id(obj))
         if before is None:
             before = self._problems[id(obj)] = {str(p) for p in validate_object(obj)}
@@ -207,7 +229,7 @@ def _non_root(finding: Finding, obj: dict[str, Any], patch: dict[str, Any], spec
     if root:
         image, f = root[0]
         return Verdict(None, Safety.review, "", f"{image} starts as root, so the kubelet would refuse to start it "
-                       f"as non-root. Instead: {f.instead or 'use a variant of the image built to run as non-root'}")
+                       f"as non-root. Instead: {f.instead or 'use a variant of the image built to run as non-root'}.")
     uids = {f.non_root_user for _, f in needs if f is not None}
     unknown = [image for image, f in needs if f is None]
     uid = next(iter(uids)) if len(uids) == 1 else DEFAULT_UID
@@ -318,10 +340,10 @@ def _mebibytes(quantity: Any) -> float | None:
 
 def _instead(finding: Finding, problem: str) -> str:
     if "privileged" in problem:
-        return "Instead: drop `privileged` first (K8S-PRIVILEGED); then this setting is accepted"
+        return "Instead: drop `privileged` first (K8S-PRIVILEGED); then this setting is accepted."
     if "CAP_SYS_ADMIN" in problem:
-        return "Instead: remove the CAP_SYS_ADMIN capability first (K8S-ADDED-CAPABILITIES)"
-    return "Instead: change the conflicting setting named above first"
+        return "Instead: remove the CAP_SYS_ADMIN capability first (K8S-ADDED-CAPABILITIES)."
+    return "Instead: change the conflicting setting named above first."
 
 
 def _agent_note(finding: Finding, traits: list[str], least: str) -> str:
