@@ -7,7 +7,7 @@ import json
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.target import Target
 from tests.apiserver.fixtures import manifests
-from tests.tui_helpers import run_async, screen_text, wait_scanned
+from tests.tui_helpers import run_async, screen_text, wait_for, wait_scanned
 
 
 def system_only_criticals() -> list[dict]:
@@ -53,10 +53,96 @@ async def test_the_explorer_counts_the_system_group_and_s_drills_into_it() -> No
         assert excluded.workloads
         text = " ".join(screen_text(app).split())
         assert f"{excluded.workloads} workloads in system namespaces not listed" in text
-        assert f"({excluded.findings} findings, counted by --fail-on); press S to show them" in text
+        assert f"({excluded.findings} findings, counted by --fail-on but not in the score or the totals " \
+               "above: the last row); Enter on it or S lists them" in text
         await pilot.press("S")
         await wait_scanned(pilot, app)
         assert app.scanned.result.excluded.workloads == 0 and system_rows() > hidden_view
         await pilot.press("S")
         await wait_scanned(pilot, app)
         assert system_rows() == hidden_view
+
+
+def _overview_rows(app: KspmApp) -> dict[str, tuple[list[int], int]]:
+    from tests.test_tui_layout import count_rows
+
+    return {name: (parts, total) for name, parts, total in count_rows(screen_text(app))}
+
+
+@run_async
+async def _live_group_scenario(kubeconfig: str) -> None:
+    from kspm_tui.tui.screens.overview import OverviewScreen, SystemGroup
+
+    app = KspmApp(Target("context", context="test", kubeconfig=kubeconfig))
+    async with app.run_test(size=(150, 40)) as pilot:
+        await wait_scanned(pilot, app)
+        excluded = app.scanned.result.excluded
+        assert excluded.namespaces == ["kube-system"] and excluded.by_severity["critical"] == 1
+        rows = _overview_rows(app)
+        group = rows["system namespaces (kube-system)"]
+        assert group == ([excluded.by_severity.get(s, 0) for s in ("critical", "high", "medium", "low", "info")],
+                         excluded.findings)
+        # not in the totals: (all namespaces) is the sum of the other rows, and the screen says so
+        listed = [total for name, (_, total) in rows.items() if name not in ("(all namespaces)",
+                                                                               "system namespaces (kube-system)")]
+        assert rows["(all namespaces)"][1] == sum(listed) == app.scanned.result.summary.total
+        text = " ".join(screen_text(app).split())
+        assert "system namespaces (last row): not in the totals, counted by --fail-on; Enter lists them" in text
+        table = app.screen.table
+        assert isinstance(table.rows[-1], SystemGroup)  # after every real namespace
+
+        await pilot.press("end", "enter")  # drill in: a rescan with them listed, the cursor on them
+        await wait_for(pilot, lambda: app.include_system and not app.scanning
+                       and app.scanned.settings.include_system)
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen)
+        rows = _overview_rows(app)
+        assert not any(name.startswith("system namespaces (") for name in rows)
+        assert rows["kube-system"][0][0] >= 1 and rows["(all namespaces)"][1] == app.scanned.result.summary.total
+        assert table.current.name == "kube-system" and table.rows[-1].system
+        assert "system namespaces listed (last rows): Esc or S hides them" in " ".join(screen_text(app).split())
+        assert any(f.namespace == "kube-system" and f.rule == "K8S-PRIVILEGED" for f in app.scanned.result.findings)
+
+        await pilot.press("escape")  # back to the group
+        await wait_for(pilot, lambda: not app.include_system and not app.scanning
+                       and not app.scanned.settings.include_system)
+        await pilot.pause()
+        assert isinstance(app.screen, OverviewScreen) and isinstance(table.rows[-1], SystemGroup)
+        assert "system namespaces (kube-system)" in _overview_rows(app)
+
+        await pilot.press("S")  # S shows them too, and hides them again
+        await wait_for(pilot, lambda: app.scanned.settings.include_system and not app.scanning)
+        await pilot.pause()
+        assert "kube-system" in _overview_rows(app) and "system namespaces (kube-system)" not in _overview_rows(app)
+        await pilot.press("S")
+        await wait_for(pilot, lambda: not app.scanned.settings.include_system and not app.scanning)
+        await pilot.pause()
+        assert "system namespaces (kube-system)" in _overview_rows(app)
+
+
+def test_live_overview_shows_the_system_group_and_enter_drills_into_it(serve, kubeconfig) -> None:
+    server = serve(system_only_criticals())
+    _live_group_scenario(str(kubeconfig(server)))
+
+
+@run_async
+async def _manifest_scenario(path: str) -> None:
+    from kspm_tui.tui.screens.overview import SystemGroup
+
+    app = KspmApp(Target("paths", paths=(path,)))
+    async with app.run_test(size=(150, 40)) as pilot:
+        await wait_scanned(pilot, app)
+        rows = _overview_rows(app)
+        assert "kube-system" in rows and not any(n.startswith("system namespaces (") for n in rows)
+        assert not any(isinstance(r, SystemGroup) for r in app.screen.table.rows)
+        assert not any(r.system for r in app.index.namespaces.values())  # what was given, not a platform
+        assert "system namespaces" not in screen_text(app)
+
+
+def test_a_manifest_scan_lists_system_namespaces_without_a_group(tmp_path) -> None:
+    import yaml
+
+    path = tmp_path / "agent.yaml"
+    agent = next(o for o in manifests() if o["kind"] == "DaemonSet" and o["metadata"].get("namespace") == "kube-system")
+    path.write_text(yaml.safe_dump(agent))
+    _manifest_scenario(str(path))
