@@ -79,15 +79,15 @@ async def _live_group_scenario(kubeconfig: str) -> None:
         excluded = app.scanned.result.excluded
         assert excluded.namespaces == ["kube-system"] and excluded.by_severity["critical"] == 1
         rows = _overview_rows(app)
-        group = rows["system namespaces (kube-system)"]
+        group = rows["system ns (kube-system)"]
         assert group == ([excluded.by_severity.get(s, 0) for s in ("critical", "high", "medium", "low", "info")],
                          excluded.findings)
         # not in the totals: (all namespaces) is the sum of the other rows, and the screen says so
         listed = [total for name, (_, total) in rows.items() if name not in ("(all namespaces)",
-                                                                               "system namespaces (kube-system)")]
+                                                                               "system ns (kube-system)")]
         assert rows["(all namespaces)"][1] == sum(listed) == app.scanned.result.summary.total
         text = " ".join(screen_text(app).split())
-        assert "system namespaces (last row): not in the totals, counted by --fail-on; Enter lists them" in text
+        assert "system ns: not in totals, counted by --fail-on; Enter lists them" in text
         table = app.screen.table
         assert isinstance(table.rows[-1], SystemGroup)  # after every real namespace
 
@@ -97,10 +97,10 @@ async def _live_group_scenario(kubeconfig: str) -> None:
         await pilot.pause()
         assert isinstance(app.screen, OverviewScreen)
         rows = _overview_rows(app)
-        assert not any(name.startswith("system namespaces (") for name in rows)
+        assert not any(name.startswith("system ns (") for name in rows)
         assert rows["kube-system"][0][0] >= 1 and rows["(all namespaces)"][1] == app.scanned.result.summary.total
         assert table.current.name == "kube-system" and table.rows[-1].system
-        assert "system namespaces listed (last rows): Esc or S hides them" in " ".join(screen_text(app).split())
+        assert "system ns listed (last rows): Esc or S hides them" in " ".join(screen_text(app).split())
         assert any(f.namespace == "kube-system" and f.rule == "K8S-PRIVILEGED" for f in app.scanned.result.findings)
 
         await pilot.press("escape")  # back to the group
@@ -108,16 +108,16 @@ async def _live_group_scenario(kubeconfig: str) -> None:
                        and not app.scanned.settings.include_system)
         await pilot.pause()
         assert isinstance(app.screen, OverviewScreen) and isinstance(table.rows[-1], SystemGroup)
-        assert "system namespaces (kube-system)" in _overview_rows(app)
+        assert "system ns (kube-system)" in _overview_rows(app)
 
         await pilot.press("S")  # S shows them too, and hides them again
         await wait_for(pilot, lambda: app.scanned.settings.include_system and not app.scanning)
         await pilot.pause()
-        assert "kube-system" in _overview_rows(app) and "system namespaces (kube-system)" not in _overview_rows(app)
+        assert "kube-system" in _overview_rows(app) and "system ns (kube-system)" not in _overview_rows(app)
         await pilot.press("S")
         await wait_for(pilot, lambda: not app.scanned.settings.include_system and not app.scanning)
         await pilot.pause()
-        assert "system namespaces (kube-system)" in _overview_rows(app)
+        assert "system ns (kube-system)" in _overview_rows(app)
 
 
 def test_live_overview_shows_the_system_group_and_enter_drills_into_it(serve, kubeconfig) -> None:
@@ -133,7 +133,7 @@ async def _manifest_scenario(path: str) -> None:
     async with app.run_test(size=(150, 40)) as pilot:
         await wait_scanned(pilot, app)
         rows = _overview_rows(app)
-        assert "kube-system" in rows and not any(n.startswith("system namespaces (") for n in rows)
+        assert "kube-system" in rows and not any(n.startswith("system ns (") for n in rows)
         assert not any(isinstance(r, SystemGroup) for r in app.screen.table.rows)
         assert not any(r.system for r in app.index.namespaces.values())  # what was given, not a platform
         assert "system namespaces" not in screen_text(app)

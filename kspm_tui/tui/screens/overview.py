@@ -30,7 +30,7 @@ class SystemGroup(NamespaceRow):
 
 def system_group(excluded: Excluded) -> SystemGroup:
     names = excluded.namespaces
-    label = f"system namespaces ({names[0]}{', …' if len(names) > 1 else ''})"
+    label = f"system ns ({names[0]}{', …' if len(names) > 1 else ''})"
     counts = Counts()
     for sev in counts.by_severity:
         counts.by_severity[sev] = excluded.by_severity.get(sev.value, 0)
@@ -131,9 +131,9 @@ class OverviewScreen(TableScreen):
 
     def status_notes(self) -> list[str]:
         if self.hidden_system():
-            return ["system namespaces (last row): not in the totals, counted by --fail-on; Enter lists them"]
+            return ["system ns: not in totals, counted by --fail-on; Enter lists them"]
         if self.system_listed() and any(r.system for r in self._items):
-            return ["system namespaces listed (last rows): Esc or S hides them"]
+            return ["system ns listed (last rows): Esc or S hides them"]
         return []
 
     def refresh_summary(self) -> None:
