@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.target import Target
@@ -54,13 +55,22 @@ async def test_the_explorer_counts_the_system_group_and_s_drills_into_it() -> No
         text = " ".join(screen_text(app).split())
         assert f"{excluded.workloads} workloads in system namespaces not listed" in text
         assert f"({excluded.findings} findings, counted by --fail-on but not in the score or the totals " \
-               "above: the last row); Enter on it or S lists them" in text
+               "above: the last row; the namespaces' own objects are checked once listed); " \
+               "Enter on it or S lists them" in text
         await pilot.press("S")
         await wait_scanned(pilot, app)
         assert app.scanned.result.excluded.workloads == 0 and system_rows() > hidden_view
         await pilot.press("S")
         await wait_scanned(pilot, app)
         assert system_rows() == hidden_view
+
+
+def _system_workload_findings(app: KspmApp) -> Counter:
+    """Failing findings on workloads in kube-system, by severity."""
+    workloads = {(w.kind, w.namespace, w.name) for w in app.scanned.snapshot.workloads()}
+    return Counter(f.severity.value for f in app.scanned.result.findings
+                   if f.namespace == "kube-system" and f.status.value == "fail"
+                   and (f.kind, f.namespace, f.name) in workloads)
 
 
 def _overview_rows(app: KspmApp) -> dict[str, tuple[list[int], int]]:
@@ -90,6 +100,8 @@ async def _live_group_scenario(kubeconfig: str) -> None:
         assert "system ns: not in totals, counted by --fail-on; Enter lists them" in text
         table = app.screen.table
         assert isinstance(table.rows[-1], SystemGroup)  # after every real namespace
+        before = _system_workload_findings(app)
+        hidden = {s: n for s, n in excluded.by_severity.items() if n}
 
         await pilot.press("end", "enter")  # drill in: a rescan with them listed, the cursor on them
         await wait_for(pilot, lambda: app.include_system and not app.scanning
@@ -102,6 +114,8 @@ async def _live_group_scenario(kubeconfig: str) -> None:
         assert table.current.name == "kube-system" and table.rows[-1].system
         assert "system ns listed (last rows): Esc or S hides them" in " ".join(screen_text(app).split())
         assert any(f.namespace == "kube-system" and f.rule == "K8S-PRIVILEGED" for f in app.scanned.result.findings)
+        # what the group counted is what listing them adds to their workloads, severity by severity
+        assert _system_workload_findings(app) - before == Counter(hidden)
 
         await pilot.press("escape")  # back to the group
         await wait_for(pilot, lambda: not app.include_system and not app.scanning
@@ -146,3 +160,20 @@ def test_a_manifest_scan_lists_system_namespaces_without_a_group(tmp_path) -> No
     agent = next(o for o in manifests() if o["kind"] == "DaemonSet" and o["metadata"].get("namespace") == "kube-system")
     path.write_text(yaml.safe_dump(agent))
     _manifest_scenario(str(path))
+
+
+def test_the_hidden_counts_are_what_listing_adds_severity_by_severity() -> None:
+    """A cluster's hidden workload findings are counted at the severity their finding would show
+    (severityExpression lowers some), so the group's counts match what listing them adds."""
+    from kspm_tui.scan import ScanSettings, run_scan
+
+    hidden = run_scan(Target("demo"), ScanSettings())
+    shown = run_scan(Target("demo"), ScanSettings(include_system=True))
+    workloads = {(w.kind, w.namespace, w.name) for w in shown.snapshot.workloads()}
+    listed = {f.fingerprint for f in hidden.result.findings}
+    added = Counter(f.severity.value for f in shown.result.findings
+                    if f.fingerprint not in listed and f.status.value == "fail"
+                    and (f.kind, f.namespace, f.name) in workloads)
+    excluded = hidden.result.excluded
+    assert added == Counter({s: n for s, n in excluded.by_severity.items() if n})
+    assert sum(added.values()) == excluded.findings
