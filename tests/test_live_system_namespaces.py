@@ -90,8 +90,8 @@ async def _live_group_scenario(kubeconfig: str) -> None:
         assert excluded.namespaces == ["kube-system"] and excluded.by_severity["critical"] == 1
         rows = _overview_rows(app)
         group = rows["system ns (kube-system)"]
-        assert group == ([excluded.by_severity.get(s, 0) for s in ("critical", "high", "medium", "low", "info")],
-                         excluded.findings)
+        severities = ("critical", "high", "medium", "low", "info")
+        assert group == ([excluded.by_severity.get(s, 0) for s in severities], excluded.findings)
         # not in the totals: (all namespaces) is the sum of the other rows, and the screen says so
         listed = [total for name, (_, total) in rows.items() if name not in ("(all namespaces)",
                                                                                "system ns (kube-system)")]
@@ -110,10 +110,12 @@ async def _live_group_scenario(kubeconfig: str) -> None:
         assert isinstance(app.screen, OverviewScreen)
         rows = _overview_rows(app)
         assert not any(name.startswith("system ns (") for name in rows)
-        assert rows["kube-system"][0][0] >= 1 and rows["(all namespaces)"][1] == app.scanned.result.summary.total
+        assert rows["kube-system"][0][0] >= 1
+        assert rows["(all namespaces)"][1] == app.scanned.result.summary.total
         assert table.current.name == "kube-system" and table.rows[-1].system
         assert "system ns listed (last rows): Esc or S hides them" in " ".join(screen_text(app).split())
-        assert any(f.namespace == "kube-system" and f.rule == "K8S-PRIVILEGED" for f in app.scanned.result.findings)
+        assert any(f.namespace == "kube-system" and f.rule == "K8S-PRIVILEGED"
+                   for f in app.scanned.result.findings)
         # what the group counted is what listing them adds to their workloads, severity by severity
         assert _system_workload_findings(app) - before == Counter(hidden)
 
@@ -157,7 +159,8 @@ def test_a_manifest_scan_lists_system_namespaces_without_a_group(tmp_path) -> No
     import yaml
 
     path = tmp_path / "agent.yaml"
-    agent = next(o for o in manifests() if o["kind"] == "DaemonSet" and o["metadata"].get("namespace") == "kube-system")
+    agent = next(o for o in manifests()
+                 if o["kind"] == "DaemonSet" and o["metadata"].get("namespace") == "kube-system")
     path.write_text(yaml.safe_dump(agent))
     _manifest_scenario(str(path))
 
@@ -177,3 +180,35 @@ def test_the_hidden_counts_are_what_listing_adds_severity_by_severity() -> None:
     excluded = hidden.result.excluded
     assert added == Counter({s: n for s, n in excluded.by_severity.items() if n})
     assert sum(added.values()) == excluded.findings
+
+
+def test_s_during_a_scan_is_followed_by_a_scan_with_the_new_choice(monkeypatch) -> None:
+    import threading
+
+    import kspm_tui.scan
+
+    release, scanning = threading.Event(), threading.Event()
+    original = kspm_tui.scan.run_scan
+
+    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
+        scanned = original(*args, **kwargs)  # judged with the choice made when it started
+        scanning.set()
+        release.wait(30)
+        return scanned
+
+    monkeypatch.setattr(kspm_tui.scan, "run_scan", held)
+
+    @run_async
+    async def scenario() -> None:
+        app = KspmApp(Target("demo"))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await wait_for(pilot, scanning.is_set)
+            await pilot.press("S")  # the first scan (system namespaces hidden) has not finished
+            release.set()
+            await wait_for(pilot, lambda: app.scanned is not None and app.scanned.settings.include_system
+                           and not app.scanning)
+            await pilot.pause()
+            assert app.scanned.result.excluded.workloads == 0
+            assert not any(r.name.startswith("system ns (") for r in app.screen.table.rows)
+
+    scenario()

@@ -344,7 +344,7 @@ class KspmApp(App[int]):
         self.include_system = show
         self.settings.include_system = show
         self.notify("system namespaces shown (Esc or S hides them)" if show
-                    else "system namespaces hidden: one counted group in the overview (Enter or S shows them)",
+                    else "system namespaces hidden: one counted row in the overview (Enter or S shows them)",
                     timeout=4)
         if self.watching and self.live_watch.service is not None:
             self.live_watch.stop()  # its service judges with the old choice; restarted after the rescan

@@ -113,8 +113,10 @@ class OverviewScreen(TableScreen):
             self.app.push_screen(NamespaceScreen(None if isinstance(row, AllNamespaces) else row.name))
 
     def hide_system(self) -> bool:
-        """Esc with the system namespaces listed: back to their group row. True if it did."""
-        if not self.system_listed() or not self.kspm.include_system:
+        """Esc with a live scan's system namespaces listed (or being listed): back to their group
+        row. True if it did."""
+        index = self.kspm.index
+        if not self.kspm.include_system or index is None or not index.system:
             return False
         self.kspm.show_system(False)
         return True
