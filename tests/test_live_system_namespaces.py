@@ -212,3 +212,32 @@ def test_s_during_a_scan_is_followed_by_a_scan_with_the_new_choice(monkeypatch) 
             assert not any(r.name.startswith("system ns (") for r in app.screen.table.rows)
 
     scenario()
+
+
+@run_async
+async def _watch_scenario(kubeconfig: str, server) -> None:  # type: ignore[no-untyped-def]
+    app = KspmApp(Target("context", context="test", kubeconfig=kubeconfig))
+    async with app.run_test(size=(150, 40)) as pilot:
+        await wait_scanned(pilot, app)
+        await pilot.press("w")
+        await wait_for(pilot, lambda: app.live_watch.service is not None, timeout=60)
+        await pilot.press("S")  # the watch judged with them hidden: restarted with them listed
+        await wait_for(pilot, lambda: app.scanned.settings.include_system and not app.scanning
+                       and app.live_watch.service is not None
+                       and app.live_watch.service.settings.include_system, timeout=60)
+        server.store.put({
+            "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "intruder", "namespace": "default"},
+            "spec": {"containers": [{"name": "x", "image": "evil/miner:1",
+                                     "securityContext": {"privileged": True}}]}})
+        await wait_for(pilot, lambda: any(f.name == "intruder" for f in app.scanned.result.findings),
+                       timeout=60)
+        assert app.scanned.result.excluded.workloads == 0
+        assert any(f.namespace == "kube-system" and f.rule == "K8S-PRIVILEGED"
+                   for f in app.scanned.result.findings)
+        await pilot.press("w")
+        await pilot.pause()
+
+
+def test_s_while_watching_live_restarts_the_watch_with_the_new_choice(serve, kubeconfig) -> None:
+    server = serve(system_only_criticals())
+    _watch_scenario(str(kubeconfig(server)), server)
