@@ -139,7 +139,13 @@ def shows_system(settings: ScanSettings, collected: Collected, snapshot: Snapsho
     """Whether system-namespace workloads are listed: manifests are shown whole (a CNI installing
     into kube-system is what was asked about); a cluster dump (it holds the kube-system Namespace)
     reads like the live cluster it was."""
-    return settings.include_system or (collected.manifests and not is_cluster_snapshot(snapshot))
+    return settings.include_system or not groups_system(collected, snapshot)
+
+
+def groups_system(collected: Collected, snapshot: Snapshot) -> bool:
+    """Whether system namespaces are a platform group that a scan hides unless asked (a live
+    cluster or a dump of one), rather than part of what was given (manifests)."""
+    return not (collected.manifests and not is_cluster_snapshot(snapshot))
 
 
 def options_for(settings: ScanSettings, collected: Collected, snapshot: Snapshot, is_cluster: bool | None = None,

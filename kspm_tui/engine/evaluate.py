@@ -318,7 +318,7 @@ class Evaluator:
             hidden, _ = supersede([raw for raw in raws if not raw.rule.rule.match.system_namespaces])
             self.out.excluded.findings += len(hidden)
             for raw in hidden:
-                severity = raw.rule.rule.severity.value
+                severity = (raw.severity or raw.rule.rule.severity).value  # as the listed finding would say
                 self.out.excluded.by_severity[severity] = self.out.excluded.by_severity.get(severity, 0) + 1
             raws = [raw for raw in raws if raw.rule.rule.match.system_namespaces]
         raws, superseded = supersede(raws)

@@ -75,6 +75,7 @@ class KspmApp(App[int]):
         self.kspm_themes: list[str] = []
         self._watch_timer = None
         self._live_timer = None
+        self._restart_live = False
         self._crash: BaseException | None = None
 
     @property
@@ -158,7 +159,7 @@ class KspmApp(App[int]):
 
     @work(thread=True, exclusive=True, group="scan")
     def _scan(self, target: Target, previous: set[str] | None, save: bool) -> None:
-        from kspm_tui.scan import run_scan
+        from kspm_tui.scan import groups_system, run_scan
 
         worker = get_current_worker()
 
@@ -177,7 +178,9 @@ class KspmApp(App[int]):
             hidden = set(scanned.result.excluded.namespaces)  # none for manifests: they are shown whole
             keys = [(w.kind, w.namespace, w.name) for w in scanned.snapshot.workloads()
                     if w.namespace not in hidden]
-            index = ResultIndex(scanned.result.findings, keys, previous)
+            system = frozenset(scanned.settings.config.system_namespaces) \
+                if groups_system(collected, scanned.snapshot) else frozenset()
+            index = ResultIndex(scanned.result.findings, keys, previous, system)
             # A big scan is millions of long-lived objects; without this every full garbage
             # collection walks them all and the UI stalls for a second. Frozen objects are
             # still freed by reference counting when a later scan replaces them.
@@ -197,6 +200,12 @@ class KspmApp(App[int]):
             return  # a superseded scan of another target
         self.session.show(scanned, index)
         self.broadcast(ScanCompleted(scanned))
+        if scanned.settings.include_system != self.include_system:
+            self.start_scan()  # S (or Enter on the system group) was pressed while this scan ran
+        elif self._restart_live:
+            self._restart_live = False
+            if self.watching:  # restarted with the system namespaces shown or hidden
+                self._start_live_watch(scanned)
         for notice in scanned.collected.notices:  # e.g. TLS not verified: said once per scan
             self.notify(notice, title="Warning", severity="warning", timeout=10)
         if scanned.history_warning:
@@ -293,6 +302,9 @@ class KspmApp(App[int]):
         screen = self.screen
         if isinstance(screen, TableScreen) and screen.clear_filter():
             return
+        hide_system = getattr(screen, "hide_system", None)  # the overview with system namespaces listed
+        if hide_system is not None and hide_system():
+            return
         if len(self.screen_stack) > 2:
             self.pop_screen()
 
@@ -321,11 +333,22 @@ class KspmApp(App[int]):
             self.start_scan()
 
     def action_toggle_system(self) -> None:
-        """Show or hide a live scan's system-namespace group (always counted in the summary)."""
-        self.include_system = not self.include_system
-        self.settings.include_system = self.include_system
-        self.notify("system namespaces shown" if self.include_system
-                    else "system namespaces hidden (counted in the summary; S shows them)", timeout=4)
+        """Show or hide a live scan's system-namespace group (always counted in the overview)."""
+        self.show_system(not self.include_system)
+
+    def show_system(self, show: bool) -> None:
+        """List the system namespaces' workloads (or hide them again as one counted group) and
+        rescan; a scan already running is followed by one with the new choice."""
+        if show == self.include_system:
+            return
+        self.include_system = show
+        self.settings.include_system = show
+        self.notify("system namespaces shown (Esc or S hides them)" if show
+                    else "system namespaces hidden: one counted row in the overview (Enter or S shows them)",
+                    timeout=4)
+        if self.watching and self.live_watch.service is not None:
+            self.live_watch.stop()  # its service judges with the old choice; restarted after the rescan
+            self._restart_live = True
         if self.target is not None and not self.scanning:
             self.start_scan()
 

@@ -63,6 +63,7 @@ class NamespaceRow:
     name: str
     workloads: int = 0
     counts: Counts = field(default_factory=Counts)
+    system: bool = False  # one of a live scan's platform namespaces (grouped after the others)
 
 
 @dataclass(slots=True, eq=False)
@@ -87,8 +88,11 @@ class ResultIndex:
     """Everything the tables show, keyed the way the drill path walks."""
 
     def __init__(self, findings: list[Finding], workloads: list[WorkloadKey],
-                 previous: set[str] | None = None) -> None:
+                 previous: set[str] | None = None, system: frozenset[str] = frozenset()) -> None:
         self.previous = previous
+        # A live scan's (or cluster dump's) platform namespaces, shown as their own group in the
+        # overview; empty for manifests, whose system namespaces are what was asked about.
+        self.system = system
         self.new: set[str] = set()
         self.resolved: set[str] = set()
         self.workloads: dict[WorkloadKey, WorkloadRow] = {}
@@ -129,7 +133,7 @@ class ResultIndex:
     def _namespace(self, name: str) -> NamespaceRow:
         row = self.namespaces.get(name)
         if row is None:
-            row = self.namespaces[name] = NamespaceRow(name)
+            row = self.namespaces[name] = NamespaceRow(name, system=name in self.system)
         return row
 
     def workloads_in(self, namespace: str | None) -> list[WorkloadRow]:

@@ -54,7 +54,7 @@ class Session:
         """The index again after the scan's findings were re-judged (same workloads)."""
         assert self.scanned is not None and self.index is not None
         self.index = ResultIndex(self.scanned.result.findings, [r.key for r in self.index.workloads.values()],
-                                 previous)
+                                 previous, self.index.system)
 
 
 class Field(Generic[T]):

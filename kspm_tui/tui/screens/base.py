@@ -96,6 +96,10 @@ class TableScreen(KspmScreen):
     def open(self, item: Any) -> None:
         """Enter on a row."""
 
+    def status_notes(self) -> list[str]:
+        """What the table's rows mean beyond the count (shown before the sort)."""
+        return []
+
     def compose_top(self) -> ComposeResult:
         yield from ()
 
@@ -151,6 +155,7 @@ class TableScreen(KspmScreen):
         parts = [f"{shown} of {len(self._items)}" if self.query_text else f"{len(self._items)} rows"]
         if self.query_text:
             parts.append(f"filter: {self.query_text!r}")
+        parts += self.status_notes()
         if self.sorts:
             parts.append(f"sort: {self.sorts[self.sort_index][0]} (s)")
         self.query_one("#table-status", Static).update("  ·  ".join(parts))

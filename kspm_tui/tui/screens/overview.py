@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.widgets import ProgressBar
 
+from kspm_tui.model import Excluded
 from kspm_tui.tui.index import Counts, NamespaceRow
 from kspm_tui.tui.messages import ScanFailedMessage, ScanProgress, ScanStarted
 from kspm_tui.tui.screens.base import Sort, TableScreen
@@ -18,21 +19,45 @@ from kspm_tui.tui.widgets.summary import SummaryPanel
 
 
 class AllNamespaces(NamespaceRow):
-    """The first row: every workload in the cluster (k9s' `0`)."""
+    """The first row: every listed workload in the cluster (k9s' `0`)."""
 
 
-def _first(row: NamespaceRow) -> bool:
-    return not isinstance(row, AllNamespaces)
+class SystemGroup(NamespaceRow):
+    """The last row of a live scan that hides its system namespaces: their workloads and
+    findings, counted (by --fail-on too) but not listed, so not in the totals above it.
+    Enter lists them (a rescan with them shown)."""
+
+
+def system_group(excluded: Excluded) -> SystemGroup:
+    names = excluded.namespaces
+    label = f"system ns ({names[0]}{', …' if len(names) > 1 else ''})"
+    counts = Counts()
+    for sev in counts.by_severity:
+        counts.by_severity[sev] = excluded.by_severity.get(sev.value, 0)
+    return SystemGroup(label, excluded.workloads, counts, system=True)
+
+
+def _band(row: NamespaceRow) -> int:
+    """All namespaces first, then the namespaces, then the platform's (system) ones, its group last."""
+    if isinstance(row, AllNamespaces):
+        return 0
+    if isinstance(row, SystemGroup):
+        return 3
+    return 2 if row.system else 1
 
 
 class OverviewScreen(TableScreen):
     columns: ClassVar[list[Column]] = [Column("namespace", 20, fit=True), Column("objects", 8, "right"),
                                        *count_columns(), Column("new", 4, "right")]
     sorts: ClassVar[list[Sort]] = [
-        ("severity", lambda r: (_first(r), r.counts.sort_key(), r.name)),
-        ("name", lambda r: (_first(r), r.name)),
-        ("objects", lambda r: (_first(r), -r.workloads, r.name)),
+        ("severity", lambda r: (_band(r), r.counts.sort_key(), r.name)),
+        ("name", lambda r: (_band(r), r.name)),
+        ("objects", lambda r: (_band(r), -r.workloads, r.name)),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._reveal = False  # Enter on the system group: put the cursor on them once listed
 
     @property
     def crumb(self) -> str:  # type: ignore[override]
@@ -52,26 +77,66 @@ class OverviewScreen(TableScreen):
         if index is None:
             return []
         rows = list(index.namespaces.values())
-        return [AllNamespaces("(all namespaces)", len(index.workloads), _total(rows)), *rows]
+        everything = AllNamespaces("(all namespaces)", len(index.workloads), _total(rows))
+        group = self.hidden_system()
+        return [everything, *rows, *([group] if group else [])]
+
+    def hidden_system(self) -> SystemGroup | None:
+        """The group row, when this scan left system-namespace workloads out of the list."""
+        scanned = self.kspm.scanned
+        if scanned is None or self.kspm.index is None or not self.kspm.index.system:
+            return None
+        excluded = scanned.result.excluded
+        return system_group(excluded) if excluded.workloads and excluded.namespaces else None
+
+    def system_listed(self) -> bool:
+        """Whether a live scan's system namespaces are listed (so Esc or S hides them)."""
+        scanned, index = self.kspm.scanned, self.kspm.index
+        return bool(scanned and index and index.system and scanned.settings.include_system)
 
     def haystack(self, item: NamespaceRow) -> str:
         return item.name.lower()
 
     def cells(self, row: NamespaceRow) -> Sequence[Cell]:
-        name: Cell = (row.name, "group") if isinstance(row, AllNamespaces) else row.name
+        name: Cell = (row.name, "group") if isinstance(row, AllNamespaces) else \
+            (row.name, "system") if row.system else row.name
         new: Cell = (f"+{row.counts.new}", "new") if row.counts.new else ""
         return [name, str(row.workloads), *count_cells(row.counts), new]
 
     def open(self, row: Any) -> None:
         from kspm_tui.tui.screens.namespace import NamespaceScreen
 
-        if isinstance(row, NamespaceRow):
+        if isinstance(row, SystemGroup):
+            self._reveal = True
+            self.kspm.show_system(True)
+        elif isinstance(row, NamespaceRow):
             self.app.push_screen(NamespaceScreen(None if isinstance(row, AllNamespaces) else row.name))
+
+    def hide_system(self) -> bool:
+        """Esc with a live scan's system namespaces listed (or being listed): back to their group
+        row. True if it did."""
+        index = self.kspm.index
+        if not self.kspm.include_system or index is None or not index.system:
+            return False
+        self.kspm.show_system(False)
+        return True
 
     def refresh_data(self) -> None:
         super().refresh_data()
         self.refresh_summary()
         self.show_scanning(self.kspm.scanning)
+        if self._reveal and self.system_listed():
+            self._reveal = False
+            first = next((i for i, r in enumerate(self.table.rows) if getattr(r, "system", False)), None)
+            if first is not None:
+                self.table.cursor = first
+
+    def status_notes(self) -> list[str]:
+        if self.hidden_system():
+            return ["system ns: not in totals, counted by --fail-on; Enter lists them"]
+        if self.system_listed() and any(r.system for r in self._items):
+            return ["system ns listed (last rows): Esc or S hides them"]
+        return []
 
     def refresh_summary(self) -> None:
         panel = self.query_one(SummaryPanel)

@@ -24,11 +24,11 @@ from textual.strip import Strip
 from kspm_tui.textsafe import visible
 
 # A cell is plain text, or (text, tone) where tone names a component class suffix
-# (`critical`, `high`, ..., `dim`, `good`, `new`) so colours come from the theme via CSS.
+# (`critical`, `high`, ..., `dim`, `good`, `new`, `system`) so colours come from the theme via CSS.
 Cell = str | tuple[str, str]
 Formatter = Callable[[Any], Sequence[Cell]]
 _identity = id
-TONES = ("critical", "high", "medium", "low", "info", "dim", "good", "new", "group", "warn")
+TONES = ("critical", "high", "medium", "low", "info", "dim", "good", "new", "group", "warn", "system")
 
 
 # The flexible column (messages) keeps at least this much before identifiers are cut, and

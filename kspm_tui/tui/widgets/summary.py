@@ -171,8 +171,9 @@ def render_summary(scanned: Scanned, index: ResultIndex, colors: dict[str, str])
                      style=colors["bad"])
     if result.excluded.workloads:
         notes.append(f"{result.excluded.workloads} workloads in system namespaces not listed "
-                     f"({result.excluded.findings} findings, counted by --fail-on); press S to show them\n",
-                     style="dim")
+                     f"({result.excluded.findings} findings, counted by --fail-on but not in the score or the "
+                     f"totals above: the last row; the namespaces' own objects are checked once listed); "
+                     f"Enter on it or S lists them\n", style="dim")
     if result.cluster.partial:
         notes.append("PARTIAL RESULT: collection did not finish\n", style=f"bold {colors['bad']}")
     if notes:
