@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.widgets import ProgressBar
 
+from kspm_tui.tui import keymap
 from kspm_tui.tui.index import Counts, NamespaceRow
 from kspm_tui.tui.messages import ScanFailedMessage, ScanProgress, ScanStarted
 from kspm_tui.tui.screens.base import Sort, TableScreen
@@ -26,6 +27,7 @@ def _first(row: NamespaceRow) -> bool:
 
 
 class OverviewScreen(TableScreen):
+    footer: ClassVar[tuple[str, ...]] = keymap.OVERVIEW_FOOTER
     columns: ClassVar[list[Column]] = [Column("namespace", 20, fit=True), Column("objects", 8, "right"),
                                        *count_columns(), Column("new", 4, "right")]
     sorts: ClassVar[list[Sort]] = [
