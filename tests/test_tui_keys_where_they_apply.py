@@ -119,12 +119,15 @@ async def test_each_footer_shows_five_to_seven_keys(tmp_path: Path, monkeypatch:
     async def record(name: str, screen_type: type) -> None:  # type: ignore[type-arg]
         await wait_for(pilot, lambda: isinstance(app.screen, screen_type) and footer_keys(app))
         counts[name] = footer_keys(app)
+        footer = screen_text(app).splitlines()[-1]
+        for key in app.screen.query(FooterKey):  # every key and label whole, even at 80 columns
+            assert f"{key.key_display} {key.description}" in footer, (name, footer)
 
     async def jump(text: str, name: str, screen_type: type) -> None:  # type: ignore[type-arg]
         await pilot.press("colon", *text, "enter")
         await record(name, screen_type)
 
-    async with app.run_test(size=(200, 50)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await wait_scanned(pilot, app)
         await record("overview", OverviewScreen)
         await open_finding(pilot, app)
