@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from textual.widgets._footer import FooterKey
 
+from kspm_tui.config import Config, load_config
 from kspm_tui.target import Target
 from kspm_tui.tui import keymap
 from kspm_tui.tui.app import KspmApp
@@ -185,8 +186,16 @@ async def test_fix_tab_opens_on_the_patch_then_on_the_last_one_chosen() -> None:
         await pilot.press("escape", "enter")
         await wait_for(pilot, lambda: isinstance(app.screen, FindingScreen))
         assert app.screen.query_one("#fix").active == "tab-diff"
-        # a new app (another run) starts on the patch again
-    fresh = KspmApp(Target("demo"))
+    # the choice is kept in config.yaml: the next run (the CLI loads the config) opens on it too
+    config, warning = load_config()
+    assert warning is None and config.fix_tab == "diff"
+    again = KspmApp(Target("demo"), config=config)
+    async with again.run_test(size=(130, 50)) as pilot:
+        await wait_scanned(pilot, again)
+        await open_finding(pilot, again)
+        assert again.screen.query_one("#fix").active == "tab-diff"
+    # with no choice saved, the first finding opens on the patch
+    fresh = KspmApp(Target("demo"), config=Config())
     async with fresh.run_test(size=(130, 50)) as pilot:
         await wait_scanned(pilot, fresh)
         await open_finding(pilot, fresh)

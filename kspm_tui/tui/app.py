@@ -67,6 +67,7 @@ class KspmApp(App[int]):
         self.session = Session(reach or (target if target is not None and target.kind == "context"
                                          else Target("context")))
         self.config = config or (settings.config if settings else Config())
+        self.session.fix_tab = f"tab-{self.config.fix_tab}"
         self._settings = settings
         self.include_system = settings.include_system if settings else include_system
         self.initial_target = target
@@ -131,6 +132,17 @@ class KspmApp(App[int]):
                 save_config(self.config)
             except OSError as exc:
                 self.notify(f"could not save the theme choice: {exc}", severity="warning")
+
+    def remember_fix_tab(self, pane_id: str) -> None:
+        """The finding screen's tab chosen last: the next finding opens on it, in this run and the next."""
+        self.session.fix_tab = pane_id
+        tab = pane_id.removeprefix("tab-")
+        if tab != self.config.fix_tab and tab in ("patch", "kubectl", "diff"):
+            self.config.fix_tab = tab  # type: ignore[assignment]
+            try:
+                save_config(self.config)
+            except OSError as exc:
+                self.notify(f"could not save the fix tab choice: {exc}", severity="warning")
 
     # -- scanning ------------------------------------------------------------------------
     def open_target(self, target: Target) -> None:

@@ -170,7 +170,7 @@ class FindingScreen(KspmScreen):
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         """The next finding opens on the tab chosen here (Tab or a click)."""
         if event.tabbed_content.id == "fix" and event.pane.id:
-            self.kspm.session.fix_tab = event.pane.id
+            self.kspm.remember_fix_tab(event.pane.id)
 
     def action_next_tab(self) -> None:
         tabs = self.query_one(TabbedContent)
