@@ -7,7 +7,7 @@ A broken config file is reported and defaults are used; it never stops a scan.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -37,6 +37,9 @@ class Config(BaseModel):
         default_factory=dict, description="rule id → parameter overrides"
     )
     theme: str = "kspm-dark"
+    fix_tab: Literal["patch", "kubectl", "diff"] = Field(
+        default="patch", description="the finding screen's fix tab last chosen in the explorer"
+    )
     history_keep: int = 50
     annotation_exceptions: AnnotationExceptions = Field(default_factory=AnnotationExceptions)
 

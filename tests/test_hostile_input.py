@@ -481,7 +481,7 @@ def test_diff_tab_and_its_copy_redact_secrets_like_evidence(tmp_path: Path) -> N
                            if f.rule == "K8S-PRIVILEGED" and f.name == "billing")
             await app.push_screen(FindingScreen(finding))
             await pilot.pause()
-            await pilot.press("tab")  # kubectl → Diff
+            await pilot.press("tab", "tab")  # the fix tabs open on the patch: patch → kubectl → Diff
             await pilot.pause()
             text = screen_text(app)
             assert "privileged: false" in text and "LOG_LEVEL" in text and "debug" in text

@@ -54,9 +54,13 @@ async def test_context_picker_lists_contexts_and_scans_the_chosen_one(kubeconfig
         await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
         assert app.target == Target("context", context="prod-eu")
         assert "Cannot scan prod-eu" in screen_text(app)
-        await pilot.press("escape")
+        await pilot.press("escape")  # the error's dismissal goes back to the picker, not an empty overview
         await pilot.pause()
-        assert isinstance(app.screen, OverviewScreen)
+        assert isinstance(app.screen, ContextsScreen)
+        assert "prod-eu" in screen_text(app) and app.target is None
+        await pilot.press("escape")  # and Esc there stays on the picker
+        await pilot.pause()
+        assert isinstance(app.screen, ContextsScreen)
 
 
 @run_async

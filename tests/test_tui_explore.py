@@ -66,8 +66,15 @@ async def test_drill_from_overview_to_finding_copy_and_back() -> None:
         assert (finding.rule, finding.container) == ("K8S-PRIVILEGED", "init-sysctl")
         text = screen_text(app)
         assert "Why it matters" in text and "Evidence" in text and "CIS 5.2.2" in text
-        assert "kubectl patch -n ci --type=strategic" in text
 
+        # the fix tabs open on the patch; Tab moves to the kubectl command
+        assert app.screen.query_one("#fix").active == "tab-patch"
+        await pilot.press("c")
+        await pilot.pause()
+        assert app.clipboard_service.last_text == app.screen.patch_yaml()
+        await pilot.press("tab")
+        await pilot.pause()
+        assert "kubectl patch -n ci --type=strategic" in screen_text(app)
         await pilot.press("c")
         await pilot.pause()
         assert finding.remediation.kubectl

@@ -62,7 +62,7 @@ async def test_pick_a_live_context_drill_and_copy_a_command_for_that_context(liv
         await pilot.press("enter")
         await pilot.pause()
         assert isinstance(app.screen, FindingScreen)
-        await pilot.press("c")
+        await pilot.press("tab", "c")  # the patch tab first; Tab to the kubectl command
         copied = app.clipboard_service.last_text
         assert copied == app.screen.finding.remediation.kubectl and "--context demo-live" in copied
 

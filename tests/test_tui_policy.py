@@ -67,9 +67,12 @@ async def test_p_on_a_rule_shows_the_policy_its_reject_count_and_copies_it() -> 
         await wait_for(pilot, lambda: isinstance(app.screen, PolicyScreen) and app.screen.preview is not None)
         assert app.screen.preview.rejected == len(owned)
 
-        # the key is in the ? help, from the keymap data
+        # the key is in the ? help of the screens that bind it, from the keymap data
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: isinstance(app.screen, FindingScreen))
         await pilot.press("question_mark")
         await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen))
+        assert ("p", "Admission policy") in app.screen.sections()[0][1]
         assert "Admission policy" in screen_text(app)
 
 

@@ -237,6 +237,8 @@ class Evaluator:
                 if isinstance(fragment, CelError):
                     self._rule_error(rule, f"{where}: patchExpression: {fragment}")
                     fragment = None
+                else:
+                    fragment = _key_order(fragment)
             if rule.severity is not None:
                 severity = self._severity(rule, next(results), where)
             if rule.evidence is not None:
@@ -532,8 +534,10 @@ def supersede(raws: list[Raw]) -> tuple[list[Raw], list[Raw]]:
             if j not in below and j != i:
                 below.append(j)
                 todo.extend(covered.get(j, ()))
-        # Superseders before what they supersede, so the stricter (deeper) patch is merged last.
-        below.sort(key=lambda j: sum(raws[j].rule.id in raws[k].rule.rule.supersedes for k in below))
+        # Superseders before what they supersede, so the stricter (deeper) patch is merged last;
+        # ties by rule id, so the merged patch (its key order too) does not depend on evaluation order.
+        below.sort(key=lambda j: (sum(raws[j].rule.id in raws[k].rule.rule.supersedes for k in below),
+                                  raws[j].rule.id))
         kept.append(_absorb(raw, [raws[j] for j in below]) if below else raw)
     return kept, [raws[j] for j in sorted(dropped)]
 
@@ -554,6 +558,17 @@ def _absorb(top: Raw, below: list[Raw]) -> Raw:
             fragment = _merge_fragments(fragment, raw.fragment)
     covers = tuple(dict.fromkeys(raw.rule.id for raw in below))
     return replace(top, evidence=evidence, fragment=fragment, covers=covers)
+
+
+def _key_order(value: Any) -> Any:
+    """A CEL map's keys come back in hash order (it changes from run to run); the patch a user
+    copies, and its kubectl command, must not: maps get their keys sorted (`name` before
+    `securityContext`, so a container entry still starts with its name)."""
+    if isinstance(value, dict):
+        return {k: _key_order(value[k]) for k in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [_key_order(v) for v in value]
+    return value
 
 
 def _merge_fragments(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from textual.app import App
 from textual.binding import BindingType
 from textual.message import Message
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.worker import get_current_worker
 
 from kspm_tui.config import Config, save_config
@@ -66,6 +67,7 @@ class KspmApp(App[int]):
         self.session = Session(reach or (target if target is not None and target.kind == "context"
                                          else Target("context")))
         self.config = config or (settings.config if settings else Config())
+        self.session.fix_tab = f"tab-{self.config.fix_tab}"
         self._settings = settings
         self.include_system = settings.include_system if settings else include_system
         self.initial_target = target
@@ -77,6 +79,7 @@ class KspmApp(App[int]):
         self._live_timer = None
         self._restart_live = False
         self._crash: BaseException | None = None
+        self._picker: type[Screen[None]] | None = None
 
     @property
     def settings(self) -> ScanSettings:
@@ -131,11 +134,28 @@ class KspmApp(App[int]):
             except OSError as exc:
                 self.notify(f"could not save the theme choice: {exc}", severity="warning")
 
+    def remember_fix_tab(self, pane_id: str) -> None:
+        """The finding screen's tab chosen last: the next finding opens on it, in this run and the next."""
+        self.session.fix_tab = pane_id
+        tab = pane_id.removeprefix("tab-")
+        if tab != self.config.fix_tab and tab in ("patch", "kubectl", "diff"):
+            self.config.fix_tab = tab  # type: ignore[assignment]
+            try:
+                save_config(self.config)
+            except OSError as exc:
+                self.notify(f"could not save the fix tab choice: {exc}", severity="warning")
+
     # -- scanning ------------------------------------------------------------------------
     def open_target(self, target: Target) -> None:
         """Scan `target` and show its overview (the drill path starts over)."""
+        from kspm_tui.tui.screens.contexts import ContextsScreen
         from kspm_tui.tui.screens.overview import OverviewScreen
+        from kspm_tui.tui.screens.welcome import WelcomeScreen
 
+        # Where the user picked this target: where a scan that shows nothing returns to.
+        picker = next((s for s in reversed(self.screen_stack) if isinstance(s, (ContextsScreen, WelcomeScreen))),
+                      None)
+        self._picker = type(picker) if picker is not None else None
         self.session.open(target)
         self.stop_watch()
         while len(self.screen_stack) > 1:
@@ -220,7 +240,25 @@ class KspmApp(App[int]):
             return  # a superseded scan of another target
         self.scanning = False
         self.broadcast(ScanFailedMessage(target, message))
-        self.push_screen(ErrorScreen(f"Cannot scan {target.label}", message, detail))
+        shown = self.scanned is not None  # a rescan failed: the last result stays on screen
+        self.push_screen(ErrorScreen(f"Cannot scan {target.label}", message, detail),
+                         None if shown else lambda _: self._back_to_picker(target))
+
+    def _back_to_picker(self, failed: Target) -> None:
+        """A new target could not be scanned: back to where it was picked, not to an empty overview."""
+        from kspm_tui.tui.screens.contexts import ContextsScreen
+
+        if self.target != failed or self.scanned is not None or self.scanning:
+            return  # another target was opened (or this one rescanned) meanwhile
+        # A context chosen with `:ctx NAME` or on the command line returns to the context picker; a
+        # folder given on the command line has no picker: its overview says the scan failed (r retries).
+        picker = self._picker or (ContextsScreen if failed.kind == "context" else None)
+        if picker is None:
+            return
+        self.session.target = None  # nothing is open: jumps that need a scan say so
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(picker())
 
     def broadcast(self, message: Message) -> None:
         for screen in self.screen_stack:
@@ -415,7 +453,7 @@ class KspmApp(App[int]):
     def action_help(self) -> None:
         from kspm_tui.tui.screens.modals import HelpScreen
 
-        self.push_screen(HelpScreen())
+        self.push_screen(HelpScreen(self.screen))
 
     def action_jump(self) -> None:
         self.jump_prompt()

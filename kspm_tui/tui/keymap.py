@@ -25,6 +25,7 @@ class Key:
     show: bool = True
     palette: bool = True  # offered in the command palette
     app: bool = False  # an App action (else the action of the screen that binds it)
+    short: str = ""  # the footer's label when the description is too long for 80 columns
 
 
 # Everywhere.
@@ -50,44 +51,66 @@ TABLE_KEYS = (
 
 # On the finding detail screen.
 FINDING_KEYS = (
-    Key("kspm.by_rule", "b", "by_rule", "All of this rule"),
-    Key("kspm.accept", "a", "accept", "Accept risk"),
-    Key("kspm.next_tab", "tab", "next_tab", "Next fix tab", show=False, palette=False),
+    Key("kspm.by_rule", "b", "by_rule", "All of this rule", short="Rule"),
+    Key("kspm.accept", "a", "accept", "Accept risk", short="Accept"),
+    Key("kspm.next_tab", "tab", "next_tab", "Next fix tab", palette=False, short="Fix tab"),
 )
 
 # On a rule (rules browser, findings of one rule) and on a finding.
 POLICY_KEYS = (
-    Key("kspm.policy", "p", "policy", "Admission policy", show=False),  # in ? and the palette; footers unchanged
+    Key("kspm.policy", "p", "policy", "Admission policy", short="Policy"),
 )
 
-# On the RBAC subjects screen.
+# On a workload.
 WORKLOAD_KEYS = (
     Key("kspm.fix_plan", "f", "fix_plan", "Fix plan"),
 )
 
+# On the RBAC subjects screen.
 RBAC_KEYS = (
-    Key("kspm.who_can", "i", "who_can", "Who can…"),
-    Key("kspm.paths", "p", "paths", "Attack paths"),
+    Key("kspm.who_can", "i", "who_can", "Who can…", short="Who can"),
+    Key("kspm.paths", "p", "paths", "Attack paths", short="Paths"),
 )
 
 # On the attack paths tree.
 PATHS_KEYS = (
-    Key("kspm.paths_internal", "t", "toggle_internal", "Paths from inside too"),
+    Key("kspm.paths_internal", "t", "toggle_internal", "Paths from inside too", short="Inside too"),
 )
 
 # On the context picker.
 CONTEXT_KEYS = (
-    Key("kspm.all_contexts", "a", "all_contexts", "Scan all contexts"),
+    Key("kspm.all_contexts", "a", "all_contexts", "Scan all contexts", short="All contexts"),
 )
 
 # On the welcome screen.
 WELCOME_KEYS = (
-    Key("kspm.demo", "d", "demo", "Demo cluster"),
-    Key("kspm.folder", "f", "folder", "Open folder"),
+    Key("kspm.demo", "d", "demo", "Demo cluster", short="Demo"),
+    Key("kspm.folder", "f", "folder", "Open folder", short="Folder"),
 )
 
+# What each screen's footer shows (binding ids, in order): the 5–7 keys that matter there, k9s
+# style. Every other key stays bound and is listed by `?` and the command palette.
+FOOTER = ("kspm.back", "kspm.copy", "kspm.jump", "kspm.help", "kspm.quit")
+TABLE_FOOTER = ("kspm.filter", "kspm.sort", "kspm.copy", "kspm.back", "kspm.jump", "kspm.help")
+OVERVIEW_FOOTER = ("kspm.filter", "kspm.sort", "kspm.rescan", "kspm.watch", "kspm.jump", "kspm.help", "kspm.quit")
+CONTEXT_FOOTER = ("kspm.all_contexts", "kspm.filter", "kspm.sort", "kspm.jump", "kspm.help", "kspm.quit")
+WELCOME_FOOTER = ("kspm.demo", "kspm.folder", "kspm.contexts", "kspm.jump", "kspm.help", "kspm.quit")
+DRIFT_FOOTER = ("kspm.filter", "kspm.sort", "kspm.back", "kspm.jump", "kspm.help")
+WORKLOAD_FOOTER = ("kspm.fix_plan", "kspm.copy", "kspm.filter", "kspm.back", "kspm.jump", "kspm.help")
+FINDING_FOOTER = ("kspm.next_tab", "kspm.copy", "kspm.accept", "kspm.policy", "kspm.by_rule", "kspm.back",
+                  "kspm.help")
+RBAC_FOOTER = ("kspm.who_can", "kspm.paths", "kspm.filter", "kspm.copy", "kspm.back", "kspm.jump", "kspm.help")
+PATHS_FOOTER = ("kspm.paths_internal", "kspm.copy", "kspm.back", "kspm.jump", "kspm.help")
+RULES_FOOTER = ("kspm.filter", "kspm.policy", "kspm.sort", "kspm.copy", "kspm.back", "kspm.jump", "kspm.help")
+
+
+def by_id() -> dict[str, Key]:
+    return {k.id: k for k in all_keys()}
+
+
 def bindings(keys: tuple[Key, ...]) -> list[Binding]:
-    return [Binding(k.keys, k.action, k.description, show=k.show, id=k.id) for k in keys]
+    return [Binding(k.keys, k.action, k.short or k.description, show=k.show, id=k.id, tooltip=k.description)
+            for k in keys]
 
 
 def all_keys() -> tuple[Key, ...]:

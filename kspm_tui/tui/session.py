@@ -31,6 +31,7 @@ class Session:
     scanning: bool = False
     watching: bool = False
     live_watch: LiveWatch = field(default_factory=LiveWatch)
+    fix_tab: str = "tab-patch"  # the finding screen's fix tab last chosen (the patch until one is; kept in config)
 
     def open(self, target: Target) -> None:
         """A new target: the previous scan is gone (and a scan of it still running superseded)."""

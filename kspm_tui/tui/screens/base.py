@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Vertical
-from textual.screen import Screen
+from textual.screen import ActiveBinding, Screen
 from textual.widgets import Footer, Input
 
 from kspm_tui.tui import keymap
@@ -29,10 +31,51 @@ class KspmScreen(Screen[None]):
     """A screen on the drill path; `crumb` names it in the breadcrumbs."""
 
     crumb: str = ""
+    # Binding ids the footer shows, in order (keymap.py); every other key is still bound.
+    footer: ClassVar[tuple[str, ...]] = keymap.FOOTER
 
     @property
     def kspm(self) -> KspmApp:
         return self.app  # type: ignore[return-value]
+
+    @property
+    def help_title(self) -> str:
+        """What `?` calls this screen: "Finding", "By rule", ..."""
+        words = re.findall(r"[A-Z][a-z]*", type(self).__name__.removesuffix("Screen"))
+        return " ".join([words[0], *(w.lower() for w in words[1:])]) if words else "This screen"
+
+    def screen_keys(self) -> list[keymap.Key]:
+        """The keys this screen binds itself (not the app's), most specific class first."""
+        known = keymap.by_id()
+        seen: set[str] = set()
+        out: list[keymap.Key] = []
+        for cls in type(self).__mro__:
+            for binding in cls.__dict__.get("BINDINGS", ()):
+                key_id = getattr(binding, "id", None)
+                if key_id in known and key_id not in seen and not known[key_id].app:
+                    seen.add(key_id)
+                    out.append(known[key_id])
+        return out
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """Textual's active bindings, with `show` decided by this screen's `footer` (and in its order)."""
+        bindings = super().active_bindings
+        known = keymap.by_id()
+        order = {key_id: i for i, key_id in enumerate(self.footer)}
+        shown: dict[str, ActiveBinding] = {}
+        rest: dict[str, ActiveBinding] = {}
+        for key, active in bindings.items():
+            binding = active.binding
+            if binding.id not in known:
+                rest[key] = active
+                continue
+            show = binding.id in order
+            if show != binding.show:
+                active = active._replace(binding=replace(binding, show=show))
+            (shown if show else rest)[key] = active
+        ordered = sorted(shown.items(), key=lambda item: order[item[1].binding.id or ""])
+        return {**dict(ordered), **rest}
 
     def compose_header(self) -> ComposeResult:
         yield Breadcrumbs(id="breadcrumbs")
@@ -65,6 +108,7 @@ class TableScreen(KspmScreen):
     """A screen around one LazyTable: `/` filters as you type, `s` cycles sorts, Enter opens."""
 
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.TABLE_KEYS)
+    footer: ClassVar[tuple[str, ...]] = keymap.TABLE_FOOTER
     columns: ClassVar[list[Column]] = []
     sorts: ClassVar[list[Sort]] = []
 

@@ -20,6 +20,7 @@ from kspm_tui.tui.widgets.severity import severity_cell
 
 
 class ByRuleScreen(TableScreen):
+    footer: ClassVar[tuple[str, ...]] = keymap.RULES_FOOTER
     BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.POLICY_KEYS)]
     columns: ClassVar[list[Column]] = [Column("", 1), Column("status", 9), Column("object", 44, fit=True), Column("container", 16, fit=True),
                                        Column("message")]

@@ -27,6 +27,7 @@ def read_contexts(kubeconfig: str | None = None) -> list[ContextInfo]:
 
 
 class ContextsScreen(TableScreen):
+    footer: ClassVar[tuple[str, ...]] = keymap.CONTEXT_FOOTER
     crumb = "contexts"
     BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.CONTEXT_KEYS)]
     columns: ClassVar[list[Column]] = [Column("", 1), Column("context", 24, fit=True), Column("cluster", 20, fit=True),

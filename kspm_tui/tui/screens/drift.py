@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from kspm_tui.labels import object_ref
 from kspm_tui.triage.drift import Drift, diff
 from kspm_tui.triage.history import FindingRecord, load_pair
+from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
 from kspm_tui.tui.widgets.safe import Static
@@ -61,6 +62,7 @@ def changes(drift: Drift) -> list[Change]:
 
 
 class DriftScreen(TableScreen):
+    footer: ClassVar[tuple[str, ...]] = keymap.DRIFT_FOOTER
     crumb = "drift"
     columns: ClassVar[list[Column]] = [Column("change", 17), Column("severity", 9), Column("object", 48, fit=True),
                                        Column("detail")]

@@ -29,6 +29,7 @@ from kspm_tui.yamlio import dump_yaml
 
 
 class FindingScreen(KspmScreen):
+    footer: ClassVar[tuple[str, ...]] = keymap.FINDING_FOOTER
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.FINDING_KEYS + keymap.POLICY_KEYS)
 
     def __init__(self, finding: Finding) -> None:
@@ -73,7 +74,7 @@ class FindingScreen(KspmScreen):
             yield Static(self.details(), id="finding-details")
             if f.remediation.safety is not None:
                 yield Static(self.safety(), id="fix-safety")
-            with TabbedContent(id="fix", initial="tab-kubectl" if f.remediation.kubectl else "tab-patch"):
+            with TabbedContent(id="fix", initial=self.kspm.session.fix_tab):
                 with TabPane("Patch", id="tab-patch"):
                     yield Static(self.code(self.patch_yaml(), "yaml", "no patch: see guidance below"),
                                  id="fix-patch")
@@ -165,6 +166,11 @@ class FindingScreen(KspmScreen):
         if f.remediation.guidance:
             return f.remediation.guidance, f"guidance for {f.rule}"
         return None
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """The next finding opens on the tab chosen here (Tab or a click)."""
+        if event.tabbed_content.id == "fix" and event.pane.id:
+            self.kspm.remember_fix_tab(event.pane.id)
 
     def action_next_tab(self) -> None:
         tabs = self.query_one(TabbedContent)

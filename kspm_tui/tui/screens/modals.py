@@ -9,7 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input
 
@@ -19,6 +19,8 @@ from kspm_tui.tui.widgets.safe import Static
 
 KEY_NAMES = {"question_mark": "?", "colon": ":", "slash": "/", "escape": "Esc", "enter": "Enter",
              "tab": "Tab"}
+KEY_NAMES_REVERSE = {v: k for k, v in KEY_NAMES.items()}
+# Keys of every table and the app itself (space-separated keys as shown).
 NAVIGATION = (("Enter", "drill in / open"), ("Esc", "back (clears a filter first)"),
               ("↑ ↓ j k", "move"), ("PgUp PgDn g G", "page, top, bottom"), ("ctrl+p", "command palette"))
 
@@ -28,17 +30,51 @@ def key_label(keys: str) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    """`?`: the keys of the screen it was opened on first, then the ones that work everywhere.
+
+    Each key is listed once (a screen key that shadows a global one wins); keys of other
+    screens are not listed (the command palette and the README list everything)."""
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def __init__(self, screen: Screen[object] | None = None) -> None:
+        super().__init__()
+        self.under = screen
+
+    def sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        """(heading, [(keys, what)]) for the screen beneath, then everywhere; no key twice."""
+        remap: dict[str, str] = getattr(self.app, "user_keys", {})
+        screen_keys = getattr(self.under, "screen_keys", None)
+        title = getattr(self.under, "help_title", "This screen")
+        own = [(remap.get(k.id, k.keys), k.description) for k in (screen_keys() if screen_keys else [])]
+        everywhere = [(",".join(KEY_NAMES_REVERSE.get(p, p) for p in keys.split()), what)
+                      for keys, what in NAVIGATION]
+        everywhere += [(remap.get(k.id, k.keys), k.description) for k in keymap.APP_KEYS]
+        seen: set[str] = set()
+        out: list[tuple[str, list[tuple[str, str]]]] = []
+        for heading, rows in ((title, own), ("Everywhere", everywhere)):
+            kept = []
+            for keys, what in rows:
+                names = [key_label(k) for k in keys.split(",")]
+                fresh = [n for n in names if n not in seen]
+                if not fresh:
+                    continue
+                seen.update(fresh)
+                kept.append((" ".join(fresh), what))
+            if kept:
+                out.append((heading, kept))
+        return out
 
     def compose(self) -> ComposeResult:
         table = Table.grid(padding=(0, 2))
         table.add_column(style="bold", justify="right")
         table.add_column()
-        for keys, what in NAVIGATION:
-            table.add_row(keys, what)
-        keymap_now: dict[str, str] = getattr(self.app, "user_keys", {})
-        for key in keymap.all_keys():
-            table.add_row(key_label(keymap_now.get(key.id, key.keys)), key.description)
+        for number, (heading, rows) in enumerate(self.sections()):
+            if number:
+                table.add_row("", "")
+            table.add_row("", Text(heading, style="bold underline"))
+            for keys, what in rows:
+                table.add_row(keys, what)
         jumps = Table.grid(padding=(0, 2))
         jumps.add_column(style="bold", justify="right")
         jumps.add_column()

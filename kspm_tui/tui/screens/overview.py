@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.widgets import ProgressBar
 
 from kspm_tui.model import Excluded
+from kspm_tui.tui import keymap
 from kspm_tui.tui.index import Counts, NamespaceRow
 from kspm_tui.tui.messages import ScanFailedMessage, ScanProgress, ScanStarted
 from kspm_tui.tui.screens.base import Sort, TableScreen
@@ -47,6 +48,7 @@ def _band(row: NamespaceRow) -> int:
 
 
 class OverviewScreen(TableScreen):
+    footer: ClassVar[tuple[str, ...]] = keymap.OVERVIEW_FOOTER
     columns: ClassVar[list[Column]] = [Column("namespace", 20, fit=True), Column("objects", 8, "right"),
                                        *count_columns(), Column("new", 4, "right")]
     sorts: ClassVar[list[Sort]] = [

@@ -26,6 +26,7 @@ SUBJECT_KINDS = ("ServiceAccount", "User", "Group")
 
 
 class PathsScreen(KspmScreen):
+    footer: ClassVar[tuple[str, ...]] = keymap.PATHS_FOOTER
     crumb = "attack paths"
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.PATHS_KEYS)
 

@@ -54,6 +54,7 @@ def risk_labels(facts: dict[str, Any]) -> list[str]:
 
 
 class RbacScreen(GraphTableScreen):
+    footer: ClassVar[tuple[str, ...]] = keymap.RBAC_FOOTER
     crumb = "rbac"
     BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.RBAC_KEYS)]
     columns: ClassVar[list[Column]] = [Column("kind", 14, fit=True), Column("namespace", 16, fit=True), Column("name"),

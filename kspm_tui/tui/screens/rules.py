@@ -31,6 +31,7 @@ def shown_path(source: str) -> str:
 
 
 class RulesScreen(TableScreen):
+    footer: ClassVar[tuple[str, ...]] = keymap.RULES_FOOTER
     BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.POLICY_KEYS)]
     crumb = "rules"
     columns: ClassVar[list[Column]] = [Column("rule", 24, fit=True), Column("title"), Column("severity", 9),

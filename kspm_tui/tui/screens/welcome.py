@@ -24,6 +24,7 @@ WELCOME = (
 
 
 class WelcomeScreen(KspmScreen):
+    footer: ClassVar[tuple[str, ...]] = keymap.WELCOME_FOOTER
     crumb = "welcome"
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.WELCOME_KEYS)
 

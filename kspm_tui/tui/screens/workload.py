@@ -37,6 +37,7 @@ def new_mark(screen: TableScreen, finding: Finding) -> Cell:
 
 
 class WorkloadScreen(TableScreen):
+    footer: ClassVar[tuple[str, ...]] = keymap.WORKLOAD_FOOTER
     BINDINGS: ClassVar[list[BindingType]] = keymap.bindings(keymap.WORKLOAD_KEYS)
     columns: ClassVar[list[Column]] = [Column("", 1), Column("severity", 9), Column("rule", 30, fit=True),
                                        Column("scope", 14, fit=True), Column("message")]
