@@ -190,8 +190,7 @@ def result_of(snapshot: Snapshot, evaluation: Evaluation, collected: Collected, 
         rules=[rule_info(r.rule) for r in ruleset.rules],
         inventory=build_inventory(snapshot),
     )
-    accept_risks(result, settings.exception_files, user_file=settings.user_exceptions,
-                 annotations=settings.config.annotation_exceptions)
+    accept_risks(result, settings)
     return result
 
 

@@ -220,8 +220,7 @@ class WatchService:
         result.rule_stats = [st.model_copy(update={"failed": counts.get(st.rule, 0), "accepted": 0})
                              for st in base.rule_stats]
         result.summary = resummarize(result)
-        accept_risks(result, self.settings.exception_files, user_file=self.settings.user_exceptions,
-                     annotations=self.settings.config.annotation_exceptions)
+        accept_risks(result, self.settings)
         return result
 
     def _update(self, result: ScanResult, evaluation: Evaluation, *, publish: bool = True) -> list[FindingEvent]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,3 +57,17 @@ def run_cli(user_dirs: Path):
         return CliResult(proc.returncode, proc.stdout, proc.stderr)
 
     return run
+
+
+@pytest.fixture
+def live_demo(serve: Callable[..., Any], kubeconfig: Callable[..., Path], tmp_path: Path,
+              monkeypatch: pytest.MonkeyPatch) -> Any:
+    """KUBECONFIG with `demo-live` (the demo served over HTTPS) and two contexts pointing nowhere."""
+    from kspm_tui.sources.demo import read_demo
+    from tests.tui_helpers import write_kubeconfig
+
+    server = serve([item.obj for item in read_demo().objects])
+    live = kubeconfig(server, context="demo-live")
+    dead = write_kubeconfig(tmp_path / "dead")
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(live), str(dead)]))
+    return server

@@ -465,9 +465,9 @@ spec:
 
 
 def test_diff_tab_and_its_copy_redact_secrets_like_evidence(tmp_path: Path) -> None:
+    from kspm_tui.target import Target
     from kspm_tui.tui.app import KspmApp
     from kspm_tui.tui.screens.finding import FindingScreen
-    from kspm_tui.target import Target
     from tests.tui_helpers import run_async, screen_text, wait_scanned
 
     (tmp_path / "billing.yaml").write_text(SECRET_DEPLOY)

@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from kspm_tui.scan import ScanSettings
+from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.by_rule import ByRuleScreen
 from kspm_tui.tui.screens.finding import FindingScreen
@@ -30,7 +31,6 @@ from kspm_tui.tui.screens.paths import PathsScreen
 from kspm_tui.tui.screens.rbac import RbacScreen
 from kspm_tui.tui.screens.rules import RulesScreen
 from kspm_tui.tui.screens.workload import WorkloadScreen
-from kspm_tui.target import Target
 from tests.tui_helpers import move_to, run_async, screen_text, wait_for, wait_scanned
 
 OSC52 = "\x1b]52;c;cm0gLXJmIH4K\x07"  # writes "rm -rf ~" to the clipboard

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 
-from kspm_tui.tui.app import KspmApp
 from kspm_tui.target import Target
+from kspm_tui.tui.app import KspmApp
 from tests.apiserver.fixtures import manifests
 from tests.tui_helpers import run_async, screen_text, wait_for, wait_scanned
 

@@ -140,7 +140,8 @@ def test_add_exception_round_trips_and_keeps_existing_entries(tmp_path: Path) ->
     assert errors == [] and len(risks) == 2
     assert risks[1].container == "app" and risks[1].created == TODAY and risks[1].owner == "alice"
     # the TUI re-applies every source after writing: the files and the scanned annotations
-    accept_risks(result, [path], user_file=False, annotations=ALLOW, today=TODAY)
+    accept_risks(result, ScanSettings(exception_files=[path], user_exceptions=False, config=Config(annotation_exceptions=ALLOW)),
+                 today=TODAY)
     assert by_place(result)[("web", "app")].status is Status.accepted
     assert result.summary.total == 0 and result.summary.by_status == {"accepted": 3}
 

@@ -188,8 +188,7 @@ def test_explorer_flags_reach_the_contexts_it_offers(tmp_path: Path, monkeypatch
     from kspm_tui.cli.common import target_from
     from kspm_tui.cli.explore import build_parser
     from kspm_tui.tui.screens.contexts import ContextsScreen
-    from tests.test_tui_contexts import write_kubeconfig
-    from tests.tui_helpers import wait_for
+    from tests.tui_helpers import wait_for, write_kubeconfig
 
     config = write_kubeconfig(tmp_path / "elsewhere.yaml")
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "absent.yaml"))

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from textual.widgets import Input
 
-from kspm_tui.triage.acceptance import today_utc, user_exceptions_path
 from kspm_tui.model import Severity, Status
+from kspm_tui.target import Target
+from kspm_tui.triage.acceptance import today_utc, user_exceptions_path
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.accept import AcceptScreen
 from kspm_tui.tui.screens.finding import FindingScreen
-from kspm_tui.target import Target
 from kspm_tui.yamlio import load_yaml
 from tests.test_tui_triage import type_text
 from tests.tui_helpers import run_async, screen_text, wait_for, wait_scanned

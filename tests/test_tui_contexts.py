@@ -13,22 +13,14 @@ from kspm_tui.tui.screens.fleet import FleetScreen
 from kspm_tui.tui.screens.modals import ErrorScreen
 from kspm_tui.tui.screens.overview import OverviewScreen
 from kspm_tui.tui.screens.welcome import WelcomeScreen
-from kspm_tui.yamlio import dump_yaml
-from tests.tui_helpers import FIXTURE_CLUSTER, run_async, screen_text, wait_for, wait_scanned
-
-
-def write_kubeconfig(path: Path) -> Path:
-    """Two contexts whose servers point nowhere (nothing listens on port 1)."""
-    config = {
-        "apiVersion": "v1", "kind": "Config", "current-context": "staging",
-        "clusters": [{"name": "eu-prod", "cluster": {"server": "https://127.0.0.1:1"}},
-                     {"name": "eu-staging", "cluster": {"server": "https://127.0.0.1:2"}}],
-        "users": [{"name": "ops", "user": {"token": "not-a-real-token"}}],
-        "contexts": [{"name": "prod-eu", "context": {"cluster": "eu-prod", "user": "ops", "namespace": "shop"}},
-                     {"name": "staging", "context": {"cluster": "eu-staging", "user": "ops"}}],
-    }
-    path.write_text(dump_yaml(config))
-    return path
+from tests.tui_helpers import (
+    FIXTURE_CLUSTER,
+    run_async,
+    screen_text,
+    wait_for,
+    wait_scanned,
+    write_kubeconfig,
+)
 
 
 @pytest.fixture

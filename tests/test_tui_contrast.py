@@ -17,10 +17,10 @@ from rich.segment import Segment
 from textual.color import Color
 
 from kspm_tui.locations import builtin_dir, user_themes_dir
+from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.contrast import AA, SYSTEMS, downgrade, ratio
 from kspm_tui.tui.screens.overview import OverviewScreen
-from kspm_tui.target import Target
 from kspm_tui.tui.themes import load_themes
 from tests.test_tui_snapshots import SCREENS
 from tests.tui_helpers import run_async, wait_for, wait_scanned

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.finding import FindingScreen
 from kspm_tui.tui.screens.workload import WorkloadScreen
-from kspm_tui.target import Target
 from tests.tui_helpers import move_to, run_async, screen_text, wait_scanned
 
 

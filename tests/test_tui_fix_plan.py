@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from kspm_tui.model import Safety
+from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.finding import FindingScreen
 from kspm_tui.tui.screens.fix_plan import FixPlanScreen
 from kspm_tui.tui.screens.workload import WorkloadScreen
-from kspm_tui.target import Target
 from tests.tui_helpers import run_async, screen_text, wait_scanned
 
 

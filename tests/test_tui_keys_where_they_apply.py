@@ -4,8 +4,6 @@ after a failed context scan lands on the context picker."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -31,8 +29,7 @@ from kspm_tui.tui.screens.rules import RulesScreen
 from kspm_tui.tui.screens.welcome import WelcomeScreen
 from kspm_tui.tui.screens.workload import WorkloadScreen
 from tests.apiserver.server import ApiServer
-from tests.test_tui_contexts import write_kubeconfig
-from tests.tui_helpers import move_to, run_async, screen_text, wait_for, wait_scanned
+from tests.tui_helpers import move_to, run_async, screen_text, wait_for, wait_scanned, write_kubeconfig
 
 
 def footer_keys(app: KspmApp) -> list[str]:
@@ -202,21 +199,8 @@ async def test_fix_tab_opens_on_the_patch_then_on_the_last_one_chosen() -> None:
         assert fresh.screen.query_one("#fix").active == "tab-patch"
 
 
-@pytest.fixture
-def live_and_dead(serve: Callable[..., ApiServer], kubeconfig: Callable[..., Path], tmp_path: Path,
-                  monkeypatch: pytest.MonkeyPatch) -> ApiServer:
-    """KUBECONFIG with `demo-live` (served over HTTPS by the test API server) and `prod-eu` at 127.0.0.1:1."""
-    from kspm_tui.sources.demo import read_demo
-
-    server = serve([item.obj for item in read_demo().objects])
-    live = kubeconfig(server, context="demo-live")
-    dead = write_kubeconfig(tmp_path / "dead")
-    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(live), str(dead)]))
-    return server
-
-
 @run_async
-async def test_esc_after_a_failed_context_scan_lands_on_the_picker(live_and_dead: ApiServer) -> None:
+async def test_esc_after_a_failed_context_scan_lands_on_the_picker(live_demo: ApiServer) -> None:
     app = KspmApp()
     async with app.run_test(size=(130, 40)) as pilot:
         await pilot.pause()
@@ -246,11 +230,11 @@ async def test_esc_after_a_failed_context_scan_lands_on_the_picker(live_and_dead
 
 
 @run_async
-async def test_a_failed_rescan_keeps_the_last_result_on_screen(live_and_dead: ApiServer) -> None:
+async def test_a_failed_rescan_keeps_the_last_result_on_screen(live_demo: ApiServer) -> None:
     app = KspmApp(Target("context", context="demo-live"))
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_scanned(pilot, app)
-        live_and_dead.stop()
+        live_demo.stop()
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, ErrorScreen))
         await pilot.press("escape")

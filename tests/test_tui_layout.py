@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.namespace import NamespaceScreen
-from kspm_tui.target import Target
 from tests.tui_helpers import run_async, screen_text, wait_for, wait_scanned
 
 # name (and any leading columns), five severity counts, total, optional `+N new`

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from pathlib import Path
-
-import pytest
-
 from kspm_tui.model import Status
-from kspm_tui.sources.demo import read_demo
 from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.contexts import ContextsScreen
@@ -17,19 +10,7 @@ from kspm_tui.tui.screens.finding import FindingScreen
 from kspm_tui.tui.screens.fleet import FleetScreen
 from kspm_tui.tui.screens.overview import OverviewScreen
 from tests.apiserver.server import ApiServer
-from tests.test_tui_contexts import write_kubeconfig
 from tests.tui_helpers import move_to, run_async, screen_text, wait_for, wait_scanned
-
-
-@pytest.fixture
-def live_demo(serve: Callable[..., ApiServer], kubeconfig: Callable[..., Path], tmp_path: Path,
-              monkeypatch: pytest.MonkeyPatch) -> ApiServer:
-    """KUBECONFIG with `demo-live` (the demo served over HTTPS) and two contexts pointing nowhere."""
-    server = serve([item.obj for item in read_demo().objects])
-    live = kubeconfig(server, context="demo-live")
-    dead = write_kubeconfig(tmp_path / "dead")
-    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(live), str(dead)]))
-    return server
 
 
 @run_async

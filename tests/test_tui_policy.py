@@ -6,13 +6,13 @@ from __future__ import annotations
 from kspm_tui.model import Status
 from kspm_tui.policy.admission import Admission, load_policies
 from kspm_tui.snapshot import key_of
+from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.by_rule import ByRuleScreen
 from kspm_tui.tui.screens.finding import FindingScreen
 from kspm_tui.tui.screens.modals import HelpScreen
 from kspm_tui.tui.screens.policy import PolicyScreen
 from kspm_tui.tui.screens.rules import RulesScreen
-from kspm_tui.target import Target
 from kspm_tui.yamlio import load_yaml_all
 from tests.tui_helpers import move_to, run_async, screen_text, wait_for, wait_scanned
 

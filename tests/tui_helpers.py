@@ -8,6 +8,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from kspm_tui.tui.app import KspmApp
+from kspm_tui.yamlio import dump_yaml
 
 CELL_WIDTH = 12.2  # px per terminal cell in Textual's SVG export
 FIXTURE_CLUSTER = Path(__file__).resolve().parent / "fixtures" / "tui" / "cluster"
@@ -74,3 +75,17 @@ async def move_to(pilot: Pilot, table, predicate, limit: int = 500) -> None:  # 
             return
         await pilot.press("down")
     raise AssertionError("row not found in the table")
+
+
+def write_kubeconfig(path: Path) -> Path:
+    """Two contexts whose servers point nowhere (nothing listens on port 1)."""
+    config = {
+        "apiVersion": "v1", "kind": "Config", "current-context": "staging",
+        "clusters": [{"name": "eu-prod", "cluster": {"server": "https://127.0.0.1:1"}},
+                     {"name": "eu-staging", "cluster": {"server": "https://127.0.0.1:2"}}],
+        "users": [{"name": "ops", "user": {"token": "not-a-real-token"}}],
+        "contexts": [{"name": "prod-eu", "context": {"cluster": "eu-prod", "user": "ops", "namespace": "shop"}},
+                     {"name": "staging", "context": {"cluster": "eu-staging", "user": "ops"}}],
+    }
+    path.write_text(dump_yaml(config))
+    return path

@@ -49,8 +49,7 @@ def run(args: argparse.Namespace) -> int:
     target = target_from(args)
     assert target is not None
     result = run_scan(target, settings).result
-    statuses = list_exceptions(accept_risks(result, settings.exception_files,
-                                            annotations=settings.config.annotation_exceptions), result)
+    statuses = list_exceptions(accept_risks(result, settings), result)
     for err in result.exception_errors:
         print(f"exceptions: {err.file}: {err.message}", file=sys.stderr)
     if args.format == "json":

@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -48,6 +48,9 @@ from kspm_tui.locations import config_dir
 from kspm_tui.model import AcceptAnnotation, Exception_, Finding, InputError, ScanResult, Severity, Status
 from kspm_tui.results import resummarize
 from kspm_tui.yamlio import dump_yaml, load_yaml
+
+if TYPE_CHECKING:
+    from kspm_tui.target import ScanSettings
 
 EXPIRED_NOTE = " (exception expired on {})"
 
@@ -295,15 +298,17 @@ def all_exceptions(result: ScanResult, files: list[Path], *, user_file: bool = T
     return risks + from_annotations, errors + bad
 
 
-def accept_risks(result: ScanResult, files: list[Path], *, user_file: bool = True,
-                 annotations: AnnotationExceptions | None = None, today: date | None = None
-                 ) -> list[AcceptedRisk]:
-    """The one place exceptions are applied: load every source, apply, record problems.
+def accept_risks(result: ScanResult, settings: ScanSettings, today: date | None = None) -> list[AcceptedRisk]:
+    """The one place exceptions are applied, with what the user chose for this scan (exception
+    files, the config dir's exceptions.yaml, the annotation policy): load every source, apply,
+    record problems.
 
-    The scan calls it after evaluation; the TUI calls it again after `add_exception` (same
-    files) and lists what it returns with `list_exceptions`.
+    The scan and the watch call it after evaluation; the TUI calls it again after
+    `add_exception` and lists what it returns with `list_exceptions`.
     """
-    risks, result.exception_errors = all_exceptions(result, files, user_file=user_file, annotations=annotations)
+    risks, result.exception_errors = all_exceptions(
+        result, settings.exception_files, user_file=settings.user_exceptions,
+        annotations=settings.config.annotation_exceptions)
     if risks or any(f.status is Status.accepted or f.acceptance for f in result.findings):
         apply_exceptions(result, risks, today)
         result.exception_errors += refused_self_waivers(result, risks)

@@ -325,8 +325,7 @@ class KspmApp(App[int]):
             self.notify(str(exc), title="Exception not saved", severity="error", timeout=10)
             return
         result = self.scanned.result
-        accept_risks(result, self.settings.exception_files, user_file=self.settings.user_exceptions,
-                     annotations=self.settings.config.annotation_exceptions)
+        accept_risks(result, self.settings)
         self.session.reindex(self.index.previous)
         self.broadcast(ScanCompleted(self.scanned))
         scope = f"container {risk.container}" if risk.container else "the whole object"
