@@ -62,6 +62,9 @@ RESOURCES: tuple[ApiResource, ...] = (
     *_r("coordination.k8s.io", "v1", "Lease:leases", True),
     *_r("autoscaling", "v2", "HorizontalPodAutoscaler:horizontalpodautoscalers:hpa", True),
     *_r("apiextensions.k8s.io", "v1", "CustomResourceDefinition:customresourcedefinitions:crd,crds", False),
+    # The PolicyReport CRDs (wgpolicyk8s.io), served as a cluster with them installed serves them.
+    *_r("wgpolicyk8s.io", "v1alpha2", "PolicyReport:policyreports:polr", True),
+    *_r("wgpolicyk8s.io", "v1alpha2", "ClusterPolicyReport:clusterpolicyreports:cpolr", False),
     ApiResource("authorization.k8s.io", "v1", "SelfSubjectAccessReview", "selfsubjectaccessreviews", False,
                 verbs=("create",)),
     ApiResource("authorization.k8s.io", "v1", "SelfSubjectRulesReview", "selfsubjectrulesreviews", False,
