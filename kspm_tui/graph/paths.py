@@ -76,6 +76,7 @@ class Cut(BaseModel):
     guidance: str = ""
     keeps_workload: bool = False  # the workload keeps running (narrowed, not disabled)
     effect: str = ""  # what else the cut changes for the workload, in a sentence
+    edge: int | None = None  # index in the path's `edges` of the step this cut removes (for diagrams)
 
 
 class AttackPath(BaseModel):
@@ -279,23 +280,23 @@ def _connected_without(g: nx.DiGraph, start: str, end: str, removed: set[tuple[s
     return False
 
 
-def _cuts(g: nx.DiGraph, nodes: list[str]) -> list[dict[str, Any]]:
+def _cuts(g: nx.DiGraph, nodes: list[str]) -> list[tuple[int, dict[str, Any]]]:
     """The cheapest action on this path that, alone, disconnects its start from its target.
 
     Cuts that keep the workload running (a ClusterRoleBinding narrowed to the workload's own
     namespace) come before those that stop part of it (no token for a workload whose service
     account's grants it uses, a deleted binding); ties: the one nearest the start. Returns the
-    data of every edge whose cut alone removes the path, best first."""
+    position and data of every edge whose cut alone removes the path, best first."""
     candidates: list[tuple[int, int, int, dict[str, Any]]] = []
     for i, (a, b) in enumerate(pairwise(nodes)):
         data = g.succ[a][b]
         if data.get("cut"):
             candidates.append((0 if _keeps_workload(data) else 1, CUT_COST[data["cut"]], i, data))
     out = []
-    for *_, data in sorted(candidates, key=lambda c: c[:3]):
+    for *_, i, data in sorted(candidates, key=lambda c: c[:3]):
         removed = set(g.graph["cuts"][(data["cut"], data["cut_object"])])
         if not _connected_without(g, nodes[0], nodes[-1], removed):
-            out.append(data)
+            out.append((i, data))
     return out
 
 
@@ -454,7 +455,8 @@ def _path(g: nx.DiGraph, nodes: list[str], wref: Ref, workload: Workload, target
                               object=ObjectRef.of(ref) if ref else None, evidence=d["evidence"]))
     score = TARGET_WEIGHT[target] + (50 if exposed else 0) + (10 if exposed and not iso.ingress_isolated else 0) \
         + (5 if not iso.egress_isolated else 0) - len(edges)
-    found = [_cut_model(data, workload, wref, rbac, context) for data in _cuts(g, nodes)]
+    found = [_cut_model(data, workload, wref, rbac, context).model_copy(update={"edge": i})
+             for i, data in _cuts(g, nodes)]
     cut, others = (found[0], found[1:]) if found else (None, [])
     path_id = f"{target}:{wref}"
     return AttackPath(id=path_id, source=ObjectRef.of(wref), target=target, target_label=label,
