@@ -6,6 +6,7 @@ import argparse
 import sys
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kspm_tui import exit_codes
 from kspm_tui.atomic_write import atomic_write
@@ -13,8 +14,12 @@ from kspm_tui.cli import triage
 from kspm_tui.cli.common import add_source_arguments, settings_from, severity, target_from, usage_error
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.model import ScanResult
-from kspm_tui.report import FORMATS, render, render_chunks
+from kspm_tui.report import FORMATS, WITH_CONTEXT, render, render_chunks
 from kspm_tui.scan import ScanSettings, Target
+
+if TYPE_CHECKING:
+    from kspm_tui.report.context import ReportContext
+    from kspm_tui.scan import Scanned
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
@@ -109,12 +114,17 @@ def run(args: argparse.Namespace) -> int:
         assert target is not None
         return watch(target, settings, ruleset)
     keep = None if args.no_history else settings.config.history_keep
+    context = None
     if target is None:
         results, unavailable = _scan_contexts(args, settings, ruleset, keep)
         if not results:
             return exit_codes.UNAVAILABLE
     else:
-        results, unavailable = [_scan(target, settings, ruleset, keep)], 0
+        scanned = _scanned(target, settings, ruleset, keep, keep_graph=args.format in WITH_CONTEXT)
+        if args.format in WITH_CONTEXT:
+            context = _report_context(scanned, args, baseline)
+        results, unavailable = [scanned.result], 0
+        del scanned  # the snapshot and graph are not needed past this point
     if framework is not None:
         from kspm_tui.compliance import compliance_report
 
@@ -122,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
             result.compliance = compliance_report(framework, [r.rule for r in ruleset.rules], result.rule_stats)
     color = args.output is None and sys.stdout.isatty()
     report: Iterable[bytes] = ([_render_all(results, args.format, color).encode()] if args.all_contexts
-                               else render_chunks(results[0], args.format, color=color))
+                               else render_chunks(results[0], args.format, color=color, context=context))
     if args.output:
         try:
             atomic_write(args.output, report)
@@ -172,19 +182,41 @@ def _current_context(args: argparse.Namespace) -> Target | None:
     return target_from(args, current_context=True)
 
 
-def _scan(target: Target, settings: ScanSettings, ruleset: RuleSet, keep: int | None) -> ScanResult:
+def _scanned(target: Target, settings: ScanSettings, ruleset: RuleSet, keep: int | None,
+             keep_graph: bool = False) -> Scanned:
     """One target through the scan service, with a progress bar while a cluster is listed."""
     from kspm_tui.cli.progress import collection_progress
     from kspm_tui.scan import run_scan
 
     with collection_progress(target.label) as progress:
         scanned = run_scan(target, settings, ruleset=ruleset, progress=progress, history_keep=keep,
-                           keep_graph=False)
+                           keep_graph=keep_graph)
     for notice in scanned.collected.notices:
         print(f"kspm-tui: warning: {notice}", file=sys.stderr)
     if scanned.history_warning:
         print(f"warning: {scanned.history_warning}", file=sys.stderr)
-    return scanned.result
+    return scanned
+
+
+def _scan(target: Target, settings: ScanSettings, ruleset: RuleSet, keep: int | None) -> ScanResult:
+    return _scanned(target, settings, ruleset, keep).result
+
+
+def _report_context(scanned: Scanned, args: argparse.Namespace, baseline: set[str] | None) -> ReportContext:
+    """Attack paths, fix plans, the target's history and the baseline, for `-o html|markdown`."""
+    from kspm_tui.report.context import gather
+    from kspm_tui.triage.history import target_for
+
+    target = scanned.target
+    scope = target.label if target.kind != "context" else f"context {target.label}"
+    scope += f", namespace {target.namespace}" if target.namespace else ", all namespaces"
+    key = scanned.history_target or (target_for(scanned.result, list(target.paths) or None)
+                                     if target.saves_history else None)
+    context, warnings = gather(scanned.result, scanned.snapshot, scanned.graph().attack_paths(), scope=scope,
+                               history_key=key, baseline=baseline, baseline_file=args.baseline)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return context
 
 
 def _scan_contexts(args: argparse.Namespace, settings: ScanSettings, ruleset: RuleSet, keep: int | None

@@ -7,11 +7,12 @@ findings (who/why/until), and what could not be assessed or read.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import hashlib
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from kspm_tui.labels import FRAMEWORK_TITLES
-from kspm_tui.model import Finding, RuleInfo, RuleStat, ScanResult, Severity, Status
+from kspm_tui.model import Exception_, Finding, RuleInfo, RuleStat, ScanResult, Severity, Status
 
 
 @dataclass(slots=True)
@@ -58,6 +59,29 @@ def control_counts(rows: list[ControlRow]) -> str:
 
 def framework_title(key: str) -> str:
     return FRAMEWORK_TITLES.get(key, key)
+
+
+def rule_pack(result: ScanResult) -> str:
+    """Which rules judged this scan, for an auditor: the tool version, the rule count and a digest
+    of the rules' ids, titles, severities and framework mappings (changes when any of them does)."""
+    text = "\n".join(f"{r.id}|{r.title}|{r.severity.value}|{','.join(r.frameworks)}"
+                     for r in sorted(result.rules, key=lambda r: r.id))
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return f"kspm-tui {result.tool.version}, {len(result.rules)} rules (digest {digest})"
+
+
+def exceptions_in_force(accepted: list[Finding]) -> list[tuple[Exception_, int]]:
+    """Each exception that accepts at least one finding, with how many: the cover's list."""
+    counts: Counter[tuple[str, str, str, str]] = Counter()
+    first: dict[tuple[str, str, str, str], Exception_] = {}
+    for f in accepted:
+        if f.acceptance is None:
+            continue
+        a = f.acceptance
+        key = (a.origin, a.reason, a.owner, str(a.expires or ""))
+        counts[key] += 1
+        first.setdefault(key, a)
+    return [(first[key], n) for key, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def build(result: ScanResult) -> ReportDocument:
