@@ -32,7 +32,7 @@ from tests.conftest import FIXTURES, ROOT
 
 pytestmark = requires_chromium
 
-REPORTS = FIXTURES / "reports"
+REPORTS = (FIXTURES / "reports").relative_to(ROOT)  # relative: the screenshots show no local path
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 WIDTH = 1280
 
@@ -270,7 +270,7 @@ def test_printed_to_pdf_the_first_page_is_the_audit_cover(browser, report: Repor
     assert "Top attack paths" not in cover and "Copy" not in cover
     # each section starts a page of its own
     starts = [p.splitlines()[0] if p.strip() else "" for p in pages]
-    for heading in ("Trend", "Posture by namespace", "Posture by framework", "Failing findings",
+    for heading in ("Trend", "Posture by namespace", "Posture by framework", "Failing rules", "Failing findings",
                     "Accepted risks (2)", "Coverage"):
         assert any(s.startswith(heading) for s in starts), (heading, starts)
     assert not any("Copy" in p for p in pages)  # buttons and the filter are not printed

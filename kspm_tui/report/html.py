@@ -40,7 +40,7 @@ TOP_PATHS = 3
 DRIFT_LISTED = 25  # new / resolved findings listed by name; the rest counted
 NO_NAMESPACE = "(cluster-scoped)"
 SECTIONS = (("summary", "Summary"), ("trend", "Trend"), ("namespaces", "Namespaces"),
-            ("frameworks", "Frameworks"), ("findings", "Findings"), ("accepted", "Accepted risks"),
+            ("frameworks", "Frameworks"), ("rules", "Rules"), ("findings", "Findings"), ("accepted", "Accepted risks"),
             ("coverage", "Coverage"))
 
 
@@ -304,7 +304,24 @@ def _bar(parts: list[tuple[int, str]], total: int) -> str:
     return f'<div class="bar" title="{_e(title)}">{cells}</div>'
 
 
-# -- findings ----------------------------------------------------------------------------------
+# -- rules and findings --------------------------------------------------------------------------
+def _rules(doc: ReportDocument) -> str:
+    """Each failing rule once (the frameworks' controls link here), with a link filtering the list."""
+    count = Counter(f.rule for f in doc.failing)
+    first = {}
+    for f in doc.failing:
+        first.setdefault(f.rule, f)
+    rows = [[f'<span id="rule-{_e(rule)}"></span>{_sev(first[rule].severity)}',
+             f'<a href="#findings" data-filter-rule="{_e(rule)}">{_e(rule)}</a>', _e(first[rule].title),
+             _e(first[rule].category.value), str(n)]
+            for rule, n in sorted(count.items(), key=lambda kv: (-first[kv[0]].severity.rank, -kv[1], kv[0]))]
+    head = f'<section id="rules" class="report-section"><h2>Failing rules ({len(rows)})</h2>'
+    if not rows:
+        return head + "<p>None.</p></section>"
+    return (head + '<p class="muted">A rule drills to its findings (with JavaScript, the list is filtered '
+            "to that rule).</p>" + _table(["severity", "rule", "title", "category", "findings"], rows) + "</section>")
+
+
 def _finding_id(f: Finding) -> str:
     return f"f-{_e(f.fingerprint)}"
 
@@ -315,20 +332,14 @@ def _findings(doc: ReportDocument) -> str:
     if not failing:
         return head + "<p>None.</p></section>"
     namespaces = sorted({_ns(f) for f in failing})
-    rules = Counter(f.rule for f in failing)
-    rule_sev = {f.rule: f for f in failing}
+    rules = sorted({f.rule for f in failing})
     form = (f'<form id="filters" class="filters" hidden role="search">'
             f'<label>severity <select name="sev">{_options([s.value for s in Severity])}</select></label>'
             f'<label>namespace <select name="ns">{_options(namespaces)}</select></label>'
-            f'<label>rule <select name="rule">{_options(sorted(rules))}</select></label>'
+            f'<label>rule <select name="rule">{_options(rules)}</select></label>'
             f'<label>text <input type="search" name="q" placeholder="name, image, message…"></label>'
             f'<button type="reset">Clear</button><span id="shown" class="muted small" aria-live="polite">'
             f"all {len(failing)} findings shown</span></form>")
-    rule_rows = [[f'<span id="rule-{_e(rule)}"></span>{_sev(rule_sev[rule].severity)}',
-                  f'<a href="#findings" data-filter-rule="{_e(rule)}">{_e(rule)}</a>', _e(rule_sev[rule].title),
-                  _e(rule_sev[rule].category.value), f'<span class="num">{n}</span>']
-                 for rule, n in sorted(rules.items(), key=lambda kv: (-rule_sev[kv[0]].severity.rank, -kv[1], kv[0]))]
-    rules_table = ("<h3>Failing rules</h3>" + _table(["severity", "rule", "title", "category", "findings"], rule_rows))
     groups: dict[str, dict[tuple[str, str], list[Finding]]] = defaultdict(lambda: defaultdict(list))
     for f in failing:
         groups[_ns(f)][(f.kind, f.name)].append(f)
@@ -349,7 +360,7 @@ def _findings(doc: ReportDocument) -> str:
         body.append("</div>")
     return (head + "<p class=\"muted\">Grouped by namespace and workload, worst first. "
             "The filter needs JavaScript; without it every finding is listed.</p>"
-            + rules_table + form + "".join(body) + "</section>")
+            + form + "".join(body) + "</section>")
 
 
 def _options(values: list[str]) -> str:
@@ -418,7 +429,7 @@ def render_document(doc: ReportDocument, ctx: ReportContext | None = None) -> st
     body = [_cover(doc, ctx), header, "<main>", _summary(doc, ctx), _trend(doc, ctx), _namespaces(doc),
             _frameworks(doc, failing_rules) or '<section id="frameworks" class="report-section"><h2>Posture by '
             "framework</h2><p>No framework mappings in the rules that ran.</p></section>",
-            _findings(doc), _accepted(doc), _coverage(doc), "</main>"]
+            _rules(doc), _findings(doc), _accepted(doc), _coverage(doc), "</main>"]
     title = _e(f"kspm-tui report: {r.cluster.name}")
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
