@@ -228,7 +228,7 @@ def test_the_copy_button_copies_the_command_the_cli_prints(browser, report: Repo
 
 # -- pictures, print -------------------------------------------------------------------------------
 def test_svg_charts_are_well_formed_xml(report: Report) -> None:
-    svgs = re.findall(r"<svg\b.*?</svg>", report.html, flags=re.S)
+    svgs = re.findall(r"<svg\b.*?</svg>", report.html, flags=re.DOTALL)
     assert len(svgs) >= 4  # attack paths and the two trend panels
     for svg in svgs:
         root = ET.fromstring(svg)

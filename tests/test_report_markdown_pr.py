@@ -26,7 +26,7 @@ def test_the_demo_report_fits_a_comment_and_counts_what_it_leaves_out(run_cli) -
     more = re.search(r"… and (\d+) more not listed here \((.*?); by rule: ", text)
     assert more, "the findings that do not fit are summarised"
     assert len(listed) + int(more.group(1)) == total  # nothing silently dropped
-    by_severity = dict((sev, int(n)) for n, sev in re.findall(r"(\d+) (critical|high|medium|low|info)", more.group(2)))
+    by_severity = {sev: int(n) for n, sev in re.findall(r"(\d+) (critical|high|medium|low|info)", more.group(2))}
     assert sum(by_severity.values()) == int(more.group(1))
     assert "# kspm-tui report: demo" in text and "Posture score: 20/100" in text  # the summary is never cut
     assert "### CIS Kubernetes Benchmark" in text  # every framework keeps at least its line of counts

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from importlib import import_module
-
 from typing import TYPE_CHECKING
 
 from kspm_tui.model import ScanResult

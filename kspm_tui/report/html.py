@@ -35,6 +35,7 @@ from kspm_tui.report.document import (
 from kspm_tui.report.svg import SEVERITY_COLOURS, path_diagram, trend_chart
 from kspm_tui.results import SEVERITY_WEIGHT, cap_text
 from kspm_tui.textsafe import visible
+from kspm_tui.triage.history import FindingRecord
 
 TOP_PATHS = 3
 DRIFT_LISTED = 25  # new / resolved findings listed by name; the rest counted
@@ -154,7 +155,7 @@ def _paths(doc: ReportDocument, ctx: ReportContext) -> str:
                    f'{"" if picture else "<p>" + _e(f.message) + "</p>"}{cut}</figcaption></figure>')
     if len(findings) > TOP_PATHS:
         out.append(f'<p class="muted">{len(findings) - TOP_PATHS} more attack path findings: '
-                   f'<a href="#findings" data-filter-sev="">see Findings</a>.</p>')
+                   f'<a href="#rules">see the failing rules</a>.</p>')
     return "".join(out)
 
 
@@ -198,11 +199,12 @@ def _trend(doc: ReportDocument, ctx: ReportContext) -> str:
     return "".join(parts)
 
 
-def _drift_list(records: list, linkable: set[str]) -> str:
+def _drift_list(records: list[FindingRecord], linkable: set[str]) -> str:
+    """Drift records worst first, linked to their finding below when it is still failing."""
     if not records:
         return '<p class="muted">None.</p>'
     items = []
-    for f in records[:DRIFT_LISTED]:
+    for f in sorted(records, key=lambda r: -r.severity.rank)[:DRIFT_LISTED]:
         ref = _e(object_ref(f.kind, f.namespace, f.name)) + (f" [{_e(f.container)}]" if f.container else "")
         rule = (f'<a href="#f-{_e(f.fingerprint)}">{_e(f.rule)}</a>' if f.fingerprint in linkable else _e(f.rule))
         items.append(f"<li>{_sev(f.severity)} {rule} <code>{ref}</code></li>")

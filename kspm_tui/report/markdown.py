@@ -87,7 +87,7 @@ def _counts(findings: list[Finding]) -> str:
     sev = ", ".join(f"{by_sev[s]} {s.value}" for s in Severity if by_sev[s])
     by_rule = Counter(f.rule for f in findings).most_common(8)
     rules = ", ".join(f"{_md(rule)} {n}" for rule, n in by_rule)
-    more = ", …" if len(set(f.rule for f in findings)) > len(by_rule) else ""
+    more = ", …" if len({f.rule for f in findings}) > len(by_rule) else ""
     return f"{sev}; by rule: {rules}{more}"
 
 
