@@ -120,7 +120,7 @@ def run(args: argparse.Namespace) -> int:
         if not results:
             return exit_codes.UNAVAILABLE
     else:
-        scanned = _scanned(target, settings, ruleset, keep, keep_graph=args.format in WITH_CONTEXT)
+        scanned = _scanned(target, settings, ruleset, keep, keep_graph=args.format == "html")
         if args.format in WITH_CONTEXT:
             context = _report_context(scanned, args, baseline)
         results, unavailable = [scanned.result], 0
@@ -203,9 +203,12 @@ def _scan(target: Target, settings: ScanSettings, ruleset: RuleSet, keep: int | 
 
 
 def _report_context(scanned: Scanned, args: argparse.Namespace, baseline: set[str] | None) -> ReportContext:
-    """Attack paths, fix plans, the target's history and the baseline, for `-o html|markdown`."""
-    from kspm_tui.report.context import gather
+    """The baseline for `-o markdown`; for `-o html` also attack paths, fix plans and the target's history."""
+    from kspm_tui.report.context import ReportContext, gather
     from kspm_tui.triage.history import target_for
+
+    if args.format != "html":
+        return ReportContext(baseline=baseline, baseline_name=str(args.baseline) if args.baseline else "")
 
     target = scanned.target
     scope = target.label if target.kind != "context" else f"context {target.label}"

@@ -75,9 +75,9 @@ def _table(header: list[str], rows: list[list[str]], cls: str = "") -> str:
 
 
 def _command(command: str) -> str:
-    """A command to paste, and a button copying exactly that text (the CLI's sanitised command)."""
-    return (f'<div class="cmd"><pre>{_e(command)}</pre>'
-            f'<button type="button" class="copy" data-copy="{_e(command)}">Copy</button></div>')
+    """A command to paste, and a button copying exactly that text (the CLI's sanitised command:
+    the script copies the `<pre>`'s text, so the page holds each command once)."""
+    return f'<div class="cmd"><pre>{_e(command)}</pre><button type="button" class="copy">Copy</button></div>'
 
 
 def _verdict(f: Finding) -> str:

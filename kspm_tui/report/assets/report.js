@@ -40,7 +40,7 @@
   }
 
   function copy(button) {
-    var text = button.dataset.copy;
+    var text = button.parentNode.querySelector("pre").textContent;
     function fallback() {
       var area = document.createElement("textarea");
       area.value = text;
