@@ -30,8 +30,6 @@ from pypdf import PdfReader
 from tests.browser import ARGS, CHROMIUM, requires_chromium
 from tests.conftest import FIXTURES, ROOT
 
-pytestmark = requires_chromium
-
 REPORTS = (FIXTURES / "reports").relative_to(ROOT)  # relative: the screenshots show no local path
 SCREENSHOTS = ROOT / "docs" / "screenshots"
 WIDTH = 1280
@@ -117,6 +115,7 @@ def visible_findings(page) -> int:
 
 
 # -- first screen -------------------------------------------------------------------------------
+@requires_chromium
 def test_the_first_screen_answers_how_bad_and_what_first(browser, report: Report) -> None:
     opened = open_report(browser, report)
     page = opened.page
@@ -145,6 +144,7 @@ def test_the_first_screen_answers_how_bad_and_what_first(browser, report: Report
     screenshot(page, "report-first-screen.png")
 
 
+@requires_chromium
 def test_hostile_text_is_shown_as_text_and_long_names_wrap(browser, report: Report) -> None:
     opened = open_report(browser, report)
     page = opened.page
@@ -157,6 +157,7 @@ def test_hostile_text_is_shown_as_text_and_long_names_wrap(browser, report: Repo
 
 
 # -- filter -------------------------------------------------------------------------------------
+@requires_chromium
 def test_the_filter_narrows_the_list(browser, report: Report) -> None:
     page = open_report(browser, report).page
     total = len(failing(report))
@@ -188,6 +189,7 @@ def test_the_filter_narrows_the_list(browser, report: Report) -> None:
     assert page.evaluate("location.hash") == "#findings"
 
 
+@requires_chromium
 def test_without_javascript_every_finding_is_listed(browser, report: Report) -> None:
     page = open_report(browser, report, javascript=False).page
     assert visible_findings(page) == len(failing(report))
@@ -195,6 +197,7 @@ def test_without_javascript_every_finding_is_listed(browser, report: Report) -> 
 
 
 # -- anchors, copy --------------------------------------------------------------------------------
+@requires_chromium
 def test_every_anchor_resolves(browser, report: Report) -> None:
     page = open_report(browser, report).page
     hrefs = page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
@@ -211,6 +214,7 @@ def test_every_anchor_resolves(browser, report: Report) -> None:
     assert page.locator(target).get_attribute("data-ns") == "payments"
 
 
+@requires_chromium
 def test_the_copy_button_copies_the_command_the_cli_prints(browser, report: Report) -> None:
     page = open_report(browser, report, permissions=("clipboard-read", "clipboard-write")).page
     plan = page.locator("ol.plans > li").first
@@ -239,6 +243,7 @@ def test_svg_charts_are_well_formed_xml(report: Report) -> None:
     assert len(points) == 2  # two scans of this target
 
 
+@requires_chromium
 def test_the_trend_says_what_is_new_and_what_was_resolved(browser, report: Report) -> None:
     page = open_report(browser, report).page
     trend = page.locator("#trend")
@@ -255,6 +260,7 @@ def _pdf_pages(page) -> list[str]:
     return [unicodedata.normalize("NFKC", p.extract_text()) for p in reader.pages]
 
 
+@requires_chromium
 def test_printed_to_pdf_the_first_page_is_the_audit_cover(browser, report: Report) -> None:
     page = open_report(browser, report).page
     pages = _pdf_pages(page)
