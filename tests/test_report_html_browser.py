@@ -219,9 +219,17 @@ def test_the_copy_button_copies_the_command_the_cli_prints(browser, report: Repo
     page = open_report(browser, report, permissions=("clipboard-read", "clipboard-write")).page
     plan = page.locator("ol.plans > li").first
     ref = plan.locator("b code").inner_text()  # "StatefulSet monitoring/prometheus-server"
+    page.evaluate("""() => {  // record what the button says, however late this test gets to look
+        const b = document.querySelector('ol.plans button.copy');
+        window.labels = [];
+        new MutationObserver(() => window.labels.push(b.textContent)).observe(b, {childList: true});
+    }""")
     plan.locator("button.copy").click()
-    page.wait_for_function("document.querySelector('ol.plans button.copy').textContent === 'Copied'")
-    copied = page.evaluate("navigator.clipboard.readText()")
+    copied = page.evaluate("""async () => {
+        for (let i = 0; i < 200 && !(await navigator.clipboard.readText()); i++) await new Promise(r => setTimeout(r, 50));
+        return navigator.clipboard.readText();
+    }""")
+    assert "Copied" in page.evaluate("window.labels")  # the user is told
     kind, _, rest = ref.partition(" ")
     namespace, _, name = rest.partition("/")
     script = _cli(report.env, "fix", f"{kind.lower()}/{name}", "-n", namespace, "--demo",
