@@ -21,7 +21,7 @@ SEVERITY_COLOURS = {Severity.critical: "#82071e", Severity.high: "#cf222e", Seve
 CUT_COLOUR = "#cf222e"
 
 # attack path layout: node boxes left to right, wrapping after PER_ROW
-BOX_W, BOX_H, GAP_X, GAP_Y, PER_ROW, LABEL_CHARS = 150, 44, 34, 40, 4, 19
+BOX_W, BOX_H, GAP_X, GAP_Y, PER_ROW, LABEL_CHARS = 164, 44, 34, 40, 4, 21
 
 
 def _x(text: object) -> str:
@@ -38,13 +38,19 @@ def _fit(text: str, limit: int = LABEL_CHARS) -> str:
 
 
 def _node_lines(node: str, last: bool, path: AttackPath) -> tuple[str, str]:
-    """(small heading, name) for a node: `Kind` over `namespace/name`, the target by its label."""
+    """(small heading, name) for a node: `Kind · namespace` over the name, the target by its label."""
     if node == INTERNET:
         return "entry", "internet"
     if last:
         return "target", path.target_label
     kind, sep, rest = node.partition("/")
-    return (kind, rest) if sep else ("", node)
+    if not sep:
+        return "", node
+    namespace, sep, name = rest.partition("/")
+    if sep:
+        return f"{kind} · {namespace}", name
+    name, sep, scope = rest.partition(" (")  # a role with the scope of its grant: "admin (in ci)"
+    return (f"{kind} · {scope.rstrip(')')}", name) if sep else (kind, rest)
 
 
 def _position(i: int) -> tuple[int, int]:
@@ -77,7 +83,7 @@ def path_diagram(path: AttackPath, uid: str) -> str:
         stroke = CUT_COLOUR if i == len(nodes) - 1 else "#8c959f"
         out.append(f'<g class="node"><title>{_x(node if i < len(nodes) - 1 else path.target_label)}</title>'
                    f'<rect x="{x}" y="{y}" width="{BOX_W}" height="{BOX_H}" rx="6" fill="{fill}" stroke="{stroke}"/>'
-                   f'<text x="{x + 8}" y="{y + 16}" font-size="10" fill="#57606a">{_x(_fit(head))}</text>'
+                   f'<text x="{x + 8}" y="{y + 16}" font-size="10" fill="#57606a">{_x(_fit(head, 27))}</text>'
                    f'<text x="{x + 8}" y="{y + 33}" font-size="12" font-weight="600" fill="#1b1f24">'
                    f"{_x(_fit(name))}</text></g>")
     out.append("</svg>")
