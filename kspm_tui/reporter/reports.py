@@ -39,7 +39,8 @@ SCANNED_AT = "kspm-tui.io/scanned-at"
 CONTENT_HASH = "kspm-tui.io/content-hash"
 NAMESPACE_REPORT = "kspm-namespace"
 CLUSTER_REPORT = "kspm-cluster"
-MAX_BYTES = 512 * 1024  # well under etcd's 1.5 MiB request limit, with room for managedFields
+MAX_BYTES = 512 * 1024  # a report's size, well under etcd's 1.5 MiB request limit (room for managedFields)
+_RESULTS_BYTES = MAX_BYTES - 16 * 1024  # what is left for results beside metadata, scope and summary
 MAX_NAME = 253
 _DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
@@ -133,11 +134,11 @@ def _bodies(group: _Group, labels: dict[str, str], stamp: str) -> list[dict[str,
     size = 0
     for entry in sorted(group.results, key=lambda r: (r["policy"], r["properties"]["fingerprint"])):
         entry_size = len(orjson.dumps(entry))
-        if parts[-1] and size + entry_size > MAX_BYTES:
+        if parts[-1] and size + entry_size + 1 > _RESULTS_BYTES:
             parts.append([])
             size = 0
         parts[-1].append(entry)
-        size += entry_size
+        size += entry_size + 1  # the comma
     bodies = []
     for index, results in enumerate(parts, start=1):
         name = group.name if index == 1 else report_name(f"{group.name}-{index}")

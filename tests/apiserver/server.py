@@ -326,7 +326,8 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             if server.dead:
                 self._drop()
                 return None
-            if self.headers.get("Authorization", "") != f"Bearer {server.token}":
+            scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or token != server.token:  # the scheme is case-insensitive, as in k8s
                 self._status(401, "Unauthorized", "Unauthorized")
                 return None
             return split.path, query
