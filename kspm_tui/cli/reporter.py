@@ -44,9 +44,9 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     run = parser.add_argument_group("serving and writing")
     run.add_argument("--listen", default=":8080", metavar="ADDR",
                      help="serve /metrics, /healthz and /readyz on ADDR (default :8080; HOST:PORT)")
-    run.add_argument("--write-qps", type=float, default=5.0, metavar="N",
-                     help="PolicyReport writes per second after the burst (default 5)")
-    run.add_argument("--write-burst", type=int, default=10, metavar="N", help="writes allowed at once (default 10)")
+    run.add_argument("--write-qps", type=float, default=50.0, metavar="N",
+                     help="PolicyReport writes per second after the burst (default 50)")
+    run.add_argument("--write-burst", type=int, default=100, metavar="N", help="writes allowed at once (default 100)")
     run.add_argument("--once", action="store_true", help="write the reports once and exit (a CronJob's mode)")
 
 

@@ -5,7 +5,7 @@ Writes are server-side apply (PATCH `application/apply-patch+yaml`, field manage
 DELETE of reports no longer desired (their workload is gone or has nothing to report). What
 the cluster holds is learnt once by listing the reports labelled `managed-by: kspm-tui` (the
 content hash is an annotation), so a restarted reporter rewrites nothing that did not change.
-Writes are rate-limited (client-go's QPS and burst) and retried with backoff on 409, 429 (its
+Writes are rate-limited (a token bucket: QPS and burst, as client-go) and retried with backoff on 409, 429 (its
 Retry-After honoured) and 5xx; a write that still fails is counted and tried at the next sync.
 This is the only module of kspm-tui that writes to a cluster, and only to wgpolicyk8s.io.
 """
@@ -53,7 +53,7 @@ class SyncStats:
 
 
 class RateLimiter:
-    """A token bucket: `burst` writes at once, then `qps` per second (client-go's defaults: 5, 10)."""
+    """A token bucket: `burst` writes at once, then `qps` per second."""
 
     def __init__(self, qps: float, burst: int, stop: threading.Event) -> None:
         self.qps, self.burst, self.stop = qps, max(1, burst), stop
@@ -75,7 +75,7 @@ class RateLimiter:
 class Writer:
     """Applies and deletes this reporter's PolicyReports; remembers what it wrote (by content hash)."""
 
-    def __init__(self, connection: Connection, *, qps: float = 5.0, burst: int = 10, retries: int = 5,
+    def __init__(self, connection: Connection, *, qps: float = 50.0, burst: int = 100, retries: int = 5,
                  backoff: tuple[float, float] = (0.2, 10.0), stop: threading.Event | None = None,
                  on_error: Callable[[str, int], None] | None = None,
                  on_write: Callable[[str], None] | None = None) -> None:

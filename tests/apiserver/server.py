@@ -573,8 +573,9 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
                     if store.epoch != epoch:
                         pending = None
                     else:
-                        pending = [(rv, k, o) for rv, r, k, o in store.events
-                                   if rv > last and r is resource
+                        newer = bisect.bisect_right(store.events, last, key=lambda e: e[0])  # rv order
+                        pending = [(rv, k, o) for rv, r, k, o in store.events[newer:]
+                                   if r is resource
                                    and (namespace is None or o["metadata"].get("namespace") == namespace)]
                         if not pending:
                             latest = store.rv  # nothing for us up to here: safe to bookmark
