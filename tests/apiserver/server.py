@@ -284,6 +284,7 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall
         entry: LoggedRequest
 
         def log_message(self, *_: Any) -> None:  # the request log is server.log
