@@ -47,7 +47,8 @@ def test_kustomize_renders_the_reporter(rendered) -> None:
     assert kinds == sorted([
         ("Namespace", "kspm-tui"), ("ServiceAccount", "kspm-tui-reporter"), ("ClusterRole", "kspm-tui-reporter"),
         ("ClusterRoleBinding", "kspm-tui-reporter"), ("ConfigMap", config), ("Service", "kspm-tui-reporter"),
-        ("Deployment", "kspm-tui-reporter"), ("NetworkPolicy", "kspm-tui-reporter")])
+        ("Deployment", "kspm-tui-reporter"), ("NetworkPolicy", "default-deny-ingress"),
+        ("NetworkPolicy", "kspm-tui-reporter-metrics"), ("LimitRange", "kspm-tui"), ("ResourceQuota", "kspm-tui")])
     assert re.fullmatch(r"kspm-tui-exceptions-[a-z0-9]{10}", config)  # a new name per edit rolls the Pod
     namespaced = [d for d in rendered if d["kind"] not in ("Namespace", "ClusterRole", "ClusterRoleBinding")]
     assert {d["metadata"]["namespace"] for d in namespaced} == {"kspm-tui"}
@@ -63,17 +64,21 @@ def test_kustomize_renders_the_reporter(rendered) -> None:
     assert service["spec"]["selector"] == deployment["spec"]["selector"]["matchLabels"]
 
 
-def test_the_crd_component_adds_the_policyreport_crds(tmp_path) -> None:
+def test_an_overlay_adds_the_crd_component_and_pins_the_image(tmp_path) -> None:
     overlay = tmp_path / "overlay"
     overlay.mkdir()
     (overlay / "kustomization.yaml").write_text(yaml.safe_dump({
         "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
         "resources": [os.path.relpath(DEPLOY, overlay)],
-        "components": [os.path.relpath(DEPLOY / "components" / "policyreport-crds", overlay)]}))
+        "components": [os.path.relpath(DEPLOY / "components" / "policyreport-crds", overlay)],
+        "images": [{"name": "ghcr.io/kspm-tui/kspm-tui", "newName": "registry.example.com/kspm-tui",
+                    "digest": "sha256:" + "0" * 64}]}))  # as docs/reporter.md shows
     docs = kustomize(overlay)
     crds = {d["metadata"]["name"]: d for d in docs if d["kind"] == "CustomResourceDefinition"}
     assert set(crds) == {"policyreports.wgpolicyk8s.io", "clusterpolicyreports.wgpolicyk8s.io"}
     assert all("namespace" not in d["metadata"] for d in crds.values())
+    assert next(d for d in docs if d["kind"] == "Deployment")["spec"]["template"]["spec"]["containers"][0][
+        "image"] == "registry.example.com/kspm-tui@sha256:" + "0" * 64  # the overlay's pinned image
     vendored = [d for d in yaml.safe_load_all((ROOT / "tests" / "schemas" / "wgpolicyk8s.io_policyreports.yaml")
                                                .read_text()) if d][0]
     assert crds["policyreports.wgpolicyk8s.io"]["spec"] == vendored["spec"]
@@ -101,6 +106,8 @@ def test_the_deployment_passes_its_own_scanner(rendered, run_cli, tmp_path) -> N
     above_low = [(f["rule"], f["severity"], f["name"]) for f in failing
                  if Severity(f["severity"]).rank > Severity.low.rank]
     assert above_low == []
+    # The one low: the Pod mounts its service-account token, which it reads the cluster with.
+    assert [f["rule"] for f in failing if f["severity"] == "low"] == ["K8S-SA-TOKEN-AUTOMOUNT"]
     # Pod Security `restricted`: no Pod Security finding at all on the reporter's Pod.
     assert [f["rule"] for f in failing if f["category"] == "Pod Security"] == []
     assert not doc["errors"]
