@@ -78,12 +78,13 @@ class Reporter:
                 self.log(f"warning: {notice}")
             for gap in service.initial.collected.coverage:
                 self.log(f"coverage: {gap.reason}")
-            writer = Writer(service.connection, qps=self.writes.qps, burst=self.writes.burst,
+            connection = service.connection
+            writer = Writer(connection.client, connection.context.name, timeout=connection.timeout,
+                            qps=self.writes.qps, burst=self.writes.burst,
                             retries=self.writes.retries, backoff=self.writes.backoff, stop=self.stopped,
                             on_error=self.metrics.api_error, on_write=self.metrics.write)
             writer.load()
-            self.log(f"{len(writer.written)} reports of an earlier run found in context "
-                     f"{service.connection.context.name}")
+            self.log(f"{len(writer.written)} reports of an earlier run found in context {connection.context.name}")
             service.start()  # evaluates the first snapshot: _updated has the first set waiting
             return self._loop(writer, once)
         except BaseException:

@@ -16,17 +16,19 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import orjson
 import urllib3
 from urllib3.exceptions import HTTPError as TransportError
 
-from kspm_tui.reporter.reports import CONTENT_HASH, MANAGED_BY, Desired, ReportKey
 from kspm_tui.report.policyreport import SOURCE
-from kspm_tui.sources.apiclient import ApiError, ApiReader
-from kspm_tui.sources.kubeconfig import Connection, LiveError
+from kspm_tui.reporter.reports import CONTENT_HASH, MANAGED_BY, Desired, ReportKey
+from kspm_tui.sources import SourceUnavailable
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
 
 GROUP_VERSION = "/apis/wgpolicyk8s.io/v1alpha2"
 FIELD_MANAGER = "kspm-tui"
@@ -73,14 +75,20 @@ class RateLimiter:
 
 
 class Writer:
-    """Applies and deletes this reporter's PolicyReports; remembers what it wrote (by content hash)."""
+    """Applies and deletes this reporter's PolicyReports; remembers what it wrote (by content hash).
 
-    def __init__(self, connection: Connection, *, qps: float = 50.0, burst: int = 100, retries: int = 5,
+    Given the scan service's authenticated client (`WatchService.connection.client`), it makes
+    its own requests: the read-only fetchers in `sources/` have no write method, by design.
+    """
+
+    def __init__(self, client: ApiClient, context: str, *, timeout: tuple[float, float] = (10.0, 60.0),
+                 qps: float = 50.0, burst: int = 100, retries: int = 5,
                  backoff: tuple[float, float] = (0.2, 10.0), stop: threading.Event | None = None,
                  on_error: Callable[[str, int], None] | None = None,
                  on_write: Callable[[str], None] | None = None) -> None:
-        self.connection = connection
-        self.client = connection.client
+        self.client = client
+        self.context = context
+        self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
         self.stop = stop or threading.Event()
@@ -91,27 +99,27 @@ class Writer:
 
     # -- what is there -----------------------------------------------------------------------
     def load(self) -> None:
-        """Learn which reports this reporter wrote before (any cluster id: stale ones get deleted)."""
-        reader = ApiReader(self.connection)
-        selector = f"{MANAGED_BY}={SOURCE}"
+        """Learn which reports this reporter wrote before (any cluster id: stale ones get deleted).
+
+        Raises SourceUnavailable (one sentence) when they cannot be listed.
+        """
         self.written = {}
         for kind, plural in PLURALS.items():
             token = ""
             while True:
-                query: list[tuple[str, Any]] = [("labelSelector", selector), ("limit", 500)]
+                query: list[tuple[str, Any]] = [("labelSelector", f"{MANAGED_BY}={SOURCE}"), ("limit", 500)]
                 if token:
                     query.append(("continue", token))
-                try:
-                    page = reader.get_json(f"{GROUP_VERSION}/{plural}", query)
-                except ApiError as exc:
-                    if self.on_error:
-                        self.on_error("list", exc.status)
-                    if exc.status == 404:
-                        raise LiveError(
-                            f"context {self.connection.context.name!r} serves no wgpolicyk8s.io/v1alpha2 {kind} "
-                            "API: install the PolicyReport CRDs (deploy/components/policyreport-crds)") from None
-                    raise LiveError(f"context {self.connection.context.name!r}: cannot list {plural} "
-                                    f"({exc.status} {exc.reason}): {exc.message}") from None
+                status, body = self._retried("list", "GET", f"{GROUP_VERSION}/{plural}", query)
+                if status == 404:
+                    raise SourceUnavailable(
+                        f"context {self.context!r} serves no wgpolicyk8s.io/v1alpha2 {kind} API: install the "
+                        "PolicyReport CRDs (deploy/components/policyreport-crds)")
+                if not 200 <= status < 300:
+                    what = f"{status} {_reason(body)}".strip() if status else "no answer"
+                    raise SourceUnavailable(f"context {self.context!r}: cannot list {plural} ({what}): "
+                                            "the reporter needs get/list on them")
+                page = orjson.loads(body)
                 for item in page.get("items") or ():
                     meta = item.get("metadata") or {}
                     key = (kind, meta.get("namespace") or "", meta.get("name", ""))
@@ -146,43 +154,62 @@ class Writer:
         return stats
 
     def _write(self, operation: str, key: ReportKey, body: dict[str, Any] | None) -> bool:
+        if operation == "apply":
+            query: list[tuple[str, Any]] = [("fieldManager", FIELD_MANAGER), ("force", "true")]
+            status, _ = self._retried(operation, "PATCH", report_path(key), query, orjson.dumps(body))
+        else:
+            status, _ = self._retried(operation, "DELETE", report_path(key), [])
+        done = 200 <= status < 300 or (operation == "delete" and status == 404)
+        if done and self.on_write:
+            self.on_write(operation)
+        return done
+
+    def _retried(self, operation: str, method: str, path: str, query: list[tuple[str, Any]],
+                 data: bytes | None = None) -> tuple[int, bytes]:
+        """(status, body) of the request, retried on 409/429/5xx and no answer; writes rate-limited."""
         delay = self.backoff[0]
         for attempt in range(self.retries + 1):
-            self.limiter.take()
+            if method != "GET":
+                self.limiter.take()
             if self.stop.is_set():
-                return False
-            status, retry_after = self._send(operation, key, body)
-            if 200 <= status < 300 or (operation == "delete" and status == 404):
-                if self.on_write:
-                    self.on_write(operation)
-                return True
+                return 0, b""
+            status, body, retry_after = self._send(method, path, query, data)
+            if 200 <= status < 300 or (status and status not in RETRY_STATUS):
+                if status >= 300 and self.on_error and not (method == "DELETE" and status == 404):
+                    self.on_error(operation, status)
+                return status, body
             if self.on_error:
                 self.on_error(operation, status)
-            if (status and status not in RETRY_STATUS) or attempt == self.retries:
-                return False
-            self.stop.wait(min(retry_after or delay, self.backoff[1]))
-            delay = min(delay * 2, self.backoff[1])
-        return False
+            if attempt < self.retries:
+                self.stop.wait(min(retry_after or delay, self.backoff[1]))
+                delay = min(delay * 2, self.backoff[1])
+        return status, body
 
-    def _send(self, operation: str, key: ReportKey, body: dict[str, Any] | None) -> tuple[int, float]:
-        """(HTTP status or 0 when the server could not be reached, Retry-After seconds or 0)."""
-        if operation == "apply":
-            method, query = "PATCH", [("fieldManager", FIELD_MANAGER), ("force", "true")]
-            headers = {"Accept": "application/json", "Content-Type": "application/apply-patch+yaml"}
-            data: bytes | None = orjson.dumps(body)  # JSON is YAML: the API server reads both
-        else:
-            method, query, headers, data = "DELETE", [], {"Accept": "application/json"}, None
+    def _send(self, method: str, path: str, query: list[tuple[str, Any]],
+              data: bytes | None) -> tuple[int, bytes, float]:
+        """(HTTP status or 0 when the server did not answer, body, Retry-After seconds or 0)."""
+        headers = {"Accept": "application/json"}
+        if data is not None:
+            headers["Content-Type"] = "application/apply-patch+yaml"  # JSON is YAML: the API server reads both
         _, url, headers, _, _ = self.client.param_serialize(
-            method, report_path(key), query_params=query, header_params=headers, auth_settings=["BearerToken"])
-        connect, read = self.connection.timeout
+            method, path, query_params=query, header_params=headers, auth_settings=["BearerToken"])
         try:
             response = self.client.rest_client.pool_manager.request(
                 method, url, headers=headers, body=data, preload_content=True,
-                timeout=urllib3.Timeout(connect=connect, read=read))
+                timeout=urllib3.Timeout(connect=self.timeout[0], read=self.timeout[1]))
         except TransportError:
-            return 0, 0.0
+            return 0, b"", 0.0
         try:
             retry_after = float(response.headers.get("Retry-After") or 0)
         except ValueError:
             retry_after = 0.0
-        return response.status, retry_after
+        return response.status, response.data, retry_after
+
+
+def _reason(body: bytes) -> str:
+    """The reason of a Kubernetes Status body (`Forbidden`), or ''."""
+    try:
+        doc = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return ""
+    return str(doc.get("reason") or "") if isinstance(doc, dict) else ""
