@@ -9,6 +9,7 @@
     kspm-tui rbac ...             who can do what, and attack paths
     kspm-tui contexts             kube contexts from the kubeconfig
     kspm-tui doctor ...           check the read permissions a live scan needs
+    kspm-tui reporter ...         in the cluster: keep PolicyReports current, serve /metrics
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from kspm_tui.textsafe import VisibleStream
 
 # name → module (in kspm_tui.cli) with add_parser(subparsers) and run(args) -> int; order is
 # --help order. Imported only when used: the explorer's start-up must not pay for the engine.
-SUBCOMMANDS = ("scan", "fix", "rules", "policy", "rbac", "diff", "history", "exceptions", "contexts", "doctor")
+SUBCOMMANDS = ("scan", "fix", "rules", "policy", "rbac", "diff", "history", "exceptions", "contexts", "doctor",
+               "reporter")
 
 
 def subcommand(name: str) -> ModuleType:
@@ -54,6 +56,7 @@ examples:
   kspm-tui scan --context prod            live, read-only scan of one cluster (--all-contexts: each)
   kspm-tui scan --context prod --watch    keep watching; finding opened/resolved as JSON lines
   kspm-tui doctor --context prod          which read permissions you have; ClusterRole to grant
+  kspm-tui reporter --in-cluster          in a Pod: keep PolicyReports current (deploy/, docs/reporter.md)
 
 exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage or input errors, 3 cannot scan,
             4 a cluster only partly read (403s, missing APIs, connection lost; see --allow-partial)

@@ -32,6 +32,8 @@ def _properties(finding: Finding) -> dict[str, str]:
         props["frameworks"] = ",".join(finding.frameworks)
     if finding.remediation.kubectl:
         props["kubectl"] = finding.remediation.kubectl
+    if finding.remediation.safety is not None:
+        props["safety"] = finding.remediation.safety.value
     if finding.source.file:
         props["file"] = finding.source.file + (f":{finding.source.line}" if finding.source.line else "")
     if finding.acceptance:

@@ -31,13 +31,15 @@ from kubernetes.client import ApiClient, Configuration
 from kubernetes.config import kube_config
 from kubernetes.config.config_exception import ConfigException
 from kubernetes.config.exec_provider import ExecProvider
-from kubernetes.config.incluster_config import SERVICE_HOST_ENV_NAME, load_incluster_config
+from kubernetes.config.incluster_config import SERVICE_HOST_ENV_NAME, InClusterConfigLoader
 from kubernetes.config.kube_config import ENV_KUBECONFIG_PATH_SEPARATOR, KubeConfigLoader, KubeConfigMerger
 from pydantic import BaseModel
 
 from kspm_tui.sources import SourceUnavailable
 
 IN_CLUSTER = "in-cluster"
+# Where a Pod's service account token and CA are mounted; KSPM_TUI_SERVICEACCOUNT_DIR moves it (tests).
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
 DEFAULT_TIMEOUT = (10.0, 60.0)  # (connect, read) seconds per request
 
 
@@ -140,8 +142,7 @@ def list_contexts(kubeconfig: str | None = None) -> list[ContextInfo]:
 def _contexts(merged: Any) -> list[ContextInfo]:
     if merged is None:
         if _in_cluster_available():
-            host = os.environ[SERVICE_HOST_ENV_NAME]
-            return [ContextInfo(name=IN_CLUSTER, cluster=IN_CLUSTER, server=f"https://{host}", current=True)]
+            return [_in_cluster_context()]
         raise _no_kubeconfig()
     value = merged.value
     clusters = {c["name"]: (c.value if hasattr(c, "value") else c).get("cluster") or {}
@@ -158,6 +159,22 @@ def _contexts(merged: Any) -> list[ContextInfo]:
             user=body.get("user"), namespace=body.get("namespace"), current=ctx["name"] == current,
         ))
     return out
+
+
+def _in_cluster_context() -> ContextInfo:
+    host = os.environ[SERVICE_HOST_ENV_NAME]
+    return ContextInfo(name=IN_CLUSTER, cluster=IN_CLUSTER, server=f"https://{host}", current=True)
+
+
+def _load_in_cluster(configuration: Configuration) -> None:
+    """The Pod's service account (token re-read as the kubelet rotates it) and the cluster CA."""
+    folder = Path(os.environ.get("KSPM_TUI_SERVICEACCOUNT_DIR") or SERVICE_ACCOUNT_DIR)
+    try:
+        InClusterConfigLoader(token_filename=str(folder / "token"),
+                              cert_filename=str(folder / "ca.crt")).load_and_set(configuration)
+    except ConfigException as exc:
+        raise LiveError(f"in-cluster service account unusable ({exc}): "
+                        "mount the service account token or use a kubeconfig") from None
 
 
 def resolve_context(name: str | None, kubeconfig: str | None = None) -> ContextInfo:
@@ -183,17 +200,15 @@ def connect(name: str | None = None, kubeconfig: str | None = None, *,
 
     `timeout` (like kubectl's --request-timeout) bounds connecting and each read.
     """
-    context = resolve_context(name, kubeconfig)
+    # `in-cluster` named in a Pod means the Pod's service account, whatever kubeconfig lies around.
+    in_cluster = name == IN_CLUSTER and not kubeconfig and _in_cluster_available()
+    context = _in_cluster_context() if in_cluster else resolve_context(name, kubeconfig)
     timeouts = (timeout, timeout) if timeout else DEFAULT_TIMEOUT
     configuration = Configuration()
     configuration.connection_pool_maxsize = pool_size
     configuration.retries = False  # we retry ourselves, knowing which errors are worth it
-    if context.name == IN_CLUSTER and not kubeconfig_paths(kubeconfig):
-        try:
-            load_incluster_config(client_configuration=configuration)
-        except ConfigException as exc:
-            raise LiveError(f"in-cluster service account unusable ({exc}): "
-                            "mount the service account token or use a kubeconfig") from None
+    if in_cluster or (context.name == IN_CLUSTER and not kubeconfig_paths(kubeconfig)):
+        _load_in_cluster(configuration)
         return Connection(ApiClient(configuration), context, timeouts)
     merged = _merged(kubeconfig)
     _check_exec_plugin(merged, context)

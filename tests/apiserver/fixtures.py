@@ -2,8 +2,9 @@
 
 Import the fixtures into a test module (`from tests.apiserver.fixtures import serve, ...`).
 Every server started through `serve` must, by the end of the test, have seen only GET requests
-(plus self-subject access reviews where a test allowed them) and must never have sent a Secret
-body: that is the read-only promise, asserted for every live test.
+(plus self-subject access reviews, or PolicyReport applies and deletes, where a test allowed
+them) and must never have sent a Secret body: that is the read-only promise, asserted for every
+live test.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ def manifests(path: Path = CLUSTER) -> list[dict[str, Any]]:
 def assert_read_only(server: ApiServer) -> None:
     for entry in server.log:
         review = server.allow_reviews and entry.method == "POST" and entry.path.endswith("selfsubjectaccessreviews")
-        assert entry.method == "GET" or review, f"non-GET request: {entry.method} {entry.path}"
+        report = server.allow_report_writes and entry.method in ("PATCH", "DELETE") and entry.path.startswith(
+            "/apis/wgpolicyk8s.io/v1alpha2/") and entry.status != 405
+        assert entry.method == "GET" or review or report, f"non-GET request: {entry.method} {entry.path}"
         assert not entry.secret_data, f"a Secret body was served: {entry.path}"
         if "/secrets" in entry.path and entry.method == "GET":
             assert "PartialObjectMetadata" in entry.accept or "as=Table" in entry.accept, entry

@@ -5,7 +5,9 @@ collector and watcher: loopback TLS with a trustme CA, bearer tokens (401 Status
 legacy discovery, list with `limit`/`continue` (410 for expired tokens), get, watch streams
 with resourceVersions, bookmarks and 410 expiry, Table and PartialObjectMetadata(List) by
 Accept header, per-resource 403s, injected faults, and a log of every request. Anything but
-GET is rejected (405) and logged, except self-subject reviews when a test enables them.
+GET is rejected (405) and logged, except self-subject reviews and, for the reporter's tests,
+server-side apply (PATCH `application/apply-patch+yaml`) and DELETE of PolicyReports and
+ClusterPolicyReports, each only when a test enables it.
 """
 
 from __future__ import annotations
@@ -153,6 +155,7 @@ class ApiServer:
         self.faults = Faults()
         self.forbidden: set[str] = set()  # plurals whose list/get/watch answers 403
         self.allow_reviews = False  # accept POSTs of self-subject access reviews (doctor tests)
+        self.allow_report_writes = False  # accept server-side apply and DELETE of (Cluster)PolicyReports
         self.log: list[LoggedRequest] = []
         self.dead = False
         self._lists = 0
@@ -281,6 +284,7 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as separate writes: no 40 ms delayed-ACK stall
         entry: LoggedRequest
 
         def log_message(self, *_: Any) -> None:  # the request log is server.log
@@ -323,7 +327,8 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             if server.dead:
                 self._drop()
                 return None
-            if self.headers.get("Authorization", "") != f"Bearer {server.token}":
+            scheme, _, token = self.headers.get("Authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or token != server.token:  # the scheme is case-insensitive, as in k8s
                 self._status(401, "Unauthorized", "Unauthorized")
                 return None
             return split.path, query
@@ -349,9 +354,43 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             if self.command == "POST" and server.allow_reviews and path.endswith("selfsubjectaccessreviews"):
                 self._review(orjson.loads(body or b"{}"))
                 return
+            target = _report_path(path) if server.allow_report_writes else None
+            if target is not None and self.command in ("PATCH", "DELETE"):
+                if not self._fault(target[0]):
+                    self._write_report(*target, body)
+                return
             self._status(405, "MethodNotAllowed", f"{self.command} is not allowed: this server is read-only")
 
         do_POST = do_PUT = do_PATCH = do_DELETE = _reject
+
+        def _write_report(self, resource: ApiResource, namespace: str, name: str, body: bytes) -> None:
+            """Server-side apply as far as one field manager needs it: the applied configuration
+            replaces the object (uid and creation kept, resourceVersion bumped, watchers told);
+            DELETE removes it."""
+            query = parse_qs(urlsplit(self.path).query)
+            key = (namespace, name)
+            if self.command == "DELETE":
+                if key not in store.objects[resource]:
+                    self._status(404, "NotFound", f'{resource.plural}.wgpolicyk8s.io "{name}" not found')
+                    return
+                store.delete({"apiVersion": resource.group_version, "kind": resource.kind,
+                              "metadata": {"name": name, "namespace": namespace}})
+                self._send(200, {"kind": "Status", "apiVersion": "v1", "status": "Success"})
+                return
+            if self.headers.get("Content-Type") != "application/apply-patch+yaml":
+                self._status(415, "UnsupportedMediaType", "only server-side apply is served for reports")
+                return
+            if not (query.get("fieldManager") or [""])[0]:
+                self._status(422, "Invalid", "PATCH /apply requires fieldManager")
+                return
+            applied = yaml.safe_load(body)
+            meta = applied.get("metadata") or {}
+            if (applied.get("kind"), applied.get("apiVersion"), meta.get("name"), meta.get("namespace", "")) != (
+                    resource.kind, resource.group_version, name, namespace):
+                self._status(400, "BadRequest", "the applied object does not match the URL")
+                return
+            existed = key in store.objects[resource]
+            self._send(200 if existed else 201, store.put(applied))
 
         def _review(self, review: dict[str, Any]) -> None:
             attrs = (review.get("spec") or {}).get("resourceAttributes") or {}
@@ -465,7 +504,8 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
                 meta["continue"] = base64.urlsafe_b64encode(
                     json.dumps({"rv": rv, "start": list(page[-1][0])}).encode()).decode()
                 meta["remainingItemCount"] = remaining
-            objects = [o for _, o in page]
+            selector = (query.get("labelSelector") or [""])[0]
+            objects = [o for _, o in page if _selected(o, selector)]
             shape = _shape(resource, self.headers.get("Accept", ""))
             if shape == "table":
                 doc = _table(resource, objects, rv)
@@ -534,8 +574,9 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
                     if store.epoch != epoch:
                         pending = None
                     else:
-                        pending = [(rv, k, o) for rv, r, k, o in store.events
-                                   if rv > last and r is resource
+                        newer = bisect.bisect_right(store.events, last, key=lambda e: e[0])  # rv order
+                        pending = [(rv, k, o) for rv, r, k, o in store.events[newer:]
+                                   if r is resource
                                    and (namespace is None or o["metadata"].get("namespace") == namespace)]
                         if not pending:
                             latest = store.rv  # nothing for us up to here: safe to bookmark
@@ -561,6 +602,32 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             self.close_connection = True
 
     return Handler
+
+
+def _report_path(path: str) -> tuple[ApiResource, str, str] | None:
+    """(resource, namespace, name) when `path` names one PolicyReport or ClusterPolicyReport."""
+    parts = [p for p in path.split("/") if p]
+    match parts:
+        case ["apis", "wgpolicyk8s.io", "v1alpha2", "namespaces", namespace, "policyreports", name]:
+            return BY_PLURAL[("wgpolicyk8s.io", "policyreports")], namespace, name
+        case ["apis", "wgpolicyk8s.io", "v1alpha2", "clusterpolicyreports", name]:
+            return BY_PLURAL[("wgpolicyk8s.io", "clusterpolicyreports")], "", name
+    return None
+
+
+def _selected(obj: dict[str, Any], selector: str) -> bool:
+    """Equality-based label selectors (`a=b,c==d,e!=f`), the kind the reporter sends."""
+    labels = obj["metadata"].get("labels") or {}
+    for term in filter(None, selector.split(",")):
+        if "!=" in term:
+            key, value = term.split("!=", 1)
+            if labels.get(key) == value:
+                return False
+        else:
+            key, value = term.replace("==", "=").split("=", 1)
+            if labels.get(key) != value:
+                return False
+    return True
 
 
 def _flag(query: dict[str, list[str]], name: str) -> bool:

@@ -1,0 +1,135 @@
+"""The reporter's Prometheus metrics (prometheus_client) and its HTTP endpoints.
+
+`/metrics` (Prometheus text format), `/healthz` (the process and its sync loop are alive) and
+`/readyz` (the first full set of reports is written), served on `--listen` (default `:8080`).
+Findings are exposed as a snapshot taken after each scan, so a scrape never sees half an update.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections import Counter as Tally
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from kspm_tui.model import ScanResult, Status
+
+
+class _Findings(Collector):
+    """`kspm_findings{severity,namespace,rule,status}` from the last scan (fail, accepted, not-assessable)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, str, str], int] = {}
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        family = GaugeMetricFamily("kspm_findings", "Findings of the last scan by severity, namespace, rule and "
+                                   "status (fail: open; accepted: an exception covers it; not-assessable)",
+                                   labels=["severity", "namespace", "rule", "status"])
+        for labels, count in self.counts.items():
+            family.add_metric(list(labels), count)
+        yield family
+
+
+class Metrics:
+    """Everything the reporter measures, in its own registry (no process-global state)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self._findings = _Findings()
+        r.register(self._findings)
+        self.score = Gauge("kspm_posture_score", "Posture score of the last scan (0-100)", registry=r)
+        self.scan_duration = Gauge("kspm_scan_duration_seconds",
+                                   "Seconds the last full scan took (list and evaluate)", registry=r)
+        self.sync_duration = Gauge("kspm_report_sync_duration_seconds",
+                                   "Seconds the last sync of PolicyReports took", registry=r)
+        self.last_success = Gauge("kspm_last_successful_scan_timestamp_seconds",
+                                  "Unix time of the last scan whose reports were all written", registry=r)
+        self.reports = Gauge("kspm_reports", "PolicyReports and ClusterPolicyReports the reporter keeps", registry=r)
+        self.coverage_gaps = Gauge("kspm_coverage_gaps", "Kinds the reporter could not read (their rules are "
+                                   "not assessable)", registry=r)
+        self.api_errors = Counter("kspm_api_errors", "Failed API requests by operation and HTTP status "
+                                  "(0: no answer)", ["operation", "code"], registry=r)
+        self.writes = Counter("kspm_report_writes", "PolicyReport writes by operation (apply, delete)",
+                              ["operation"], registry=r)
+
+    def observe(self, result: ScanResult) -> None:
+        """The findings, score and coverage of a scan (called for every scan, before its reports are written)."""
+        counts = Tally((f.severity.value, f.namespace or "", f.rule, f.status.value)
+                       for f in result.findings if f.status is not Status.passed)
+        self._findings.counts = dict(counts)
+        self.score.set(result.summary.score)
+        self.coverage_gaps.set(len(result.coverage))
+
+    def api_error(self, operation: str, code: int) -> None:
+        self.api_errors.labels(operation, str(code)).inc()
+
+    def write(self, operation: str) -> None:
+        self.writes.labels(operation).inc()
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+def parse_listen(value: str) -> tuple[str, int]:
+    """`:8080`, `0.0.0.0:8080`, `127.0.0.1:0`, `[::]:8080` → (host, port)."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ValueError(f"invalid --listen {value!r}: use HOST:PORT or :PORT (e.g. :8080)")
+    return host.strip("[]") or "0.0.0.0", int(port)
+
+
+class Endpoints:
+    """The HTTP server for /metrics, /healthz and /readyz, on a daemon thread."""
+
+    def __init__(self, metrics: Metrics, listen: str, *, healthy: Callable[[], bool],
+                 ready: Callable[[], bool]) -> None:
+        host, port = parse_listen(listen)
+        handler = _handler(metrics, healthy, ready)
+        server_class = type("Server", (ThreadingHTTPServer,), {
+            "daemon_threads": True, "address_family": socket.AF_INET6 if ":" in host else socket.AF_INET})
+        self.httpd = server_class((host, port), handler)
+        threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.2}, daemon=True,
+                         name="kspm-reporter-http").start()
+
+    @property
+    def port(self) -> int:
+        return int(self.httpd.server_address[1])
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def _handler(metrics: Metrics, healthy: Callable[[], bool], ready: Callable[[], bool]) -> type:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *_: Any) -> None:  # probes every few seconds: not worth a log line
+            pass
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                self._send(200, metrics.exposition(), CONTENT_TYPE_LATEST)
+            elif path in ("/healthz", "/livez"):
+                ok = healthy()
+                self._send(200 if ok else 503, b"ok\n" if ok else b"sync loop stopped\n")
+            elif path == "/readyz":
+                ok = ready()
+                self._send(200 if ok else 503, b"ok\n" if ok else b"first reports not written yet\n")
+            else:
+                self._send(404, b"not found: /metrics, /healthz, /readyz\n")
+
+        def _send(self, code: int, body: bytes, content_type: str = "text/plain; charset=utf-8") -> None:
+            self.send_response(code)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    return Handler
