@@ -201,7 +201,7 @@ class WatchService:
             self.on_failure(why)
 
     def _say(self, text: str) -> None:
-        if self.on_notice:
+        if self.on_notice and not self._stopped.is_set():
             self.on_notice(f"context {self.connection.context.name!r}: {text}")
 
     # -- applying and re-evaluating ---------------------------------------------------------
@@ -315,10 +315,14 @@ class WatchService:
         self._update(self._result(), evaluation)
 
     def _result(self) -> ScanResult:
-        """The first scan's report with today's failing findings, judged and counted again."""
+        """The first scan's report with today's failing findings, judged and counted again.
+
+        The findings are not copied per batch: accepting risks re-judges each one in place
+        (an accepted finding whose exception went is failing again), so reusing them is exact.
+        """
         base = self._base
         assert base is not None, "start() builds the first report"
-        failing = [f.model_copy() for f in self._failing.values()]
+        failing = list(self._failing.values())
         kept = [f for f in base.findings if f.status is Status.not_assessable]
         result = base.model_copy(update={"findings": sort_findings(kept + failing),
                                          "inventory": build_inventory(self.snapshot)})

@@ -198,7 +198,7 @@ class Watcher:
         self._threads.append(thread)
 
     def _say(self, text: str) -> None:
-        if self.on_notice:
+        if self.on_notice and not self._stop.is_set():  # a stopped watch's last failures are not news
             self.on_notice(f"context {self.connection.context.name!r}: {text}")
 
     def _fatal(self, text: str) -> None:
