@@ -158,7 +158,9 @@ class WatchService:
             self._failing = {f.fingerprint: f.model_copy() for f in evaluation.findings if f.status is Status.fail}
             result = result_of(self.snapshot, evaluation, self.initial.collected, self.settings, self.ruleset,
                                started, t0)
-        self._base = result
+        # Kept for its not-assessable findings and stats only: the failing ones live in _failing.
+        self._base = result.model_copy(update={"findings": [f for f in result.findings
+                                                            if f.status is Status.not_assessable]})
         opened = self._update(result, evaluation, publish=False)
         self.watcher.start()
         threading.Thread(target=self._apply_loop, daemon=True, name="kspm-watch-apply").start()
@@ -323,8 +325,7 @@ class WatchService:
         base = self._base
         assert base is not None, "start() builds the first report"
         failing = list(self._failing.values())
-        kept = [f for f in base.findings if f.status is Status.not_assessable]
-        result = base.model_copy(update={"findings": sort_findings(kept + failing),
+        result = base.model_copy(update={"findings": sort_findings(base.findings + failing),
                                          "inventory": build_inventory(self.snapshot)})
         counts = Counter(f.rule for f in failing)
         result.rule_stats = [st.model_copy(update={"failed": counts.get(st.rule, 0), "accepted": 0})

@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 import kspm_tui.sources.watch as watch_source
+import kspm_tui.watch_scan as watch_scan
 from kspm_tui.model import Status
 from kspm_tui.scan import ScanSettings, load_ruleset, run_scan
 from kspm_tui.sources.kubeconfig import connect
@@ -120,9 +121,23 @@ def test_a_burst_waits_coalesced_per_object_while_the_consumer_is_busy(watching)
         assert labels == {"round": "99"}
 
 
-def test_events_for_events_iterator_wait_in_a_bounded_queue(watching) -> None:
+def test_events_wait_in_a_bounded_queue_and_none_is_lost(watching, monkeypatch) -> None:
+    """Nobody reads events() for a while: the queue stops at its bound (the apply thread waits),
+    and a reader that comes later gets every event."""
+    monkeypatch.setattr(watch_scan, "EVENT_BUFFER", 5)
     w = watching()
-    assert w.service._events is not None and w.service._events.maxsize > 0
+    for i in range(30):
+        w.server.store.put(pod(f"unread-{i}", True))
+    until(lambda: w.service._events.full(), "the queue to fill")
+    time.sleep(0.5)  # more batches would come now if the apply thread did not wait
+    assert w.service._events.qsize() == 5
+    opened: set[str] = set()
+    for event in w.service.events():
+        if event.finding.rule == "K8S-PRIVILEGED":
+            opened.add(event.finding.name)
+        if len(opened) == 30:
+            break
+    assert opened == {f"unread-{i}" for i in range(30)}
 
 
 def test_no_gc_freeze_per_batch_and_the_initial_list_is_released(watching) -> None:
