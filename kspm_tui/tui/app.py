@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the scan stack loads in the first scan's worker, after the 
     from kspm_tui.triage.acceptance import AcceptedRisk
 
 WATCH_SECONDS = 15.0
+LIVE_REFRESH_SECONDS = 1.0  # a live watch under churn refreshes the screens at most this often
 
 
 class KspmApp(App[int]):
@@ -436,7 +437,7 @@ class KspmApp(App[int]):
 
     def _live_stopped(self, why: str) -> None:
         """The watch cannot go on: the last results stay, marked stale in the header."""
-        self._apply_live()
+        self._show_live(self.live_watch.take())
         self.stop_watch()
         if self.scanned is not None:
             self.live_watch.mark_stale(self.scanned, why)
@@ -450,16 +451,25 @@ class KspmApp(App[int]):
             update()
 
     def _live_changed(self) -> None:
-        """Batch bursts of watch events into one refresh."""
+        """Batch bursts of watch batches into one refresh (keys stay responsive under churn)."""
         if self._live_timer is None:
-            self._live_timer = self.set_timer(0.3, self._apply_live)
+            self._live_timer = self.set_timer(LIVE_REFRESH_SECONDS, self._refresh_live)
 
-    def _apply_live(self) -> None:
-        """Swap in the watch's latest scan and its index (both built on the watch's thread)."""
+    def _refresh_live(self) -> None:
         self._live_timer = None
-        scanned = self.scanned
+        self._index_live()
+
+    @work(thread=True, exclusive=True, group="live-index")
+    def _index_live(self) -> None:
+        """The watch's latest scan indexed off the UI thread, then shown."""
         latest = self.live_watch.take()
-        if scanned is None or latest is None:
+        if latest is not None:
+            self.call_from_thread(self._show_live, latest)
+
+    def _show_live(self, latest: tuple[Scanned, ResultIndex] | None) -> None:
+        """Swap in a scan of the watch and its index (the drill path stays where it is)."""
+        scanned = self.scanned
+        if latest is None or scanned is None or not self.watching:
             return
         fresh, index = latest
         if fresh.target != scanned.target:

@@ -1,9 +1,9 @@
 """Watch mode on a live context: the scan service's watch keeps the explorer's scan current.
 
 The service re-evaluates only what changed and hands over a new `Scanned` per batch (accepted
-risks judged again, exception files re-read). Its browsing index is built here, on the
-watch's thread, so the UI thread only swaps in the latest pair; nothing is queued (events go
-to a callback) and a burst of batches is one refresh. `+` marks what is new since watching
+risks judged again, exception files re-read); only the latest is kept, and its browsing index
+is built when the explorer takes it (in a worker, at most once per refresh), so the UI thread
+only swaps in a ready pair. Nothing is queued (events go to a callback). `+` marks what is new since watching
 began. The watch's health is kept for the header: the API server lost, kinds failing, or the
 watch stopped for good (credentials rejected, access revoked), when the last results stay on
 screen marked stale.
@@ -39,7 +39,8 @@ class LiveWatch:
         self.service: WatchService | None = None
         self.stale: Stale | None = None
         self.opened = self.resolved = 0  # finding events since watching began
-        self._latest: tuple[Scanned, ResultIndex] | None = None
+        self._latest: Scanned | None = None
+        self._baseline: set[str] = set()
         self._lock = threading.Lock()
 
     def start(self, scanned: Scanned, settings: ScanSettings, on_change: Callable[[], None],
@@ -48,14 +49,13 @@ class LiveWatch:
         from kspm_tui.watch_scan import open_watch
 
         self.stale, self.opened, self.resolved = None, 0, 0
-        baseline = {f.fingerprint for f in scanned.result.findings if f.status is Status.fail}
+        self._baseline = {f.fingerprint for f in scanned.result.findings if f.status is Status.fail}
 
         def updated(fresh: Scanned) -> None:
             if self.service is not service:
                 return  # a watch stopped meanwhile (another target opened)
-            index = index_scanned(fresh, baseline)
             with self._lock:
-                self._latest = (fresh, index)
+                self._latest = fresh
             on_change()
 
         service = self.service = open_watch(scanned.target, settings, scanned.ruleset, on_event=self._count,
@@ -73,10 +73,11 @@ class LiveWatch:
         self.stale = Stale(shown, why, datetime.now(UTC))
 
     def take(self) -> tuple[Scanned, ResultIndex] | None:
-        """The latest Scanned and its index not shown yet (None: nothing new)."""
+        """The latest Scanned not shown yet and its index, `+` marking what is new since watching
+        began (None: nothing new). Linear in findings: call it off the UI thread."""
         with self._lock:
             latest, self._latest = self._latest, None
-        return latest
+        return None if latest is None else (latest, index_scanned(latest, self._baseline))
 
     def status(self, shown: Scanned | None) -> str:
         """The watch's state for the header ("" when there is nothing to say)."""
