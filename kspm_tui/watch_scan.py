@@ -15,7 +15,7 @@ finding opened/resolved events. The CLI prints the events; the explorer shows ea
 
 Built to run for weeks: events go to `on_event` when given (nothing is queued), else into a
 bounded queue that `events()` drains (a slow reader holds the apply thread back while the
-watcher coalesces changes, rather than memory growing); batches run with the collector paused
+watcher coalesces changes, rather than memory growing; with no reader the oldest give way); batches run with the collector paused
 but never frozen (`paused_gc(freeze=False)`); the initial list is released once indexed. An
 unexpected error while applying a batch is reported and everything re-evaluated; what cannot
 heal (credentials rejected, access revoked, repeated crashes) ends the watch: `failure` says
@@ -25,6 +25,7 @@ CLI's `--heartbeat`/`--liveness-file`, the explorer's header and the reporter's 
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -144,6 +145,8 @@ class WatchService:
         self._stopped = threading.Event()
         self._crashes = 0  # batches in a row that failed to apply
         self._crash_total = 0
+        self._reading = False  # events() has been called: a full queue waits for its reader
+        self.dropped_events = 0  # oldest events dropped while nobody read events()
 
     @property
     def exception_errors(self) -> list[Any]:
@@ -170,6 +173,7 @@ class WatchService:
         """Blocking iterator over events until `stop()` or a failure (then `failure` says why)."""
         if self._events is None:
             raise RuntimeError("this watch delivers its events to on_event")
+        self._reading = True
         while True:
             try:
                 yield self._events.get(timeout=0.2)
@@ -351,17 +355,22 @@ class WatchService:
         return events
 
     def _publish(self, event: FindingEvent) -> None:
-        """To `on_event`, or into the bounded queue (waiting for room: a slow reader slows applying)."""
+        """To `on_event`, or into the bounded queue: once `events()` reads it, a full queue waits
+        for room (a slow reader slows applying); until then the oldest event makes room (a
+        caller that only wants `on_update`, like the reporter, never blocks the watch)."""
         if self.on_event:
             self.on_event(event)
             return
         assert self._events is not None
         while not self._stopped.is_set():
             try:
-                self._events.put(event, timeout=0.2)
+                self._events.put(event, timeout=0.2 if self._reading else 0)
                 return
             except queue.Full:
-                continue
+                if not self._reading:
+                    with contextlib.suppress(queue.Empty):
+                        self._events.get_nowait()
+                        self.dropped_events += 1
 
 
 def open_watch(target: Target, settings: ScanSettings, ruleset: RuleSet, *, progress: Progress | None = None,

@@ -121,24 +121,38 @@ def test_a_burst_waits_coalesced_per_object_while_the_consumer_is_busy(watching)
         assert labels == {"round": "99"}
 
 
-def test_events_wait_in_a_bounded_queue_and_none_is_lost(watching, monkeypatch) -> None:
-    """Nobody reads events() for a while: the queue stops at its bound (the apply thread waits),
-    and a reader that comes later gets every event."""
+def test_events_wait_in_a_bounded_queue_for_a_slow_reader_and_none_is_lost(watching, monkeypatch) -> None:
+    """The reader of events() pauses: the queue stops at its bound (the apply thread waits), and
+    when it reads on it gets every event."""
     monkeypatch.setattr(watch_scan, "EVENT_BUFFER", 5)
     w = watching()
+    reader = w.service.events()
+    w.server.store.put(pod("first", True))
+    assert next(reader).finding.name == "first"  # reading; now it pauses
     for i in range(30):
         w.server.store.put(pod(f"unread-{i}", True))
     until(lambda: w.service._events.full(), "the queue to fill")
     time.sleep(0.5)  # more batches would come now if the apply thread did not wait
-    assert w.service._events.qsize() == 5
+    assert w.service._events.qsize() == 5 and w.service.dropped_events == 0
     opened: set[str] = set()
-    for event in w.service.events():
+    for event in reader:
         if event.finding.rule == "K8S-PRIVILEGED":
             opened.add(event.finding.name)
         if len(opened) == 30:
             break
     assert opened == {f"unread-{i}" for i in range(30)}
 
+
+def test_without_a_reader_the_queue_keeps_the_latest_and_the_watch_goes_on(watching, monkeypatch) -> None:
+    """A caller that only wants each Scanned (the reporter) never reads events(): the watch must
+    not wait for it."""
+    monkeypatch.setattr(watch_scan, "EVENT_BUFFER", 5)
+    scans: list[object] = []
+    w = watching(on_update=scans.append)
+    for i in range(30):
+        w.server.store.put(pod(f"unread-{i}", True))
+    until(lambda: {f"unread-{i}" for i in range(30)} <= open_privileged(w.service), "every change applied")
+    assert w.service._events.qsize() <= 5 and w.service.dropped_events >= 25
 
 def test_no_gc_freeze_per_batch_and_the_initial_list_is_released(watching) -> None:
     w = watching()
