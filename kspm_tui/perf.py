@@ -12,6 +12,12 @@ generation, so the next collection would walk them all (over a second after a 10
 scan). They are the scan's long-lived results, so they are moved to the permanent
 generation (`gc.freeze`) instead, where collections never look; reference counting still
 frees them when they are dropped.
+
+Not in a long-running process, though: a freeze moves *every* tracked object to the
+permanent generation, including whatever cyclic garbage the rest of the process (the
+explorer's UI, a watch's earlier batches) has not collected yet, and that is then never
+freed. The watch loop pauses with `freeze=False` around each batch (and everything nested
+in it: the engine's own pauses see the collector already off and leave it alone).
 """
 
 from __future__ import annotations
@@ -22,13 +28,18 @@ from contextlib import contextmanager
 
 
 @contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic collector for the block; nesting-safe, restores the previous state."""
+def paused_gc(*, freeze: bool = True) -> Iterator[None]:
+    """Pause the cyclic collector for the block; nesting-safe, restores the previous state.
+
+    `freeze`: move what survives to the permanent generation on the way out (one-shot scans);
+    long-running loops pass False so garbage made meanwhile stays collectable.
+    """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
         if was_enabled:
-            gc.freeze()
+            if freeze:
+                gc.freeze()
             gc.enable()

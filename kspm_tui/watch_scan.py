@@ -12,10 +12,20 @@ Cluster, control-plane and graph (RBAC subject, attack path) rules run whole on 
 Each batch gives a new `Scanned` (accepted risks judged again, exception files re-read, so
 an edited file applies while watching); failing findings are diffed by fingerprint into
 finding opened/resolved events. The CLI prints the events; the explorer shows each Scanned.
+
+Built to run for weeks: events go to `on_event` when given (nothing is queued), else into a
+bounded queue that `events()` drains (a slow reader holds the apply thread back while the
+watcher coalesces changes, rather than memory growing; with no reader the oldest give way); batches run with the collector paused
+but never frozen (`paused_gc(freeze=False)`); the initial list is released once indexed. An
+unexpected error while applying a batch is reported and everything re-evaluated; what cannot
+heal (credentials rejected, access revoked, repeated crashes) ends the watch: `failure` says
+why, `on_failure` hears it and `events()` ends. `heartbeat()` counts what happened, for the
+CLI's `--heartbeat`/`--liveness-file`, the explorer's header and the reporter's probes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 import time
@@ -59,6 +69,35 @@ class FindingEvent:
         return {"event": self.event, "time": self.time.isoformat(), "finding": self.finding.model_dump(mode="json")}
 
 
+EVENT_BUFFER = 1024  # finding events waiting for `events()`; beyond it the apply thread waits
+CRASH_BATCHES = 3  # batches in a row that fail to apply before the watch gives up
+
+
+@dataclass(slots=True)
+class Heartbeat:
+    """Where a watch stands: what supervisors, the heartbeat line and the explorer show."""
+
+    objects: int
+    open: int  # open (failing, not accepted) findings
+    batches: int
+    events: int  # watch events received
+    relists: int
+    reconnects: int
+    errors: int  # failed watch requests and unexpected errors, reported as they happened
+    pending: int  # changes waiting to be applied
+    failing: list[str]  # kinds whose watch is failing right now
+    server_lost: bool
+    failure: str  # why the watch ended ("" while it runs)
+
+    def line(self) -> str:
+        failing = ", ".join(self.failing[:3]) + (f" and {len(self.failing) - 3} more" if len(self.failing) > 3 else "")
+        state = ("stopped: " + self.failure if self.failure else "API server lost" if self.server_lost
+                 else f"failing: {failing}" if self.failing else "ok")
+        return (f"{state}; {self.objects} objects, {self.open} open findings; {self.batches} batches, "
+                f"{self.events} events, {self.relists} relists, {self.reconnects} reconnects, "
+                f"{self.errors} errors, {self.pending} pending")
+
+
 @dataclass(slots=True)
 class EvaluationStats:
     """How much each batch re-evaluated; for tests and troubleshooting."""
@@ -74,7 +113,9 @@ class WatchService:
                  *, target: Target | None = None, on_event: Callable[[FindingEvent], None] | None = None,
                  on_update: Callable[[Scanned], None] | None = None, batch_seconds: float = 0.3,
                  backoff: tuple[float, float] = (0.5, 30.0),
-                 on_notice: Callable[[str], None] | None = None) -> None:
+                 on_notice: Callable[[str], None] | None = None,
+                 on_failure: Callable[[str], None] | None = None,
+                 on_beat: Callable[[Heartbeat], None] | None = None, beat_seconds: float = 5.0) -> None:
         self.connection = connection
         self.settings = settings
         self.ruleset = ruleset
@@ -82,9 +123,17 @@ class WatchService:
         self.target = target or Target("context", context=connection.context.name)
         self.on_event = on_event
         self.on_update = on_update
+        self.on_notice = on_notice
+        self.on_failure = on_failure
+        self.on_beat = on_beat
+        self.beat_seconds = beat_seconds
+        self.failure = ""
+        self.batches = 0
         self.watcher = Watcher(connection, initial, batch_seconds=batch_seconds, backoff=backoff,
-                               on_notice=on_notice)
+                               on_notice=on_notice, on_fatal=self._fail)
         self.snapshot = Snapshot(initial.collected.objects, cluster_id=initial.collected.cluster_id)
+        # The snapshot holds the objects now; the list would keep every replaced one alive.
+        initial.collected.objects = []
         self.stats = EvaluationStats()
         self.scanned: Scanned | None = None
         self.findings: dict[str, Finding] = {}  # open (failing, not accepted) findings by fingerprint
@@ -92,8 +141,12 @@ class WatchService:
         self._base: ScanResult | None = None  # the first scan's report (not-assessable findings, stats)
         self._scopes = {r.id: r.rule.scope for r in ruleset.rules}
         self._source = {r.kind: SourceRef(file=f"{connection.context.name}:{r.plural}") for r in initial.resources}
-        self._events: queue.Queue[FindingEvent | None] = queue.Queue()
+        self._events: queue.Queue[FindingEvent] | None = None if on_event else queue.Queue(EVENT_BUFFER)
         self._stopped = threading.Event()
+        self._crashes = 0  # batches in a row that failed to apply
+        self._crash_total = 0
+        self._reading = False  # events() has been called: a full queue waits for its reader
+        self.dropped_events = 0  # oldest events dropped while nobody read events()
 
     @property
     def exception_errors(self) -> list[Any]:
@@ -103,42 +156,101 @@ class WatchService:
     def start(self) -> list[FindingEvent]:
         """Evaluate the initial snapshot, start watching; the initial failures as opened events."""
         started, t0 = datetime.now(UTC), time.perf_counter()
-        with paused_gc():
+        with paused_gc(freeze=False):  # a watch lives on: nothing frozen (see perf.py)
             evaluation = self._evaluate(None)
             self._failing = {f.fingerprint: f.model_copy() for f in evaluation.findings if f.status is Status.fail}
             result = result_of(self.snapshot, evaluation, self.initial.collected, self.settings, self.ruleset,
                                started, t0)
-        self._base = result
+        # Kept for its not-assessable findings and stats only: the failing ones live in _failing.
+        self._base = result.model_copy(update={"findings": [f for f in result.findings
+                                                            if f.status is Status.not_assessable]})
         opened = self._update(result, evaluation, publish=False)
         self.watcher.start()
         threading.Thread(target=self._apply_loop, daemon=True, name="kspm-watch-apply").start()
         return opened
 
     def events(self) -> Iterator[FindingEvent]:
-        """Blocking iterator over events until `stop()`."""
+        """Blocking iterator over events until `stop()` or a failure (then `failure` says why)."""
+        if self._events is None:
+            raise RuntimeError("this watch delivers its events to on_event")
+        self._reading = True
         while True:
-            event = self._events.get()
-            if event is None:
-                return
-            yield event
+            try:
+                yield self._events.get(timeout=0.2)
+            except queue.Empty:
+                if self._stopped.is_set():
+                    return
 
     def stop(self) -> None:
         self._stopped.set()
         self.watcher.stop()
-        self._events.put(None)
+
+    def heartbeat(self) -> Heartbeat:
+        stats = self.watcher.stats
+        return Heartbeat(objects=len(self.snapshot.index), open=len(self.findings), batches=self.batches,
+                         events=stats.events, relists=stats.relists, reconnects=stats.reconnects,
+                         errors=stats.errors + stats.crashes + self._crash_total, pending=len(self.watcher.pending),
+                         failing=self.watcher.failing, server_lost=self.watcher.server_lost, failure=self.failure)
 
     def close(self) -> None:
         """Stop and close the connection (for a service `open_watch` made)."""
         self.stop()
         self.connection.close()
 
+    def _fail(self, why: str) -> None:
+        """The watch cannot go on: say why once, stop, end `events()`."""
+        if self.failure:
+            return
+        self.failure = why
+        self.stop()
+        if self.on_failure:
+            self.on_failure(why)
+
+    def _say(self, text: str) -> None:
+        if self.on_notice and not self._stopped.is_set():
+            self.on_notice(f"context {self.connection.context.name!r}: {text}")
+
     # -- applying and re-evaluating ---------------------------------------------------------
     def _apply_loop(self) -> None:
-        for batch in self.watcher.batches():
-            if self._stopped.is_set():
-                return
-            only = self._apply(batch)
-            self._reevaluate(only)
+        """Apply batches as they come, beating at least every `beat_seconds`; never half-alive:
+        anything escaping here ends the watch with `failure` set."""
+        try:
+            for batch in self.watcher.batches(idle=self.beat_seconds):
+                if self._stopped.is_set():
+                    return
+                if batch:
+                    self._apply_batch(batch)
+                if self.on_beat and not self._stopped.is_set():
+                    self.on_beat(self.heartbeat())
+        except Exception as exc:  # noqa: BLE001 - reported as the watch's failure, never swallowed
+            self._fail(f"the watch stopped: {type(exc).__name__}: {exc}")
+
+    def _apply_batch(self, batch: Batch) -> None:
+        """One batch with the collector paused (not frozen: this process lives on). An error is
+        reported and everything re-evaluated at once; `CRASH_BATCHES` failures in a row end the watch."""
+        with paused_gc(freeze=False):
+            try:
+                only = self._apply(batch)
+                self._reevaluate(None if self._crashes else only)
+            except Exception as exc:
+                self._crashed(f"applying {len(batch)} changes failed ({type(exc).__name__}: {exc}); "
+                              "re-evaluating everything")
+                try:
+                    self._reevaluate(None)
+                except Exception as again:
+                    self._crashed(f"re-evaluating everything failed too ({type(again).__name__}: {again}); "
+                                  "trying again with the next changes")
+                    return
+                self._say("recovered: every finding re-evaluated")
+            self._crashes = 0
+        self.batches += 1
+
+    def _crashed(self, text: str) -> None:
+        self._crashes += 1
+        self._crash_total += 1
+        if self._crashes >= CRASH_BATCHES:
+            raise RuntimeError(f"{text}; {self._crashes} times in a row")
+        self._say(text)
 
     def _apply(self, batch: Batch) -> frozenset[Key] | None:
         """Apply changes to the snapshot; the units to re-evaluate (None: everything)."""
@@ -209,12 +321,15 @@ class WatchService:
         self._update(self._result(), evaluation)
 
     def _result(self) -> ScanResult:
-        """The first scan's report with today's failing findings, judged and counted again."""
+        """The first scan's report with today's failing findings, judged and counted again.
+
+        The findings are not copied per batch: accepting risks re-judges each one in place
+        (an accepted finding whose exception went is failing again), so reusing them is exact.
+        """
         base = self._base
         assert base is not None, "start() builds the first report"
-        failing = [f.model_copy() for f in self._failing.values()]
-        kept = [f for f in base.findings if f.status is Status.not_assessable]
-        result = base.model_copy(update={"findings": sort_findings(kept + failing),
+        failing = list(self._failing.values())
+        result = base.model_copy(update={"findings": sort_findings(base.findings + failing),
                                          "inventory": build_inventory(self.snapshot)})
         counts = Counter(f.rule for f in failing)
         result.rule_stats = [st.model_copy(update={"failed": counts.get(st.rule, 0), "accepted": 0})
@@ -236,16 +351,34 @@ class WatchService:
             self.on_update(self.scanned)
         if publish:
             for event in events:
-                if self.on_event:
-                    self.on_event(event)
-                self._events.put(event)
+                self._publish(event)
         return events
+
+    def _publish(self, event: FindingEvent) -> None:
+        """To `on_event`, or into the bounded queue: once `events()` reads it, a full queue waits
+        for room (a slow reader slows applying); until then the oldest event makes room (a
+        caller that only wants `on_update`, like the reporter, never blocks the watch)."""
+        if self.on_event:
+            self.on_event(event)
+            return
+        assert self._events is not None
+        while not self._stopped.is_set():
+            try:
+                self._events.put(event, timeout=0.2 if self._reading else 0)
+                return
+            except queue.Full:
+                if not self._reading:
+                    with contextlib.suppress(queue.Empty):
+                        self._events.get_nowait()
+                        self.dropped_events += 1
 
 
 def open_watch(target: Target, settings: ScanSettings, ruleset: RuleSet, *, progress: Progress | None = None,
                on_event: Callable[[FindingEvent], None] | None = None,
                on_update: Callable[[Scanned], None] | None = None,
-               on_notice: Callable[[str], None] | None = None) -> WatchService:
+               on_notice: Callable[[str], None] | None = None,
+               on_failure: Callable[[str], None] | None = None,
+               on_beat: Callable[[Heartbeat], None] | None = None, beat_seconds: float = 5.0) -> WatchService:
     """Connect to the target's context, list it once, and return its (not yet started) watch.
 
     Raises SourceUnavailable (one sentence) when the cluster cannot be read.
@@ -258,4 +391,5 @@ def open_watch(target: Target, settings: ScanSettings, ruleset: RuleSet, *, prog
         connection.close()
         raise
     return WatchService(connection, settings, ruleset, initial, target=target, on_event=on_event,
-                        on_update=on_update, on_notice=on_notice)
+                        on_update=on_update, on_notice=on_notice, on_failure=on_failure, on_beat=on_beat,
+                        beat_seconds=beat_seconds)

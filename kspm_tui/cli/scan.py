@@ -12,6 +12,7 @@ from kspm_tui import exit_codes
 from kspm_tui.atomic_write import atomic_write
 from kspm_tui.cli import triage
 from kspm_tui.cli.common import add_source_arguments, settings_from, severity, target_from, usage_error
+from kspm_tui.cli.watch import add_arguments as watch_arguments
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.model import ScanResult
 from kspm_tui.report import FORMATS, WITH_CONTEXT, render, render_chunks
@@ -48,6 +49,7 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     live.add_argument("--watch", action="store_true",
                       help="with --context: keep watching and print finding opened/resolved events "
                            "as JSON lines until interrupted")
+    watch_arguments(live)
     out = parser.add_argument_group("output")
     out.add_argument("-o", "--format", default="table", choices=FORMATS, help="output format (default table)")
     out.add_argument("--output", type=Path, metavar="FILE", help="write the report to FILE instead of stdout")
@@ -83,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
                                                 "or --context NAME (no kubeconfig has a current context)")
     if args.watch and (target is None or target.kind != "context"):
         return usage_error("kspm-tui scan", "--watch needs a cluster (--context NAME, or the current context)")
+    if not args.watch and (args.heartbeat or args.liveness_file):
+        return usage_error("kspm-tui scan", "--heartbeat and --liveness-file go with --watch")
     settings, warnings = settings_from(args)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
@@ -112,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         from kspm_tui.cli.watch import watch
 
         assert target is not None
-        return watch(target, settings, ruleset)
+        return watch(target, settings, ruleset, heartbeat=args.heartbeat, liveness=args.liveness_file)
     keep = None if args.no_history else settings.config.history_keep
     context = None
     if target is None:

@@ -31,7 +31,7 @@ from kspm_tui.textsafe import visible
 from kspm_tui.tui import keymap
 from kspm_tui.tui.clipboard import Clipboard
 from kspm_tui.tui.commands import KspmCommands
-from kspm_tui.tui.index import ResultIndex
+from kspm_tui.tui.index import ResultIndex, index_scanned
 from kspm_tui.tui.live_watch import LiveWatch
 from kspm_tui.tui.messages import ScanCompleted, ScanFailedMessage, ScanProgress, ScanStarted
 from kspm_tui.tui.session import Field, Session
@@ -44,6 +44,7 @@ if TYPE_CHECKING:  # the scan stack loads in the first scan's worker, after the 
     from kspm_tui.triage.acceptance import AcceptedRisk
 
 WATCH_SECONDS = 15.0
+LIVE_REFRESH_SECONDS = 1.0  # a live watch under churn refreshes the screens at most this often
 
 
 class KspmApp(App[int]):
@@ -179,7 +180,7 @@ class KspmApp(App[int]):
 
     @work(thread=True, exclusive=True, group="scan")
     def _scan(self, target: Target, previous: set[str] | None, save: bool) -> None:
-        from kspm_tui.scan import groups_system, run_scan
+        from kspm_tui.scan import run_scan
 
         worker = get_current_worker()
 
@@ -195,12 +196,7 @@ class KspmApp(App[int]):
                 raise SourceUnavailable(f"nothing readable in {target.label}: {collected.errors[0].message}")
             if not save and self.scanned is not None:
                 scanned.history_target, scanned.trend = self.scanned.history_target, self.scanned.trend
-            hidden = set(scanned.result.excluded.namespaces)  # none for manifests: they are shown whole
-            keys = [(w.kind, w.namespace, w.name) for w in scanned.snapshot.workloads()
-                    if w.namespace not in hidden]
-            system = frozenset(scanned.settings.config.system_namespaces) \
-                if groups_system(collected, scanned.snapshot) else frozenset()
-            index = ResultIndex(scanned.result.findings, keys, previous, system)
+            index = index_scanned(scanned, previous)
             # A big scan is millions of long-lived objects; without this every full garbage
             # collection walks them all and the UI stalls for a second. Frozen objects are
             # still freed by reference counting when a later scan replaces them.
@@ -311,6 +307,8 @@ class KspmApp(App[int]):
             parts.append("scanning…")
         if self.watching:
             parts.append("● watching")
+        if watch_status := self.live_watch.status(self.scanned):
+            parts.append(watch_status)
         return "  ".join(parts)
 
     def accept(self, finding: Finding, risk: AcceptedRisk | None) -> None:
@@ -421,7 +419,9 @@ class KspmApp(App[int]):
     @work(thread=True, group="live-watch")
     def _start_live_watch(self, scanned: Scanned) -> None:
         try:
-            self.live_watch.start(scanned, self.settings, lambda: self.call_from_thread(self._live_changed))
+            self.live_watch.start(scanned, self.settings, lambda: self.call_from_thread(self._live_changed),
+                                  lambda text: self.call_from_thread(self._live_notice, text),
+                                  lambda why: self.call_from_thread(self._live_stopped, why))
         except Exception as exc:  # noqa: BLE001 - unreachable cluster, auth...: say so, stop watching
             self.live_watch.stop()
             self.call_from_thread(self._live_failed, str(exc))
@@ -430,23 +430,53 @@ class KspmApp(App[int]):
         self.watching = False
         self.notify(message, title="Watch stopped", severity="error", timeout=10)
 
-    def _live_changed(self) -> None:
-        """Batch bursts of watch events into one refresh."""
-        if self._live_timer is None:
-            self._live_timer = self.set_timer(0.3, self._apply_live)
+    def _live_notice(self, text: str) -> None:
+        """A lost connection, a relist, a recovery: said, and the header's watch status updated."""
+        self.notify(text, title="Watch", severity="warning", timeout=6)
+        self._update_header()
 
-    def _apply_live(self) -> None:
+    def _live_stopped(self, why: str) -> None:
+        """The watch cannot go on: the last results stay, marked stale in the header."""
+        self._show_live(self.live_watch.take())
+        self.stop_watch()
+        if self.scanned is not None:
+            self.live_watch.mark_stale(self.scanned, why)
+        self.notify(f"{why}. The results shown are from the last change seen; r rescans.",
+                    title="Watch stopped", severity="error", timeout=20)
+        self._update_header()
+
+    def _update_header(self) -> None:
+        update = getattr(self.screen, "update_breadcrumbs", None)
+        if update:
+            update()
+
+    def _live_changed(self) -> None:
+        """Batch bursts of watch batches into one refresh (keys stay responsive under churn)."""
+        if self._live_timer is None:
+            self._live_timer = self.set_timer(LIVE_REFRESH_SECONDS, self._refresh_live)
+
+    def _refresh_live(self) -> None:
         self._live_timer = None
-        scanned, service = self.scanned, self.live_watch.service
-        if not self.watching or scanned is None or self.index is None or service is None:
+        self._index_live()
+
+    @work(thread=True, exclusive=True, group="live-index")
+    def _index_live(self) -> None:
+        """The watch's latest scan indexed off the UI thread, then shown."""
+        latest = self.live_watch.take()
+        if latest is not None:
+            self.call_from_thread(self._show_live, latest)
+
+    def _show_live(self, latest: tuple[Scanned, ResultIndex] | None) -> None:
+        """Swap in a scan of the watch and its index (the drill path stays where it is)."""
+        scanned = self.scanned
+        if latest is None or scanned is None or not self.watching:
             return
-        fresh = self.live_watch.scanned
-        if fresh is None:
-            return
-        previous = self.session.failing()
+        fresh, index = latest
+        if fresh.target != scanned.target:
+            return  # the watch of a target no longer shown
         self.scanned = replace(fresh, target=scanned.target, finished=datetime.now(UTC),
                                history_target=scanned.history_target, trend=scanned.trend)
-        self.session.reindex(previous)
+        self.index = index
         self.broadcast(ScanCompleted(self.scanned))
 
     def action_help(self) -> None:

@@ -7,9 +7,13 @@ slicing ready-made lists instead of scanning all findings again.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding, Severity, Status
+
+if TYPE_CHECKING:
+    from kspm_tui.scan import Scanned
 
 SEVERITIES = tuple(Severity)
 WorkloadKey = tuple[str, str | None, str]
@@ -142,3 +146,15 @@ class ResultIndex:
         if namespace is None:
             return rows
         return [r for r in rows if home(r.kind, r.namespace, r.name) == namespace]
+
+
+def index_scanned(scanned: Scanned, previous: set[str] | None) -> ResultIndex:
+    """The index of a scan as the explorer lists it: workloads of hidden system namespaces left
+    out (counted in their own row), `previous` the failing fingerprints `+` marks are new against."""
+    from kspm_tui.scan import groups_system
+
+    hidden = set(scanned.result.excluded.namespaces)  # none for manifests: they are shown whole
+    keys = [(w.kind, w.namespace, w.name) for w in scanned.snapshot.workloads() if w.namespace not in hidden]
+    system = frozenset(scanned.settings.config.system_namespaces) \
+        if groups_system(scanned.collected, scanned.snapshot) else frozenset()
+    return ResultIndex(scanned.result.findings, keys, previous, system)
