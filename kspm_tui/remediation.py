@@ -8,11 +8,13 @@ gets honest guidance instead of a command that would be rejected.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from kspm_tui import commands
+from kspm_tui.engine.typed import construct
 from kspm_tui.kinds import TEMPLATE_PATH
-from kspm_tui.model import FindingRemediation, Scope
+from kspm_tui.model import FindingRemediation, Safety, Scope
 from kspm_tui.snapshot import known
 
 # kubectl resource names for kinds we patch (lower-case kind works for all built-ins).
@@ -31,6 +33,19 @@ _EPHEMERAL = (
     "Ephemeral containers cannot be changed or removed; delete and recreate the Pod, and "
     "start debug containers with a compliant security context (`kubectl debug --profile=restricted`)."
 )
+
+
+# One "fields set" shared by every remediation built here (see `engine/typed.construct`): a
+# pydantic-validated one carried its own set and a copy of its patch, ~0.5 kB per finding.
+_REMEDIATION_FIELDS = set(FindingRemediation.model_fields)
+
+
+def finding_remediation(patch: dict[str, Any] | None = None, kubectl: str | None = None, guidance: str = "",
+                        safety: Safety | None = None, safety_reason: str = "", cost: str = "") -> FindingRemediation:
+    """A FindingRemediation from parts already of their types, without validation's copies."""
+    return construct(FindingRemediation, _REMEDIATION_FIELDS, {
+        "patch": patch, "kubectl": kubectl, "guidance": guidance, "safety": safety,
+        "safety_reason": safety_reason, "cost": cost})
 
 
 def wrap_fragment(scope: Scope, kind: str, fragment: dict[str, Any], container_type: str | None = None,
@@ -57,21 +72,29 @@ def build(scope: Scope, kind: str, name: str, namespace: str | None, fragment: d
           guidance: str, *, container_type: str | None = None, container: str | None = None,
           context: str | None = None) -> FindingRemediation:
     """The remediation shown for one finding."""
-    if fragment is None:
-        return FindingRemediation(guidance=guidance)
-    if scope is Scope.control_plane:
-        return FindingRemediation(guidance=guidance)
+    if fragment is None or scope is Scope.control_plane:
+        return guidance_only(guidance)
     if container_type == "ephemeralContainers":
-        return FindingRemediation(guidance=_join(guidance, _EPHEMERAL))
+        return guidance_only(join_guidance(guidance, _EPHEMERAL))
     patch = wrap_fragment(scope, kind, fragment, container_type, container)
     if kind in _IMMUTABLE_TEMPLATE and scope in (Scope.container, Scope.pod):
-        return FindingRemediation(patch=patch, guidance=_join(guidance, _IMMUTABLE_TEMPLATE[kind]))
+        return finding_remediation(patch=patch, guidance=join_guidance(guidance, _IMMUTABLE_TEMPLATE[kind]))
     try:
-        return FindingRemediation(patch=patch, kubectl=kubectl_patch(kind, name, namespace, patch, context),
-                                  guidance=guidance)
+        return finding_remediation(patch=patch, kubectl=kubectl_patch(kind, name, namespace, patch, context),
+                                   guidance=guidance)
     except commands.UnsafeCommand as unsafe:
-        return FindingRemediation(patch=patch, guidance=_join(guidance, str(unsafe)))
+        return finding_remediation(patch=patch, guidance=join_guidance(guidance, str(unsafe)))
 
 
-def _join(*texts: str) -> str:
+@lru_cache(maxsize=1024)
+def guidance_only(guidance: str) -> FindingRemediation:
+    """A remediation without a patch: one per text, shared by every finding showing it (a
+    finding's remediation is replaced, never changed in place)."""
+    return finding_remediation(guidance=guidance)
+
+
+@lru_cache(maxsize=4096)
+def join_guidance(*texts: str) -> str:
+    """Texts joined by a space (empty ones left out). Remembered: the same rule text and note
+    recur on thousands of findings, and each finding then holds the one string, not a copy."""
     return " ".join(t for t in texts if t)

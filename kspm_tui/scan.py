@@ -259,9 +259,8 @@ def save_history(scanned: Scanned, keep: int) -> None:
 
     target = scanned.target
     key = history.target_for(scanned.result, list(target.paths) or None)
-    record = history.ScanRecord.of(scanned.result, key, label=target.history_label)
     try:
-        history.save(record, keep=keep)
+        history.save_result(scanned.result, key, label=target.history_label, keep=keep)
     except OSError as exc:
         scanned.history_warning = f"scan not saved to history: {exc}"
         return

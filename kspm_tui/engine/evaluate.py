@@ -20,8 +20,7 @@ from kspm_tui.engine.cel import (
     ProgramSet,
     all_containers,
 )
-from kspm_tui.engine.evidence import collect_evidence, expression_evidence
-from kspm_tui.engine.evidence import evidence as make_evidence
+from kspm_tui.engine.evidence import EvidenceTable, collect_evidence, expression_evidence
 from kspm_tui.engine.graph_scopes import GraphScopes
 from kspm_tui.engine.loader import CompiledRule, RuleSet, params_variable
 from kspm_tui.engine.pod_security import PodSecurityLevels, empty_fact
@@ -55,6 +54,8 @@ K3S_GUIDANCE = ("k3s passes this flag itself: set it on every server in /etc/ran
 # Every field counts as set on findings we build, and all of them share this set: pydantic
 # keeps a "fields set" per instance (about half a finding's own memory); see typed.construct.
 _FINDING_FIELDS = set(Finding.model_fields)
+# Most findings cover no other rule: they share this one empty list (findings are values).
+_NO_COVERS: list[str] = []
 ProgressFn = Callable[[int, int], None]
 
 
@@ -115,6 +116,7 @@ class Evaluator:
         self._failed: Counter[str] = Counter()
         self._superseded: Counter[str] = Counter()
         self._template_cache: dict[bytes, tuple[list[Raw], list[str]]] = {}
+        self._evidence = EvidenceTable()
         unreadable = {gap.kind for gap in options.coverage}
         self.blocked: dict[str, str] = {}
         for rule in self.rules:
@@ -265,7 +267,8 @@ class Evaluator:
         """One failing finding. Built with `typed.construct`: every field is already of its
         declared type (enums from the validated rule, models from this module), so pydantic's
         validation would only copy lists and cost time for 100k findings; the rule's
-        `frameworks` list is shared, not copied (findings are values: nobody mutates it).
+        `frameworks` list is shared, not copied (findings are values: nobody mutates them), as
+        are the rule's title and guidance, equal evidence (`EvidenceTable`) and an empty `covers`.
         Fields in declaration order."""
         rule = raw.rule.rule
         container = raw.container
@@ -273,14 +276,14 @@ class Evaluator:
             "rule": rule.id, "title": rule.title, "severity": raw.severity or rule.severity, "status": Status.fail,
             "category": rule.category, "cluster": self.cluster_id, "kind": kind, "namespace": namespace,
             "name": name, "container": container, "message": raw.message,
-            "evidence": [make_evidence(prefix + path, value) for path, value in raw.evidence],
+            "evidence": [self._evidence.get(prefix, path, value) for path, value in raw.evidence],
             "frameworks": rule.frameworks, "source": source,
             "remediation": build_remediation(
                 rule.scope, kind, name, namespace, raw.fragment, rule.remediation.guidance,
                 container_type=raw.container_type, container=container, context=self.options.context,
             ),
             "fingerprint": fingerprint(rule.id, self.cluster_id, kind, namespace, name, container),
-            "context": self.options.context, "acceptance": None, "covers": list(raw.covers),
+            "context": self.options.context, "acceptance": None, "covers": list(raw.covers) if raw.covers else _NO_COVERS,
         })
 
     def _emit(self, findings: Iterable[Finding]) -> None:

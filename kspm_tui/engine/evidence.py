@@ -28,6 +28,30 @@ def evidence(path: str, value: Any) -> Evidence:
     return construct(Evidence, _EVIDENCE_FIELDS, {"path": path, "value": value})
 
 
+class EvidenceTable:
+    """One Evidence per distinct (path, scalar value) in a scan, shared by the findings showing it.
+
+    A hundred thousand findings show a few thousand distinct pieces of evidence
+    (`securityContext.privileged: true` under the same container name); each would otherwise
+    hold its own Evidence, path string and instance dict. Evidence is a value: nobody changes it.
+    Lists and maps are not shared (they are rare, and unhashable).
+    """
+
+    __slots__ = ("_seen",)
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, str, type, Any], Evidence] = {}
+
+    def get(self, prefix: str, path: str, value: Any) -> Evidence:
+        if value is not None and not isinstance(value, (str, bool, int, float)):
+            return evidence(prefix + path, value)
+        key = (prefix, path, type(value), value)  # the type: True == 1, yet they show differently
+        found = self._seen.get(key)
+        if found is None:
+            found = self._seen[key] = evidence(prefix + path, value)
+        return found
+
+
 def _redact(key: str, value: Any) -> Any:
     """Redact strings whose path/key names a secret or whose value looks like one."""
     if isinstance(value, str) and value and (SECRET_KEY.search(key) or SECRET_VALUE.search(value)):

@@ -27,7 +27,7 @@ from kspm_tui.fixes.agents import agent_traits
 from kspm_tui.fixes.validation import validate_object
 from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.model import Finding, FindingRemediation, Safety, Status
-from kspm_tui.remediation import kubectl_patch
+from kspm_tui.remediation import finding_remediation, join_guidance, kubectl_patch
 from kspm_tui.snapshot import Snapshot
 from kspm_tui.yamlio import load_yaml
 
@@ -101,12 +101,12 @@ class Assessor:
         verdict = self.verdict(finding, rem.patch or {})
         if verdict.withheld or verdict.patch is None:
             note = verdict.withheld or verdict.reason
-            return FindingRemediation(guidance=_join(WITHHELD + note, rem.guidance))
+            return finding_remediation(guidance=join_guidance(WITHHELD + note, rem.guidance))
         kubectl = (kubectl_patch(finding.kind, finding.name, finding.namespace, verdict.patch, self.context)
                    if rem.kubectl else None)
-        return FindingRemediation(patch=verdict.patch, kubectl=kubectl, guidance=rem.guidance,
-                                  safety=verdict.safety, safety_reason=verdict.reason,
-                                  cost=cost_of(finding.kind))
+        return finding_remediation(patch=verdict.patch, kubectl=kubectl, guidance=rem.guidance,
+                                   safety=verdict.safety, safety_reason=verdict.reason,
+                                   cost=cost_of(finding.kind))
 
     # -- the verdict ---------------------------------------------------------------------
     def record(self, finding: Finding) -> RuleSafety:
@@ -354,6 +354,3 @@ def _agent_note(finding: Finding, traits: list[str], least: str) -> str:
             f"{{rule: {finding.rule}, namespace: {finding.namespace or '*'}, kind: {finding.kind}, "
             f"name: {finding.name}, reason: \"{reason}\"}}")
 
-
-def _join(*texts: str) -> str:
-    return " ".join(t for t in texts if t)

@@ -1,8 +1,12 @@
-"""`--format csv`: one row per failing, accepted or not-assessable finding, for spreadsheets."""
+"""`--format csv`: one row per failing, accepted or not-assessable finding, for spreadsheets.
+
+Written in pieces (`chunks`) of a thousand rows, not built whole.
+"""
 
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
 from io import StringIO
 
 from kspm_tui.model import ScanResult, Status
@@ -13,10 +17,14 @@ COLUMNS = ("severity", "status", "rule", "title", "category", "cluster", "kind",
            "frameworks", "kubectl", "fingerprint")
 
 
-def render(result: ScanResult) -> str:
+_ROWS_PER_CHUNK = 1000
+
+
+def chunks(result: ScanResult) -> Iterator[bytes]:
     buffer = StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(COLUMNS)
+    rows = 0
     for f in result.findings:
         if f.status is Status.passed:
             continue
@@ -28,4 +36,13 @@ def render(result: ScanResult) -> str:
             acc.expires.isoformat() if acc and acc.expires else "", " ".join(f.frameworks),
             f.remediation.kubectl or "", f.fingerprint,
         ])
-    return buffer.getvalue()
+        rows += 1
+        if rows % _ROWS_PER_CHUNK == 0:
+            yield buffer.getvalue().encode()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode()
+
+
+def render(result: ScanResult) -> str:
+    return b"".join(chunks(result)).decode()

@@ -5,12 +5,14 @@ with findings, one ClusterPolicyReport for cluster-scoped findings, as a YAML st
 `kubectl apply -f -`. Each result is one finding: policy and rule are the rule id, `fail` for
 failing, `skip` for accepted (who/why/until in `properties`), `error` for not assessable.
 Only failures are reported per resource (the scanner does not keep a pass record per object),
-so `summary.pass` is 0.
+so `summary.pass` is 0. Reports are made and written one at a time (`chunks`): never all of
+them, nor all their results, at once.
 """
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from typing import Any
 
 from kspm_tui.model import Finding, ScanResult, Status
@@ -83,18 +85,30 @@ def _report(kind: str, namespace: str | None, results: list[dict[str, Any]], clu
     }
 
 
-def build(result: ScanResult) -> list[dict[str, Any]]:
+def reports(result: ScanResult) -> Iterator[dict[str, Any]]:
+    """One PolicyReport per namespace with findings, then the ClusterPolicyReport, made as they
+    are asked for (findings are grouped first; each report's results only when it is made)."""
     seconds = int(result.started.timestamp())
-    by_namespace: dict[str | None, list[dict[str, Any]]] = defaultdict(list)
+    by_namespace: dict[str | None, list[Finding]] = defaultdict(list)
     for finding in result.findings:
         if finding.status is not Status.passed:
-            by_namespace[known(finding.namespace)].append(_result(finding, seconds))
+            by_namespace[known(finding.namespace)].append(finding)
     cluster = "".join(c if c.isalnum() or c in "-_." else "-" for c in result.cluster.id)
-    reports = [_report("PolicyReport", ns, results, cluster)
-               for ns, results in sorted(by_namespace.items(), key=lambda kv: kv[0] or "") if ns]
-    reports.append(_report("ClusterPolicyReport", None, by_namespace.get(None, []), cluster))
-    return reports
+    for ns, findings in sorted(by_namespace.items(), key=lambda kv: kv[0] or ""):
+        if ns:
+            yield _report("PolicyReport", ns, [_result(f, seconds) for f in findings], cluster)
+    yield _report("ClusterPolicyReport", None, [_result(f, seconds) for f in by_namespace.get(None, [])], cluster)
+
+
+def build(result: ScanResult) -> list[dict[str, Any]]:
+    return list(reports(result))
+
+
+def chunks(result: ScanResult) -> Iterator[bytes]:
+    """The YAML stream, one report at a time."""
+    for report in reports(result):
+        yield ("---\n" + dump_yaml(report)).encode()
 
 
 def render(result: ScanResult) -> str:
-    return "".join("---\n" + dump_yaml(report) for report in build(result))
+    return b"".join(chunks(result)).decode()

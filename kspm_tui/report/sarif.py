@@ -5,16 +5,20 @@ to rank alerts. Manifest findings carry a file and line region (the offending fi
 it can be found, else the document's first line); cluster findings a logical location.
 Accepted findings are kept as results with an accepted suppression (reason, owner, expiry),
 so they are visible as dismissed rather than missing.
+
+Written in pieces (`chunks`), results a few hundred at a time: built whole, the document of
+100k findings is a tree of dicts larger than the findings, then its bytes, then its text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding, RuleInfo, ScanResult, Severity, Status
-from kspm_tui.report.locate import field_line
+from kspm_tui.report.locate import Wanted, lines
 from kspm_tui.yamlio import dump_json
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -57,24 +61,36 @@ def _uri(file: str) -> str:
         return path.as_posix()
 
 
-def _location(finding: Finding) -> dict[str, Any]:
+def _in_file(finding: Finding) -> bool:
+    return bool(finding.source.file) and not str(finding.source.file).startswith("<")
+
+
+def _field_lines(findings: list[Finding]) -> list[int | None]:
+    """Each finding's offending-field line in its manifest (None: not in a file, or not found)."""
+    wanted = [i for i, f in enumerate(findings) if _in_file(f) and f.evidence and f.source.document]
+    found = lines(Wanted(str(f.source.file), int(f.source.document or 0), f.kind, f.namespace, f.name,
+                         f.evidence[0].path) for f in (findings[i] for i in wanted))
+    out: list[int | None] = [None] * len(findings)
+    for i, line in zip(wanted, found, strict=True):
+        out[i] = line
+    return out
+
+
+def _location(finding: Finding, field_line: int | None) -> dict[str, Any]:
     logical = {"name": object_ref(finding.kind, finding.namespace, finding.name)
                + (f"[{finding.container}]" if finding.container else ""),
                "kind": "resource"}
     location: dict[str, Any] = {"logicalLocations": [logical]}
     src = finding.source
-    if src.file and not src.file.startswith("<"):
-        line = src.line or 1
-        if finding.evidence and src.document:
-            line = field_line(src.file, src.document, finding.evidence[0].path) or line
+    if _in_file(finding):
         location["physicalLocation"] = {
-            "artifactLocation": {"uri": _uri(src.file)},
-            "region": {"startLine": line},
+            "artifactLocation": {"uri": _uri(str(src.file))},
+            "region": {"startLine": field_line or src.line or 1},
         }
     return location
 
 
-def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
+def _result(finding: Finding, index: dict[str, int], field_line: int | None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "ruleId": finding.rule,
         "ruleIndex": index[finding.rule],
@@ -82,7 +98,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
         "message": {"text": f"{object_ref(finding.kind, finding.namespace, finding.name)}"
                             + (f" container {finding.container}" if finding.container else "")
                             + f": {finding.message}"},
-        "locations": [_location(finding)],
+        "locations": [_location(finding, field_line)],
         "partialFingerprints": {"kspmFingerprint/v1": finding.fingerprint},
         "properties": {"severity": finding.severity.value, "category": finding.category.value},
     }
@@ -96,7 +112,7 @@ def _result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
     return out
 
 
-def build(result: ScanResult) -> dict[str, Any]:
+def _rules_of(result: ScanResult) -> list[RuleInfo]:
     rules = list(result.rules)
     known = {r.id for r in rules}
     for finding in result.findings:  # findings from rules the result has no info for
@@ -104,14 +120,29 @@ def build(result: ScanResult) -> dict[str, Any]:
             known.add(finding.rule)
             rules.append(RuleInfo(id=finding.rule, title=finding.title, severity=finding.severity,
                                   category=finding.category, frameworks=finding.frameworks))
+    return rules
+
+
+def _results(result: ScanResult, rules: list[RuleInfo]) -> Iterator[dict[str, Any]]:
+    """The SARIF results, made one at a time."""
     index = {r.id: i for i, r in enumerate(rules)}
     reported = [f for f in result.findings if f.status in (Status.fail, Status.accepted)]
+    for finding, line in zip(reported, _field_lines(reported), strict=True):
+        yield _result(finding, index, line)
+
+
+def build(result: ScanResult) -> dict[str, Any]:
+    rules = _rules_of(result)
+    return _document(result, rules, list(_results(result, rules)))
+
+
+def _document(result: ScanResult, rules: list[RuleInfo], results: list[dict[str, Any]]) -> dict[str, Any]:
     run: dict[str, Any] = {
         "tool": {"driver": {"name": result.tool.name, "version": result.tool.version,
                             "semanticVersion": result.tool.version, "informationUri": INFO_URI,
                             "rules": [_rule(r) for r in rules]}},
         "automationDetails": {"id": f"kspm-tui/{result.cluster.name}/"},
-        "results": [_result(f, index) for f in reported],
+        "results": results,
         "invocations": [{
             "executionSuccessful": not (result.errors or result.rule_errors),
             "startTimeUtc": result.started.isoformat().replace("+00:00", "Z"),
@@ -125,5 +156,35 @@ def build(result: ScanResult) -> dict[str, Any]:
     return {"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}
 
 
+_RESULTS = b'"results": []'
+_INDENT = b" " * 8  # results are items of runs[0].results: four levels deep
+_PER_CHUNK = 500
+
+
+def chunks(result: ScanResult) -> Iterator[bytes]:
+    """The document in pieces; joined, exactly the bytes of serialising `build` whole (tested)."""
+    rules = _rules_of(result)
+    head = dump_json(_document(result, rules, []), indent=True) + b"\n"
+    cut = head.index(_RESULTS) + len(_RESULTS) - 1  # at the `]` of the empty list
+    results = _results(result, rules)
+    first = next(results, None)
+    if first is None:
+        yield head
+        return
+    yield head[: cut - 1] + b"[\n"
+    batch = [dump_json(first, indent=True)]
+    for item in results:
+        if len(batch) == _PER_CHUNK:
+            yield _indented(batch) + b",\n"
+            batch = []
+        batch.append(dump_json(item, indent=True))
+    yield _indented(batch) + b"\n" + _INDENT[:-2] + head[cut:]
+
+
+def _indented(batch: list[bytes]) -> bytes:
+    """Serialised results one level in (JSON strings hold no raw newline: each b"\\n" starts a line)."""
+    return _INDENT + b",\n".join(batch).replace(b"\n", b"\n" + _INDENT)
+
+
 def render(result: ScanResult) -> str:
-    return dump_json(build(result), indent=True).decode() + "\n"
+    return b"".join(chunks(result)).decode()

@@ -1,7 +1,8 @@
 """Scan history: every scan saved per target in the user data dir, for drift and score trends.
 
 Layout: `<data dir>/history/<target>/<UTC start time>-<random>.json.gz`, one gzip'd JSON
-`ScanRecord` per scan, and `index.json`, a cache of their headers (score, counts) so listings
+`ScanRecord` per scan (version 2: findings as rows of `COLUMNS`, each rule's title and category
+once in `ruleText`; version 1 records, a dict per finding, are still read), and `index.json`, a cache of their headers (score, counts) so listings
 and the score trend do not decompress every scan. A target is the cluster id (UID of kube-system, stable across context
 renames) or, for manifest scans, a stable id of the scanned paths, so re-scanning the same
 folder builds its history too. Writes are atomic (temp file + rename); retention keeps the
@@ -16,12 +17,13 @@ import hashlib
 import re
 import secrets
 import zlib
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 
 from kspm_tui.atomic_write import atomic_write
 from kspm_tui.locations import data_dir
@@ -37,7 +39,10 @@ from kspm_tui.model import (
 )
 from kspm_tui.yamlio import dump_json, load_json
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
+# A finding's row in a version-2 record; title and category are the rule's, kept once per rule.
+COLUMNS = ("fingerprint", "rule", "severity", "status", "kind", "namespace", "name", "container", "message")
+_ROWS_PER_CHUNK = 2000
 SUFFIX = ".json.gz"
 INDEX = "index.json"
 _STAMP = "%Y%m%dT%H%M%S.%fZ"
@@ -62,7 +67,8 @@ class FindingRecord(BaseModel):
 
     @classmethod
     def of(cls, finding: Finding) -> FindingRecord:
-        return cls.model_validate(finding.model_dump(include=set(cls.model_fields)))
+        """The finding's fields, shared not copied (they are already of their types)."""
+        return cls.model_construct(**{name: getattr(finding, name) for name in cls.model_fields})
 
 
 class ScanHeader(BaseModel):
@@ -85,8 +91,27 @@ class ScanRecord(ScanHeader):
     def of(cls, result: ScanResult, target: str, label: str = "") -> ScanRecord:
         return cls(target=target, label=label or result.cluster.context or result.cluster.name,
                    cluster=result.cluster, started=result.started, summary=result.summary,
-                   rules=[st.rule for st in result.rule_stats if not st.not_assessable],
-                   findings=[FindingRecord.of(f) for f in result.findings], inventory=result.inventory)
+                   rules=_rules_of(result), findings=[FindingRecord.of(f) for f in result.findings],
+                   inventory=result.inventory)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_rows(cls, data: Any) -> Any:
+        """A version-2 record's rows back into findings (title and category from `ruleText`)."""
+        if not isinstance(data, dict) or not isinstance(data.get("columns"), list):
+            return data
+        columns, text = data["columns"], data.get("ruleText") or {}
+        findings = []
+        for row in data.get("findings") or ():
+            finding = dict(zip(columns, row, strict=False)) if isinstance(row, list) else row
+            if isinstance(finding, dict):
+                finding = {**(text.get(finding.get("rule")) or {}), **finding}
+            findings.append(finding)
+        return {**data, "findings": findings}
+
+
+def _rules_of(result: ScanResult) -> list[str]:
+    return [st.rule for st in result.rule_stats if not st.not_assessable]
 
 
 @dataclass(slots=True)
@@ -123,18 +148,70 @@ def record_files(target: str) -> list[Path]:
 
 def save(record: ScanRecord, keep: int = 50) -> Path:
     """Write one record atomically, then drop the oldest beyond `keep` for its target."""
-    started = record.started.astimezone(UTC)
+    header = ScanHeader.model_validate(record.model_dump(include=set(ScanHeader.model_fields)))
+    return _store(header, record.rules, record.findings, record.inventory, keep)
+
+
+def save_result(result: ScanResult, target: str, label: str = "", keep: int = 50) -> Path:
+    """Save a scan straight from its findings, streamed: no record object, no JSON tree of
+    100k findings (what `save(ScanRecord.of(result))` would build first), the same file."""
+    header = ScanHeader(target=target, label=label or result.cluster.context or result.cluster.name,
+                        cluster=result.cluster, started=result.started, summary=result.summary)
+    return _store(header, _rules_of(result), result.findings, result.inventory, keep)
+
+
+def _store(header: ScanHeader, rules: list[str], findings: Iterable[Finding | FindingRecord],
+           inventory: Inventory, keep: int) -> Path:
+    started = header.started.astimezone(UTC)
     name = f"{started.strftime(_STAMP)}-{secrets.token_hex(4)}{SUFFIX}"
-    path = history_dir() / record.target / name
-    data = gzip.compress(dump_json(record.model_dump(mode="json")), compresslevel=6, mtime=0)
-    atomic_write(path, data)
-    for old in record_files(record.target)[: -max(keep, 1)]:
+    path = history_dir() / header.target / name
+    size = 0
+
+    def counted(pieces: Iterator[bytes]) -> Iterator[bytes]:
+        nonlocal size
+        for piece in pieces:
+            size += len(piece)
+            yield piece
+
+    head = dump_json({**header.model_dump(mode="json"), "version": RECORD_VERSION, "rules": rules,
+                      "columns": COLUMNS})
+    atomic_write(path, counted(_gzip(_record_json(head, findings, inventory))))
+    for old in record_files(header.target)[: -max(keep, 1)]:
         old.unlink(missing_ok=True)
-    index = _load_index(record.target)
-    index[name] = {"size": len(data), "header": ScanHeader.model_validate(
-        record.model_dump(include=set(ScanHeader.model_fields))).model_dump(mode="json")}
-    _write_index(record.target, index)
+    index = _load_index(header.target)
+    index[name] = {"size": size, "header": header.model_dump(mode="json")}
+    _write_index(header.target, index)
     return path
+
+
+def _record_json(head: bytes, findings: Iterable[Finding | FindingRecord], inventory: Inventory) -> Iterator[bytes]:
+    """A version-2 record in pieces: `head` (an object) extended by the findings as rows, a few
+    thousand at a time, each rule's text once, and the inventory."""
+    text: dict[str, dict[str, str]] = {}
+    rows: list[list[Any]] = []
+    yield head[:-1] + b',"findings":['
+    first = True
+    for f in findings:
+        if f.rule not in text:
+            text[f.rule] = {"title": f.title, "category": f.category.value}
+        rows.append([f.fingerprint, f.rule, f.severity.value, f.status.value, f.kind, f.namespace, f.name,
+                     f.container, f.message])
+        if len(rows) == _ROWS_PER_CHUNK:
+            yield (b"" if first else b",") + dump_json(rows)[1:-1]
+            rows, first = [], False
+    if rows:
+        yield (b"" if first else b",") + dump_json(rows)[1:-1]
+    yield b'],"ruleText":' + dump_json(text) + b',"inventory":' + dump_json(inventory.model_dump(mode="json")) + b"}"
+
+
+def _gzip(pieces: Iterable[bytes]) -> Iterator[bytes]:
+    """Pieces gzip-compressed as they come (level 6, no timestamp: like `gzip.compress(mtime=0)`)."""
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)
+    for piece in pieces:
+        out = compressor.compress(piece)
+        if out:
+            yield out
+    yield compressor.flush()
 
 
 def _index_path(target: str) -> Path:
