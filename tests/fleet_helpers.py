@@ -13,6 +13,8 @@ from __future__ import annotations
 import base64
 import socket
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +23,42 @@ import yaml
 from kspm_tui.fleet.reports import WORKLOAD_KINDS
 from kspm_tui.model import Status
 from kspm_tui.report.policyreport import API_VERSION, _result
-from kspm_tui.scan import Scanned
+from kspm_tui.scan import Scanned, run_scan
 from kspm_tui.snapshot import known
+from kspm_tui.target import ScanSettings, Target
+from tests.apiserver.fixtures import CLUSTER, manifests
 from tests.apiserver.server import ApiServer
 
 SCANNED_AT = "2026-12-07T10:00:00Z"
+EXCEPTIONS = """\
+exceptions:
+  - rule: K8S-INGRESS-NO-TLS
+    namespace: shop
+    reason: TLS ends at the cloud load balancer
+    owner: team-web
+    expires: 2099-12-31
+"""
+
+
+@dataclass
+class Fleet:
+    """Three contexts: `reports` (the fixture cluster and the reporter's reports of it), `bare`
+    (the same objects, no reports) and `down` (nothing listens there)."""
+
+    kubeconfig: Path
+    scanned: Scanned  # the offline scan the reports were made from
+    reports: ApiServer
+    bare: ApiServer
+
+
+def make_fleet(serve: Callable[..., ApiServer], tmp_path: Path) -> Fleet:
+    exceptions = tmp_path / "exceptions.yaml"
+    exceptions.write_text(EXCEPTIONS)
+    scanned = run_scan(Target("paths", paths=(str(CLUSTER),)), ScanSettings(exception_files=[exceptions]))
+    with_reports = serve([*manifests(), *contract_reports(scanned), other_tool_report()])
+    bare = serve()
+    config = fleet_kubeconfig(tmp_path / "kubeconfig", {"reports": with_reports, "bare": bare, "down": None}, bare)
+    return Fleet(config, scanned, with_reports, bare)
 
 
 def contract_reports(scanned: Scanned, cluster: str = "uid-reports-cluster",

@@ -5,7 +5,6 @@ scan of the same objects; what the fleet reads back must be those findings."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,39 +14,14 @@ from kspm_tui.fleet.reports import Place, rebuild
 from kspm_tui.fleet.service import read_cluster
 from kspm_tui.model import Severity, Status
 from kspm_tui.remediation import kubectl_patch
-from kspm_tui.scan import Scanned, load_ruleset, run_scan
+from kspm_tui.scan import Scanned, load_ruleset
 from kspm_tui.target import ScanSettings, Target
-from tests.apiserver.fixtures import CLUSTER, manifests
-from tests.apiserver.server import ApiServer
-from tests.fleet_helpers import SCANNED_AT, contract_reports, fleet_kubeconfig, other_tool_report
-
-EXCEPTIONS = """\
-exceptions:
-  - rule: K8S-INGRESS-NO-TLS
-    namespace: shop
-    reason: TLS ends at the cloud load balancer
-    owner: team-web
-    expires: 2099-12-31
-"""
-
-
-@dataclass
-class Fleet:
-    kubeconfig: Path
-    scanned: Scanned
-    reports: ApiServer
-    bare: ApiServer
+from tests.fleet_helpers import SCANNED_AT, Fleet, contract_reports, fleet_kubeconfig, make_fleet
 
 
 @pytest.fixture
 def fleet(serve: Any, tmp_path: Path) -> Fleet:
-    exceptions = tmp_path / "exceptions.yaml"
-    exceptions.write_text(EXCEPTIONS)
-    scanned = run_scan(Target("paths", paths=(str(CLUSTER),)), ScanSettings(exception_files=[exceptions]))
-    with_reports = serve([*manifests(), *contract_reports(scanned), other_tool_report()])
-    bare = serve()
-    config = fleet_kubeconfig(tmp_path / "kubeconfig", {"reports": with_reports, "bare": bare, "down": None}, bare)
-    return Fleet(config, scanned, with_reports, bare)
+    return make_fleet(serve, tmp_path)
 
 
 def reported(scanned: Scanned) -> list[Any]:

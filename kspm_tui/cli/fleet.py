@@ -109,7 +109,7 @@ def table(rows: list[Any], now: datetime) -> Any:
     """The fleet as kubectl-style columns; a row that could not be read says why in NOTE."""
     from rich.table import Table
 
-    from kspm_tui.fleet.service import age
+    from kspm_tui.fleet.posture import age
 
     out = Table(show_edge=False, box=None)
     for col in ("context", "status", "score", *(s.value for s in Severity), "top rules", "age", "note"):
