@@ -12,7 +12,7 @@ from importlib import import_module
 from kspm_tui.model import ScanResult
 
 # format name → module under kspm_tui.report; order is the --help order.
-FORMATS = ("table", "wide", "json", "sarif", "policyreport", "markdown", "html", "csv")
+FORMATS = ("table", "wide", "json", "sarif", "policyreport", "markdown", "html", "csv", "junit", "prometheus")
 
 
 def render(result: ScanResult, fmt: str, *, color: bool = False) -> str:
