@@ -12,6 +12,7 @@ from kspm_tui.model import Status
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.contexts import ContextsScreen
 from kspm_tui.tui.screens.finding import FindingScreen
+from kspm_tui.tui.screens.fix_plan import FixPlanScreen
 from kspm_tui.tui.screens.fleet import FleetScreen
 from kspm_tui.tui.screens.namespace import NamespaceScreen
 from kspm_tui.tui.screens.overview import OverviewScreen
@@ -90,9 +91,28 @@ async def test_fleet_table_shows_each_cluster_and_drills_into_reports(fleet: Fle
         assert copied == app.screen.finding.remediation.kubectl
         assert copied.startswith("kubectl patch -n shop --context reports --type=strategic -p ")
 
-        await pilot.press("escape", "escape", "escape")
+        await pilot.press("a")  # judged in the cluster: accepted there, not in a local file
+        await pilot.pause()
+        assert isinstance(app.screen, FindingScreen)
+        assert any("in-cluster reporter mounts" in n.message for n in app._notifications)
+
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, WorkloadScreen)
+        await pilot.press("f")  # the fix plan from the reports' patches (no object to validate against)
+        await pilot.pause()
+        assert isinstance(app.screen, FixPlanScreen)
+        text = screen_text(app)
+        assert "Deployment shop/web" in text and "K8S-PRIVILEGED [nginx]: judged `review` by the in-cluster" in text
+        await pilot.press("escape", "escape", "escape", "escape")
         await pilot.pause()
         assert isinstance(app.screen, OverviewScreen)
+
+        lists = sum(e.path.endswith("/policyreports") for e in fleet.reports.log)
+        await pilot.press("r")  # a rescan reads the reports again
+        await wait_for(pilot, lambda: sum(e.path.endswith("/policyreports") for e in fleet.reports.log) > lists)
+        await wait_scanned(pilot, app)
+        assert app.target.kind == "reports" and app.scanned.result.summary.by_severity == want
 
 
 @run_async

@@ -201,7 +201,9 @@ def _remediation(props: dict[str, str], kind: str, name: str, namespace: str | N
             "The in-cluster reporter judged the patch to break this workload, so none is offered.")) if t))
     fix = remediation.build(Scope.object, kind, name, namespace, patch, guidance, context=context)
     if verdict in ("safe", "review"):
-        fix.safety, fix.safety_reason = Safety(verdict), "verdict of the in-cluster reporter"
+        fix.safety = Safety(verdict)
+        fix.safety_reason = ("judged safe by the in-cluster reporter" if verdict == "safe" else
+                             "judged `review` by the in-cluster reporter (reports carry no reason: scan live for it)")
     else:
         fix.safety, fix.safety_reason = Safety.review, "the report gives no verdict for this fix"
     return fix
