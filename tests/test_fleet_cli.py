@@ -157,3 +157,13 @@ def test_an_unreadable_result_names_its_report_and_the_rest_count() -> None:
     assert [(e.file, e.document) for e in rebuilt.result.errors] == [
         ("PolicyReport shop/kspm-deployment-web", 2), ("PolicyReport shop/kspm-deployment-web", 3)]
     assert rebuilt.result.findings[0].title == "Privileged container"
+
+
+def test_reports_are_listed_in_pages(fleet: Fleet, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("kspm_tui.sources.policyreports.PAGE_SIZE", 2)
+    ruleset = load_ruleset(ScanSettings())
+    posture = read_cluster(Target("context", context="reports", kubeconfig=str(fleet.kubeconfig)), ruleset)
+    assert posture.rebuilt is not None and posture.rebuilt.reports == len(contract_reports(fleet.scanned))
+    assert {f.fingerprint for f in posture.findings} == {f.fingerprint for f in reported(fleet.scanned)}
+    pages = [e for e in fleet.reports.log if e.path.endswith("/policyreports")]
+    assert len(pages) > 2 and all(e.query["limit"] == ["2"] for e in pages) and "continue" in pages[-1].query

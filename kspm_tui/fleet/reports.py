@@ -153,7 +153,7 @@ def _finding(item: dict[str, Any], rules: dict[str, CompiledRule], cluster_id: s
     return finding, datetime.fromtimestamp(int(seconds), UTC) if seconds else None
 
 
-def _enum(kind: type[Severity] | type[Category], value: object) -> Any:
+def _enum(kind: type[Severity | Category], value: object) -> Any:
     try:
         return kind(value)
     except ValueError:
@@ -236,7 +236,7 @@ def _rfc3339(value: object) -> datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        stamp = datetime.fromisoformat(value)
     except ValueError:
         return None
     return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
