@@ -113,7 +113,9 @@ def table(rows: list[Any], now: datetime) -> Any:
 
     out = Table(show_edge=False, box=None)
     for col in ("context", "status", "score", *(s.value for s in Severity), "top rules", "age", "note"):
-        out.add_column(col.upper(), justify="right" if col in ("score", "age", *Severity) else "left")
+        out.add_column(col.upper(), justify="right" if col in ("score", "age", *Severity) else "left",
+                       no_wrap=True, overflow="ellipsis",  # one line per cluster; errors in full on stderr
+                       max_width={"top rules": 40, "note": 48}.get(col))
     for row in rows:
         counts = [str(row.by_severity.get(s.value, 0)) if row.rebuilt else "" for s in Severity]
         top = ", ".join(f"{rule}×{n}" for rule, _, n in row.top_rules())
