@@ -138,6 +138,8 @@ def test_a_reports_commands_are_never_passed_through() -> None:
         result(properties={"fingerprint": "d", "kubectl": f"kubectl patch deployment web -n shop --type=strategic "
                                                          f"-p '{body}'", "safety": "safe"}),
     ]
+    quoted = {"metadata": {"annotations": {"note": "it's fine"}}}  # a `'` in the body: read by the shell's rules
+    evil.append(result(properties={"fingerprint": "e", "kubectl": kubectl_patch("Deployment", "web", "shop", quoted)}))
     rebuilt = rebuild([report_with(evil)], load_ruleset(ScanSettings()), Place("prod", "prod", None))
     fixes = {f.fingerprint: f.remediation for f in rebuilt.result.findings}
     assert fixes["a"].kubectl is None and fixes["a"].patch is None  # `'{..}';` is no JSON body: nothing taken
@@ -146,6 +148,8 @@ def test_a_reports_commands_are_never_passed_through() -> None:
     assert fixes["d"].kubectl == (f"kubectl patch -n shop --context prod --type=strategic -p '{body}' "
                                   "-- deployment web")
     assert fixes["d"].safety is not None and fixes["d"].safety.value == "safe"
+    assert fixes["e"].patch == quoted and fixes["e"].kubectl == kubectl_patch("Deployment", "web", "shop", quoted,
+                                                                              "prod")
 
 
 def test_an_unreadable_result_names_its_report_and_the_rest_count() -> None:

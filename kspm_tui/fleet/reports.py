@@ -15,6 +15,7 @@ command is built again by our own argv builder for the user's context.
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections import Counter
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ CLUSTER_LABEL = "kspm-tui.io/cluster"
 SCANNED_AT = "kspm-tui.io/scanned-at"
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController",
                             "Job", "CronJob", "Pod"})
+_QUOTED_BODY = re.compile(r" --type=strategic -p '([^']*)'(?= |$)")
 STATUS = {"fail": Status.fail, "warn": Status.fail, "skip": Status.accepted, "error": Status.not_assessable,
           "pass": Status.passed}
 
@@ -173,17 +175,21 @@ def _acceptance(props: dict[str, str], where: str) -> Exception_ | None:
 
 def patch_of(command: str | None) -> dict[str, Any] | None:
     """The strategic-merge body of a `kubectl patch --type=strategic -p BODY` command, or None."""
-    if not command:
+    if not command or not command.startswith("kubectl patch "):
         return None
+    quoted = _QUOTED_BODY.search(command)  # how commands.render quotes a body without `'`: no shell parse needed
+    if quoted is not None:
+        text = quoted.group(1)
+    else:
+        try:
+            argv = shlex.split(command)
+        except ValueError:
+            return None
+        if "--type=strategic" not in argv or "-p" not in argv or argv.index("-p") + 1 >= len(argv):
+            return None
+        text = argv[argv.index("-p") + 1]
     try:
-        argv = shlex.split(command)
-    except ValueError:
-        return None
-    if argv[:2] != ["kubectl", "patch"] or "--type=strategic" not in argv or "-p" not in argv:
-        return None
-    at = argv.index("-p") + 1
-    try:
-        body = load_json(argv[at].encode()) if at < len(argv) else None
+        body = load_json(text.encode())
     except ValueError:
         return None
     return body if isinstance(body, dict) and body else None
