@@ -158,8 +158,10 @@ def test_an_unreadable_result_names_its_report_and_the_rest_count() -> None:
               result(source="kyverno", properties={"fingerprint": "z"})]
     rebuilt = rebuild([report_with(broken)], load_ruleset(ScanSettings()), Place("prod", "prod", None))
     assert [f.fingerprint for f in rebuilt.result.findings] == ["ok"]
-    assert [(e.file, e.document) for e in rebuilt.result.errors] == [
-        ("PolicyReport shop/kspm-deployment-web", 2), ("PolicyReport shop/kspm-deployment-web", 3)]
+    assert [(e.file, e.document, e.message) for e in rebuilt.result.errors] == [
+        ("PolicyReport shop/kspm-deployment-web", 2,
+         "unreadable result: result 'maybe' is none of fail, warn, skip, error, pass"),
+        ("PolicyReport shop/kspm-deployment-web", 3, "unreadable result: missing field 'kind'")]
     assert rebuilt.result.findings[0].title == "Privileged container"
 
 
@@ -171,3 +173,13 @@ def test_reports_are_listed_in_pages(fleet: Fleet, monkeypatch: pytest.MonkeyPat
     assert {f.fingerprint for f in posture.findings} == {f.fingerprint for f in reported(fleet.scanned)}
     pages = [e for e in fleet.reports.log if e.path.endswith("/policyreports")]
     assert len(pages) > 2 and all(e.query["limit"] == ["2"] for e in pages) and "continue" in pages[-1].query
+
+
+def test_an_unreadable_result_in_a_cluster_exits_2_and_is_named(serve: Any, tmp_path: Path, run_cli: Any) -> None:
+    server = serve([report_with([result(properties={"fingerprint": "ok"}), result(result="maybe")])])
+    config = fleet_kubeconfig(tmp_path / "kubeconfig", {"prod": server}, server)
+    out = run_cli("fleet", "--kubeconfig", str(config), "-o", "json")
+    assert out.code == 2
+    assert "context 'prod': PolicyReport shop/kspm-deployment-web result 2: unreadable result" in out.stderr
+    row = json.loads(out.stdout)[0]
+    assert row["status"] == "ok" and row["by_severity"]["critical"] == 1 and len(row["errors"]) == 1

@@ -19,7 +19,8 @@ def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
         description="Read each context's kspm-tui PolicyReports (one list per context, concurrently, read-only) "
                     "and show per cluster: score, failing findings by severity, top rules and how fresh the "
                     "reports are. Exit 0 when every context was read, 1 when a finding at/above --fail-on "
-                    "is failing in any cluster, 3 when no context could be read, 4 when some could not.",
+                    "is failing in any cluster, 2 when a report held unreadable results, 3 when no context could be "
+                    "read, 4 when some could not.",
         epilog="examples:\n  kspm-tui fleet\n  kspm-tui fleet --context prod-eu --context prod-us -o json\n"
                "  kspm-tui fleet --fail-on critical --request-timeout 5s",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -70,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         from kspm_tui.safe_console import SafeConsole
 
         SafeConsole(highlight=False).print(table(rows, now))
+    if any(row.rebuilt.result.errors for row in rows if row.rebuilt):
+        return exit_codes.INPUT_ERRORS  # as a scan with unreadable input: said above, the rest still shown
     if args.fail_on is not None and any(_gated(row.findings, args.fail_on) for row in rows):
         return exit_codes.FINDINGS
     readable = sum(row.readable for row in rows)

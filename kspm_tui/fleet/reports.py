@@ -94,7 +94,8 @@ def rebuild(reports: list[dict[str, Any]], ruleset: RuleSet, place: Place) -> Re
             try:
                 finding, stamp = _finding(item, rules, cluster_id, place, where)
             except (KeyError, TypeError, ValueError) as exc:
-                errors.append(InputError(file=where, document=number, message=f"unreadable result: {exc}"))
+                why = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+                errors.append(InputError(file=where, document=number, message=f"unreadable result: {why}"))
                 continue
             stamped = _later(stamped, stamp)
             findings.setdefault(finding.fingerprint, finding)  # a split report lists each result once
@@ -131,7 +132,9 @@ def _finding(item: dict[str, Any], rules: dict[str, CompiledRule], cluster_id: s
         namespace = str(namespace) if namespace else None
     else:  # a finding about the cluster itself
         kind, name, namespace = "Cluster", place.cluster_name, None
-    status = STATUS[str(item.get("result", "fail"))]
+    status = STATUS.get(str(item.get("result", "fail")))
+    if status is None:
+        raise ValueError(f"result {item.get('result')!r} is none of {', '.join(STATUS)}")
     severity = _enum(Severity, item.get("severity")) or (rule.severity if rule else Severity.info)
     category = _enum(Category, item.get("category")) or (rule.category if rule else Category.workload)
     acceptance = _acceptance(props, where)
