@@ -245,6 +245,10 @@ def run_scan(target: Target, settings: ScanSettings, *, ruleset: RuleSet | None 
     settings = replace(settings)
     started, t0 = datetime.now(UTC), time.perf_counter()
     ruleset = ruleset or load_ruleset(settings)
+    if target.kind == "reports":  # findings the in-cluster reporter already judged
+        from kspm_tui.fleet.service import scan_reports
+
+        return scan_reports(target, settings, ruleset)
     collected = collect(target, settings, progress)
     judged = _judge(collected, settings, ruleset, started, t0, progress, keep_graph=keep_graph)
     scanned = Scanned(target, collected, judged.snapshot, judged.result, ruleset, settings, judged.analysis)

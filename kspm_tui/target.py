@@ -24,12 +24,14 @@ class Target:
     """What to scan and how to reach it, the way kubectl flags name it.
 
     `paths` are manifests ("-" is stdin); with `demo` they are added to the demo cluster.
+    `reports` reads a context's kspm-tui PolicyReports (kept by the in-cluster reporter)
+    instead of listing its objects.
     `namespace` scopes the scan: a live scan lists namespaced kinds only there; manifests
     without a namespace are placed in it (as `kubectl apply -n NS -f` does) and objects of
     other namespaces are left out.
     """
 
-    kind: Literal["demo", "paths", "context"]
+    kind: Literal["demo", "paths", "context", "reports"]
     paths: tuple[str, ...] = ()
     context: str | None = None  # None: the kubeconfig's current context
     kubeconfig: str | None = None
@@ -44,6 +46,8 @@ class Target:
             return "demo"
         if self.kind == "context":
             return self.context or "current context"
+        if self.kind == "reports":
+            return f"{self.context or 'current context'} (reports)"
         return ", ".join(self.paths) if len(self.paths) < 3 else f"{self.paths[0]} (+{len(self.paths) - 1})"
 
     @property
@@ -53,8 +57,8 @@ class Target:
 
     @property
     def saves_history(self) -> bool:
-        """Stdin has no stable identity to compare later scans with."""
-        return "-" not in self.paths
+        """Stdin has no stable identity to compare later scans with; reports are the reporter's history."""
+        return "-" not in self.paths and self.kind != "reports"
 
 
 @dataclass(slots=True)

@@ -96,12 +96,12 @@ async def test_all_contexts_overview_scans_each_and_reports_failures(kubeconfig:
         await pilot.press("a")
         await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen))
         screen = app.screen
-        await wait_for(pilot, lambda: all(r.state in ("done", "failed") for r in screen.fleet))
-        assert {r.context.name for r in screen.fleet} == {"prod-eu", "staging"}
+        await wait_for(pilot, lambda: all(r.status not in ("waiting", "reading") for r in screen.fleet))
+        assert {r.context for r in screen.fleet} == {"prod-eu", "staging"}
         text = screen_text(app)
         for row in screen.fleet:  # nothing listens on these servers: each row says why
-            assert row.state == "failed" and row.error
-            assert row.error[:30] in text
+            assert row.status == "unreachable" and row.reason
+            assert row.reason[:30] in text
 
 
 @run_async

@@ -8,6 +8,7 @@
     kspm-tui policy ...           export rules as admission policies; test policies offline
     kspm-tui rbac ...             who can do what, and attack paths
     kspm-tui contexts             kube contexts from the kubeconfig
+    kspm-tui fleet ...            every cluster's posture from its in-cluster reporter's PolicyReports
     kspm-tui doctor ...           check the read permissions a live scan needs
     kspm-tui reporter ...         in the cluster: keep PolicyReports current, serve /metrics
 """
@@ -26,8 +27,8 @@ from kspm_tui.textsafe import VisibleStream
 
 # name → module (in kspm_tui.cli) with add_parser(subparsers) and run(args) -> int; order is
 # --help order. Imported only when used: the explorer's start-up must not pay for the engine.
-SUBCOMMANDS = ("scan", "fix", "rules", "policy", "rbac", "diff", "history", "exceptions", "contexts", "doctor",
-               "reporter")
+SUBCOMMANDS = ("scan", "fix", "rules", "policy", "rbac", "diff", "history", "exceptions", "contexts", "fleet",
+               "doctor", "reporter")
 
 
 def subcommand(name: str) -> ModuleType:
@@ -55,6 +56,7 @@ examples:
   kspm-tui contexts                       kube contexts (name, cluster, server, user, namespace)
   kspm-tui scan --context prod            live, read-only scan of one cluster (--all-contexts: each)
   kspm-tui scan --context prod --watch    keep watching; finding opened/resolved as JSON lines
+  kspm-tui fleet --fail-on critical       every context's posture from its in-cluster PolicyReports
   kspm-tui doctor --context prod          which read permissions you have; ClusterRole to grant
   kspm-tui reporter --in-cluster          in a Pod: keep PolicyReports current (deploy/, docs/reporter.md)
 

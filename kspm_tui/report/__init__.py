@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from kspm_tui.report.context import ReportContext
 
 # format name → module under kspm_tui.report; order is the --help order.
-FORMATS = ("table", "wide", "json", "sarif", "policyreport", "markdown", "html", "csv")
+FORMATS = ("table", "wide", "json", "sarif", "policyreport", "markdown", "html", "csv", "junit", "prometheus")
 # formats that show a ReportContext (attack paths, fix plans, history, baseline) when given one
 WITH_CONTEXT = ("markdown", "html")
 

@@ -86,6 +86,12 @@ def _ctx(app: KspmApp, arg: str) -> None:
         app.push_screen(ContextsScreen())
 
 
+def _fleet(app: KspmApp, arg: str) -> None:
+    from kspm_tui.tui.screens.fleet import FleetScreen
+
+    app.push_screen(FleetScreen())
+
+
 def _exceptions(app: KspmApp, arg: str) -> None:
     from kspm_tui.tui.screens.exceptions import ExceptionsScreen
 
@@ -115,6 +121,7 @@ JUMPS: tuple[Jump, ...] = (
          aliases=("who-can", "whocan")),
     Jump("paths", "attack paths from the internet (and from inside)", _paths, needs_scan=True, aliases=("attack",)),
     Jump("ctx", "kube contexts (`:ctx NAME` switches)", _ctx, aliases=("context", "contexts")),
+    Jump("fleet", "every context's posture from its in-cluster PolicyReports", _fleet, aliases=("clusters",)),
     Jump("exceptions", "accepted risks: active, expired, matching nothing", _exceptions, needs_scan=True,
          aliases=("accepted", "ex")),
     Jump("drift", "what changed since the previous scan", _drift, needs_scan=True, aliases=("diff", "changes")),

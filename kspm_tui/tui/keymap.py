@@ -79,7 +79,12 @@ PATHS_KEYS = (
 
 # On the context picker.
 CONTEXT_KEYS = (
-    Key("kspm.all_contexts", "a", "all_contexts", "Scan all contexts", short="All contexts"),
+    Key("kspm.all_contexts", "a", "all_contexts", "Fleet: every context's reports", short="Fleet"),
+)
+
+# On the fleet table.
+FLEET_KEYS = (
+    Key("kspm.live_scan", "l", "live_scan", "Scan this context live", short="Live scan"),
 )
 
 # On the welcome screen.
@@ -93,6 +98,7 @@ WELCOME_KEYS = (
 FOOTER = ("kspm.back", "kspm.copy", "kspm.jump", "kspm.help", "kspm.quit")
 TABLE_FOOTER = ("kspm.filter", "kspm.sort", "kspm.copy", "kspm.back", "kspm.jump", "kspm.help")
 OVERVIEW_FOOTER = ("kspm.filter", "kspm.sort", "kspm.rescan", "kspm.watch", "kspm.jump", "kspm.help", "kspm.quit")
+FLEET_FOOTER = ("kspm.live_scan", "kspm.filter", "kspm.sort", "kspm.copy", "kspm.back", "kspm.jump", "kspm.help")
 CONTEXT_FOOTER = ("kspm.all_contexts", "kspm.filter", "kspm.sort", "kspm.jump", "kspm.help", "kspm.quit")
 WELCOME_FOOTER = ("kspm.demo", "kspm.folder", "kspm.contexts", "kspm.jump", "kspm.help", "kspm.quit")
 DRIFT_FOOTER = ("kspm.filter", "kspm.sort", "kspm.back", "kspm.jump", "kspm.help")
@@ -115,7 +121,7 @@ def bindings(keys: tuple[Key, ...]) -> list[Binding]:
 
 def all_keys() -> tuple[Key, ...]:
     return (APP_KEYS + TABLE_KEYS + FINDING_KEYS + WORKLOAD_KEYS + POLICY_KEYS + RBAC_KEYS + PATHS_KEYS
-            + CONTEXT_KEYS + WELCOME_KEYS)
+            + CONTEXT_KEYS + FLEET_KEYS + WELCOME_KEYS)
 
 
 def user_keymap() -> tuple[dict[str, str], str | None]:

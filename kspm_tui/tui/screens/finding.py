@@ -184,6 +184,12 @@ class FindingScreen(KspmScreen):
             self.notify(f"only failing findings can be accepted (this one is {self.finding.status.value})",
                         severity="warning")
             return
+        target = self.kspm.target
+        if target is not None and target.kind == "reports":  # judged in the cluster, by its exceptions
+            self.notify("this finding comes from the cluster's PolicyReports: accept it in the exceptions file "
+                        "the in-cluster reporter mounts (its ConfigMap), or scan the context live (`l` in :fleet) "
+                        "to accept it here", severity="warning", timeout=8)
+            return
         finding = self.finding
         self.app.push_screen(AcceptScreen(finding), lambda risk: self.kspm.accept(finding, risk))
 

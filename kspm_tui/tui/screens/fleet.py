@@ -1,104 +1,123 @@
-"""Every kube context side by side: one row per context with its score and counts.
+"""The fleet: every kube context side by side, read from the PolicyReports of its in-cluster
+reporter (one list per context, concurrently) instead of scanning each one.
 
-Contexts are scanned concurrently in worker threads (a few at a time); a context that cannot
-be scanned shows its one-sentence error in its row and does not hold up the others.
+A row shows the cluster's score, failing findings by severity, its top rules and how old its
+reports are; a context that cannot be read says why in its row and holds up no other. Enter on
+a cluster with reports drills into its findings from the reports (the same overview, workload
+and finding screens as a scan); on one without a reporter it falls back to a live scan, as
+`l` does on any row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import work
+from textual.binding import BindingType
 
+from kspm_tui.fleet.posture import age
 from kspm_tui.model import Severity
+from kspm_tui.tui import keymap
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.screens.contexts import read_contexts
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
-from kspm_tui.tui.widgets.severity import count_columns
+from kspm_tui.tui.widgets.severity import SHORT, count_columns
 
-if TYPE_CHECKING:  # kubernetes is imported only when a context is used
-    from kspm_tui.target import ContextInfo
+if TYPE_CHECKING:
+    from kspm_tui.fleet.posture import ClusterPosture
 
-PARALLEL = 4
-
-
-@dataclass(slots=True, eq=False)
-class FleetRow:
-    context: ContextInfo
-    state: str = "waiting"  # waiting | scanning | done | failed
-    score: int | None = None
-    by_severity: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-    error: str = ""
+STATUS_TONE = {"ok": "good", "no reporter": "dim", "unreachable": "critical", "no access": "critical"}
 
 
 class FleetScreen(TableScreen):
-    crumb = "all contexts"
+    crumb = "fleet"
+    footer: ClassVar[tuple[str, ...]] = keymap.FLEET_FOOTER
+    BINDINGS: ClassVar[list[BindingType]] = [*TableScreen.BINDINGS, *keymap.bindings(keymap.FLEET_KEYS)]
     columns: ClassVar[list[Column]] = [
-        Column("context", 26, fit=True), Column("state", 9), Column("score", 5, "right"),
-        *count_columns()[:-1],
-        Column("time", 6, "right"), Column("error"),
+        Column("context", 22, fit=True), Column("status", 11), Column("score", 5, "right"),
+        *count_columns()[:-1], Column("age", 5, "right"), Column("top rules", 28, fit=True), Column("note"),
     ]
     sorts: ClassVar[list[Sort]] = [
-        ("score", lambda r: (r.score is None, r.score if r.score is not None else 0, r.context.name)),
-        ("name", lambda r: r.context.name),
+        ("score", lambda r: (r.score is None, r.score if r.score is not None else 0, r.context)),
+        ("name", lambda r: r.context),
+        ("age", lambda r: (r.scanned_at is None, -(r.scanned_at.timestamp() if r.scanned_at else 0), r.context)),
     ]
 
     def __init__(self) -> None:
         super().__init__()
-        self.fleet = [FleetRow(c) for c in read_contexts(self.kspm.session.reach.kubeconfig)]
+        from kspm_tui.fleet.posture import ClusterPosture
+
+        self.fleet: list[ClusterPosture] = [ClusterPosture(c.name) for c in
+                                            read_contexts(self.kspm.session.reach.kubeconfig)]
 
     def on_mount(self) -> None:
-        for chunk in range(PARALLEL):
-            self.scan_some(self.fleet[chunk::PARALLEL])
+        self.table.empty_text = "no contexts in the kubeconfig"
+        self.read_reports()
 
     @work(thread=True, group="fleet")
-    def scan_some(self, rows: list[FleetRow]) -> None:
-        """One of PARALLEL workers, scanning its share of the contexts one after another."""
-        from kspm_tui.scan import run_scan
-        from kspm_tui.target import SourceUnavailable
+    def read_reports(self) -> None:
+        """Every context's reports at once; each row fills in as its context answers."""
+        from kspm_tui.fleet.service import read_fleet
 
-        ruleset = None
-        for row in rows:
-            row.state = "scanning"
-            self.app.call_from_thread(self.refilter)
-            try:
-                scanned = run_scan(self.kspm.context_target(row.context.name), self.kspm.settings, ruleset=ruleset)
-            except SourceUnavailable as exc:
-                row.state, row.error = "failed", str(exc)
-            except Exception as exc:  # noqa: BLE001 - one broken context must not stop the others
-                row.state, row.error = "failed", f"{type(exc).__name__}: {exc}"
-            else:
-                ruleset = scanned.ruleset
-                summary = scanned.result.summary
-                row.state, row.score = "done", summary.score
-                row.by_severity, row.seconds = summary.by_severity, scanned.result.duration_s
+        ruleset = self.kspm.ruleset()
+        for row in self.fleet:
+            row.status = "reading"
+        self.app.call_from_thread(self.refilter)
+
+        def landed(i: int, posture: ClusterPosture) -> None:
+            row = self.fleet[i]
+            row.status, row.reason, row.server, row.rebuilt = (posture.status, posture.reason, posture.server,
+                                                               posture.rebuilt)
             self.app.call_from_thread(self.refilter)
 
-    def items(self) -> list[FleetRow]:
+        read_fleet([self.kspm.context_target(row.context) for row in self.fleet], ruleset, landed)
+
+    def items(self) -> list[ClusterPosture]:
         return self.fleet
 
-    def haystack(self, row: FleetRow) -> str:
-        return f"{row.context.name} {row.context.cluster} {row.state}".lower()
+    def row_key(self, item: Any) -> Any:
+        return item.context
 
-    def cells(self, row: FleetRow) -> Sequence[Cell]:
+    def haystack(self, row: ClusterPosture) -> str:
+        return f"{row.context} {row.status}".lower()
+
+    def primary(self, row: ClusterPosture) -> str:
+        return row.context.lower()
+
+    def cells(self, row: ClusterPosture) -> Sequence[Cell]:
         counts: list[Cell] = []
         for sev in Severity:
             n = row.by_severity.get(sev.value, 0)
-            counts.append(("" if row.score is None else "·", "dim") if not n else (str(n), sev.value))
-        state: Cell = {"done": ("done", "good"), "failed": ("failed", "critical")}.get(
-            row.state, (row.state, "dim"))
+            counts.append(("" if row.rebuilt is None else "·", "dim") if not n else (str(n), sev.value))
+        status: Cell = (row.status, STATUS_TONE.get(row.status, "dim"))
         score = "" if row.score is None else str(row.score)
-        time = f"{row.seconds:.1f}s" if row.state == "done" else ""
-        return [row.context.name, state, score, *counts, time, (row.error, "warn") if row.error else ""]
+        top = ", ".join(f"{rule.removeprefix('K8S-')}×{n}" for rule, _, n in row.top_rules())
+        note: Cell = (row.reason, "warn") if not row.readable and row.reason else (
+            "Enter scans live" if row.status == "no reporter" else "")
+        return [row.context, status, score, *counts, age(row.scanned_at, datetime.now(UTC)), top, note]
+
+    def status_notes(self) -> list[str]:
+        reading = sum(row.status in ("waiting", "reading") for row in self.fleet)
+        worst = {sev: sum(row.by_severity.get(sev.value, 0) for row in self.fleet)
+                 for sev in (Severity.critical, Severity.high)}
+        notes = [f"reading {reading}"] if reading else []
+        return [*notes, *(f"{SHORT[s]} {n} across the fleet" for s, n in worst.items() if n)]
 
     def open(self, row: Any) -> None:
-        self.kspm.open_target(self.kspm.context_target(row.context.name))
+        """Reports: drill into them; no reporter (or not readable): scan the context live."""
+        target = self.kspm.context_target(row.context)
+        self.kspm.open_target(replace(target, kind="reports") if row.rebuilt is not None else target)
+
+    def action_live_scan(self) -> None:
+        row = self.table.current
+        if row is not None:
+            self.kspm.open_target(self.kspm.context_target(row.context))
 
     def copy_text(self) -> tuple[str, str] | None:
         row = self.table.current
         if row is None:
             return None
-        return (row.error or row.context.name, "error message" if row.error else "context name")
+        return (row.reason, "error message") if not row.readable and row.reason else (row.context, "context name")
