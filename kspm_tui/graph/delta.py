@@ -12,7 +12,8 @@ What a changed object feeds, before and after the change:
   where a role is bound); an implicit group (`system:authenticated`, ...) reaches everyone;
 - a Role/ClusterRole: itself, the aggregated ClusterRoles that pull its rules, the bindings
   referencing any of them, and on through their subjects;
-- a ServiceAccount: its subject, the workloads running as it, the bindings naming it;
+- a ServiceAccount: its subject, the workloads running as it, the bindings naming it (and a
+  Namespace the bindings naming its `default` ServiceAccount);
 - a Service, Ingress or HTTPRoute: the workloads the Service selects (old and new selector);
 - a NetworkPolicy: the workloads in its namespace its pod selector picks (old and new);
 - a workload object: its top-level owner (the caller resolves it) and that owner's Namespace
@@ -120,6 +121,8 @@ def affected(snapshot: Snapshot, before: Facts, after: Facts, changes: Iterable[
                 account = Subject("ServiceAccount", obj["metadata"]["name"], namespace_of(obj))
                 subjects.add(account)
                 units.update(_bindings_naming(snapshot, account))
+            elif kind == "Namespace":  # a namespace's `default` ServiceAccount exists with it
+                units.update(_bindings_naming(snapshot, Subject("ServiceAccount", "default", obj["metadata"]["name"])))
             elif kind in ROUTE_KINDS:
                 units.update(_routed(snapshot, after, obj))
             elif kind == "NetworkPolicy":
