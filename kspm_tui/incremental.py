@@ -55,6 +55,9 @@ class Incremental:
         options = self.options(only)
         if only is not None:
             options.pod_security = self._levels
+            facts = self._facts
+            if facts is not None:  # of this snapshot: apply() computed them
+                options.namespace_facts, options.cluster_facts, options.reach = facts.namespaces, facts.cluster, facts.reach
         evaluation = evaluate_snapshot(self.snapshot, self.ruleset, options)
         self._levels = evaluation.pod_security
         return evaluation

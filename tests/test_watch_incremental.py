@@ -249,7 +249,6 @@ def sizes() -> Iterator[list[int]]:
     seen: list[int] = []
     yield seen
     batches = [size for size in seen if size != GRAPH]
-    print("SIZES", len(batches), sum(size >= 0 for size in batches), seen.count(GRAPH))
     assert len(batches) >= 80
     assert sum(size >= 0 for size in batches) >= 0.5 * len(batches), batches
     assert seen.count(GRAPH) >= 10, seen.count(GRAPH)

@@ -31,6 +31,7 @@ from kspm_tui.fixes.safety import Assessor
 from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.controlplane import control_plane
 from kspm_tui.graph.facts import cluster_facts, namespace_facts
+from kspm_tui.graph.paths import Reachability
 from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.model import (
     CoverageGap,
@@ -73,6 +74,11 @@ class Options:
     # Watch mode: every workload's Pod Security level before this batch, so a Namespace's
     # `ns.podSecurity` is exact when only some of its workloads are evaluated again.
     pod_security: PodSecurityLevels | None = None
+    # Watch mode: this snapshot's namespace and cluster facts and reachability, already
+    # computed to see what a batch changed (not computed twice).
+    namespace_facts: dict[str, dict[str, Any]] | None = None
+    cluster_facts: dict[str, Any] | None = None
+    reach: Reachability | None = None
 
 
 @dataclass(slots=True)
@@ -109,8 +115,9 @@ class Evaluator:
         self.rules = ruleset.rules
         self.out = Evaluation(stats={r.id: RuleStat(rule=r.id) for r in self.rules})
         self.cluster_id = snapshot.cluster_id
-        self.ns_facts = namespace_facts(snapshot, options.system_namespaces)
-        self.cluster = cluster_facts(snapshot)
+        self.ns_facts = ({name: dict(facts) for name, facts in options.namespace_facts.items()}
+                         if options.namespace_facts is not None else namespace_facts(snapshot, options.system_namespaces))
+        self.cluster = dict(options.cluster_facts) if options.cluster_facts is not None else cluster_facts(snapshot)
         self.is_cluster = self.cluster["isCluster"] if options.is_cluster is None else options.is_cluster
         self.cluster["isCluster"] = self.is_cluster
         self._errored: set[str] = set()

@@ -40,7 +40,8 @@ class GraphScopes:
     def analysis(self) -> Analysis:
         ev = self.ev
         return Analysis(ev.snapshot, system_namespaces=ev.options.system_namespaces,
-                        namespace_facts_=ev.ns_facts, context=ev.options.context, is_cluster=ev.is_cluster)
+                        namespace_facts_=ev.ns_facts, context=ev.options.context, is_cluster=ev.is_cluster,
+                        reach=ev.options.reach)
 
     @property
     def built(self) -> Analysis | None:

@@ -27,8 +27,10 @@ BOOTSTRAP_CLUSTER_ROLES = frozenset({"cluster-admin", "admin", "edit", "view"})
 class Analysis:
     def __init__(self, snapshot: Snapshot, *, system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES,
                  namespace_facts_: dict[str, dict[str, Any]] | None = None, context: str | None = None,
-                 is_cluster: bool | None = None) -> None:
+                 is_cluster: bool | None = None, reach: Reachability | None = None) -> None:
         self.snapshot = snapshot
+        if reach is not None:  # computed already (a watch batch): the cached property's value
+            self.__dict__["reach"] = reach
         self.system_namespaces = system_namespaces
         self._ns_facts = namespace_facts_
         self.context = context

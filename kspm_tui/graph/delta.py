@@ -30,17 +30,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kspm_tui.graph.exposure import (
-    CONTROLLER_MARKERS,
-    _ingress_backends,
-    _route_backends,
-    exposures,
-    ingress_controllers,
-    nodes_have_external_addresses,
-)
+from kspm_tui.graph.exposure import _ingress_backends, _route_backends, nodes_have_external_addresses
 from kspm_tui.graph.facts import cluster_facts, namespace_facts
 from kspm_tui.graph.identity import service_account_name
-from kspm_tui.graph.network import namespace_labels
+from kspm_tui.graph.paths import Reachability
 from kspm_tui.graph.rbac import IMPLICIT_GROUPS, SA_PREFIX, Subject, _subject
 from kspm_tui.graph.risks import privileged_namespaces
 from kspm_tui.graph.selectors import map_selector_matches, selector_matches
@@ -60,7 +53,7 @@ class Facts:
     cluster: dict[str, Any]
     privileged: frozenset[str]
     workloads: dict[Key, tuple[str | None, dict[str, str], Subject]]  # key → namespace, pod labels, its SA
-    controllers: list[Any]
+    reach: Reachability
     nodes_external: bool | None
     by_account: dict[Subject, list[Key]] = field(default_factory=dict)
 
@@ -77,17 +70,7 @@ class Facts:
             workloads[key] = (workload.namespace, labels, account)
             by_account[account].append(key)
         return cls(namespaces, cluster_facts(snapshot), frozenset(privileged_namespaces(namespaces, system_namespaces)),
-                   workloads, _controllers(snapshot), nodes_have_external_addresses(snapshot), dict(by_account))
-
-
-def _controllers(snapshot: Snapshot) -> list[Any]:
-    """The ingress controllers (with whether the internet reaches them): they decide whether
-    any route through an Ingress reaches its pods. Exposure is computed only when one exists."""
-    if not any(marker in " ".join([w.name, w.namespace or "",
-                                   *map(str, ((w.template.get("metadata") or {}).get("labels") or {}).values())]).lower()
-               for w in snapshot.workloads() for marker in CONTROLLER_MARKERS):
-        return []
-    return ingress_controllers(snapshot, exposures(snapshot), namespace_labels(snapshot))
+                   workloads, Reachability.of(snapshot), nodes_have_external_addresses(snapshot), dict(by_account))
 
 
 def affected(snapshot: Snapshot, before: Facts, after: Facts, changes: Iterable[Change],
@@ -137,7 +120,8 @@ def affected(snapshot: Snapshot, before: Facts, after: Facts, changes: Iterable[
         units.add((subject.kind, subject.namespace, subject.name))
         units.update(after.by_account.get(subject, ()))
     units |= before.workloads.keys() ^ after.workloads.keys()
-    if before.controllers != after.controllers or before.nodes_external != after.nodes_external:
+    # the ingress controllers (and whether the internet reaches them) decide every route through an Ingress
+    if before.reach.controllers != after.reach.controllers or before.nodes_external != after.nodes_external:
         units |= after.workloads.keys()
     for name in before.namespaces.keys() | after.namespaces.keys():
         old, new = before.namespaces.get(name), after.namespaces.get(name)
