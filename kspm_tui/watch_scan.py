@@ -1,14 +1,11 @@
 """Watching a live target: the scan service kept current from watch streams.
 
 `sources.watch.Watcher` hands over batches of changes; here they are applied to the snapshot
-and only what they can affect is re-evaluated:
-
-- a workload object (Pod, ReplicaSet, Deployment, ...): its top-level owner;
-- a namespace-level object (Namespace, NetworkPolicy, ResourceQuota, LimitRange): every
-  workload and object in that namespace, since namespace facts changed;
-- anything else (RBAC, webhooks, Services, ...): everything, since graph facts may change.
-
-Cluster, control-plane and graph (RBAC subject, attack path) rules run whole on every batch.
+and only what they can affect is re-evaluated (`incremental.py`, `graph/delta.py`): a workload
+object its top-level owner and that owner's Namespace; a binding, role, ServiceAccount,
+Service, Ingress or NetworkPolicy the subjects and workloads whose graph facts it feeds;
+changed namespace facts everything in that namespace; changed cluster facts everything.
+Cluster and control-plane rules run whole on every batch.
 Each batch gives a new `Scanned` (accepted risks judged again, exception files re-read, so
 an edited file applies while watching); failing findings are diffed by fingerprint into
 finding opened/resolved events. The CLI prints the events; the explorer shows each Scanned.
@@ -33,18 +30,18 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
-from kspm_tui.engine.evaluate import Evaluation, evaluate_snapshot
+from kspm_tui.engine.evaluate import Evaluation
 from kspm_tui.engine.loader import RuleSet
+from kspm_tui.incremental import Incremental, Relisted
 from kspm_tui.inventory import build_inventory
-from kspm_tui.kinds import WORKLOAD_KINDS
-from kspm_tui.model import Finding, ScanResult, Scope, SourceRef, Status
+from kspm_tui.model import Finding, ScanResult, SourceRef, Status
 from kspm_tui.perf import paused_gc
 from kspm_tui.results import resummarize, sort_findings
 from kspm_tui.scan import Scanned, ScanSettings, collect_live, options_for, result_of
-from kspm_tui.snapshot import Key, Snapshot, key_of, namespace_of
-from kspm_tui.sources import SourcedObject
+from kspm_tui.snapshot import Key, Snapshot
 from kspm_tui.sources.watch import Batch, Relist, Watcher
 from kspm_tui.target import Progress, Target, connect
 from kspm_tui.triage.acceptance import accept_risks
@@ -52,11 +49,6 @@ from kspm_tui.triage.acceptance import accept_risks
 if TYPE_CHECKING:
     from kspm_tui.sources.kubeconfig import Connection
     from kspm_tui.sources.live import LiveCollected
-
-# Scopes the engine evaluates in full on every batch (cheap, or graph-wide: RBAC subjects and
-# attack paths), so their findings are replaced wholesale rather than per unit.
-ALWAYS_SCOPES = frozenset({Scope.cluster, Scope.control_plane, Scope.subject, Scope.path})
-NAMESPACE_LEVEL = frozenset({"Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange"})
 
 
 @dataclass(slots=True)
@@ -139,7 +131,6 @@ class WatchService:
         self.findings: dict[str, Finding] = {}  # open (failing, not accepted) findings by fingerprint
         self._failing: dict[str, Finding] = {}  # failing before accepted risks are judged
         self._base: ScanResult | None = None  # the first scan's report (not-assessable findings, stats)
-        self._scopes = {r.id: r.rule.scope for r in ruleset.rules}
         self._source = {r.kind: SourceRef(file=f"{connection.context.name}:{r.plural}") for r in initial.resources}
         self._events: queue.Queue[FindingEvent] | None = None if on_event else queue.Queue(EVENT_BUFFER)
         self._stopped = threading.Event()
@@ -252,72 +243,26 @@ class WatchService:
             raise RuntimeError(f"{text}; {self._crashes} times in a row")
         self._say(text)
 
+    @cached_property
+    def _incremental(self) -> Incremental:
+        return Incremental(
+            self.snapshot, self.ruleset,
+            lambda only: options_for(self.settings, self.initial.collected, self.snapshot, is_cluster=True, only=only),
+            lambda kind: self._source.get(kind, SourceRef()))
+
     def _apply(self, batch: Batch) -> frozenset[Key] | None:
         """Apply changes to the snapshot; the units to re-evaluate (None: everything)."""
-        units: set[Key] | None = set()
-        namespaces: set[str] = set()
-        for change in batch:
-            if isinstance(change, Relist):
-                units = None
-                self._replace_kind(change.kind, change.items)
-                continue
-            obj = change.obj
-            kind, key = obj["kind"], key_of(obj)
-            if units is not None:
-                if kind in WORKLOAD_KINDS:
-                    units |= self._owner_units(key)
-                elif kind in NAMESPACE_LEVEL:
-                    namespaces.add(obj["metadata"]["name"] if kind == "Namespace" else namespace_of(obj) or "")
-                else:
-                    units = None
-            if change.type == "DELETED":
-                self.snapshot.remove(key)
-            else:
-                self.snapshot.add(SourcedObject(obj, self._source.get(kind, SourceRef())))
-            if units is not None and kind in WORKLOAD_KINDS:
-                units |= self._owner_units(key)
-        if units is None:
-            return None
-        for namespace in namespaces:
-            units.add(("Namespace", None, namespace))
-            units.update(k for k in self.snapshot.index if k[1] == namespace)
-        return frozenset(units)
-
-    def _owner_units(self, key: Key) -> set[Key]:
-        """The object itself and its top-level owner (what its findings attach to)."""
-        item = self.snapshot.index.get(key)
-        if item is None:
-            return {key}
-        return {key, key_of(self.snapshot.top_owner(item).obj)}
-
-    def _replace_kind(self, kind: str, items: list[dict[str, Any]]) -> None:
-        fresh = {key_of(obj): obj for obj in items}
-        for item in list(self.snapshot.of_kind(kind)):
-            key = key_of(item.obj)
-            if key not in fresh:
-                self.snapshot.remove(key)
-        for obj in fresh.values():
-            self.snapshot.add(SourcedObject(obj, self._source.get(kind, SourceRef())))
+        return self._incremental.apply(
+            Relisted(c.kind, c.items) if isinstance(c, Relist) else (c.type, c.obj) for c in batch)
 
     def _evaluate(self, only: frozenset[Key] | None) -> Evaluation:
         self.stats.evaluations += 1
         self.stats.evaluated_units.append(-1 if only is None else len(only))
-        options = options_for(self.settings, self.initial.collected, self.snapshot, is_cluster=True, only=only)
-        return evaluate_snapshot(self.snapshot, self.ruleset, options)
-
-    def _always(self, finding: Finding) -> bool:
-        """Findings of rules that run whole on every batch (cluster, control-plane, graph scopes)."""
-        return finding.kind == "Cluster" or self._scopes.get(finding.rule) in ALWAYS_SCOPES
+        return self._incremental.evaluate(only)
 
     def _reevaluate(self, only: frozenset[Key] | None) -> None:
         evaluation = self._evaluate(only)
-        fresh = {f.fingerprint: f for f in evaluation.findings if f.status is Status.fail}
-        if only is None:
-            kept: dict[str, Finding] = {}
-        else:
-            kept = {fp: f for fp, f in self._failing.items()
-                    if not self._always(f) and (f.kind, f.namespace, f.name) not in only}
-        self._failing = {**kept, **fresh}
+        self._failing = self._incremental.merge(self._failing, evaluation, only)
         self._update(self._result(), evaluation)
 
     def _result(self) -> ScanResult:

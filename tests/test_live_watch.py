@@ -72,7 +72,8 @@ def test_create_modify_delete_open_and_resolve_findings(watching):
     opened = next_event(rule="K8S-PRIVILEGED", name="intruder")
     assert (opened.event, opened.finding.kind, opened.finding.namespace) == ("finding opened", "Pod", "default")
     assert opened.time.tzinfo is not None
-    assert service.stats.evaluated_units[-1] == 1  # only the new Pod was evaluated
+    # only the new Pod, and its Namespace (whose ns.workloads and ns.podSecurity read every workload)
+    assert service.stats.evaluated_units[-1] == 2
 
     server.store.put(pod("intruder", False))
     resolved = next_event(rule="K8S-PRIVILEGED", name="intruder")
@@ -93,7 +94,7 @@ def test_pod_change_re_evaluates_its_top_owner_only(watching):
     deadline = time.monotonic() + 10
     while service.stats.evaluations < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert service.stats.evaluated_units[-1] == 2  # the Pod and its Deployment, nothing else
+    assert service.stats.evaluated_units[-1] == 3  # the Pod, its Deployment and their Namespace, nothing else
     assert any(f.name == "web" for f in service.findings.values())  # the Deployment's finding stays open
 
 

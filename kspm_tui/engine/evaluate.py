@@ -30,6 +30,7 @@ from kspm_tui.fixes.safety import Assessor
 from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.controlplane import control_plane
 from kspm_tui.graph.facts import cluster_facts, namespace_facts
+from kspm_tui.graph.paths import Reachability
 from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.model import (
     CoverageGap,
@@ -67,9 +68,18 @@ class Options:
     cluster_name: str = "local"
     coverage: list[CoverageGap] = field(default_factory=list)
     is_cluster: bool | None = None  # None: decide from the snapshot (has kube-system)
-    # Watch mode: evaluate only these (kind, namespace, name) units — workloads, objects and
-    # Namespaces; cluster and control-plane rules (cheap, once each) always run.
+    # Watch mode: evaluate only these (kind, namespace, name) units — workloads (their
+    # containers, pod template and attack paths), objects, Namespaces and RBAC subjects;
+    # cluster and control-plane rules (cheap, once each) always run.
     only: frozenset[Key] | None = None
+    # Watch mode: every workload's Pod Security level before this batch, so a Namespace's
+    # `ns.podSecurity` is exact when only some of its workloads are evaluated again.
+    pod_security: PodSecurityLevels | None = None
+    # Watch mode: this snapshot's namespace and cluster facts and reachability, already
+    # computed to see what a batch changed (not computed twice).
+    namespace_facts: dict[str, dict[str, Any]] | None = None
+    cluster_facts: dict[str, Any] | None = None
+    reach: Reachability | None = None
 
 
 @dataclass(slots=True)
@@ -106,8 +116,9 @@ class Evaluator:
         self.rules = ruleset.rules
         self.out = Evaluation(stats={r.id: RuleStat(rule=r.id) for r in self.rules})
         self.cluster_id = snapshot.cluster_id
-        self.ns_facts = namespace_facts(snapshot, options.system_namespaces)
-        self.cluster = cluster_facts(snapshot)
+        self.ns_facts = ({name: dict(facts) for name, facts in options.namespace_facts.items()}
+                         if options.namespace_facts is not None else namespace_facts(snapshot, options.system_namespaces))
+        self.cluster = dict(options.cluster_facts) if options.cluster_facts is not None else cluster_facts(snapshot)
         self.is_cluster = self.cluster["isCluster"] if options.is_cluster is None else options.is_cluster
         self.cluster["isCluster"] = self.is_cluster
         self._errored: set[str] = set()
@@ -149,6 +160,10 @@ class Evaluator:
     def run(self, progress: ProgressFn | None = None) -> Evaluation:
         only = self.options.only
         workloads = [w for w in self.snapshot.workloads() if only is None or key_of(w.obj) in only]
+        prior = self.options.pod_security
+        if only is not None and prior is not None:  # the levels of workloads not evaluated again
+            present = {key_of(w.obj) for w in self.snapshot.workloads()}
+            self.out.pod_security.workloads.update((k, v) for k, v in prior.workloads.items() if k in present)
         total = len(workloads)
         for done, workload in enumerate(workloads, 1):
             self._workload(workload)
@@ -420,7 +435,7 @@ class Evaluator:
         levels = self.out.pod_security.namespace_fact()
         # A watch batch evaluates some workloads only: where a namespace's others were not
         # evaluated, claim nothing strict (a wrong `restricted` would offer a breaking label).
-        partial = set() if self.options.only is None else {
+        partial = set() if self.options.only is None or self.options.pod_security is not None else {
             w.namespace for w in self.snapshot.workloads()
             if self.out.pod_security.level(w.kind, w.namespace, w.name) is None}
         for name, facts in self.ns_facts.items():

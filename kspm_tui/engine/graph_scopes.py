@@ -15,7 +15,7 @@ from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.paths import remediation_of
 from kspm_tui.graph.rbac import Subject
 from kspm_tui.model import Scope, SourceRef
-from kspm_tui.snapshot import Workload
+from kspm_tui.snapshot import Workload, key_of
 
 if TYPE_CHECKING:
     from kspm_tui.engine.evaluate import Evaluator
@@ -40,7 +40,8 @@ class GraphScopes:
     def analysis(self) -> Analysis:
         ev = self.ev
         return Analysis(ev.snapshot, system_namespaces=ev.options.system_namespaces,
-                        namespace_facts_=ev.ns_facts, context=ev.options.context, is_cluster=ev.is_cluster)
+                        namespace_facts_=ev.ns_facts, context=ev.options.context, is_cluster=ev.is_cluster,
+                        reach=ev.options.reach)
 
     @property
     def built(self) -> Analysis | None:
@@ -72,7 +73,10 @@ class GraphScopes:
         if not rules:
             return
         ev, analysis = self.ev, self.analysis
+        only = ev.options.only
         for subject in analysis.rbac.subjects():
+            if only is not None and (subject.kind, subject.namespace, subject.name) not in only:
+                continue
             facts = analysis.subject_facts(subject)
             active = [r for r in rules if not self._excluded(subject.namespace, facts["system"],
                                                               r.rule.match.system_namespaces)]
@@ -106,8 +110,12 @@ class GraphScopes:
         if not rules:
             return
         ev = self.ev
+        only = ev.options.only
+        paths = self.analysis.path_graph.paths if only is None else sorted(
+            (path for workload in ev.snapshot.workloads() if key_of(workload.obj) in only
+             for path in self.analysis.workload_paths(workload)), key=lambda p: (-p.score, p.id))
         reported: set[tuple[str, str]] = set()
-        for path in self.analysis.path_graph.paths:  # best first: one finding per rule and workload
+        for path in paths:  # best first: one finding per rule and workload
             src = path.source
             item = ev.snapshot.get(src.kind, src.namespace, src.name)
             if item is None:

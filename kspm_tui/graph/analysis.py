@@ -15,7 +15,7 @@ from kspm_tui.graph.facts import namespace_facts
 from kspm_tui.graph.grants import RoleGrants
 from kspm_tui.graph.identity import NO_CLOUD_IDENTITY, cloud_identity, token_mount
 from kspm_tui.graph.network import Isolation
-from kspm_tui.graph.paths import AttackPath, PathGraph, Reachability, attack_paths, node_escape
+from kspm_tui.graph.paths import AttackPath, PathGraph, Reachability, attack_paths, node_escape, workload_paths
 from kspm_tui.graph.rbac import RbacGraph, Ref, Subject, build_rbac
 from kspm_tui.graph.risks import RiskIndex, privileged_namespaces
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, Workload, namespace_of
@@ -27,8 +27,10 @@ BOOTSTRAP_CLUSTER_ROLES = frozenset({"cluster-admin", "admin", "edit", "view"})
 class Analysis:
     def __init__(self, snapshot: Snapshot, *, system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES,
                  namespace_facts_: dict[str, dict[str, Any]] | None = None, context: str | None = None,
-                 is_cluster: bool | None = None) -> None:
+                 is_cluster: bool | None = None, reach: Reachability | None = None) -> None:
         self.snapshot = snapshot
+        if reach is not None:  # computed already (a watch batch): the cached property's value
+            self.__dict__["reach"] = reach
         self.system_namespaces = system_namespaces
         self._ns_facts = namespace_facts_
         self.context = context
@@ -82,6 +84,10 @@ class Analysis:
         """Also paths from workloads the internet does not reach (a compromised pod)."""
         return attack_paths(self.snapshot, self.rbac, self.risks, internal=True, context=self.context,
                             reach=self.reach)
+
+    def workload_paths(self, workload: Workload) -> list[AttackPath]:
+        """One workload's paths from the internet (what a watch recomputes for a changed workload)."""
+        return workload_paths(workload, self.snapshot, self.rbac, self.risks, self.reach, context=self.context)
 
     def attack_paths(self, *, internal: bool = False, target: str | None = None) -> list[AttackPath]:
         """Ranked paths; by default only those starting from the internet."""

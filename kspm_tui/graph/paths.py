@@ -4,11 +4,15 @@ internet → Ingress/HTTPRoute → Service → workload → mounted ServiceAccou
 role (in its scope) → dangerous permission (cluster-admin or an escalation to it, read all
 secrets); workload → cloud identity; privileged/hostPath/hostPID workload → its node.
 
-The graph is a networkx DiGraph whose edges carry the object they stand for, evidence text,
-and the cut that removes them. A path is the shortest chain per (workload, target); paths
-from the internet start at `internet` (only when NetworkPolicies admit outside traffic).
-The cheapest cut is the lowest-cost action that, applied alone, disconnects the path's start
-from its target — checked on the graph, not assumed.
+Each workload's paths come from its own small graph (its routes, its token's grants, its
+cloud identity, its node), whose edges carry the object they stand for, evidence text, and
+the cut that removes them: a workload's paths depend on its own facts only, so a watch can
+recompute them for the workloads a change touches (`workload_paths`). A path is the shortest
+chain per (workload, target); paths from the internet start at `internet` (only when
+NetworkPolicies admit outside traffic). The cheapest cut is the lowest-cost action that,
+applied alone, disconnects the path's start from its target through this workload —
+checked on the graph, not assumed (another workload reaching the same target is its own path
+with its own cut).
 """
 
 from __future__ import annotations
@@ -18,7 +22,6 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-import networkx as nx
 from pydantic import BaseModel, Field
 
 from kspm_tui import commands
@@ -120,23 +123,46 @@ class AttackPath(BaseModel):
 
 @dataclass(slots=True)
 class PathGraph:
-    """The graph and what paths were computed from; kept for the TUI's tree view."""
+    """Every workload's paths, best (worst for the defender) first."""
 
-    graph: nx.DiGraph
     paths: list[AttackPath]
+
+
+class _Graph:
+    """One workload's small directed graph: successors in the order edges were drawn."""
+
+    def __init__(self) -> None:
+        self.succ: dict[str, dict[str, dict[str, Any]]] = {INTERNET: {}}
+        self.cuts: dict[tuple[str, Ref | None], list[tuple[str, str]]] = {}
+
+    def edge(self, a: str, b: str, relation: str, ref: Ref | None, evidence: str,
+             cut: str | None = None, cut_object: Ref | None = None, **extra: Any) -> None:
+        out = self.succ.setdefault(a, {})
+        self.succ.setdefault(b, {})
+        if b in out:
+            return
+        out[b] = {"relation": relation, "ref": ref, "evidence": evidence, "cut": cut, "cut_object": cut_object,
+                  **extra}
+        if cut is not None:  # one action removes every edge it stands for (e.g. all routes into a pod)
+            self.cuts.setdefault((cut, cut_object), []).append((a, b))
+
+    def shortest(self, start: str) -> dict[str, list[str]]:
+        """Breadth-first shortest paths from `start` to every node it reaches (ties: first drawn)."""
+        paths = {start: [start]}
+        level = [start]
+        while level:
+            below = []
+            for node in level:
+                for succ in self.succ[node]:
+                    if succ not in paths:
+                        paths[succ] = [*paths[node], succ]
+                        below.append(succ)
+            level = below
+        return paths
 
 
 def _node(ref: Ref) -> str:
     return str(ref)
-
-
-def _edge(g: nx.DiGraph, a: str, b: str, relation: str, ref: Ref | None, evidence: str,
-          cut: str | None = None, cut_object: Ref | None = None, **extra: Any) -> None:
-    if g.has_edge(a, b):
-        return
-    g.add_edge(a, b, relation=relation, ref=ref, evidence=evidence, cut=cut, cut_object=cut_object, **extra)
-    if cut is not None:  # one action removes every edge it stands for (e.g. all routes into a pod)
-        g.graph.setdefault("cuts", {}).setdefault((cut, cut_object), []).append((a, b))
 
 
 def node_escape(workload: Workload) -> list[str]:
@@ -174,34 +200,26 @@ class Reachability:
 
 
 class _Builder:
-    def __init__(self, snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex, reach: Reachability) -> None:
+    """Draws one workload's graph."""
+
+    def __init__(self, snapshot: Snapshot, risks: RiskIndex, reach: Reachability) -> None:
         self.snapshot = snapshot
-        self.rbac = rbac
         self.risks = risks
-        self.g = nx.DiGraph()
-        self.g.add_node(INTERNET, label="internet")
+        self.g = _Graph()
         self.exposure = reach.exposure
         self.isolation = reach.isolation
         self.controllers = reach.controllers
-        self.workloads: dict[str, Workload] = {}
         self.targets: dict[str, tuple[str, str]] = {}  # node → (target class, label)
-        self.granted: set[str] = set()  # service-account nodes whose grants are drawn
-
-    def build(self) -> nx.DiGraph:
-        for workload in self.snapshot.workloads():
-            self._workload(workload)
-        return self.g
 
     def _target(self, node: str, target: str, label: str) -> str:
         self.targets[node] = (target, label)
-        self.g.add_node(node, label=label)
         return node
 
-    def _workload(self, workload: Workload) -> None:
+    def workload(self, workload: Workload) -> str:
+        """Draw the workload's edges; its node."""
         ref = Ref(workload.kind, workload.namespace, workload.name)
         wid = _node(ref)
-        self.workloads[wid] = workload
-        self.g.add_node(wid, label=wid)
+        self.g.succ.setdefault(wid, {})
         iso = self.isolation.get(ref) or Isolation()
         for route in self.exposure.get(ref, []):
             admitted, note = reachable(route, iso, self.controllers)
@@ -215,32 +233,29 @@ class _Builder:
             node = self._target(f"cloud:{identity.provider}:{identity.identity}", "cloud",
                                 f"{identity.provider} identity {identity.identity}")
             sa_ref = identity.service_account.ref
-            _edge(self.g, wid, node, "assumes", sa_ref,
+            self.g.edge(wid, node, "assumes", sa_ref,
                   f"runs as {sa_ref}, annotated {identity.annotation}={identity.identity}",
                   "remove-cloud-annotation", sa_ref, annotation=identity.annotation)
         reasons = node_escape(workload)
         if reasons:
             node = self._target(f"node:{wid}", "node", "the node it runs on (every pod and token there)")
-            _edge(self.g, wid, node, "escapes to", ref, "; ".join(reasons), "harden-pod", ref)
+            self.g.edge(wid, node, "escapes to", ref, "; ".join(reasons), "harden-pod", ref)
+        return wid
 
     def _route(self, route: Route, ref: Ref, wid: str, note: str) -> None:
         prev = INTERNET
         for hop in route.hops:
             node = _node(hop.ref)
-            _edge(self.g, prev, node, "routes to", hop.ref, hop.evidence)
+            self.g.edge(prev, node, "routes to", hop.ref, hop.evidence)
             prev = node
         # Isolating the pod cuts direct routes; through an Ingress/HTTPRoute the controller is
         # the intended way in (and hostNetwork ignores policies), so no NetworkPolicy cut there.
         cut = "network-policy" if route.entry in ("service", "host-port") else None
-        _edge(self.g, prev, wid, "reaches", ref, f"{route.last}; {note}", cut, ref)
+        self.g.edge(prev, wid, "reaches", ref, f"{route.last}; {note}", cut, ref)
 
     def _token(self, workload: Workload, ref: Ref, wid: str, sa: Ref, evidence: str, by_automount: bool) -> None:
         subject_node = _node(sa)
-        _edge(self.g, wid, subject_node, "mounts token of", sa, evidence,
-              "automount" if by_automount else None, ref)
-        if subject_node in self.granted:
-            return  # what a service account is granted is the same for every pod mounting it
-        self.granted.add(subject_node)
+        self.g.edge(wid, subject_node, "mounts token of", sa, evidence, "automount" if by_automount else None, ref)
         risk = self.risks.risk(Subject("ServiceAccount", sa.name, sa.namespace))
         admin = self._target("cluster-admin", "cluster-admin", "cluster-admin")
         for hit in risk.cluster_admin:
@@ -259,18 +274,18 @@ class _Builder:
         scope = "cluster-wide" if hit.scope is None else f"in {hit.scope}"
         role = f"{hit.role} ({scope})"
         via = f" through group {hit.subject.name}" if hit.subject.kind == "Group" else ""
-        _edge(self.g, subject_node, binding, "bound by", hit.binding,
-              f"{hit.binding} names {hit.subject}{via}", "drop-binding", hit.binding)
-        _edge(self.g, binding, role, "grants", hit.role, f"roleRef {hit.role} {scope}")
-        _edge(self.g, role, target, "allows", hit.role, evidence)
+        self.g.edge(subject_node, binding, "bound by", hit.binding,
+                    f"{hit.binding} names {hit.subject}{via}", "drop-binding", hit.binding)
+        self.g.edge(binding, role, "grants", hit.role, f"roleRef {hit.role} {scope}")
+        self.g.edge(role, target, "allows", hit.role, evidence)
 
 
-def _connected_without(g: nx.DiGraph, start: str, end: str, removed: set[tuple[str, str]]) -> bool:
+def _connected_without(g: _Graph, start: str, end: str, removed: set[tuple[str, str]]) -> bool:
     """Depth-first search from `start` that may not use the `removed` edges."""
     seen, stack = {start}, [start]
     while stack:
         node = stack.pop()
-        for succ in g.successors(node):
+        for succ in g.succ[node]:
             if succ in seen or (node, succ) in removed:
                 continue
             if succ == end:
@@ -280,7 +295,7 @@ def _connected_without(g: nx.DiGraph, start: str, end: str, removed: set[tuple[s
     return False
 
 
-def _cuts(g: nx.DiGraph, nodes: list[str]) -> list[tuple[int, dict[str, Any]]]:
+def _cuts(g: _Graph, nodes: list[str]) -> list[tuple[int, dict[str, Any]]]:
     """The cheapest action on this path that, alone, disconnects its start from its target.
 
     Cuts that keep the workload running (a ClusterRoleBinding narrowed to the workload's own
@@ -294,7 +309,7 @@ def _cuts(g: nx.DiGraph, nodes: list[str]) -> list[tuple[int, dict[str, Any]]]:
             candidates.append((0 if _keeps_workload(data) else 1, CUT_COST[data["cut"]], i, data))
     out = []
     for *_, i, data in sorted(candidates, key=lambda c: c[:3]):
-        removed = set(g.graph["cuts"][(data["cut"], data["cut_object"])])
+        removed = set(g.cuts[(data["cut"], data["cut_object"])])
         if not _connected_without(g, nodes[0], nodes[-1], removed):
             out.append((i, data))
     return out
@@ -420,32 +435,43 @@ def attack_paths(snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex, *, inter
     `internal`: also paths that start at a workload not reachable from outside (a compromised
     pod); those paths have `exposed: false`. `reach`: precomputed exposure and isolation.
     """
-    builder = _Builder(snapshot, rbac, risks, reach or Reachability.of(snapshot))
-    g = builder.build()
-    out: list[AttackPath] = []
-    from_internet = nx.single_source_shortest_path(g, INTERNET)
-    for wid, workload in builder.workloads.items():
-        exposed = wid in from_internet
-        if not exposed and not internal:
-            continue
-        reach = nx.single_source_shortest_path(g, wid)
-        prefix = from_internet[wid] if exposed else [wid]
-        wref = Ref(workload.kind, workload.namespace, workload.name)
-        iso = builder.isolation.get(wref) or Isolation()
-        reached = {builder.targets[n][0] for n in reach if n in builder.targets}
-        for node, chain in reach.items():
-            if node not in builder.targets:
-                continue
-            if builder.targets[node][0] == "secrets" and "cluster-admin" in reached:
-                continue  # cluster-admin reads every secret: the longer path adds nothing
-            target, label = builder.targets[node]
-            nodes = prefix[:-1] + chain
-            out.append(_path(g, nodes, wref, workload, target, label, exposed, iso, rbac, context))
+    reach = reach or Reachability.of(snapshot)
+    out = [path for workload in snapshot.workloads()
+           for path in workload_paths(workload, snapshot, rbac, risks, reach, internal=internal, context=context)]
     out.sort(key=lambda p: (-p.score, p.id))
-    return PathGraph(g, out)
+    return PathGraph(out)
 
 
-def _path(g: nx.DiGraph, nodes: list[str], wref: Ref, workload: Workload, target: str, label: str,
+def workload_paths(workload: Workload, snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex,
+                   reach: Reachability, *, internal: bool = False, context: str | None = None) -> list[AttackPath]:
+    """One workload's paths (from the internet; with `internal`, also from the workload itself),
+    best first: a function of the workload's own routes, isolation, token and identity."""
+    builder = _Builder(snapshot, risks, reach)
+    wid = builder.workload(workload)
+    g = builder.g
+    from_internet = g.shortest(INTERNET)
+    exposed = wid in from_internet
+    if not exposed and not internal:
+        return []
+    chains = g.shortest(wid)
+    prefix = from_internet[wid] if exposed else [wid]
+    wref = Ref(workload.kind, workload.namespace, workload.name)
+    iso = builder.isolation.get(wref) or Isolation()
+    reached = {builder.targets[n][0] for n in chains if n in builder.targets}
+    out: list[AttackPath] = []
+    for node, chain in chains.items():
+        if node not in builder.targets:
+            continue
+        if builder.targets[node][0] == "secrets" and "cluster-admin" in reached:
+            continue  # cluster-admin reads every secret: the longer path adds nothing
+        target, label = builder.targets[node]
+        nodes = prefix[:-1] + chain
+        out.append(_path(g, nodes, wref, workload, target, label, exposed, iso, rbac, context))
+    out.sort(key=lambda p: (-p.score, p.id))
+    return out
+
+
+def _path(g: _Graph, nodes: list[str], wref: Ref, workload: Workload, target: str, label: str,
           exposed: bool, iso: Isolation, rbac: RbacGraph, context: str | None) -> AttackPath:
     edges = []
     for a, b in pairwise(nodes):

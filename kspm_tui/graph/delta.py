@@ -1,0 +1,227 @@
+"""Graph deltas: which evaluation units a batch of changed objects can affect.
+
+A unit is the (kind, namespace, name) findings attach to: a top-level workload (its
+containers, pod template and attack paths), any other object, a Namespace, an RBAC subject
+(a ServiceAccount's unit is its object's key). A watch re-evaluates the units a batch touches
+and keeps every other finding; `tests/test_watch_incremental.py` proves the result equal to
+evaluating the whole snapshot again, on random change sequences.
+
+What a changed object feeds, before and after the change:
+- a RoleBinding/ClusterRoleBinding: the subjects it names → the workloads running as those
+  ServiceAccounts (their `workload` facts and attack paths); its role (the `role` facts say
+  where a role is bound); an implicit group (`system:authenticated`, ...) reaches everyone;
+- a Role/ClusterRole: itself, the aggregated ClusterRoles that pull its rules, the bindings
+  referencing any of them, and on through their subjects;
+- a ServiceAccount: its subject, the workloads running as it, the bindings naming it (and a
+  Namespace the bindings naming its `default` ServiceAccount);
+- a Service, Ingress or HTTPRoute: the workloads the Service selects (old and new selector);
+- a NetworkPolicy: the workloads in its namespace its pod selector picks (old and new);
+- a workload object: its top-level owner (the caller resolves it) and that owner's Namespace
+  (`ns.podSecurity` and `ns.workloads` read every workload there).
+Facts that span many units are compared whole before and after (`Facts`): a namespace whose
+facts changed re-evaluates everything in it; changed cluster facts or privileged namespaces
+re-evaluate everything; changed ingress controllers or node addresses every workload.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from kspm_tui.graph.exposure import _ingress_backends, _route_backends, nodes_have_external_addresses
+from kspm_tui.graph.facts import cluster_facts, namespace_facts
+from kspm_tui.graph.identity import service_account_name
+from kspm_tui.graph.paths import Reachability
+from kspm_tui.graph.rbac import IMPLICIT_GROUPS, SA_PREFIX, Subject, _subject
+from kspm_tui.graph.risks import privileged_namespaces
+from kspm_tui.graph.selectors import map_selector_matches, selector_matches
+from kspm_tui.snapshot import Key, Snapshot, key_of, namespace_of
+
+BINDING_KINDS = frozenset({"RoleBinding", "ClusterRoleBinding"})
+ROLE_KINDS = frozenset({"Role", "ClusterRole"})
+ROUTE_KINDS = frozenset({"Service", "Ingress", "HTTPRoute"})
+Change = tuple[dict[str, Any] | None, dict[str, Any] | None]  # (before, after); None: absent
+
+
+@dataclass(slots=True)
+class Facts:
+    """The facts of a whole snapshot that many units read; compared before and after a batch."""
+
+    namespaces: dict[str, dict[str, Any]]
+    cluster: dict[str, Any]
+    privileged: frozenset[str]
+    workloads: dict[Key, tuple[str | None, dict[str, str], Subject]]  # key → namespace, pod labels, its SA
+    reach: Reachability
+    nodes_external: bool | None
+    by_account: dict[Subject, list[Key]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, snapshot: Snapshot, system_namespaces: tuple[str, ...]) -> Facts:
+        namespaces = namespace_facts(snapshot, system_namespaces)
+        workloads: dict[Key, tuple[str | None, dict[str, str], Subject]] = {}
+        by_account: dict[Subject, list[Key]] = defaultdict(list)
+        for workload in snapshot.workloads():
+            key = key_of(workload.obj)
+            labels = (workload.template.get("metadata") or {}).get("labels") or {}
+            account = Subject("ServiceAccount", service_account_name(workload.template["spec"]),
+                              workload.namespace or "default")
+            workloads[key] = (workload.namespace, labels, account)
+            by_account[account].append(key)
+        return cls(namespaces, cluster_facts(snapshot), frozenset(privileged_namespaces(namespaces, system_namespaces)),
+                   workloads, Reachability.of(snapshot), nodes_have_external_addresses(snapshot), dict(by_account))
+
+
+def affected(snapshot: Snapshot, before: Facts, after: Facts, changes: Iterable[Change],
+             namespace_wide: Callable[[set[str]], bool]) -> set[Key] | None:
+    """The units `changes` (already applied to `snapshot`) can affect; None: everything.
+
+    The changed objects' own keys and their owners' are the caller's (it resolves owners
+    before and after applying); these are the units reached through graph facts.
+    `namespace_wide(fields)`: whether a change of these namespace facts reaches more than the
+    Namespace itself (a rule on its workloads or objects reads one of them).
+    """
+    if before.cluster != after.cluster or before.privileged != after.privileged:
+        return None
+    units: set[Key] = set()
+    subjects: set[Subject] = set()
+    roles: set[Key] = set()
+    for old, new in changes:
+        for obj in (old, new):
+            if obj is None:
+                continue
+            kind = obj["kind"]
+            if kind in BINDING_KINDS:
+                named = _named(obj)
+                if named is None:
+                    return None  # an implicit group: every ServiceAccount and user
+                subjects |= named
+                roles |= _role_refs(obj)
+            elif kind in ROLE_KINDS:
+                roles.add(key_of(obj))
+            elif kind == "ServiceAccount":
+                account = Subject("ServiceAccount", obj["metadata"]["name"], namespace_of(obj))
+                subjects.add(account)
+                units.update(_bindings_naming(snapshot, account))
+            elif kind == "Namespace":  # a namespace's `default` ServiceAccount exists with it
+                units.update(_bindings_naming(snapshot, Subject("ServiceAccount", "default", obj["metadata"]["name"])))
+            elif kind in ROUTE_KINDS:
+                units.update(_routed(snapshot, after, obj))
+            elif kind == "NetworkPolicy":
+                selector = (obj.get("spec") or {}).get("podSelector") or {}
+                units.update(k for k, (ns, labels, _) in after.workloads.items()
+                             if ns == namespace_of(obj) and selector_matches(selector, labels))
+    if roles:
+        everyone = _through_roles(snapshot, roles, subjects, units)
+        if everyone:
+            return None
+    for subject in subjects:
+        units.add((subject.kind, subject.namespace, subject.name))
+        units.update(after.by_account.get(subject, ()))
+    units |= before.workloads.keys() ^ after.workloads.keys()
+    # the ingress controllers (and whether the internet reaches them) decide every route through an Ingress
+    if before.reach.controllers != after.reach.controllers or before.nodes_external != after.nodes_external:
+        units |= after.workloads.keys()
+    for name in before.namespaces.keys() | after.namespaces.keys():
+        old, new = before.namespaces.get(name), after.namespaces.get(name)
+        if old == new:
+            continue
+        changed = {k for k in (old or {}).keys() | (new or {}).keys()
+                   if old is None or new is None or old.get(k) != new.get(k)}
+        units |= in_namespace(snapshot, after, name) if namespace_wide(changed) else {("Namespace", None, name)}
+    return units
+
+
+def in_namespace(snapshot: Snapshot, facts: Facts, name: str) -> set[Key]:
+    """Every unit in a namespace: its objects, the Namespace, ServiceAccounts named by bindings."""
+    units = {key for key in snapshot.index if key[1] == name}
+    units.add(("Namespace", None, name))
+    units.update(("ServiceAccount", name, account.name) for account in facts.by_account if account.namespace == name)
+    for kind in BINDING_KINDS:
+        for item in snapshot.of_kind(kind):
+            units.update((s.kind, s.namespace, s.name) for s in _named(item.obj) or ()
+                         if s.kind == "ServiceAccount" and s.namespace == name)
+    return units
+
+
+def _named(binding: dict[str, Any]) -> set[Subject] | None:
+    """The subjects a binding grants to, as the units they are; None if it names an implicit group."""
+    namespace = namespace_of(binding)
+    out: set[Subject] = set()
+    for raw in binding.get("subjects") or ():
+        if not isinstance(raw, dict) or (subject := _subject(raw, namespace)) is None:
+            continue
+        if subject.kind == "Group" and (subject.name in IMPLICIT_GROUPS
+                                        or subject.name.startswith("system:serviceaccounts:")):
+            return None
+        out.add(subject)
+        if subject.kind == "User" and subject.name.startswith(SA_PREFIX):  # a ServiceAccount by user name
+            ns, _, name = subject.name[len(SA_PREFIX):].partition(":")
+            out.add(Subject("ServiceAccount", name, ns))
+    return out
+
+
+def _role_refs(binding: dict[str, Any]) -> set[Key]:
+    ref = binding.get("roleRef") or {}
+    kind, name = ref.get("kind"), ref.get("name")
+    if kind not in ROLE_KINDS or not name:
+        return set()
+    return {(kind, namespace_of(binding) if kind == "Role" else None, str(name))}
+
+
+def _labels(obj: dict[str, Any]) -> dict[str, str]:
+    return (obj.get("metadata") or {}).get("labels") or {}
+
+
+def _through_roles(snapshot: Snapshot, roles: set[Key], subjects: set[Subject], units: set[Key]) -> bool:
+    """Add the roles aggregated with `roles` (both ways), the bindings referencing any of them
+    and their subjects; True when one of those names an implicit group (everyone)."""
+    cluster_roles = {key_of(i.obj): i.obj for i in snapshot.of_kind("ClusterRole")}
+    aggregators = {k: (o.get("aggregationRule") or {}).get("clusterRoleSelectors") or []
+                   for k, o in cluster_roles.items() if o.get("aggregationRule")}
+    todo = list(roles)
+    while todo:  # up: aggregators pulling a role's rules; down: roles an aggregator pulls
+        key = todo.pop()
+        obj = cluster_roles.get(key)
+        found = [k for k, selectors in aggregators.items()
+                 if obj is not None and any(selector_matches(s, _labels(obj)) for s in selectors)]
+        found += [k for k, o in cluster_roles.items()
+                  if any(selector_matches(s, _labels(o)) for s in aggregators.get(key, ()))]
+        for other in found:
+            if other not in roles:
+                roles.add(other)
+                todo.append(other)
+    units |= roles
+    for kind in BINDING_KINDS:
+        for item in snapshot.of_kind(kind):
+            if _role_refs(item.obj) & roles:
+                named = _named(item.obj)
+                if named is None:
+                    return True
+                units.add(key_of(item.obj))
+                subjects |= named
+    return False
+
+
+def _bindings_naming(snapshot: Snapshot, account: Subject) -> list[Key]:
+    """Bindings naming a ServiceAccount directly (their `binding.missingServiceAccounts`)."""
+    return [key_of(item.obj) for kind in BINDING_KINDS for item in snapshot.of_kind(kind)
+            if account in (_named(item.obj) or ())]
+
+
+def _routed(snapshot: Snapshot, facts: Facts, obj: dict[str, Any]) -> set[Key]:
+    """Workloads a Service (or the Services an Ingress/HTTPRoute sends to) selects."""
+    namespace = namespace_of(obj)
+    if obj["kind"] == "Service":
+        services = [obj]
+    else:
+        targets = ([(namespace, name) for name, _ in _ingress_backends(obj)] if obj["kind"] == "Ingress"
+                   else _route_backends(obj))
+        services = [item.obj for ns, name in targets if (item := snapshot.get("Service", ns, name)) is not None]
+    out: set[Key] = set()
+    for service in services:
+        selector = (service.get("spec") or {}).get("selector") or {}
+        out.update(k for k, (ns, labels, _) in facts.workloads.items()
+                   if ns == namespace_of(service) and map_selector_matches(selector, labels))
+    return out
