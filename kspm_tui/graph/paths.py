@@ -4,7 +4,7 @@ internet → Ingress/HTTPRoute → Service → workload → mounted ServiceAccou
 role (in its scope) → dangerous permission (cluster-admin or an escalation to it, read all
 secrets); workload → cloud identity; privileged/hostPath/hostPID workload → its node.
 
-The graph is a networkx DiGraph whose edges carry the object they stand for, evidence text,
+The graph is a `DiGraph` (graph/digraph.py) whose edges carry the object they stand for, evidence text,
 and the cut that removes them. A path is the shortest chain per (workload, target); paths
 from the internet start at `internet` (only when NetworkPolicies admit outside traffic).
 The cheapest cut is the lowest-cost action that, applied alone, disconnects the path's start
@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-import networkx as nx
 from pydantic import BaseModel, Field
 
 from kspm_tui import commands
+from kspm_tui.graph.digraph import DiGraph, shortest_paths
 from kspm_tui.graph.exposure import Controller, Route, exposures, ingress_controllers, reachable
 from kspm_tui.graph.identity import cloud_identity, token_mount
 from kspm_tui.graph.network import Isolation, isolation, namespace_labels
@@ -121,7 +121,7 @@ class AttackPath(BaseModel):
 class PathGraph:
     """The graph and what paths were computed from; kept for the TUI's tree view."""
 
-    graph: nx.DiGraph
+    graph: DiGraph
     paths: list[AttackPath]
 
 
@@ -129,13 +129,13 @@ def _node(ref: Ref) -> str:
     return str(ref)
 
 
-def _edge(g: nx.DiGraph, a: str, b: str, relation: str, ref: Ref | None, evidence: str,
+def _edge(g: DiGraph, a: str, b: str, relation: str, ref: Ref | None, evidence: str,
           cut: str | None = None, cut_object: Ref | None = None, **extra: Any) -> None:
     if g.has_edge(a, b):
         return
     g.add_edge(a, b, relation=relation, ref=ref, evidence=evidence, cut=cut, cut_object=cut_object, **extra)
     if cut is not None:  # one action removes every edge it stands for (e.g. all routes into a pod)
-        g.graph.setdefault("cuts", {}).setdefault((cut, cut_object), []).append((a, b))
+        g.cuts.setdefault((cut, cut_object), []).append((a, b))
 
 
 def node_escape(workload: Workload) -> list[str]:
@@ -177,7 +177,7 @@ class _Builder:
         self.snapshot = snapshot
         self.rbac = rbac
         self.risks = risks
-        self.g = nx.DiGraph()
+        self.g = DiGraph()
         self.g.add_node(INTERNET, label="internet")
         self.exposure = reach.exposure
         self.isolation = reach.isolation
@@ -186,7 +186,7 @@ class _Builder:
         self.targets: dict[str, tuple[str, str]] = {}  # node → (target class, label)
         self.granted: set[str] = set()  # service-account nodes whose grants are drawn
 
-    def build(self) -> nx.DiGraph:
+    def build(self) -> DiGraph:
         for workload in self.snapshot.workloads():
             self._workload(workload)
         return self.g
@@ -264,7 +264,7 @@ class _Builder:
         _edge(self.g, role, target, "allows", hit.role, evidence)
 
 
-def _connected_without(g: nx.DiGraph, start: str, end: str, removed: set[tuple[str, str]]) -> bool:
+def _connected_without(g: DiGraph, start: str, end: str, removed: set[tuple[str, str]]) -> bool:
     """Depth-first search from `start` that may not use the `removed` edges."""
     seen, stack = {start}, [start]
     while stack:
@@ -279,7 +279,7 @@ def _connected_without(g: nx.DiGraph, start: str, end: str, removed: set[tuple[s
     return False
 
 
-def _cuts(g: nx.DiGraph, nodes: list[str]) -> list[dict[str, Any]]:
+def _cuts(g: DiGraph, nodes: list[str]) -> list[dict[str, Any]]:
     """The cheapest action on this path that, alone, disconnects its start from its target.
 
     Cuts that keep the workload running (a ClusterRoleBinding narrowed to the workload's own
@@ -293,7 +293,7 @@ def _cuts(g: nx.DiGraph, nodes: list[str]) -> list[dict[str, Any]]:
             candidates.append((0 if _keeps_workload(data) else 1, CUT_COST[data["cut"]], i, data))
     out = []
     for *_, data in sorted(candidates, key=lambda c: c[:3]):
-        removed = set(g.graph["cuts"][(data["cut"], data["cut_object"])])
+        removed = set(g.cuts[(data["cut"], data["cut_object"])])
         if not _connected_without(g, nodes[0], nodes[-1], removed):
             out.append(data)
     return out
@@ -422,12 +422,12 @@ def attack_paths(snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex, *, inter
     builder = _Builder(snapshot, rbac, risks, reach or Reachability.of(snapshot))
     g = builder.build()
     out: list[AttackPath] = []
-    from_internet = nx.single_source_shortest_path(g, INTERNET)
+    from_internet = shortest_paths(g, INTERNET)
     for wid, workload in builder.workloads.items():
         exposed = wid in from_internet
         if not exposed and not internal:
             continue
-        reach = nx.single_source_shortest_path(g, wid)
+        reach = shortest_paths(g, wid)
         prefix = from_internet[wid] if exposed else [wid]
         wref = Ref(workload.kind, workload.namespace, workload.name)
         iso = builder.isolation.get(wref) or Isolation()
@@ -444,7 +444,7 @@ def attack_paths(snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex, *, inter
     return PathGraph(g, out)
 
 
-def _path(g: nx.DiGraph, nodes: list[str], wref: Ref, workload: Workload, target: str, label: str,
+def _path(g: DiGraph, nodes: list[str], wref: Ref, workload: Workload, target: str, label: str,
           exposed: bool, iso: Isolation, rbac: RbacGraph, context: str | None) -> AttackPath:
     edges = []
     for a, b in pairwise(nodes):
