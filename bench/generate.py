@@ -10,10 +10,15 @@ StatefulSet's and a DaemonSet's Pods.
 
 Pod templates vary (images, resources, security contexts, env, probes, volumes), so that
 identical-template caching gives no unfair advantage. Output is deterministic for a given
-(size, seed) and cached under `bench/.cache/` (git-ignored): regenerated only when this file
-changes.
+(size, seed, shape) and cached under `bench/.cache/` (git-ignored): regenerated only when this
+file changes.
+
+Shapes: `bench` (the default mix above) and `heavy`, the same cluster with about 4× the
+findings per workload: every pod runs four sidecars and an init container, no container is
+hardened and most have no resources (what a cluster that never ran a posture tool looks like).
 
     python bench/generate.py 10000            # prints the directory it wrote
+    python bench/generate.py 10000 --shape heavy
 """
 
 from __future__ import annotations
@@ -59,13 +64,15 @@ IMAGES = (
     ("mcr.microsoft.com/dotnet/aspnet", ("8.0", "8.0-jammy-chiseled")),
 )
 NODE_COUNT_PER_1K = 5
+SHAPES = ("bench", "heavy")
 
 
 class Gen:
     """Deterministic object factory: one RNG, one clock, monotonically rising resourceVersions."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, heavy: bool = False) -> None:
         self.rng = random.Random(seed)
+        self.heavy = heavy  # the findings-heavy shape: no hardened container, sidecars everywhere
         self.rv = 100_000
         self.epoch = datetime(2025, 3, 1, tzinfo=UTC)
         self.nodes = [f"ip-10-{self.rng.randint(0, 255)}-{self.rng.randint(0, 255)}-"
@@ -119,6 +126,8 @@ class Gen:
     def security_context(self) -> dict[str, Any] | None:
         """A mix like real clusters: many unset, some hardened, a few dangerous."""
         roll = self.rng.random()
+        if self.heavy and 0.35 <= roll < 0.65:  # the hardened share becomes weak ones
+            roll += 0.3
         if roll < 0.35:
             return None
         if roll < 0.65:
@@ -139,7 +148,7 @@ class Gen:
         return {"privileged": True, "runAsUser": 0}
 
     def resources(self) -> dict[str, Any]:
-        if self.rng.random() < 0.2:
+        if self.rng.random() < (0.7 if self.heavy else 0.2):
             return {}
         cpu = self.rng.choice(("50m", "100m", "250m", "500m", "1", "2"))
         mem = self.rng.choice(("64Mi", "128Mi", "256Mi", "512Mi", "1Gi", "2Gi", "4Gi"))
@@ -216,9 +225,11 @@ class Gen:
             volumes.append({"emptyDir": {}, "name": "tmp"})
             names.append("tmp")
         containers = [self.container(part, team, part, names)]
-        if self.rng.random() < 0.25:
-            containers.append(self.container(self.rng.choice(("envoy", "istio-proxy", "log-shipper", "oauth2-proxy")),
-                                             team, "sidecar", names[:1]))
+        sidecars = ("envoy", "istio-proxy", "log-shipper", "oauth2-proxy")
+        if self.heavy:
+            containers += [self.container(name, team, "sidecar", names[:1]) for name in sidecars]
+        elif self.rng.random() < 0.25:
+            containers.append(self.container(self.rng.choice(sidecars), team, "sidecar", names[:1]))
         spec: dict[str, Any] = {}
         if self.rng.random() < 0.3:
             spec["affinity"] = {"podAntiAffinity": {"preferredDuringSchedulingIgnoredDuringExecution": [
@@ -232,7 +243,7 @@ class Gen:
             spec["hostNetwork"] = True
         if self.rng.random() < 0.02:
             spec["hostPID"] = True
-        if self.rng.random() < 0.15:
+        if self.heavy or self.rng.random() < 0.15:
             spec["initContainers"] = [self.container("wait-for-db", team, part, [], init=True)]
         if self.rng.random() < 0.2:
             spec["nodeSelector"] = {"kubernetes.io/os": "linux"}
@@ -577,9 +588,9 @@ _FAKE_CA = "-----BEGIN CERTIFICATE-----\n" + "\n".join(
 ) + "\n-----END CERTIFICATE-----\n"
 
 
-def build(workloads: int, seed: int = SEED) -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
+def build(workloads: int, seed: int = SEED, shape: str = "bench") -> tuple[dict[str, list[dict[str, Any]]], dict[str, int]]:
     """All objects by output file name, and counts (workloads, objects)."""
-    g = Gen(seed)
+    g = Gen(seed, heavy=shape == "heavy")
     files: dict[str, list[dict[str, Any]]] = {}
     nodes = g.nodes[: max(3, min(len(g.nodes), workloads * NODE_COUNT_PER_1K // 1000))]
     # kube-system: control plane static pods, DaemonSets on every node, cluster add-ons.
@@ -637,15 +648,15 @@ def fingerprint() -> str:
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
 
 
-def ensure(workloads: int, seed: int = SEED) -> Path:
+def ensure(workloads: int, seed: int = SEED, shape: str = "bench") -> Path:
     """The directory holding the N-workload cluster, generating it if missing or stale."""
-    target = CACHE / f"cluster-{workloads}-{seed}"
+    target = CACHE / (f"cluster-{workloads}-{seed}" + ("" if shape == "bench" else f"-{shape}"))
     stamp = target / "generated.json"
     if stamp.is_file() and json.loads(stamp.read_text()).get("generator") == fingerprint():
         return target
     if target.exists():
         shutil.rmtree(target)
-    files, counts = build(workloads, seed)
+    files, counts = build(workloads, seed, shape)
     manifests = target / "manifests"
     manifests.mkdir(parents=True)
     size = 0
@@ -653,7 +664,7 @@ def ensure(workloads: int, seed: int = SEED) -> Path:
         text = dump_list(objects)
         (manifests / f"{name}.yaml").write_text(text)
         size += len(text.encode())
-    stamp.write_text(json.dumps({"generator": fingerprint(), "seed": seed, **counts, "bytes": size}))
+    stamp.write_text(json.dumps({"generator": fingerprint(), "seed": seed, "shape": shape, **counts, "bytes": size}))
     return target
 
 
@@ -665,9 +676,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workloads", type=int, nargs="+", help="cluster sizes in top-level workloads")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument("--shape", choices=SHAPES, default="bench",
+                        help="bench: the default mix; heavy: about 4x the findings per workload")
     args = parser.parse_args(argv)
     for n in args.workloads:
-        target = ensure(n, args.seed)
+        target = ensure(n, args.seed, args.shape)
         info = describe(target)
         print(f"{target / 'manifests'}: {info['workloads']} workloads, {info['objects']} objects, "
               f"{info['bytes'] / 1e6:.1f} MB", file=sys.stderr)
