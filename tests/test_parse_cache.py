@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -180,3 +181,14 @@ def test_no_cache_writes_nothing(run_cli, tmp_path: Path) -> None:
     result = run_cli("scan", str(manifest), "--no-cache", env={"KSPM_TUI_CACHE_DIR": str(cache_dir)})
     assert result.code == 0, result.stderr
     assert not cache_dir.exists()
+
+
+def test_short_strings_read_from_the_cache_are_shared_as_parsed_ones_are(tmp_path: Path) -> None:
+    manifest = tmp_path / "app.yaml"
+    manifest.write_text(MANIFEST)
+    cache = ParseCache(root=tmp_path / "cache")
+    read_paths([str(manifest)], cache=cache)
+    [_, deployment] = [o.obj for o in read_paths([str(manifest)], cache=cache).objects]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"] is sys.intern("nginx")
+    assert deployment["metadata"]["namespace"] is sys.intern("shop")

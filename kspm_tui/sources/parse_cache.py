@@ -135,12 +135,21 @@ class ParseCache:
 
 
 def _interned(value: Any) -> Any:
-    """Keys and short strings shared as the YAML loader shares them (memory, not meaning)."""
-    cls = value.__class__
-    if cls is dict:
-        return {sys.intern(k): _interned(v) for k, v in value.items()}
-    if cls is list:
-        return [_interned(v) for v in value]
-    if cls is str and len(value) <= _INTERN_MAX:
-        return sys.intern(value)
+    """Short strings shared as the YAML loader shares them (memory, not meaning), in place:
+    orjson already shares the keys, and rebuilding every dict would briefly hold two copies."""
+    if value.__class__ is str:
+        return sys.intern(value) if len(value) <= _INTERN_MAX else value
+    if value.__class__ not in (dict, list):
+        return value
+    intern = sys.intern
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        for key, item in (node.items() if node.__class__ is dict else enumerate(node)):
+            cls = item.__class__
+            if cls is str:
+                if len(item) <= _INTERN_MAX:
+                    node[key] = intern(item)
+            elif cls is dict or cls is list:
+                stack.append(item)
     return value
