@@ -108,7 +108,8 @@ def parse_cluster(spec: str) -> tuple[str, int]:
     return shape or "bench", int(size)
 
 
-def bench_cluster(spec: str, repeat: int, env: dict[str, str], workdir: Path, extra: list[str]) -> dict[str, Any]:
+def bench_cluster(spec: str, repeat: int, env: dict[str, str], workdir: Path, extra: list[str],
+                  quick: bool = False) -> dict[str, Any]:
     shape, size = parse_cluster(spec)
     target = generate.ensure(size, shape=shape)
     info = generate.describe(target)
@@ -120,15 +121,18 @@ def bench_cluster(spec: str, repeat: int, env: dict[str, str], workdir: Path, ex
                                              "scan_cached": []}
     for _ in range(repeat):
         runs["floor"].append(measure([sys.executable, "-c", FLOOR, str(manifests), "--no-gc"], env))
-        runs["floor_gc_on"].append(measure([sys.executable, "-c", FLOOR, str(manifests)], env))
+        if not quick:
+            runs["floor_gc_on"].append(measure([sys.executable, "-c", FLOOR, str(manifests)], env))
         runs["scan"].append(measure([*scan, "--no-cache"], env))
     result = json.loads(report.read_bytes())
     report_bytes = report.stat().st_size
-    runs["scan_cache_cold"].append(measure(scan, cache))
-    for _ in range(repeat):
-        runs["scan_cached"].append(measure(scan, cache))
-    figures = {name: best(r) for name, r in runs.items()}
-    floor, floor_gc, scanned = figures["floor"], figures["floor_gc_on"], figures["scan"]
+    if not quick:
+        runs["scan_cache_cold"].append(measure(scan, cache))
+        for _ in range(repeat):
+            runs["scan_cached"].append(measure(scan, cache))
+    figures = {name: best(r) for name, r in runs.items() if r}
+    floor, scanned = figures["floor"], figures["scan"]
+    floor_gc, cached = figures.get("floor_gc_on"), figures.get("scan_cached")
     findings = len(result["findings"])
     return {
         "cluster": spec, "shape": shape, "size": size, "workloads": info["workloads"], "objects": info["objects"],
@@ -140,9 +144,9 @@ def bench_cluster(spec: str, repeat: int, env: dict[str, str], workdir: Path, ex
         "runs": {name: [best([r]) for r in rs] for name, rs in runs.items()},
         "time_ratio": round(scanned["cpu_s"] / floor["cpu_s"], 2),
         "memory_ratio": round(scanned["peak_rss_mb"] / floor["peak_rss_mb"], 2),
-        "time_ratio_gc_on": round(scanned["cpu_s"] / floor_gc["cpu_s"], 2),
-        "memory_ratio_gc_on": round(scanned["peak_rss_mb"] / floor_gc["peak_rss_mb"], 2),
-        "cached_time_ratio": round(figures["scan_cached"]["cpu_s"] / floor["cpu_s"], 2),
+        "time_ratio_gc_on": round(scanned["cpu_s"] / floor_gc["cpu_s"], 2) if floor_gc else None,
+        "memory_ratio_gc_on": round(scanned["peak_rss_mb"] / floor_gc["peak_rss_mb"], 2) if floor_gc else None,
+        "cached_time_ratio": round(cached["cpu_s"] / floor["cpu_s"], 2) if cached else None,
     }
 
 
@@ -209,14 +213,15 @@ def print_table(results: dict[str, Any]) -> None:
     print(head)
     print("-" * len(head))
     for r in results["clusters"]:
-        floor, gc_on, scan, cached = r["floor"], r["floor_gc_on"], r["scan"], r["scan_cached"]
+        floor, scan = r["floor"], r["scan"]
+        gc_on, cached = r.get("floor_gc_on") or {}, r.get("scan_cached") or {}
         ok = r["time_ratio"] <= TIME_TARGET and r["memory_ratio"] <= MEMORY_TARGET
         print(f"{r['cluster']:>12} {r['objects']:>7} {r['yaml_mb']:>7.1f} | {floor['cpu_s']:>7.2f} "
-              f"{floor['peak_rss_mb']:>5.0f} | {gc_on['cpu_s']:>7.2f} {gc_on['peak_rss_mb']:>5.0f} | "
+              f"{floor['peak_rss_mb']:>5.0f} | {_cell(gc_on.get('cpu_s'), 7, 2)} {_cell(gc_on.get('peak_rss_mb'), 5, 0)} | "
               f"{scan['cpu_s']:>6.2f} {scan['peak_rss_mb']:>5.0f} {r['findings']:>8} "
               f"{r['report_bytes_per_finding']:>6} | {r['time_ratio']:>6.2f} {r['memory_ratio']:>5.2f} | "
-              f"{r['time_ratio_gc_on']:>13.2f} {r['memory_ratio_gc_on']:>5.2f} | {cached['cpu_s']:>8.2f} "
-              f"{r['cached_time_ratio']:>5.2f}  "
+              f"{_cell(r['time_ratio_gc_on'], 13, 2)} {_cell(r['memory_ratio_gc_on'], 5, 2)} | "
+              f"{_cell(cached.get('cpu_s'), 8, 2)} {_cell(r['cached_time_ratio'], 5, 2)}  "
               f"{'OK' if ok else f'targets {TIME_TARGET}x time, {MEMORY_TARGET}x memory'}")
     cold = results.get("cold_start")
     if cold:
@@ -230,6 +235,10 @@ def print_table(results: dict[str, Any]) -> None:
               + ", ".join(f"{i['module']} {i['cumulative_ms']:.0f}" for i in cold["imports"]))
 
 
+def _cell(value: float | None, width: int, digits: int) -> str:
+    return f"{value:>{width}.{digits}f}" if value is not None else f"{'-':>{width}}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="kspm-tui scan vs the YAML parse floor, and cold start")
     parser.add_argument("--clusters", default="1000,10000,heavy:10000",
@@ -239,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", action="append", default=[], metavar="DIR",
                         help="extra rule directory on top of the built-in pack (as `scan --rules`)")
     parser.add_argument("--no-cold-start", dest="cold_start", action="store_false", help="skip the cold start")
+    parser.add_argument("--quick", action="store_true",
+                        help="only the GC-off floor and the scan (no GC-on column, no parse-cache runs)")
     args = parser.parse_args(argv)
     extra = [arg for d in args.rules for arg in ("--rules", str(Path(d).resolve()))]
     clusters = [c.strip() for c in args.clusters.split(",") if c.strip()]
@@ -259,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
             results["cold_start"] = bench_cold_start(env, args.repeat)
         for spec in clusters:
             print(f"cluster {spec}: generating/measuring ...", file=sys.stderr, flush=True)
-            results["clusters"].append(bench_cluster(spec, args.repeat, env, workdir, extra))
+            results["clusters"].append(bench_cluster(spec, args.repeat, env, workdir, extra, args.quick))
     print_table(results)
     RESULTS.mkdir(exist_ok=True)
     stamp = results["date"].replace(":", "").replace("-", "")[:15]
