@@ -83,17 +83,19 @@ def collect(target: Target, settings: ScanSettings, progress: Progress | None = 
         finally:
             connection.close()
     from kspm_tui.sources.files import DEFAULT_MAX_FILE_SIZE, read_paths
+    from kspm_tui.sources.parse_cache import ParseCache
 
     limit = target.max_file_size or DEFAULT_MAX_FILE_SIZE
+    cache = ParseCache() if target.parse_cache else None
     if target.kind == "demo":
         from kspm_tui.sources.demo import read_demo
 
         settings.cluster_name = "demo"
-        collected = read_demo()
+        collected = read_demo(cache)
         if target.paths:
-            collected.extend(read_paths(target.paths, limit))
+            collected.extend(read_paths(target.paths, limit, cache))
     else:
-        collected = read_paths(target.paths, limit)
+        collected = read_paths(target.paths, limit, cache)
     if target.namespace:
         place_in_namespace(collected, target.namespace)
     return collected

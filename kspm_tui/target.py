@@ -38,6 +38,7 @@ class Target:
     namespace: str | None = None
     request_timeout: float | None = None  # seconds per API request (kubectl's --request-timeout)
     max_file_size: int | None = None  # bytes one manifest file (or stdin) may have (None: the default cap)
+    parse_cache: bool = True  # YAML parsed before is read from the parse cache (`--no-cache`: parse again)
 
     @property
     def label(self) -> str:

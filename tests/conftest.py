@@ -32,6 +32,7 @@ def user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monk
     base = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("KSPM_TUI_CONFIG_DIR", str(base / "config"))
     monkeypatch.setenv("KSPM_TUI_DATA_DIR", str(base / "data"))
+    monkeypatch.setenv("KSPM_TUI_CACHE_DIR", str(base / "cache"))
     return base
 
 

@@ -22,17 +22,34 @@ from collections.abc import Sequence
 from types import ModuleType
 
 from kspm_tui import __version__, exit_codes
-from kspm_tui.sources import SourceUnavailable
 from kspm_tui.textsafe import VisibleStream
 
-# name → module (in kspm_tui.cli) with add_parser(subparsers) and run(args) -> int; order is
-# --help order. Imported only when used: the explorer's start-up must not pay for the engine.
+# name → module (in kspm_tui.cli) with add_parser(subparsers, name) and run(args) -> int; order is
+# --help order. Imported only when used: the explorer's start-up must not pay for the engine,
+# and `--help`/`--version` import none of them (no pydantic model is built).
 SUBCOMMANDS = ("scan", "fix", "rules", "policy", "rbac", "diff", "history", "exceptions", "contexts", "fleet",
                "doctor", "reporter")
+# The one-line summary `kspm-tui --help` lists for each; a subcommand without one here is
+# imported to build its listing (its own add_parser then passes help=).
+SUMMARIES = {
+    "scan": "scan manifests, the demo or a cluster and report findings",
+    "fix": "print one fix plan per workload (a shell script, or patched YAML)",
+    "rules": "list, show and test rules",
+    "policy": "export rules as admission policies; try policies offline",
+    "rbac": "who can do what (RBAC) and attack paths from the internet",
+    "diff": "show drift between saved scans (new/resolved findings, workloads, images, RBAC)",
+    "history": "list saved scans and the score trend (what `diff` compares)",
+    "exceptions": "list accepted risks: active, expired, or matching nothing",
+    "contexts": "list kube contexts (name, cluster, server, user, namespace)",
+    "fleet": "every cluster's posture from its in-cluster reporter's PolicyReports",
+    "doctor": "check the read permissions a live scan needs; print a ClusterRole to grant",
+    "reporter": "run in a cluster: keep PolicyReports of its findings current, serve /metrics",
+}
 
 
 def subcommand(name: str) -> ModuleType:
     return importlib.import_module(f"kspm_tui.cli.{name}")
+
 
 EPILOG = """\
 examples:
@@ -65,7 +82,9 @@ exit codes: 0 ok, 1 findings at/above --fail-on, 2 usage or input errors, 3 cann
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The CLI parser. Only `command`'s module is imported for its options; the other
+    subcommands are listed by their summary alone."""
     parser = argparse.ArgumentParser(
         prog="kspm-tui",
         description="Kubernetes security posture explorer: find what is wrong, read why, copy the fix.",
@@ -75,18 +94,23 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kspm-tui {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMANDS:
-        subcommand(name).add_parser(sub, name)
+        if name == command or name not in SUMMARIES:
+            subcommand(name).add_parser(sub, name)
+        else:
+            sub.add_parser(name, help=SUMMARIES[name], add_help=False)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list and args_list[0] in SUBCOMMANDS or any(a in ("-h", "--help", "--version") for a in args_list[:1]):
-        parser = build_parser()
+        parser = build_parser(args_list[0] if args_list[0] in SUBCOMMANDS else None)
         args = parser.parse_args(args_list)
         if args.command is None:
             parser.print_help()
             return exit_codes.OK
+        from kspm_tui.sources import SourceUnavailable
+
         stderr, sys.stderr = sys.stderr, VisibleStream(sys.stderr)  # errors quote names from anyone
         try:
             return int(subcommand(args.command).run(args))

@@ -65,6 +65,13 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, namespace: bool = T
     group.add_argument("--max-file-size", type=_size, default=DEFAULT_MAX_FILE_SIZE, metavar="SIZE",
                        help="refuse a manifest file (or stdin) larger than SIZE, e.g. 512MiB "
                             "(default 128MiB)")
+    add_cache_argument(group)
+
+
+def add_cache_argument(group: argparse._ActionsContainer) -> None:
+    group.add_argument("--no-cache", dest="parse_cache", action="store_false",
+                       help="parse every manifest again instead of reading unchanged ones from the parse "
+                            "cache (user cache dir, or $KSPM_TUI_CACHE_DIR)")
 
 
 def _size(value: str) -> int:
@@ -100,7 +107,8 @@ def target_from(args: argparse.Namespace, *, current_context: bool = False) -> T
     namespace = getattr(args, "namespace", None) if scoped else None
     reach = {"kubeconfig": getattr(args, "kubeconfig", None), "namespace": namespace,
              "request_timeout": getattr(args, "request_timeout", None),
-             "max_file_size": getattr(args, "max_file_size", None)}
+             "max_file_size": getattr(args, "max_file_size", None),
+             "parse_cache": getattr(args, "parse_cache", True)}
     if getattr(args, "context", None):
         return Target("context", context=args.context, **reach)
     if getattr(args, "demo", False):

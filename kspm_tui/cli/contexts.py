@@ -13,7 +13,7 @@ from kspm_tui.yamlio import dump_json
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
-    parser = sub.add_parser(name, help="list kube contexts (name, cluster, server, user, namespace)",
+    parser = sub.add_parser(name,
                             description="List the contexts of the kubeconfig ($KUBECONFIG files merged, "
                                         "else ~/.kube/config), the current one marked.",
                             epilog="example: kspm-tui contexts -o json")

@@ -22,7 +22,7 @@ from kspm_tui.yamlio import dump_json
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     parser = sub.add_parser(
-        name, help="show drift between saved scans (new/resolved findings, workloads, images, RBAC)",
+        name,
         description="Compare the last two saved scans of the most recently scanned cluster or manifest "
                     "folder (every `kspm-tui scan` is saved; see `kspm-tui history`).",
         epilog="examples:\n  kspm-tui diff\n  kspm-tui diff --since 7d\n"

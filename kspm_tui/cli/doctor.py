@@ -16,7 +16,7 @@ from kspm_tui.yamlio import dump_json
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     parser = sub.add_parser(
-        name, help="check the read permissions a live scan needs; print a ClusterRole to grant",
+        name,
         description="Ask the cluster (SelfSubjectAccessReview) whether the context's identity may list and "
                     "watch every kind a scan reads. Exit 0 when all are granted, 1 when some are missing, "
                     "3 when the cluster cannot be asked.",

@@ -21,7 +21,7 @@ STATE_STYLE = {"active": "green", "expired": "red", "unmatched": "yellow"}
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     parser = sub.add_parser(
-        name, help="list accepted risks: active, expired, or matching nothing",
+        name,
         description="Scan, then list every exception (config dir exceptions.yaml, --exceptions files, "
                     "kspm-tui.io/accept annotations) with its state and origin. Exit 1 with "
                     "--fail-on-stale when an exception has expired or matches nothing.",

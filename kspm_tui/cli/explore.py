@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from kspm_tui import exit_codes
-from kspm_tui.cli.common import add_context_arguments, target_from
+from kspm_tui.cli.common import add_cache_argument, add_context_arguments, target_from
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("paths", nargs="*")
     parser.add_argument("--demo", action="store_true")
     add_context_arguments(parser)
+    add_cache_argument(parser)
     parser.add_argument("--theme")
     parser.add_argument("--include-system", action="store_true")
     parser.add_argument("--rules", action="append", type=Path, default=[])

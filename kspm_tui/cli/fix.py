@@ -31,7 +31,7 @@ KIND_NAMES = {
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     parser = sub.add_parser(
-        name, help="print one fix plan per workload (a shell script, or patched YAML)",
+        name,
         description="Scan, then print the fix plan of each object in SCOPE: one `kubectl patch` "
                     "resolving every safe finding, with review items listed as comments. "
                     "Exit 0 when plans were printed, 2 on usage or input errors (or nothing in SCOPE), "

@@ -14,7 +14,7 @@ from kspm_tui.yamlio import dump_json
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
-    parser = sub.add_parser(name, help="list saved scans and the score trend (what `diff` compares)",
+    parser = sub.add_parser(name,
                             epilog="examples:\n  kspm-tui history\n  kspm-tui history --cluster manifests-1a2b",
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--cluster", metavar="ID", help="list the scans of one target (id or unique prefix)")

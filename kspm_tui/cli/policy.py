@@ -34,7 +34,7 @@ exit codes: 0 ok, 1 nothing exportable (export) or an object denied (test), 2 us
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
-    parser = sub.add_parser(name, help="export rules as admission policies; try policies offline",
+    parser = sub.add_parser(name,
                             description="Turn rules into ValidatingAdmissionPolicies (or Kyverno "
                                         "ClusterPolicies) that stop what the scan reports.",
                             epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)

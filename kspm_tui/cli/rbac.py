@@ -32,7 +32,7 @@ PROG = "kspm-tui rbac"
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     parser = sub.add_parser(
-        name, help="who can do what (RBAC) and attack paths from the internet",
+        name,
         description="Effective RBAC permissions, who-can, and ranked attack paths.",
         epilog="examples:\n  kspm-tui rbac who-can get secrets -n prod ./cluster-dump/\n"
                "  kspm-tui rbac show ServiceAccount/ci/jenkins --demo\n"

@@ -21,7 +21,7 @@ from kspm_tui.yamlio import dump_json
 
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
-    parser = sub.add_parser(name, help="list, show and test rules",
+    parser = sub.add_parser(name,
                             description="Browse the rule pack and test rule files.")
     parser.add_argument("--rules", action="append", type=Path, default=[], metavar="DIR",
                         help="extra rule directory (repeatable)")

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def add_parser(sub: argparse._SubParsersAction, name: str) -> None:
     parser = sub.add_parser(
-        name, help="scan manifests, the demo or a cluster and report findings",
+        name,
         description="Scan and report. Exit 0 when nothing fails at/above --fail-on, 1 when "
                     "something does, 2 on usage or input errors, 3 when nothing could be scanned, 4 when "
                     "a cluster was only partly read (unless --allow-partial).",

@@ -14,6 +14,7 @@ from importlib.resources.abc import Traversable
 
 from kspm_tui.sources import Collected
 from kspm_tui.sources.files import read_text
+from kspm_tui.sources.parse_cache import ParseCache
 
 PACKAGE = "kspm_tui"
 DIRECTORY = "demo"
@@ -25,9 +26,11 @@ def demo_files() -> list[Traversable]:
     return sorted((f for f in root.iterdir() if f.name.endswith(".yaml")), key=lambda f: f.name)
 
 
-def read_demo() -> Collected:
+def read_demo(cache: ParseCache | None = None) -> Collected:
     """Every object of the demo cluster, with `demo/<file>` and document index as its source."""
     result = Collected()
     for item in demo_files():
-        result.extend(read_text(item.read_bytes(), f"{DIRECTORY}/{item.name}"))
+        result.extend(read_text(item.read_bytes(), f"{DIRECTORY}/{item.name}", cache))
+    if cache is not None:
+        cache.trim()
     return result

@@ -21,6 +21,7 @@ from kspm_tui.kinds import check_kind
 from kspm_tui.model import InputError, SourceRef
 from kspm_tui.perf import paused_gc
 from kspm_tui.sources import Collected, SourcedObject
+from kspm_tui.sources.parse_cache import Document, ParseCache
 from kspm_tui.sources.render import Renderable, render, walk
 from kspm_tui.yamlio import ParseFailure, load_document, split_documents
 
@@ -63,13 +64,18 @@ def iter_manifest_files(paths: Iterable[str]) -> Iterator[Path | str | Renderabl
             yield path
 
 
-def read_paths(paths: Iterable[str], max_bytes: int = DEFAULT_MAX_FILE_SIZE) -> Collected:
-    """Read every manifest under `paths` ("-" is stdin), none past `max_bytes`."""
+def read_paths(paths: Iterable[str], max_bytes: int = DEFAULT_MAX_FILE_SIZE,
+               cache: ParseCache | None = None) -> Collected:
+    """Read every manifest under `paths` ("-" is stdin), none past `max_bytes`; YAML already
+    parsed once is taken from `cache` when given."""
     with paused_gc():
-        return _read_paths(paths, max_bytes)
+        result = _read_paths(paths, max_bytes, cache)
+    if cache is not None:
+        cache.trim()
+    return result
 
 
-def _read_paths(paths: Iterable[str], max_bytes: int) -> Collected:
+def _read_paths(paths: Iterable[str], max_bytes: int, cache: ParseCache | None) -> Collected:
     result = Collected(manifests=True)
     for item in iter_manifest_files(paths):
         if isinstance(item, Renderable):
@@ -84,7 +90,7 @@ def _read_paths(paths: Iterable[str], max_bytes: int) -> Collected:
         except OSError as exc:
             result.errors.append(InputError(file=name, message=f"cannot read: {exc.strerror or exc}"))
             continue
-        result.extend(read_text(data, name))
+        result.extend(read_text(data, name, cache))
     return result
 
 
@@ -125,8 +131,9 @@ def _read_stdin(max_bytes: int) -> bytes:
     return data
 
 
-def read_text(data: bytes, name: str) -> Collected:
-    """Parse one file's bytes: JSON if it looks like JSON, else a YAML stream."""
+def read_text(data: bytes, name: str, cache: ParseCache | None = None) -> Collected:
+    """Parse one file's bytes: JSON if it looks like JSON, else a YAML stream (from `cache`
+    when these bytes were parsed before)."""
     result = Collected()
     if b"\x00" in data[:8192]:
         result.errors.append(InputError(file=name, message="binary file, not a YAML or JSON manifest"))
@@ -147,16 +154,30 @@ def read_text(data: bytes, name: str) -> Collected:
             return result
         except orjson.JSONDecodeError:
             pass  # YAML flow style also starts with `{`; let the YAML parser judge
+    documents = cache.get(data) if cache is not None else None
+    if documents is None:
+        documents = parse_documents(text)
+        if cache is not None:
+            cache.put(data, documents)
+    for doc in documents:
+        if doc.error is not None:
+            result.errors.append(InputError(file=name, document=doc.index, line=doc.line,
+                                            message=f"invalid YAML: {doc.error}"))
+            continue
+        _add(result, doc.value, SourceRef(file=name, document=doc.index, line=doc.line))
+    return result
+
+
+def parse_documents(text: str) -> list[Document]:
+    """Every document of a YAML stream, parsed (or its error), with the line a finding points at."""
+    documents = []
     for doc in split_documents(text):
         parsed = load_document(doc)
         if isinstance(parsed, ParseFailure):
-            result.errors.append(
-                InputError(file=name, document=doc.index, line=parsed.line,
-                           message=f"invalid YAML: {parsed.message}")
-            )
-            continue
-        _add(result, parsed, SourceRef(file=name, document=doc.index, line=doc.object_line))
-    return result
+            documents.append(Document(doc.index, parsed.line, error=parsed.message))
+        else:
+            documents.append(Document(doc.index, doc.object_line, parsed))
+    return documents
 
 
 def _add(result: Collected, parsed: Any, source: SourceRef) -> None:
