@@ -99,15 +99,24 @@ class ResultIndex:
         self.namespaces: dict[str, NamespaceRow] = {}
         self.rules: dict[str, RuleRow] = {}
         self.findings = findings
-        for kind, ns, name in workloads:
-            self._workload(kind, ns, name)
-        current = set()
+        self._add(findings, workloads)
+        if previous is not None:
+            self.resolved = previous - {finding.fingerprint for finding in findings}
+
+    def extend(self, findings: list[Finding], workloads: list[WorkloadKey]) -> None:
+        """More workloads and their findings (a scan's provisional results, file by file)."""
+        self.findings.extend(findings)
+        self._add(findings, workloads)
+
+    def _add(self, findings: list[Finding], workloads: list[WorkloadKey]) -> None:
+        previous = self.previous
+        touched = [self._workload(kind, ns, name) for kind, ns, name in workloads]
         for finding in findings:
-            current.add(finding.fingerprint)
             new = previous is not None and finding.fingerprint not in previous
             if new and finding.status is Status.fail:
                 self.new.add(finding.fingerprint)
             row = self._workload(finding.kind, finding.namespace, finding.name)
+            touched.append(row)
             row.findings.append(finding)
             row.counts.add(finding, new)
             self._namespace(home(finding.kind, finding.namespace, finding.name)).counts.add(finding, new)
@@ -116,9 +125,7 @@ class ResultIndex:
                 rule = self.rules[finding.rule] = RuleRow(finding.rule)
             rule.findings.append(finding)
             rule.counts.add(finding, new)
-        if previous is not None:
-            self.resolved = previous - current
-        for row in self.workloads.values():
+        for row in touched:
             row.search = f"{row.kind} {row.namespace or ''} {row.name}".lower()
             row.rank = row.counts.sort_key()
 

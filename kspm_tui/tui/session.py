@@ -32,10 +32,14 @@ class Session:
     watching: bool = False
     live_watch: LiveWatch = field(default_factory=LiveWatch)
     fix_tab: str = "tab-patch"  # the finding screen's fix tab last chosen (the patch until one is; kept in config)
+    # The first scan of a target, while its files are read: provisional rows (see scan.Partial).
+    pending: ResultIndex | None = None
+    pending_read: tuple[int, int] = (0, 0)  # files read, files in all
 
     def open(self, target: Target) -> None:
         """A new target: the previous scan is gone (and a scan of it still running superseded)."""
         self.target, self.scanned, self.index, self.scanning = target, None, None, False
+        self.pending = None
 
     def context_target(self, name: str | None) -> Target:
         """A context picked in the explorer, reached the way the command line said."""
@@ -48,7 +52,7 @@ class Session:
         return {f.fingerprint for f in self.scanned.result.findings if f.status is Status.fail}
 
     def show(self, scanned: Scanned, index: ResultIndex) -> None:
-        self.scanning = False
+        self.scanning, self.pending = False, None
         self.scanned, self.index, self.ruleset = scanned, index, scanned.ruleset
 
     def reindex(self, previous: set[str] | None) -> None:

@@ -41,6 +41,11 @@ class SummaryPanel(Static):
         self.set_class(compact, "compact")
         self.update(render_compact(scanned, index, colors) if compact else render_summary(scanned, index, colors))
 
+    def show_pending(self, pending: ResultIndex, read: tuple[int, int], colors: dict[str, str]) -> None:
+        """While a first scan reads its files: what is known so far, and what is not yet."""
+        self.set_class(False, "compact")
+        self.update(render_pending(pending, read, colors))
+
 
 def trend(head: Text, scanned: Scanned, colors: dict[str, str]) -> None:
     """The score of the saved scans of this target, as a sparkline after the score."""
@@ -84,6 +89,24 @@ def objects_text(scanned: Scanned, index: ResultIndex) -> str:
     """What the object counts mean: scanned, workloads among them, and rows listed below."""
     s = scanned.result.summary
     return f"{s.objects} objects scanned · {s.workloads} workloads · {len(index.workloads)} objects listed"
+
+
+def render_pending(pending: ResultIndex, read: tuple[int, int], colors: dict[str, str]) -> Group:
+    """Provisional counts from the template checks of the files read so far; the rest pending."""
+    head = Text.assemble(("Score ", "bold"), ("pending", f"bold {colors['warn']}"),
+                         (f"  ·  read {read[0]} of {read[1]} files", "dim"), no_wrap=True, overflow="ellipsis")
+    counts = {level: 0 for level in Severity}
+    for row in pending.namespaces.values():
+        for level, n in row.counts.by_severity.items():
+            counts[level] += n
+    sev = Text(no_wrap=True, overflow="ellipsis")
+    for level, n in counts.items():
+        sev.append(f"{n}", style=f"bold {colors[level.value]}" if n else "dim")
+        sev.append(f" {level.value}  ", style=colors[level.value] if n else "dim")
+    sev.append(f"so far, in {len(pending.workloads)} workloads (pod and container checks)", style="dim")
+    rest = Text("pending until every file is read: namespace, RBAC and network rules, cluster-wide findings, "
+                "attack paths, accepted risks", style=colors["warn"])
+    return Group(head, sev, rest)
 
 
 def render_compact(scanned: Scanned, index: ResultIndex, colors: dict[str, str]) -> Group:
