@@ -13,7 +13,9 @@ measurement runs in its own fresh Python process so that its peak RSS (`ru_maxrs
   avoids by pausing it);
 - scan: `python -m kspm_tui scan DIR --format json --output FILE` — the real CLI with the
   full built-in rule pack, reading, snapshot, evaluation and the JSON report written out;
-- rules: loading and compiling the built-in rule pack (target < 0.3 s).
+- rules: loading and compiling the built-in rule pack (target < 0.3 s);
+- explorer: `kspm-tui DIR` in tmux, time (wall and CPU) to the first namespace row and to the
+  judged overview (`bench/tui_bench.py`; `--no-explorer` skips it).
 
 Wall times are whole-process (interpreter start-up included, for both). The table and a JSON
 file under `bench/results/` hold the figures and the scan÷floor ratios.
@@ -36,6 +38,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate  # noqa: E402
+import tui_bench  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -171,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, help="results file (default bench/results/<time>-<commit>.json)")
     parser.add_argument("--rules", action="append", default=[], metavar="DIR",
                         help="extra rule directory on top of the built-in pack (as `scan --rules`)")
+    parser.add_argument("--no-explorer", action="store_true",
+                        help="skip the explorer's time to first rows (bench/tui_bench.py, needs tmux)")
     args = parser.parse_args(argv)
     extra = [arg for d in args.rules for arg in ("--rules", str(Path(d).resolve()))]
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
@@ -188,7 +193,13 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             print(f"size {size}: generating/measuring ...", file=sys.stderr, flush=True)
             results["sizes"].append(bench_size(size, args.repeat, env, workdir, extra))
+            if not args.no_explorer:
+                results["sizes"][-1]["explorer"] = tui_bench.measure_first_rows(size)
     print_table(results)
+    for r in results["sizes"]:
+        if "explorer" in r:
+            print()
+            tui_bench.print_first_rows(r["workloads"], 1, r["explorer"])
     RESULTS.mkdir(exist_ok=True)
     stamp = results["date"].replace(":", "").replace("-", "")[:15]
     path = args.output or RESULTS / f"{stamp}-{results['commit']}.json"

@@ -104,7 +104,7 @@ def render_pending(pending: ResultIndex, read: tuple[int, int], colors: dict[str
         sev.append(f"{n}", style=f"bold {colors[level.value]}" if n else "dim")
         sev.append(f" {level.value}  ", style=colors[level.value] if n else "dim")
     sev.append(f"so far, in {len(pending.workloads)} workloads (pod and container checks)", style="dim")
-    rest = Text("pending until every file is read: namespace, RBAC and network rules, cluster-wide findings, "
+    rest = Text("pending until the whole snapshot is judged: namespace, RBAC and network rules, cluster-wide findings, "
                 "attack paths, accepted risks", style=colors["warn"])
     return Group(head, sev, rest)
 
