@@ -32,7 +32,7 @@ from kspm_tui.textsafe import visible
 from kspm_tui.tui import keymap
 from kspm_tui.tui.clipboard import Clipboard
 from kspm_tui.tui.commands import KspmCommands
-from kspm_tui.tui.index import ResultIndex
+from kspm_tui.tui.index import PendingIndex, ResultIndex
 from kspm_tui.tui.live_watch import LiveWatch
 from kspm_tui.tui.messages import ScanCompleted, ScanFailedMessage, ScanPending, ScanProgress, ScanStarted
 from kspm_tui.tui.session import Field, Session
@@ -60,7 +60,7 @@ class KspmApp(App[int]):
     scanning: Field[bool] = Field()
     watching: Field[bool] = Field()
     live_watch: Field[LiveWatch] = Field()
-    pending: Field[ResultIndex | None] = Field()
+    pending: Field[PendingIndex | None] = Field()
 
     def __init__(self, target: Target | None = None, *, settings: ScanSettings | None = None,
                  theme: str | None = None, config: Config | None = None, include_system: bool = False,
@@ -238,12 +238,12 @@ class KspmApp(App[int]):
     def _show_pending(self, target: Target, parts: list[Partial]) -> None:
         if target != self.target or self.scanned is not None:
             return  # superseded, or already judged
-        if self.pending is None:
-            self.pending = ResultIndex([], [])
+        pending = self.pending or PendingIndex()
         for part in parts:
-            self.pending.extend(part.findings, part.workloads)
-        self.session.pending_read = (parts[-1].files_done, parts[-1].files_total)
-        self.broadcast(ScanPending(*self.session.pending_read))
+            pending.add(part.findings, part.workloads)
+        pending.read = (parts[-1].files_done, parts[-1].files_total)
+        self.pending = pending
+        self.broadcast(ScanPending(*pending.read))
 
     def _scan_done(self, scanned: Scanned, index: ResultIndex) -> None:
         if scanned.target != self.target:

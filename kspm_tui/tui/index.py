@@ -99,24 +99,15 @@ class ResultIndex:
         self.namespaces: dict[str, NamespaceRow] = {}
         self.rules: dict[str, RuleRow] = {}
         self.findings = findings
-        self._add(findings, workloads)
-        if previous is not None:
-            self.resolved = previous - {finding.fingerprint for finding in findings}
-
-    def extend(self, findings: list[Finding], workloads: list[WorkloadKey]) -> None:
-        """More workloads and their findings (a scan's provisional results, file by file)."""
-        self.findings.extend(findings)
-        self._add(findings, workloads)
-
-    def _add(self, findings: list[Finding], workloads: list[WorkloadKey]) -> None:
-        previous = self.previous
-        touched = [self._workload(kind, ns, name) for kind, ns, name in workloads]
+        for kind, ns, name in workloads:
+            self._workload(kind, ns, name)
+        current = set()
         for finding in findings:
+            current.add(finding.fingerprint)
             new = previous is not None and finding.fingerprint not in previous
             if new and finding.status is Status.fail:
                 self.new.add(finding.fingerprint)
             row = self._workload(finding.kind, finding.namespace, finding.name)
-            touched.append(row)
             row.findings.append(finding)
             row.counts.add(finding, new)
             self._namespace(home(finding.kind, finding.namespace, finding.name)).counts.add(finding, new)
@@ -125,7 +116,9 @@ class ResultIndex:
                 rule = self.rules[finding.rule] = RuleRow(finding.rule)
             rule.findings.append(finding)
             rule.counts.add(finding, new)
-        for row in touched:
+        if previous is not None:
+            self.resolved = previous - current
+        for row in self.workloads.values():
             row.search = f"{row.kind} {row.namespace or ''} {row.name}".lower()
             row.rank = row.counts.sort_key()
 
@@ -149,3 +142,27 @@ class ResultIndex:
         if namespace is None:
             return rows
         return [r for r in rows if home(r.kind, r.namespace, r.name) == namespace]
+
+
+class PendingIndex:
+    """A first scan's provisional overview while its files are read: workloads and failing counts
+    per namespace row. No findings are kept: the rows do not open until the judged index replaces them."""
+
+    def __init__(self) -> None:
+        self.workloads: set[WorkloadKey] = set()
+        self.namespaces: dict[str, NamespaceRow] = {}
+        self.read = (0, 0)  # files read, files in all
+
+    def add(self, findings: list[Finding], workloads: list[WorkloadKey]) -> None:
+        for kind, ns, name in workloads:
+            if (kind, ns, name) not in self.workloads:
+                self.workloads.add((kind, ns, name))
+                self._namespace(home(kind, ns, name)).workloads += 1
+        for finding in findings:
+            self._namespace(home(finding.kind, finding.namespace, finding.name)).counts.add(finding, False)
+
+    def _namespace(self, name: str) -> NamespaceRow:
+        row = self.namespaces.get(name)
+        if row is None:
+            row = self.namespaces[name] = NamespaceRow(name)
+        return row

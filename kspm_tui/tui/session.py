@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from kspm_tui.model import Status
 from kspm_tui.target import Target
-from kspm_tui.tui.index import ResultIndex
+from kspm_tui.tui.index import PendingIndex, ResultIndex
 from kspm_tui.tui.live_watch import LiveWatch
 
 if TYPE_CHECKING:
@@ -32,9 +32,7 @@ class Session:
     watching: bool = False
     live_watch: LiveWatch = field(default_factory=LiveWatch)
     fix_tab: str = "tab-patch"  # the finding screen's fix tab last chosen (the patch until one is; kept in config)
-    # The first scan of a target, while its files are read: provisional rows (see scan.Partial).
-    pending: ResultIndex | None = None
-    pending_read: tuple[int, int] = (0, 0)  # files read, files in all
+    pending: PendingIndex | None = None  # the first scan of a target, while its files are read
 
     def open(self, target: Target) -> None:
         """A new target: the previous scan is gone (and a scan of it still running superseded)."""

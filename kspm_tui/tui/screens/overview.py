@@ -157,7 +157,7 @@ class OverviewScreen(TableScreen):
         if self.kspm.scanned and self.kspm.index:
             panel.show(self.kspm.scanned, self.kspm.index, self.kspm.colors())
         elif self.pending():
-            panel.show_pending(self.kspm.pending, self.kspm.session.pending_read, self.kspm.colors())
+            panel.show_pending(self.kspm.pending, self.kspm.colors())
         else:
             panel.update("")
         self.table.empty_text = "scanning…" if self.kspm.scanning else "no findings"

@@ -10,7 +10,7 @@ from rich.text import Text
 from kspm_tui.labels import object_ref
 from kspm_tui.model import Category, Severity, Status
 from kspm_tui.scan import Scanned
-from kspm_tui.tui.index import ResultIndex
+from kspm_tui.tui.index import PendingIndex, ResultIndex
 from kspm_tui.tui.widgets.safe import Static
 
 # Framework prefix in rule mappings → label on the bars.
@@ -41,10 +41,10 @@ class SummaryPanel(Static):
         self.set_class(compact, "compact")
         self.update(render_compact(scanned, index, colors) if compact else render_summary(scanned, index, colors))
 
-    def show_pending(self, pending: ResultIndex, read: tuple[int, int], colors: dict[str, str]) -> None:
+    def show_pending(self, pending: PendingIndex, colors: dict[str, str]) -> None:
         """While a first scan reads its files: what is known so far, and what is not yet."""
         self.set_class(False, "compact")
-        self.update(render_pending(pending, read, colors))
+        self.update(render_pending(pending, colors))
 
 
 def trend(head: Text, scanned: Scanned, colors: dict[str, str]) -> None:
@@ -91,10 +91,11 @@ def objects_text(scanned: Scanned, index: ResultIndex) -> str:
     return f"{s.objects} objects scanned · {s.workloads} workloads · {len(index.workloads)} objects listed"
 
 
-def render_pending(pending: ResultIndex, read: tuple[int, int], colors: dict[str, str]) -> Group:
+def render_pending(pending: PendingIndex, colors: dict[str, str]) -> Group:
     """Provisional counts from the template checks of the files read so far; the rest pending."""
+    done, total = pending.read
     head = Text.assemble(("Score ", "bold"), ("pending", f"bold {colors['warn']}"),
-                         (f"  ·  read {read[0]} of {read[1]} files", "dim"), no_wrap=True, overflow="ellipsis")
+                         (f"  ·  read {done} of {total} files", "dim"), no_wrap=True, overflow="ellipsis")
     counts = {level: 0 for level in Severity}
     for row in pending.namespaces.values():
         for level, n in row.counts.by_severity.items():
