@@ -9,10 +9,12 @@ app has handed the first file's rows to the screen, the scan waits until the tes
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.pilot import Pilot
 
 from kspm_tui import scan
 from kspm_tui.target import Target
@@ -20,38 +22,8 @@ from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.overview import OverviewScreen
 from tests.tui_helpers import run_async, screen_text, wait_for, wait_scanned
 
-NAMESPACE_FILE = """\
-apiVersion: v1
-kind: Namespace
-metadata: {{name: {ns}}}
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {{name: api, namespace: {ns}}}
-spec:
-  selector: {{matchLabels: {{app: api}}}}
-  template:
-    metadata: {{labels: {{app: api}}}}
-    spec:
-      containers:
-        - name: api
-          image: registry.example/api:1.0
-          securityContext: {{privileged: {privileged}}}
----
-apiVersion: v1
-kind: Service
-metadata: {{name: api, namespace: {ns}}}
-spec:
-  type: LoadBalancer
-  selector: {{app: api}}
-  ports: [{{port: 80}}]
-"""
-
-
-def _folder(tmp_path: Path) -> Path:
-    for ns, privileged in (("alpha", "true"), ("beta", "false"), ("gamma", "true")):
-        (tmp_path / f"{ns}.yaml").write_text(NAMESPACE_FILE.format(ns=ns, privileged=privileged), encoding="utf-8")
-    return tmp_path
+ROOT = Path(__file__).resolve().parent.parent
+FOLDER = Path("tests/fixtures/tui/first-rows")  # alpha, beta, gamma: one namespace per file, read in that order
 
 
 class Gate:
@@ -76,10 +48,12 @@ class Gate:
 
 
 @pytest.fixture
-def gate(monkeypatch: pytest.MonkeyPatch) -> Gate:
+def gate(monkeypatch: pytest.MonkeyPatch) -> Iterator[Gate]:
+    monkeypatch.chdir(ROOT)
     gate = Gate()
     monkeypatch.setattr(scan, "run_scan", gate.wrap(scan.run_scan))
-    return gate
+    yield gate
+    gate.release.set()  # a scan still held when the app closed finishes (unseen) and its thread ends
 
 
 def _names(app: KspmApp) -> list[str]:
@@ -87,9 +61,8 @@ def _names(app: KspmApp) -> list[str]:
 
 
 @run_async
-async def test_rows_appear_before_the_scan_completes_then_the_result_replaces_them(tmp_path: Path,
-                                                                                   gate: Gate) -> None:
-    app = KspmApp(Target("paths", paths=(str(_folder(tmp_path)),)))
+async def test_rows_appear_before_the_scan_completes_then_the_result_replaces_them(gate: Gate) -> None:
+    app = KspmApp(Target("paths", paths=(str(FOLDER),)))
     async with app.run_test(size=(130, 40)) as pilot:
         try:
             await wait_for(pilot, gate.first_shown.is_set)
@@ -125,8 +98,8 @@ async def test_rows_appear_before_the_scan_completes_then_the_result_replaces_th
 
 
 @run_async
-async def test_a_rescan_keeps_the_last_result_on_screen(tmp_path: Path, gate: Gate) -> None:
-    app = KspmApp(Target("paths", paths=(str(_folder(tmp_path)),)))
+async def test_a_rescan_keeps_the_last_result_on_screen(gate: Gate) -> None:
+    app = KspmApp(Target("paths", paths=(str(FOLDER),)))
     gate.release.set()  # the first scan streams and is not held
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_scanned(pilot, app)
@@ -136,3 +109,22 @@ async def test_a_rescan_keeps_the_last_result_on_screen(tmp_path: Path, gate: Ga
         await wait_for(pilot, lambda: app.scanned is not first and not app.scanning)
         assert not gate.first_shown.is_set()  # no provisional rows over a judged result
         assert app.pending is None and "Posture score" in screen_text(app)
+
+
+@pytest.mark.parametrize("theme", ["kspm-dark", "kspm-light"])
+def test_pending_overview_snapshot(snap_compare, gate: Gate, theme: str) -> None:  # type: ignore[no-untyped-def]
+    """How the provisional rows and what is pending look, held after the first file."""
+    async def first_rows(pilot: Pilot) -> None:
+        app: KspmApp = pilot.app  # type: ignore[assignment]
+        await wait_for(pilot, gate.first_shown.is_set)
+        await wait_for(pilot, lambda: "alpha" in _names(app))
+
+    app = KspmApp(Target("paths", paths=(str(FOLDER),)), theme=theme)
+    exit_app = app.exit
+
+    def exit_and_release(*args: Any, **kwargs: Any) -> None:  # after the screenshot: let the held scan go
+        gate.release.set()
+        exit_app(*args, **kwargs)
+
+    app.exit = exit_and_release  # type: ignore[method-assign]
+    assert snap_compare(app, terminal_size=(130, 30), run_before=first_rows)

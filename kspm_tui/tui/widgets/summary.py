@@ -104,9 +104,11 @@ def render_pending(pending: PendingIndex, colors: dict[str, str]) -> Group:
     for level, n in counts.items():
         sev.append(f"{n}", style=f"bold {colors[level.value]}" if n else "dim")
         sev.append(f" {level.value}  ", style=colors[level.value] if n else "dim")
-    sev.append(f"so far, in {len(pending.workloads)} workloads (pod and container checks)", style="dim")
-    rest = Text("pending until the whole snapshot is judged: namespace, RBAC and network rules, cluster-wide findings, "
-                "attack paths, accepted risks", style=colors["warn"])
+    workloads = len(pending.workloads)
+    sev.append(f"so far, in {workloads} workload{'' if workloads == 1 else 's'} (pod and container checks)",
+               style="dim")
+    rest = Text("pending: namespace, RBAC and network rules, cluster-wide findings, attack paths, accepted risks",
+                style=colors["warn"], no_wrap=True, overflow="ellipsis")
     return Group(head, sev, rest)
 
 
