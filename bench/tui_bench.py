@@ -144,7 +144,7 @@ def first_rows(folder: Path, runs: int) -> dict[str, float]:
                             "-c", str(ROOT), command], check=True)
             try:
                 pid = int(_run([*tmux, "display-message", "-p", "#{pane_pid}"]))
-                wait_screen(tmux, lambda text: NAMESPACE_ROW.search(text.split("namespace ", 1)[-1]) is not None)
+                wait_screen(tmux, lambda text: bool(NAMESPACE_ROW.search(text.partition("namespace ")[2])))
                 rows_wall.append(time.perf_counter() - t0)
                 rows_cpu.append(cpu_seconds(pid))
                 wait_screen(tmux, lambda text: "Posture score" in text)
@@ -213,7 +213,8 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--startup-only", action="store_true", help="skip the 10k-workload part")
     parser.add_argument("--first-rows-only", action="store_true", help="only the time to first rows (tmux)")
-    parser.add_argument("--first-rows-runs", type=int, default=1, help="explorer runs on the generated folder")
+    parser.add_argument("--first-rows-runs", type=int, default=1,
+                        help="explorer runs on the generated folder")
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs "
           "(wall times include waiting for a CPU on a shared machine)")

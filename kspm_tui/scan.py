@@ -216,8 +216,8 @@ def _judge(collected: Collected, settings: ScanSettings, ruleset: RuleSet, start
 
     with paused_gc():  # millions of new long-lived objects: the cyclic GC would only slow this down
         snapshot = Snapshot(collected.objects, cluster_id=cluster_id or collected.cluster_id)
-        evaluation = evaluate_snapshot(snapshot, ruleset, options_for(settings, collected, snapshot, is_cluster),
-                                       evaluated, template_cache)
+        options = options_for(settings, collected, snapshot, is_cluster)
+        evaluation = evaluate_snapshot(snapshot, ruleset, options, evaluated, template_cache)
         if not keep_graph:
             evaluation.analysis = None
         result = result_of(snapshot, evaluation, collected, settings, ruleset, started, t0)
@@ -282,12 +282,14 @@ PartialFn = Callable[[Partial], None]
 class _Streamer:
     """Runs the template checks on each file's workloads as it is read (see `Partial`)."""
 
-    def __init__(self, target: Target, settings: ScanSettings, ruleset: RuleSet, on_partial: PartialFn) -> None:
+    def __init__(self, target: Target, settings: ScanSettings, ruleset: RuleSet,
+                 on_partial: PartialFn) -> None:
         self.target, self.on_partial = target, on_partial
-        self.hidden = frozenset(() if settings.include_system else settings.config.system_namespaces)
-        self.checks = TemplateChecks(ruleset, Options(
-            include_system=settings.include_system, system_namespaces=tuple(settings.config.system_namespaces),
-            context=settings.context, cluster_name=settings.cluster_name))
+        system = tuple(settings.config.system_namespaces)
+        self.hidden = frozenset(() if settings.include_system else system)
+        options = Options(include_system=settings.include_system, system_namespaces=system,
+                          context=settings.context, cluster_name=settings.cluster_name)
+        self.checks = TemplateChecks(ruleset, options)
 
     def file_read(self, piece: Collected, done: int, total: int) -> None:
         objects = Collected(objects=list(piece.objects))

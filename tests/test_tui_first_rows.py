@@ -23,7 +23,7 @@ from kspm_tui.tui.screens.overview import OverviewScreen
 from tests.tui_helpers import run_async, screen_text, wait_for, wait_scanned
 
 ROOT = Path(__file__).resolve().parent.parent
-FOLDER = Path("tests/fixtures/tui/first-rows")  # alpha, beta, gamma: one namespace per file, read in that order
+FOLDER = Path("tests/fixtures/tui/first-rows")  # alpha, beta, gamma: a namespace per file, read in that order
 
 
 class Gate:
@@ -112,7 +112,8 @@ async def test_a_rescan_keeps_the_last_result_on_screen(gate: Gate) -> None:
 
 
 @pytest.mark.parametrize("theme", ["kspm-dark", "kspm-light"])
-def test_pending_overview_snapshot(snap_compare, gate: Gate, theme: str) -> None:  # type: ignore[no-untyped-def]
+def test_pending_overview_snapshot(snap_compare, gate: Gate,  # type: ignore[no-untyped-def]
+                                   theme: str) -> None:
     """How the provisional rows and what is pending look, held after the first file."""
     async def first_rows(pilot: Pilot) -> None:
         app: KspmApp = pilot.app  # type: ignore[assignment]

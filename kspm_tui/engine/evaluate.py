@@ -605,7 +605,8 @@ def _template_prefix(kind: str) -> str:
 
 
 def evaluate_snapshot(snapshot: Snapshot, ruleset: RuleSet, options: Options,
-                      progress: ProgressFn | None = None, template_cache: TemplateCache | None = None) -> Evaluation:
+                      progress: ProgressFn | None = None,
+                      template_cache: TemplateCache | None = None) -> Evaluation:
     """`template_cache`: what `TemplateChecks` already evaluated of these templates (reused, not redone)."""
     return Evaluator(snapshot, ruleset, options, template_cache).run(progress)
 

@@ -183,8 +183,8 @@ class OverviewScreen(TableScreen):
             bar.update(total=message.total, progress=message.done)
 
     def on_scan_pending(self, message: ScanPending) -> None:
-        self.query_one("#scan-stage", Static).update(
-            f"Reading files… {message.done}/{message.total}: rows below are provisional until every file is read")
+        self.query_one("#scan-stage", Static).update(f"Reading files… {message.done}/{message.total}: "
+                                                     "rows below are provisional until every file is read")
         self.query_one(ProgressBar).update(total=message.total, progress=message.done)
         self.load()
         self.refresh_summary()

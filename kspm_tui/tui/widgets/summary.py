@@ -107,8 +107,8 @@ def render_pending(pending: PendingIndex, colors: dict[str, str]) -> Group:
     workloads = len(pending.workloads)
     sev.append(f"so far, in {workloads} workload{'' if workloads == 1 else 's'} (pod and container checks)",
                style="dim")
-    rest = Text("pending: namespace, RBAC and network rules, cluster-wide findings, attack paths, accepted risks",
-                style=colors["warn"], no_wrap=True, overflow="ellipsis")
+    rest = Text("pending: namespace, RBAC and network rules, cluster-wide findings, attack paths, "
+                "accepted risks", style=colors["warn"], no_wrap=True, overflow="ellipsis")
     return Group(head, sev, rest)
 
 
