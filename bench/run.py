@@ -19,7 +19,9 @@ machine is shared, and wall time there includes waiting for a core; wall is reco
   of an unchanged folder); the filling run is recorded as "scan, cache cold";
 - rules: loading and compiling the built-in rule pack (target < 0.3 s);
 - cold start: `--version`, `--help` and `scan --demo` (with and without the parse cache),
-  next to a bare interpreter, and the heaviest imports of `scan --demo` (`-X importtime`).
+  next to a bare interpreter, and the heaviest imports of `scan --demo` (`-X importtime`);
+- explorer: `kspm-tui DIR` in tmux, time (wall and CPU) to the first namespace row and to the
+  judged overview (`bench/tui_bench.py`; `--no-explorer` skips it; default shape only).
 
 Targets: scan CPU ≤ 0.8× the GC-off floor's; peak RSS ≤ 1.2× its; `scan --demo` ≤ 0.4 s CPU.
 The table and a JSON file under `bench/results/` hold every figure.
@@ -42,6 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import generate  # noqa: E402
+import tui_bench  # noqa: E402
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -250,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cold-start", dest="cold_start", action="store_false", help="skip the cold start")
     parser.add_argument("--quick", action="store_true",
                         help="only the GC-off floor and the scan (no GC-on column, no parse-cache runs)")
+    parser.add_argument("--no-explorer", action="store_true",
+                        help="skip the explorer's time to first rows (bench/tui_bench.py, needs tmux)")
     args = parser.parse_args(argv)
     extra = [arg for d in args.rules for arg in ("--rules", str(Path(d).resolve()))]
     clusters = [c.strip() for c in args.clusters.split(",") if c.strip()]
@@ -271,7 +276,14 @@ def main(argv: list[str] | None = None) -> int:
         for spec in clusters:
             print(f"cluster {spec}: generating/measuring ...", file=sys.stderr, flush=True)
             results["clusters"].append(bench_cluster(spec, args.repeat, env, workdir, extra, args.quick))
+            shape, size = parse_cluster(spec)
+            if not args.no_explorer and shape == "bench":  # tui_bench generates the default shape
+                results["clusters"][-1]["explorer"] = tui_bench.measure_first_rows(size)
     print_table(results)
+    for r in results["clusters"]:
+        if "explorer" in r:
+            print()
+            tui_bench.print_first_rows(r["workloads"], 1, r["explorer"])
     RESULTS.mkdir(exist_ok=True)
     stamp = results["date"].replace(":", "").replace("-", "")[:15]
     path = args.output or RESULTS / f"{stamp}-{results['commit']}.json"

@@ -8,29 +8,30 @@ the same target gives the same findings, graph and history entry wherever it was
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kspm_tui import __version__
-from kspm_tui.engine.evaluate import Evaluation, Options, evaluate_snapshot
+from kspm_tui.engine.evaluate import Evaluation, Options, TemplateCache, TemplateChecks, evaluate_snapshot
 from kspm_tui.engine.loader import RuleSet, load_rules
 from kspm_tui.graph.facts import is_cluster_snapshot
 from kspm_tui.inventory import build_inventory
-from kspm_tui.kinds import CLUSTER_SCOPED
+from kspm_tui.kinds import CLUSTER_SCOPED, WORKLOAD_KINDS
 from kspm_tui.locations import builtin_dir, user_rules_dir
-from kspm_tui.model import ClusterInfo, RuleError, ScanResult, Tool
+from kspm_tui.model import ClusterInfo, Finding, RuleError, ScanResult, Tool
 from kspm_tui.perf import paused_gc
 from kspm_tui.results import rule_info, sort_findings, summarize
 from kspm_tui.rule_selection import select_rules
-from kspm_tui.snapshot import Key, Snapshot, namespace_of
+from kspm_tui.snapshot import Key, Snapshot, key_of, namespace_of
 from kspm_tui.sources import Collected
 from kspm_tui.target import Progress, ScanSettings, Step, Target, connect
 from kspm_tui.triage.acceptance import accept_risks
 
 if TYPE_CHECKING:
     from kspm_tui.graph.analysis import Analysis
+    from kspm_tui.sources.files import FileRead
     from kspm_tui.sources.kubeconfig import Connection
     from kspm_tui.sources.live import LiveCollected
 
@@ -73,9 +74,10 @@ def load_ruleset(settings: ScanSettings) -> RuleSet:
 
 
 # -- collecting ----------------------------------------------------------------------------
-def collect(target: Target, settings: ScanSettings, progress: Progress | None = None) -> Collected:
+def collect(target: Target, settings: ScanSettings, progress: Progress | None = None,
+            on_file: FileRead | None = None) -> Collected:
     """Read the target; names the cluster in `settings`. Raises SourceUnavailable for a live
-    target that cannot be read at all."""
+    target that cannot be read at all. `on_file` sees each manifest file's objects as it is read."""
     if target.kind == "context":
         connection = connect(target)
         try:
@@ -95,7 +97,7 @@ def collect(target: Target, settings: ScanSettings, progress: Progress | None = 
         if target.paths:
             collected.extend(read_paths(target.paths, limit, cache))
     else:
-        collected = read_paths(target.paths, limit, cache)
+        collected = read_paths(target.paths, limit, cache, on_file)
     if target.namespace:
         place_in_namespace(collected, target.namespace)
     return collected
@@ -205,16 +207,19 @@ class _Judged:
 
 def _judge(collected: Collected, settings: ScanSettings, ruleset: RuleSet, started: datetime, t0: float,
            progress: Progress | None = None, cluster_id: str | None = None,
-           is_cluster: bool | None = None, keep_graph: bool = True) -> _Judged:
+           is_cluster: bool | None = None, keep_graph: bool = True,
+           template_cache: TemplateCache | None = None) -> _Judged:
     """Snapshot, engine, report: the one pipeline every scan runs (without `keep_graph` the
-    engine's graph is freed before the report is built, lowering a headless scan's peak memory)."""
+    engine's graph is freed before the report is built, lowering a headless scan's peak memory;
+    `template_cache`: template checks already run while the files were read)."""
     def evaluated(done: int, total: int) -> None:
         if progress:
             progress(Step("evaluate", done, total))
 
     with paused_gc():  # millions of new long-lived objects: the cyclic GC would only slow this down
         snapshot = Snapshot(collected.objects, cluster_id=cluster_id or collected.cluster_id)
-        evaluation = evaluate_snapshot(snapshot, ruleset, options_for(settings, collected, snapshot, is_cluster), evaluated)
+        options = options_for(settings, collected, snapshot, is_cluster)
+        evaluation = evaluate_snapshot(snapshot, ruleset, options, evaluated, template_cache)
         if not keep_graph:
             evaluation.analysis = None
         result = result_of(snapshot, evaluation, collected, settings, ruleset, started, t0)
@@ -238,11 +243,13 @@ def scan_paths(paths: Iterable[str], settings: ScanSettings, **kwargs: object) -
 
 def run_scan(target: Target, settings: ScanSettings, *, ruleset: RuleSet | None = None,
              progress: Progress | None = None, history_keep: int | None = None,
-             keep_graph: bool = True) -> Scanned:
+             keep_graph: bool = True, on_partial: PartialFn | None = None) -> Scanned:
     """Collect, judge, and (with `history_keep`) save the scan to its target's history.
 
     `settings` is not changed: collection names the cluster in a copy kept on the Scanned.
     `keep_graph=False` (a headless report) frees the engine's graph early; `graph()` rebuilds it.
+    `on_partial` (manifest files only) is called with each file's provisional findings as the
+    file is read, before the whole snapshot is judged; the Scanned is the same with or without it.
     """
     settings = replace(settings)
     started, t0 = datetime.now(UTC), time.perf_counter()
@@ -251,12 +258,60 @@ def run_scan(target: Target, settings: ScanSettings, *, ruleset: RuleSet | None 
         from kspm_tui.fleet.service import scan_reports
 
         return scan_reports(target, settings, ruleset)
-    collected = collect(target, settings, progress)
-    judged = _judge(collected, settings, ruleset, started, t0, progress, keep_graph=keep_graph)
+    streamer = _Streamer(target, settings, ruleset, on_partial) \
+        if on_partial is not None and target.kind == "paths" else None
+    collected = collect(target, settings, progress, streamer.file_read if streamer else None)
+    judged = _judge(collected, settings, ruleset, started, t0, progress, keep_graph=keep_graph,
+                    template_cache=streamer.checks.cache if streamer else None)
     scanned = Scanned(target, collected, judged.snapshot, judged.result, ruleset, settings, judged.analysis)
     if history_keep is not None and target.saves_history:
         save_history(scanned, history_keep)
     return scanned
+
+
+@dataclass(frozen=True, slots=True)
+class Partial:
+    """What one manifest file adds before the whole snapshot is judged: its top-level workloads
+    and their findings from the checks that read only the pod template. Provisional: namespace,
+    RBAC, network and attack-path rules, cluster-wide findings, accepted risks and the score come
+    with the Scanned, which replaces every Partial."""
+
+    files_done: int
+    files_total: int
+    workloads: list[Key]
+    findings: list[Finding]
+
+
+PartialFn = Callable[[Partial], None]
+
+
+class _Streamer:
+    """Runs the template checks on each file's workloads as it is read (see `Partial`)."""
+
+    def __init__(self, target: Target, settings: ScanSettings, ruleset: RuleSet,
+                 on_partial: PartialFn) -> None:
+        self.target, self.on_partial = target, on_partial
+        system = tuple(settings.config.system_namespaces)
+        self.hidden = frozenset(() if settings.include_system else system)
+        options = Options(include_system=settings.include_system, system_namespaces=system,
+                          context=settings.context, cluster_name=settings.cluster_name)
+        self.checks = TemplateChecks(ruleset, options)
+
+    def file_read(self, piece: Collected, done: int, total: int) -> None:
+        objects = Collected(objects=list(piece.objects))
+        if self.target.namespace:
+            place_in_namespace(objects, self.target.namespace)  # as collect() does to the whole
+        # A workload whose controller is in another file is judged with it, once every file is read.
+        workloads = [w for w in Snapshot(objects.objects).workloads()
+                     if w.namespace not in self.hidden and not _owned_elsewhere(w.obj)]
+        findings = self.checks.run(workloads)
+        self.on_partial(Partial(done, total, [key_of(w.obj) for w in workloads], findings))
+
+
+def _owned_elsewhere(obj: dict[str, Any]) -> bool:
+    """A top-level workload of one file that names a workload controller (found in another file)."""
+    refs = obj["metadata"].get("ownerReferences") or ()
+    return any(isinstance(ref, dict) and ref.get("kind") in WORKLOAD_KINDS for ref in refs)
 
 
 def save_history(scanned: Scanned, keep: int) -> None:

@@ -96,6 +96,10 @@ class Raw:
     covers: tuple[str, ...] = ()  # superseded rules this failure reports too
 
 
+# Template-only failures and evaluated rule ids per pod template digest (see Evaluator._workload).
+TemplateCache = dict[bytes, tuple[list[Raw], list[str]]]
+
+
 @dataclass(slots=True)
 class Evaluation:
     findings: list[Finding] = field(default_factory=list)
@@ -110,7 +114,8 @@ class Evaluation:
 class Evaluator:
     """Holds one reusable CEL context and the per-template cache for one scan."""
 
-    def __init__(self, snapshot: Snapshot, ruleset: RuleSet, options: Options) -> None:
+    def __init__(self, snapshot: Snapshot, ruleset: RuleSet, options: Options,
+                 template_cache: TemplateCache | None = None) -> None:
         self.snapshot = snapshot
         self.options = options
         self.rules = ruleset.rules
@@ -126,7 +131,7 @@ class Evaluator:
         self._evaluated: Counter[str] = Counter()
         self._failed: Counter[str] = Counter()
         self._superseded: Counter[str] = Counter()
-        self._template_cache: dict[bytes, tuple[list[Raw], list[str]]] = {}
+        self._template_cache: TemplateCache = {} if template_cache is None else template_cache
         self._evidence = EvidenceTable()
         unreadable = {gap.kind for gap in options.coverage}
         self.blocked: dict[str, str] = {}
@@ -618,5 +623,35 @@ def _template_prefix(kind: str) -> str:
 
 
 def evaluate_snapshot(snapshot: Snapshot, ruleset: RuleSet, options: Options,
-                      progress: ProgressFn | None = None) -> Evaluation:
-    return Evaluator(snapshot, ruleset, options).run(progress)
+                      progress: ProgressFn | None = None,
+                      template_cache: TemplateCache | None = None) -> Evaluation:
+    """`template_cache`: what `TemplateChecks` already evaluated of these templates (reused, not redone)."""
+    return Evaluator(snapshot, ruleset, options, template_cache).run(progress)
+
+
+class TemplateChecks:
+    """The checks that read nothing but a pod template, run on workloads as their files are read.
+
+    What the explorer lists before the whole snapshot is known: those checks' verdicts are final
+    for a template, so the full evaluation takes them from `cache` instead of running them again.
+    Everything else (namespace, RBAC and graph facts, object, namespace and cluster rules, one
+    finding superseding another across those) waits for the whole snapshot.
+    """
+
+    def __init__(self, ruleset: RuleSet, options: Options) -> None:
+        only = RuleSet(rules=[r for r in ruleset.rules if r.template_only])
+        self._evaluator = Evaluator(Snapshot(()), only, options)
+
+    @property
+    def cache(self) -> TemplateCache | None:
+        """The verdicts so far; None once a rule errored (the full run then reports the error itself)."""
+        ev = self._evaluator
+        return None if ev.out.rule_errors else ev._template_cache
+
+    def run(self, workloads: Iterable[Workload]) -> list[Finding]:
+        """These workloads' findings from template-only checks (system namespaces as `options` say)."""
+        out = self._evaluator.out
+        for workload in workloads:
+            self._evaluator._workload(workload)
+        findings, out.findings = out.findings, []
+        return findings

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,34 +64,45 @@ def iter_manifest_files(paths: Iterable[str]) -> Iterator[Path | str | Renderabl
             yield path
 
 
+# Called with what each file (chart, kustomization, stdin) added, its number and how many there are.
+FileRead = Callable[[Collected, int, int], None]
+
+
 def read_paths(paths: Iterable[str], max_bytes: int = DEFAULT_MAX_FILE_SIZE,
-               cache: ParseCache | None = None) -> Collected:
+               cache: ParseCache | None = None, on_file: FileRead | None = None) -> Collected:
     """Read every manifest under `paths` ("-" is stdin), none past `max_bytes`; YAML already
-    parsed once is taken from `cache` when given."""
+    parsed once is taken from `cache` when given; `on_file` sees each file's objects as soon as
+    it is read (the explorer lists them before the rest is read)."""
     with paused_gc():
-        result = _read_paths(paths, max_bytes, cache)
+        result = _read_paths(paths, max_bytes, cache, on_file)
     if cache is not None:
         cache.trim()
     return result
 
 
-def _read_paths(paths: Iterable[str], max_bytes: int, cache: ParseCache | None) -> Collected:
+def _read_paths(paths: Iterable[str], max_bytes: int, cache: ParseCache | None,
+                on_file: FileRead | None) -> Collected:
     result = Collected(manifests=True)
-    for item in iter_manifest_files(paths):
-        if isinstance(item, Renderable):
-            result.extend(render(item))
-            continue
-        name = "<stdin>" if item == STDIN else str(item)
-        try:
-            data = _read_stdin(max_bytes) if item == STDIN else _read_file(Path(item), max_bytes)
-        except _Refused as exc:
-            result.errors.append(InputError(file=name, message=str(exc)))
-            continue
-        except OSError as exc:
-            result.errors.append(InputError(file=name, message=f"cannot read: {exc.strerror or exc}"))
-            continue
-        result.extend(read_text(data, name, cache))
+    items = list(iter_manifest_files(paths))
+    for done, item in enumerate(items, 1):
+        piece = _read_item(item, max_bytes, cache)
+        result.extend(piece)
+        if on_file is not None:
+            on_file(piece, done, len(items))
     return result
+
+
+def _read_item(item: Path | str | Renderable, max_bytes: int, cache: ParseCache | None) -> Collected:
+    if isinstance(item, Renderable):
+        return render(item)
+    name = "<stdin>" if item == STDIN else str(item)
+    try:
+        data = _read_stdin(max_bytes) if item == STDIN else _read_file(Path(item), max_bytes)
+    except _Refused as exc:
+        return Collected(errors=[InputError(file=name, message=str(exc))])
+    except OSError as exc:
+        return Collected(errors=[InputError(file=name, message=f"cannot read: {exc.strerror or exc}")])
+    return read_text(data, name, cache)
 
 
 class _Refused(Exception):

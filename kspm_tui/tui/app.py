@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
@@ -31,20 +32,21 @@ from kspm_tui.textsafe import visible
 from kspm_tui.tui import keymap
 from kspm_tui.tui.clipboard import Clipboard
 from kspm_tui.tui.commands import KspmCommands
-from kspm_tui.tui.index import ResultIndex, index_scanned
+from kspm_tui.tui.index import PendingIndex, ResultIndex, index_scanned
 from kspm_tui.tui.live_watch import LiveWatch
-from kspm_tui.tui.messages import ScanCompleted, ScanFailedMessage, ScanProgress, ScanStarted
+from kspm_tui.tui.messages import ScanCompleted, ScanFailedMessage, ScanPending, ScanProgress, ScanStarted
 from kspm_tui.tui.session import Field, Session
 from kspm_tui.tui.themes import DEFAULT_THEME, load_themes, severity_variables
 
 if TYPE_CHECKING:  # the scan stack loads in the first scan's worker, after the first paint
     from kspm_tui.engine.loader import RuleSet
     from kspm_tui.graph.analysis import Analysis
-    from kspm_tui.scan import Scanned, ScanSettings
+    from kspm_tui.scan import Partial, Scanned, ScanSettings
     from kspm_tui.triage.acceptance import AcceptedRisk
 
 WATCH_SECONDS = 15.0
 LIVE_REFRESH_SECONDS = 1.0  # a live watch under churn refreshes the screens at most this often
+PENDING_SECONDS = 0.25  # provisional rows reach the screen at most this often while files are read
 
 
 class KspmApp(App[int]):
@@ -59,6 +61,7 @@ class KspmApp(App[int]):
     scanning: Field[bool] = Field()
     watching: Field[bool] = Field()
     live_watch: Field[LiveWatch] = Field()
+    pending: Field[PendingIndex | None] = Field()
 
     def __init__(self, target: Target | None = None, *, settings: ScanSettings | None = None,
                  theme: str | None = None, config: Config | None = None, include_system: bool = False,
@@ -188,9 +191,26 @@ class KspmApp(App[int]):
             if not worker.is_cancelled:
                 self.call_from_thread(self.broadcast, ScanProgress(step.stage, step.done, step.total))
 
+        batch: list[Partial] = []
+        shown = 0.0  # when the last batch went to the screen
+
+        def partial(part: Partial) -> None:
+            """Files' provisional rows to the screen, batched: at most one refresh per PENDING_SECONDS."""
+            nonlocal shown
+            batch.append(part)
+            now = time.monotonic()
+            if worker.is_cancelled or (now - shown < PENDING_SECONDS and part.files_done < part.files_total):
+                return
+            shown = now
+            ready = batch[:]
+            batch.clear()
+            self.call_from_thread(self._show_pending, target, ready)
+
         try:
+            # The first scan of a target lists rows as files are read; a rescan keeps the last result up.
             scanned = run_scan(target, self.settings, progress=progress,
-                               history_keep=self.config.history_keep if save else None)
+                               history_keep=self.config.history_keep if save else None,
+                               on_partial=partial if self.scanned is None else None)
             collected = scanned.collected
             if target.kind == "paths" and not collected.objects and collected.errors:
                 raise SourceUnavailable(f"nothing readable in {target.label}: {collected.errors[0].message}")
@@ -210,6 +230,16 @@ class KspmApp(App[int]):
             return
         if not worker.is_cancelled:
             self.call_from_thread(self._scan_done, scanned, index)
+
+    def _show_pending(self, target: Target, parts: list[Partial]) -> None:
+        if target != self.target or self.scanned is not None:
+            return  # superseded, or already judged
+        pending = self.pending or PendingIndex()
+        for part in parts:
+            pending.add(part.findings, part.workloads)
+        pending.read = (parts[-1].files_done, parts[-1].files_total)
+        self.pending = pending
+        self.broadcast(ScanPending(*pending.read))
 
     def _scan_done(self, scanned: Scanned, index: ResultIndex) -> None:
         if scanned.target != self.target:
@@ -234,7 +264,7 @@ class KspmApp(App[int]):
 
         if target != self.target:
             return  # a superseded scan of another target
-        self.scanning = False
+        self.scanning, self.pending = False, None
         self.broadcast(ScanFailedMessage(target, message))
         shown = self.scanned is not None  # a rescan failed: the last result stays on screen
         self.push_screen(ErrorScreen(f"Cannot scan {target.label}", message, detail),

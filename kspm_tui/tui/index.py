@@ -158,3 +158,27 @@ def index_scanned(scanned: Scanned, previous: set[str] | None) -> ResultIndex:
     system = frozenset(scanned.settings.config.system_namespaces) \
         if groups_system(scanned.collected, scanned.snapshot) else frozenset()
     return ResultIndex(scanned.result.findings, keys, previous, system)
+
+
+class PendingIndex:
+    """A first scan's provisional overview while its files are read: workloads and failing counts
+    per namespace row. No findings are kept: the rows do not open until the judged index replaces them."""
+
+    def __init__(self) -> None:
+        self.workloads: set[WorkloadKey] = set()
+        self.namespaces: dict[str, NamespaceRow] = {}
+        self.read = (0, 0)  # files read, files in all
+
+    def add(self, findings: list[Finding], workloads: list[WorkloadKey]) -> None:
+        for kind, ns, name in workloads:
+            if (kind, ns, name) not in self.workloads:
+                self.workloads.add((kind, ns, name))
+                self._namespace(home(kind, ns, name)).workloads += 1
+        for finding in findings:
+            self._namespace(home(finding.kind, finding.namespace, finding.name)).counts.add(finding, False)
+
+    def _namespace(self, name: str) -> NamespaceRow:
+        row = self.namespaces.get(name)
+        if row is None:
+            row = self.namespaces[name] = NamespaceRow(name)
+        return row

@@ -26,6 +26,14 @@ class ScanProgress(Message):
         self.stage, self.done, self.total = stage, done, total
 
 
+class ScanPending(Message):
+    """Provisional rows arrived (`app.pending`): `done` of `total` files read so far."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done, self.total = done, total
+
+
 class ScanCompleted(Message):
     def __init__(self, scanned: Scanned) -> None:
         super().__init__()

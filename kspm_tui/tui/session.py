@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from kspm_tui.model import Status
 from kspm_tui.target import Target
-from kspm_tui.tui.index import ResultIndex
+from kspm_tui.tui.index import PendingIndex, ResultIndex
 from kspm_tui.tui.live_watch import LiveWatch
 
 if TYPE_CHECKING:
@@ -32,10 +32,12 @@ class Session:
     watching: bool = False
     live_watch: LiveWatch = field(default_factory=LiveWatch)
     fix_tab: str = "tab-patch"  # the finding screen's fix tab last chosen (the patch until one is; kept in config)
+    pending: PendingIndex | None = None  # the first scan of a target, while its files are read
 
     def open(self, target: Target) -> None:
         """A new target: the previous scan is gone (and a scan of it still running superseded)."""
         self.target, self.scanned, self.index, self.scanning = target, None, None, False
+        self.pending = None
 
     def context_target(self, name: str | None) -> Target:
         """A context picked in the explorer, reached the way the command line said."""
@@ -48,7 +50,7 @@ class Session:
         return {f.fingerprint for f in self.scanned.result.findings if f.status is Status.fail}
 
     def show(self, scanned: Scanned, index: ResultIndex) -> None:
-        self.scanning = False
+        self.scanning, self.pending = False, None
         self.scanned, self.index, self.ruleset = scanned, index, scanned.ruleset
 
     def reindex(self, previous: set[str] | None) -> None:

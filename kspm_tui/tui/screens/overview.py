@@ -11,12 +11,15 @@ from textual.widgets import ProgressBar
 from kspm_tui.model import Excluded
 from kspm_tui.tui import keymap
 from kspm_tui.tui.index import Counts, NamespaceRow
-from kspm_tui.tui.messages import ScanFailedMessage, ScanProgress, ScanStarted
+from kspm_tui.tui.messages import ScanFailedMessage, ScanPending, ScanProgress, ScanStarted
 from kspm_tui.tui.screens.base import Sort, TableScreen
 from kspm_tui.tui.widgets.lazy_table import Cell, Column
 from kspm_tui.tui.widgets.safe import Static
 from kspm_tui.tui.widgets.severity import count_cells, count_columns
 from kspm_tui.tui.widgets.summary import SummaryPanel
+
+
+PENDING_NOTE = "provisional: pod and container checks only; namespace, RBAC and network rules pending"
 
 
 class AllNamespaces(NamespaceRow):
@@ -75,7 +78,7 @@ class OverviewScreen(TableScreen):
         self.refresh_summary()
 
     def items(self) -> list[NamespaceRow]:
-        index = self.kspm.index
+        index = self.kspm.index or self.kspm.pending
         if index is None:
             return []
         rows = list(index.namespaces.values())
@@ -99,16 +102,23 @@ class OverviewScreen(TableScreen):
     def haystack(self, item: NamespaceRow) -> str:
         return item.name.lower()
 
+    def pending(self) -> bool:
+        """Whether the rows are a first scan's provisional ones (files still being read)."""
+        return self.kspm.index is None and self.kspm.pending is not None
+
     def cells(self, row: NamespaceRow) -> Sequence[Cell]:
         name: Cell = (row.name, "group") if isinstance(row, AllNamespaces) else \
-            (row.name, "system") if row.system else row.name
+            (row.name, "system") if row.system else (row.name, "dim") if self.pending() else row.name
         new: Cell = (f"+{row.counts.new}", "new") if row.counts.new else ""
         return [name, str(row.workloads), *count_cells(row.counts), new]
 
     def open(self, row: Any) -> None:
         from kspm_tui.tui.screens.namespace import NamespaceScreen
 
-        if isinstance(row, SystemGroup):
+        if self.pending():
+            self.notify("still reading files: the namespace opens once the scan completes "
+                        "(its counts are provisional until then)", timeout=4)
+        elif isinstance(row, SystemGroup):
             self._reveal = True
             self.kspm.show_system(True)
         elif isinstance(row, NamespaceRow):
@@ -134,6 +144,8 @@ class OverviewScreen(TableScreen):
                 self.table.cursor = first
 
     def status_notes(self) -> list[str]:
+        if self.pending():
+            return [PENDING_NOTE]
         if self.hidden_system():
             return ["system ns: not in totals, counted by --fail-on; Enter lists them"]
         if self.system_listed() and any(r.system for r in self._items):
@@ -144,6 +156,8 @@ class OverviewScreen(TableScreen):
         panel = self.query_one(SummaryPanel)
         if self.kspm.scanned and self.kspm.index:
             panel.show(self.kspm.scanned, self.kspm.index, self.kspm.colors())
+        elif self.pending():
+            panel.show_pending(self.kspm.pending, self.kspm.colors())
         else:
             panel.update("")
         self.table.empty_text = "scanning…" if self.kspm.scanning else "no findings"
@@ -168,8 +182,18 @@ class OverviewScreen(TableScreen):
             stage.update(f"Evaluating rules… {message.done}/{message.total} workloads")
             bar.update(total=message.total, progress=message.done)
 
+    def on_scan_pending(self, message: ScanPending) -> None:
+        self.query_one("#scan-stage", Static).update(f"Reading files… {message.done}/{message.total}: "
+                                                     "rows below are provisional until every file is read")
+        self.query_one(ProgressBar).update(total=message.total, progress=message.done)
+        self.load()
+        self.refresh_summary()
+
     def on_scan_failed_message(self, message: ScanFailedMessage) -> None:
         self.show_scanning(False)
+        if self.kspm.index is None:  # provisional rows of a first scan go with it
+            self.load()
+            self.refresh_summary()
         self.table.empty_text = f"scan failed: {message.message} (r to retry)"
         self.table.refresh()
         self.update_breadcrumbs()

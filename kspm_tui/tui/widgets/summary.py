@@ -10,7 +10,7 @@ from rich.text import Text
 from kspm_tui.labels import object_ref
 from kspm_tui.model import Category, Severity, Status
 from kspm_tui.scan import Scanned
-from kspm_tui.tui.index import ResultIndex
+from kspm_tui.tui.index import PendingIndex, ResultIndex
 from kspm_tui.tui.widgets.safe import Static
 
 # Framework prefix in rule mappings → label on the bars.
@@ -40,6 +40,11 @@ class SummaryPanel(Static):
         compact = width < COMPACT_BELOW[0] or height < COMPACT_BELOW[1]
         self.set_class(compact, "compact")
         self.update(render_compact(scanned, index, colors) if compact else render_summary(scanned, index, colors))
+
+    def show_pending(self, pending: PendingIndex, colors: dict[str, str]) -> None:
+        """While a first scan reads its files: what is known so far, and what is not yet."""
+        self.set_class(False, "compact")
+        self.update(render_pending(pending, colors))
 
 
 def trend(head: Text, scanned: Scanned, colors: dict[str, str]) -> None:
@@ -84,6 +89,27 @@ def objects_text(scanned: Scanned, index: ResultIndex) -> str:
     """What the object counts mean: scanned, workloads among them, and rows listed below."""
     s = scanned.result.summary
     return f"{s.objects} objects scanned · {s.workloads} workloads · {len(index.workloads)} objects listed"
+
+
+def render_pending(pending: PendingIndex, colors: dict[str, str]) -> Group:
+    """Provisional counts from the template checks of the files read so far; the rest pending."""
+    done, total = pending.read
+    head = Text.assemble(("Score ", "bold"), ("pending", f"bold {colors['warn']}"),
+                         (f"  ·  read {done} of {total} files", "dim"), no_wrap=True, overflow="ellipsis")
+    counts = {level: 0 for level in Severity}
+    for row in pending.namespaces.values():
+        for level, n in row.counts.by_severity.items():
+            counts[level] += n
+    sev = Text(no_wrap=True, overflow="ellipsis")
+    for level, n in counts.items():
+        sev.append(f"{n}", style=f"bold {colors[level.value]}" if n else "dim")
+        sev.append(f" {level.value}  ", style=colors[level.value] if n else "dim")
+    workloads = len(pending.workloads)
+    sev.append(f"so far, in {workloads} workload{'' if workloads == 1 else 's'} (pod and container checks)",
+               style="dim")
+    rest = Text("pending: namespace, RBAC and network rules, cluster-wide findings, attack paths, "
+                "accepted risks", style=colors["warn"], no_wrap=True, overflow="ellipsis")
+    return Group(head, sev, rest)
 
 
 def render_compact(scanned: Scanned, index: ResultIndex, colors: dict[str, str]) -> Group:
