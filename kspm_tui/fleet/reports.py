@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -60,7 +60,6 @@ class Rebuilt:
     result: ScanResult
     scanned_at: datetime | None = None
     reports: int = 0
-    workloads: set[tuple[str, str | None, str]] = field(default_factory=set)
 
 
 def rebuild(reports: list[dict[str, Any]], ruleset: RuleSet, place: Place) -> Rebuilt:
@@ -116,7 +115,7 @@ def rebuild(reports: list[dict[str, Any]], ruleset: RuleSet, place: Place) -> Re
         rule_stats=stats,
         rules=[rule_info(rules[s.rule].rule) for s in stats if s.rule in rules],
     )
-    return Rebuilt(result, newest, len(reports), workloads)
+    return Rebuilt(result, newest, len(reports))
 
 
 def _finding(item: dict[str, Any], rules: dict[str, CompiledRule], cluster_id: str, place: Place,
