@@ -310,7 +310,7 @@ class Watcher:
                 return
             self._lost_since = time.monotonic()
         self._say(f"lost the API server {self.connection.server} (the watch of {resource.plural}: {why}); "
-                  "reconnecting with backoff")
+                  "retrying with backoff")
 
     def _relist(self, resource: Resource) -> str:
         items, version = self.collector.list_all(resource)
