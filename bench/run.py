@@ -1,6 +1,6 @@
 """One command: scan speed and memory next to the YAML parse floor, for each cluster size.
 
-    python bench/run.py [--sizes 1000,10000] [--repeat N]
+    python bench/run.py [--sizes 1000,10000] [--heavy 10000] [--repeat N]
 
 For every size the synthetic cluster is generated (or reused from `bench/.cache/`), then each
 measurement runs in its own fresh Python process so that its peak RSS (`ru_maxrss` from
@@ -13,7 +13,12 @@ measurement runs in its own fresh Python process so that its peak RSS (`ru_maxrs
   avoids by pausing it);
 - scan: `python -m kspm_tui scan DIR --format json --output FILE` — the real CLI with the
   full built-in rule pack, reading, snapshot, evaluation and the JSON report written out;
-- rules: loading and compiling the built-in rule pack (target < 0.3 s).
+- rules: loading and compiling the built-in rule pack (target < 0.3 s);
+- the findings-heavy shape (`generate.py --shape heavy`, ~4x the findings per workload) at the
+  `--heavy` sizes, measured the same way: the memory a scan's findings and reports cost.
+
+Memory is judged against the GC-off floor (peak RSS, `mem × gc-off`); the JSON report's size
+per finding is printed with it.
 
 Wall times are whole-process (interpreter start-up included, for both). The table and a JSON
 file under `bench/results/` hold the figures and the scan÷floor ratios.
@@ -90,8 +95,9 @@ def child_env(workdir: Path) -> dict[str, str]:
             "KSPM_TUI_DATA_DIR": str(workdir / "data"), "PYTHONHASHSEED": "0"}
 
 
-def bench_size(size: int, repeat: int, env: dict[str, str], workdir: Path, extra: list[str]) -> dict[str, Any]:
-    target = generate.ensure(size)
+def bench_size(size: int, repeat: int, env: dict[str, str], workdir: Path, extra: list[str],
+               shape: str = "bench") -> dict[str, Any]:
+    target = generate.ensure(size, shape=shape)
     info = generate.describe(target)
     manifests = target / "manifests"
     report = workdir / f"scan-{size}.json"
@@ -110,13 +116,16 @@ def bench_size(size: int, repeat: int, env: dict[str, str], workdir: Path, extra
     scan = {**scan, "scan_duration_s": result["duration_s"], "findings": len(result["findings"]),
             "report_mb": round(report.stat().st_size / 1e6, 1), "input_errors": len(result["errors"]),
             "rule_errors": len(result["rule_errors"])}
+    scan["json_bytes_per_finding"] = round(report.stat().st_size / max(1, len(result["findings"])))
+    floor_gc_off = min(nogc, key=lambda r: r["wall_s"])
     return {
-        "size": size, "workloads": info["workloads"], "objects": info["objects"],
+        "size": size, "shape": shape, "workloads": info["workloads"], "objects": info["objects"],
         "yaml_mb": round(info["bytes"] / 1e6, 1), "files": sum(1 for _ in manifests.glob("*.yaml")),
-        "floor": floor, "floor_gc_off": min(nogc, key=lambda r: r["wall_s"]), "scan": scan,
+        "floor": floor, "floor_gc_off": floor_gc_off, "scan": scan,
         "runs": {"floor": floors, "floor_gc_off": nogc, "scan": scans},
         "time_ratio": round(scan["wall_s"] / floor["wall_s"], 2),
         "memory_ratio": round(scan["peak_rss_mb"] / floor["peak_rss_mb"], 2),
+        "memory_ratio_gc_off": round(scan["peak_rss_mb"] / floor_gc_off["peak_rss_mb"], 2),
     }
 
 
@@ -153,20 +162,24 @@ def print_table(results: dict[str, Any]) -> None:
           f"(target < {RULES_TARGET_S * 1000:.0f} ms) {'OK' if rules['load_compile_s'] < RULES_TARGET_S else 'OVER'}")
     head = (f"{'workloads':>9} {'objects':>8} {'YAML MB':>8} | {'floor s':>8} {'floor MB':>9} "
             f"{'gc-off s':>8} | "
-            f"{'scan s':>7} {'scan MB':>8} {'findings':>9} | {'time ×':>6} {'mem ×':>6}")
-    print(head)
+            f"{'scan s':>7} {'scan MB':>8} {'findings':>9} | {'time ×':>6} {'mem ×':>6} "
+            f"{'mem × gc-off':>12} {'JSON B/finding':>14}")
+    print(head + "\n(h: the findings-heavy shape; mem × gc-off target ≤ 1.2)")
     print("-" * len(head))
     for r in results["sizes"]:
         ok = r["time_ratio"] <= TARGET_RATIO and r["memory_ratio"] <= TARGET_RATIO
-        print(f"{r['workloads']:>9} {r['objects']:>8} {r['yaml_mb']:>8.1f} | {r['floor']['wall_s']:>8.2f} "
+        print(f"{r['workloads']:>9}{'h' if r.get('shape') == 'heavy' else ' '}{r['objects']:>8} {r['yaml_mb']:>8.1f} | {r['floor']['wall_s']:>8.2f} "
               f"{r['floor']['peak_rss_mb']:>9.0f} {r['floor_gc_off']['wall_s']:>8.2f} | {r['scan']['wall_s']:>7.2f} {r['scan']['peak_rss_mb']:>8.0f} "
-              f"{r['scan']['findings']:>9} | {r['time_ratio']:>6.2f} {r['memory_ratio']:>6.2f}"
+              f"{r['scan']['findings']:>9} | {r['time_ratio']:>6.2f} {r['memory_ratio']:>6.2f} "
+              f"{r['memory_ratio_gc_off']:>12.2f} {r['scan']['json_bytes_per_finding']:>14}"
               f"  {'OK' if ok else f'over {TARGET_RATIO}x'}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="kspm-tui scan vs YAML parse floor")
     parser.add_argument("--sizes", default="1000,10000", help="comma-separated workload counts")
+    parser.add_argument("--heavy", default="10000",
+                        help="comma-separated workload counts for the findings-heavy shape ('' for none)")
     parser.add_argument("--repeat", type=int, default=1, help="runs per measurement; the fastest is reported")
     parser.add_argument("--output", type=Path, help="results file (default bench/results/<time>-<commit>.json)")
     parser.add_argument("--rules", action="append", default=[], metavar="DIR",
@@ -188,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         for size in sizes:
             print(f"size {size}: generating/measuring ...", file=sys.stderr, flush=True)
             results["sizes"].append(bench_size(size, args.repeat, env, workdir, extra))
+        for size in (int(s) for s in args.heavy.split(",") if s.strip()):
+            print(f"size {size}, findings-heavy: generating/measuring ...", file=sys.stderr, flush=True)
+            results["sizes"].append(bench_size(size, args.repeat, env, workdir, extra, shape="heavy"))
     print_table(results)
     RESULTS.mkdir(exist_ok=True)
     stamp = results["date"].replace(":", "").replace("-", "")[:15]
