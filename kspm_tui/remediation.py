@@ -11,6 +11,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
 from kspm_tui import commands
 from kspm_tui.engine.typed import construct
 from kspm_tui.kinds import TEMPLATE_PATH
@@ -48,6 +50,28 @@ def finding_remediation(patch: dict[str, Any] | None = None, kubectl: str | None
         "safety_reason": safety_reason, "cost": cost})
 
 
+# Patches by what they are made of: the same fix of the same container name in the same kind
+# of workload recurs on thousands of findings, and each then holds the one patch (values:
+# nobody changes a patch; combining makes new ones). Bounded: cleared when full.
+_PATCHES: dict[tuple[Scope, str, str | None, str | None, bytes], dict[str, Any]] = {}
+_PATCHES_MAX = 8192
+
+
+def shared_patch(scope: Scope, kind: str, fragment: dict[str, Any], container_type: str | None = None,
+                 container: str | None = None) -> dict[str, Any]:
+    """`wrap_fragment`, returning the same dict for equal inputs (key order included)."""
+    try:
+        key = (scope, kind, container_type, container, orjson.dumps(fragment, option=orjson.OPT_NON_STR_KEYS))
+    except TypeError:  # a value JSON cannot hold: not shared
+        return wrap_fragment(scope, kind, fragment, container_type, container)
+    patch = _PATCHES.get(key)
+    if patch is None:
+        if len(_PATCHES) >= _PATCHES_MAX:
+            _PATCHES.clear()
+        patch = _PATCHES[key] = wrap_fragment(scope, kind, fragment, container_type, container)
+    return patch
+
+
 def wrap_fragment(scope: Scope, kind: str, fragment: dict[str, Any], container_type: str | None = None,
                   container: str | None = None) -> dict[str, Any]:
     """Place a scope-relative fragment at its path inside an object of `kind`."""
@@ -76,7 +100,7 @@ def build(scope: Scope, kind: str, name: str, namespace: str | None, fragment: d
         return guidance_only(guidance)
     if container_type == "ephemeralContainers":
         return guidance_only(join_guidance(guidance, _EPHEMERAL))
-    patch = wrap_fragment(scope, kind, fragment, container_type, container)
+    patch = shared_patch(scope, kind, fragment, container_type, container)
     if kind in _IMMUTABLE_TEMPLATE and scope in (Scope.container, Scope.pod):
         return finding_remediation(patch=patch, guidance=join_guidance(guidance, _IMMUTABLE_TEMPLATE[kind]))
     try:
