@@ -8,8 +8,10 @@ allowed, in its own process. Measured, in the same run:
   and the reporter's CPU time at that moment, from /proc), its peak RSS (ru_maxrss at exit);
   the write rate limit alone (default 50/s after a burst of 100) sets a floor of its own;
 - churn: then 1% of the workloads change per minute (a Deployment's first image alternates
-  between its tag and `:latest`, so each change alters that workload's findings), for
-  `--minutes` minutes: PolicyReport writes per minute as the API server's request log counts them.
+  between its tag and `:latest`, so most changes alter that workload's findings), for
+  `--minutes` minutes: PolicyReport writes per minute as the API server's request log counts them,
+  counted once the reporter has caught up (no write for 30 s; how long after the churn that was
+  is `caught_up_s`).
 
 Ratios are against the floor; CPU times are reported next to wall times because the machine
 is shared (wall time there is noisy).
@@ -136,13 +138,19 @@ def main(argv: list[str] | None = None) -> int:
             parent.recv()
             changes += 1
             time.sleep(interval)
-        time.sleep(5)  # the last batch's writes
-        parent.send(("writes",))
-        after = parent.recv()
+        churned = time.perf_counter()
+        after, quiet_since = initial, time.perf_counter()
+        while time.perf_counter() - quiet_since < 30 and time.perf_counter() - churned < 900:
+            time.sleep(2)  # until the reporter has caught up: no write for 30 s
+            parent.send(("writes",))
+            now = parent.recv()
+            if now["writes"] != after["writes"]:
+                after, quiet_since = now, time.perf_counter()
         report["churn"] = {
             "minutes": args.minutes, "changes": changes, "changes_per_minute": round(changes / args.minutes, 1),
             "writes": after["writes"] - initial["writes"],
             "writes_per_minute": round((after["writes"] - initial["writes"]) / args.minutes, 1),
+            "caught_up_s": round(max(0.0, quiet_since - churned), 1),
             "reporter_cpu_s": round(cpu_seconds(proc.pid) - cpu_before, 2)}
         proc.send_signal(signal.SIGTERM)
         _, status, usage = os.wait4(proc.pid, 0)
