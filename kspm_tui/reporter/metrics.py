@@ -9,31 +9,31 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections import Counter as Tally
 from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, generate_latest
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import Metric
 from prometheus_client.registry import Collector
 
-from kspm_tui.model import ScanResult, Status
+from kspm_tui.model import ScanResult
+from kspm_tui.report.prometheus import families
 
 
-class _Findings(Collector):
-    """`kspm_findings{severity,namespace,rule,status}` from the last scan (fail, accepted, not-assessable)."""
+class _LastScan(Collector):
+    """The last scan's metrics under the names `-o prometheus` writes (report/prometheus.py), so a
+    dashboard or alert works on either; replaced whole after each scan."""
 
     def __init__(self) -> None:
-        self.counts: dict[tuple[str, str, str, str], int] = {}
+        self.result: ScanResult | None = None
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
-        family = GaugeMetricFamily("kspm_findings", "Findings of the last scan by severity, namespace, rule and "
-                                   "status (fail: open; accepted: an exception covers it; not-assessable)",
-                                   labels=["severity", "namespace", "rule", "status"])
-        for labels, count in self.counts.items():
-            family.add_metric(list(labels), count)
-        yield family
+    def collect(self) -> Iterator[Metric]:
+        if self.result is not None:
+            yield from families(self.result)
+
+    def describe(self) -> list[Metric]:
+        return []
 
 
 class Metrics:
@@ -42,11 +42,8 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
         r = self.registry
-        self._findings = _Findings()
-        r.register(self._findings)
-        self.score = Gauge("kspm_posture_score", "Posture score of the last scan (0-100)", registry=r)
-        self.scan_duration = Gauge("kspm_scan_duration_seconds",
-                                   "Seconds the last full scan took (list and evaluate)", registry=r)
+        self._scan = _LastScan()
+        r.register(self._scan)
         self.sync_duration = Gauge("kspm_report_sync_duration_seconds",
                                    "Seconds the last sync of PolicyReports took", registry=r)
         self.last_success = Gauge("kspm_last_successful_scan_timestamp_seconds",
@@ -61,10 +58,7 @@ class Metrics:
 
     def observe(self, result: ScanResult) -> None:
         """The findings, score and coverage of a scan (called for every scan, before its reports are written)."""
-        counts = Tally((f.severity.value, f.namespace or "", f.rule, f.status.value)
-                       for f in result.findings if f.status is not Status.passed)
-        self._findings.counts = dict(counts)
-        self.score.set(result.summary.score)
+        self._scan.result = result
         self.coverage_gaps.set(len(result.coverage))
 
     def api_error(self, operation: str, code: int) -> None:

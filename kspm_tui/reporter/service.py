@@ -96,7 +96,6 @@ class Reporter:
     def _updated(self, scanned: Scanned) -> None:
         """On the watch's thread, while its snapshot is consistent: the reports this scan wants."""
         self.metrics.observe(scanned.result)
-        self.metrics.scan_duration.set(scanned.result.duration_s)
         desired = desired_reports(scanned.result, scanned.snapshot, scanned.finished)
         with self._wake:
             self._pending = desired
