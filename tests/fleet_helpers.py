@@ -22,10 +22,11 @@ import yaml
 
 from kspm_tui.fleet.reports import WORKLOAD_KINDS
 from kspm_tui.model import Status
-from kspm_tui.report.policyreport import API_VERSION, _result
+from kspm_tui.report.policyreport import _result
 from kspm_tui.scan import Scanned, run_scan
 from kspm_tui.snapshot import known
 from kspm_tui.target import ScanSettings, Target
+from kspm_tui.wgpolicy import API_VERSION
 from tests.apiserver.fixtures import CLUSTER, manifests
 from tests.apiserver.server import ApiServer
 

@@ -384,3 +384,28 @@ def test_cli_follows_the_cluster_and_stops_on_sigterm(serve, kubeconfig, user_di
     stderr = proc.stderr.read() if proc.stderr else ""
     assert code == 0, stderr
     assert "serving /metrics, /healthz, /readyz on port" in stderr and "1 deleted" in stderr
+
+
+# -- the contract with the fleet view -----------------------------------------------------------
+def test_the_fleet_view_reads_back_exactly_what_the_reporter_wrote(reporting, kubeconfig) -> None:
+    """Writer and reader of the PolicyReport contract, end to end through the API server: every
+    failing finding of the reporter's scan comes back in the fleet view with its rule, severity,
+    object, message, fix patch and verdict."""
+    from kspm_tui.fleet.service import read_cluster
+
+    running = reporting()
+    settings = ScanSettings(user_exceptions=False, context="test", cluster_name="test")
+    offline = scan(read_paths([str(CLUSTER)]), settings, is_cluster=True)
+    posture = read_cluster(Target("context", kubeconfig=str(kubeconfig(running.server))), load_ruleset(settings))
+    assert posture.status == "ok" and posture.rebuilt is not None, posture
+    back = {f.fingerprint: f for f in posture.rebuilt.result.findings}
+    want = {f.fingerprint: f for f in offline.findings if f.status is not Status.passed}
+    assert back.keys() == want.keys()
+    for fp, finding in want.items():
+        got = back[fp]
+        assert (got.rule, got.severity, got.status, got.kind, got.namespace, got.message) == (
+            finding.rule, finding.severity, finding.status, finding.kind, finding.namespace, finding.message)
+        if finding.remediation.kubectl:  # a fix with a command travels as its patch and verdict
+            assert (got.remediation.patch, got.remediation.safety) == (finding.remediation.patch,
+                                                                      finding.remediation.safety)
+    assert posture.rebuilt.result.summary.by_severity == offline.summary.by_severity

@@ -24,16 +24,13 @@ from typing import Any
 
 from kspm_tui import __version__, remediation
 from kspm_tui.engine.loader import CompiledRule, RuleSet
+from kspm_tui.kinds import WORKLOAD_KINDS
 from kspm_tui.model import (Category, ClusterInfo, Exception_, Finding, FindingRemediation, InputError, RuleStat,
                             Safety, ScanResult, Scope, Severity, SourceRef, Status, Tool)
-from kspm_tui.report.policyreport import SOURCE
 from kspm_tui.results import rule_info, sort_findings, summarize
+from kspm_tui.wgpolicy import CLUSTER_LABEL, SCANNED_AT, SOURCE
 from kspm_tui.yamlio import load_json
 
-CLUSTER_LABEL = "kspm-tui.io/cluster"
-SCANNED_AT = "kspm-tui.io/scanned-at"
-WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController",
-                            "Job", "CronJob", "Pod"})
 _QUOTED_BODY = re.compile(r" --type=strategic -p '([^']*)'(?= |$)")
 STATUS = {"fail": Status.fail, "warn": Status.fail, "skip": Status.accepted, "error": Status.not_assessable,
           "pass": Status.passed}

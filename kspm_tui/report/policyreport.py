@@ -17,10 +17,9 @@ from typing import Any
 
 from kspm_tui.model import Finding, ScanResult, Status
 from kspm_tui.snapshot import known
+from kspm_tui.wgpolicy import API_VERSION, CLUSTER_LABEL, MANAGED_BY, SOURCE
 from kspm_tui.yamlio import dump_yaml
 
-API_VERSION = "wgpolicyk8s.io/v1alpha2"
-SOURCE = "kspm-tui"
 REPORT_NAME = "kspm-tui"
 RESULT = {Status.fail: "fail", Status.accepted: "skip", Status.not_assessable: "error",
           Status.passed: "pass"}
@@ -72,7 +71,7 @@ def _report(kind: str, namespace: str | None, results: list[dict[str, Any]], clu
     counts = Counter(r["result"] for r in results)
     metadata: dict[str, Any] = {
         "name": REPORT_NAME if namespace else f"{REPORT_NAME}-cluster",
-        "labels": {"app.kubernetes.io/managed-by": SOURCE, "kspm-tui.io/cluster": cluster[:63]},
+        "labels": {MANAGED_BY: SOURCE, CLUSTER_LABEL: cluster[:63]},
     }
     if namespace:
         metadata["namespace"] = namespace

@@ -28,15 +28,12 @@ import orjson
 
 from kspm_tui.kinds import WORKLOAD_KINDS
 from kspm_tui.model import ScanResult, Status
+
 # One result shape for `-o policyreport` and the reporter (the fleet view reads both).
-from kspm_tui.report.policyreport import API_VERSION, SOURCE
 from kspm_tui.report.policyreport import _result as result_entry
 from kspm_tui.snapshot import Snapshot, known
+from kspm_tui.wgpolicy import API_VERSION, CLUSTER_LABEL, CONTENT_HASH, MANAGED_BY, SCANNED_AT, SOURCE
 
-MANAGED_BY = "app.kubernetes.io/managed-by"
-CLUSTER_LABEL = "kspm-tui.io/cluster"
-SCANNED_AT = "kspm-tui.io/scanned-at"
-CONTENT_HASH = "kspm-tui.io/content-hash"
 NAMESPACE_REPORT = "kspm-namespace"
 CLUSTER_REPORT = "kspm-cluster"
 MAX_BYTES = 512 * 1024  # a report's size, well under etcd's 1.5 MiB request limit (room for managedFields)

@@ -23,9 +23,9 @@ import orjson
 import urllib3
 from urllib3.exceptions import HTTPError as TransportError
 
-from kspm_tui.report.policyreport import SOURCE
-from kspm_tui.reporter.reports import CONTENT_HASH, MANAGED_BY, Desired, ReportKey
+from kspm_tui.reporter.reports import Desired, ReportKey
 from kspm_tui.sources import SourceUnavailable
+from kspm_tui.wgpolicy import CONTENT_HASH, MANAGED_BY, SOURCE
 
 if TYPE_CHECKING:
     from kubernetes.client import ApiClient

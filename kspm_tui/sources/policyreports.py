@@ -11,11 +11,8 @@ from typing import Any
 
 from kspm_tui.sources.apiclient import ApiError, ApiReader
 from kspm_tui.sources.kubeconfig import Connection
+from kspm_tui.wgpolicy import API_VERSION, MANAGED_BY, SELECTOR, SOURCE
 
-API_VERSION = "wgpolicyk8s.io/v1alpha2"  # as report/policyreport.py writes them (sources cannot import reports)
-MANAGED_BY = "app.kubernetes.io/managed-by"
-SOURCE = "kspm-tui"
-SELECTOR = f"{MANAGED_BY}={SOURCE}"
 LISTS = ((f"/apis/{API_VERSION}/policyreports", "PolicyReport"),
          (f"/apis/{API_VERSION}/clusterpolicyreports", "ClusterPolicyReport"))
 PAGE_SIZE = 500
