@@ -39,7 +39,8 @@ Event = tuple[str, dict[str, Any]] | Relisted  # (ADDED | MODIFIED | DELETED, ob
 class Incremental:
     """One watched snapshot: applies batches, says what to re-evaluate, and re-evaluates it."""
 
-    def __init__(self, snapshot: Snapshot, ruleset: RuleSet, options: Callable[[frozenset[Key] | None], Options],
+    def __init__(self, snapshot: Snapshot, ruleset: RuleSet,
+                 options: Callable[[frozenset[Key] | None], Options],
                  source: Callable[[str], SourceRef]) -> None:
         self.snapshot = snapshot
         self.ruleset = ruleset
@@ -57,7 +58,8 @@ class Incremental:
             options.pod_security = self._levels
             facts = self._facts
             if facts is not None:  # of this snapshot: apply() computed them
-                options.namespace_facts, options.cluster_facts, options.reach = facts.namespaces, facts.cluster, facts.reach
+                options.namespace_facts, options.cluster_facts = facts.namespaces, facts.cluster
+                options.reach = facts.reach
         evaluation = evaluate_snapshot(self.snapshot, self.ruleset, options)
         self._levels = evaluation.pod_security
         return evaluation
@@ -98,7 +100,8 @@ class Incremental:
     def _relisted(self, relist: Relisted) -> list[tuple[str, dict[str, Any]]]:
         """A kind listed again, as the changes since what was known of it."""
         fresh = {key_of(obj): obj for obj in relist.items}
-        pairs = [("DELETED", item.obj) for item in self.snapshot.of_kind(relist.kind) if key_of(item.obj) not in fresh]
+        pairs = [("DELETED", item.obj) for item in self.snapshot.of_kind(relist.kind)
+                 if key_of(item.obj) not in fresh]
         for key, obj in fresh.items():
             known = self.snapshot.get(*key)
             if known is None or known.obj != obj:

@@ -247,7 +247,8 @@ class WatchService:
     def _incremental(self) -> Incremental:
         return Incremental(
             self.snapshot, self.ruleset,
-            lambda only: options_for(self.settings, self.initial.collected, self.snapshot, is_cluster=True, only=only),
+            lambda only: options_for(self.settings, self.initial.collected, self.snapshot, is_cluster=True,
+                                     only=only),
             lambda kind: self._source.get(kind, SourceRef()))
 
     def _apply(self, batch: Batch) -> frozenset[Key] | None:

@@ -121,9 +121,11 @@ class Evaluator:
         self.rules = ruleset.rules
         self.out = Evaluation(stats={r.id: RuleStat(rule=r.id) for r in self.rules})
         self.cluster_id = snapshot.cluster_id
-        self.ns_facts = ({name: dict(facts) for name, facts in options.namespace_facts.items()}
-                         if options.namespace_facts is not None else namespace_facts(snapshot, options.system_namespaces))
-        self.cluster = dict(options.cluster_facts) if options.cluster_facts is not None else cluster_facts(snapshot)
+        given = options.namespace_facts
+        self.ns_facts = ({name: dict(facts) for name, facts in given.items()} if given is not None
+                         else namespace_facts(snapshot, options.system_namespaces))
+        self.cluster = dict(options.cluster_facts) if options.cluster_facts is not None \
+            else cluster_facts(snapshot)
         self.is_cluster = self.cluster["isCluster"] if options.is_cluster is None else options.is_cluster
         self.cluster["isCluster"] = self.is_cluster
         self._errored: set[str] = set()

@@ -15,7 +15,14 @@ from kspm_tui.graph.facts import namespace_facts
 from kspm_tui.graph.grants import RoleGrants
 from kspm_tui.graph.identity import NO_CLOUD_IDENTITY, cloud_identity, token_mount
 from kspm_tui.graph.network import Isolation
-from kspm_tui.graph.paths import AttackPath, PathGraph, Reachability, attack_paths, node_escape, workload_paths
+from kspm_tui.graph.paths import (
+    AttackPath,
+    PathGraph,
+    Reachability,
+    attack_paths,
+    node_escape,
+    workload_paths,
+)
 from kspm_tui.graph.rbac import RbacGraph, Ref, Subject, build_rbac
 from kspm_tui.graph.risks import RiskIndex, privileged_namespaces
 from kspm_tui.snapshot import DEFAULT_SYSTEM_NAMESPACES, Snapshot, Workload, namespace_of
@@ -87,7 +94,8 @@ class Analysis:
 
     def workload_paths(self, workload: Workload) -> list[AttackPath]:
         """One workload's paths from the internet (what a watch recomputes for a changed workload)."""
-        return workload_paths(workload, self.snapshot, self.rbac, self.risks, self.reach, context=self.context)
+        return workload_paths(workload, self.snapshot, self.rbac, self.risks, self.reach,
+                              context=self.context)
 
     def attack_paths(self, *, internal: bool = False, target: str | None = None) -> list[AttackPath]:
         """Ranked paths; by default only those starting from the internet."""

@@ -69,8 +69,9 @@ class Facts:
                               workload.namespace or "default")
             workloads[key] = (workload.namespace, labels, account)
             by_account[account].append(key)
-        return cls(namespaces, cluster_facts(snapshot), frozenset(privileged_namespaces(namespaces, system_namespaces)),
-                   workloads, Reachability.of(snapshot), nodes_have_external_addresses(snapshot), dict(by_account))
+        privileged = frozenset(privileged_namespaces(namespaces, system_namespaces))
+        return cls(namespaces, cluster_facts(snapshot), privileged, workloads, Reachability.of(snapshot),
+                   nodes_have_external_addresses(snapshot), dict(by_account))
 
 
 def affected(snapshot: Snapshot, before: Facts, after: Facts, changes: Iterable[Change],
@@ -105,7 +106,8 @@ def affected(snapshot: Snapshot, before: Facts, after: Facts, changes: Iterable[
                 subjects.add(account)
                 units.update(_bindings_naming(snapshot, account))
             elif kind == "Namespace":  # a namespace's `default` ServiceAccount exists with it
-                units.update(_bindings_naming(snapshot, Subject("ServiceAccount", "default", obj["metadata"]["name"])))
+                default = Subject("ServiceAccount", "default", obj["metadata"]["name"])
+                units.update(_bindings_naming(snapshot, default))
             elif kind in ROUTE_KINDS:
                 units.update(_routed(snapshot, after, obj))
             elif kind == "NetworkPolicy":
@@ -129,7 +131,8 @@ def affected(snapshot: Snapshot, before: Facts, after: Facts, changes: Iterable[
             continue
         changed = {k for k in (old or {}).keys() | (new or {}).keys()
                    if old is None or new is None or old.get(k) != new.get(k)}
-        units |= in_namespace(snapshot, after, name) if namespace_wide(changed) else {("Namespace", None, name)}
+        units |= (in_namespace(snapshot, after, name) if namespace_wide(changed)
+                  else {("Namespace", None, name)})
     return units
 
 
@@ -137,7 +140,8 @@ def in_namespace(snapshot: Snapshot, facts: Facts, name: str) -> set[Key]:
     """Every unit in a namespace: its objects, the Namespace, ServiceAccounts named by bindings."""
     units = {key for key in snapshot.index if key[1] == name}
     units.add(("Namespace", None, name))
-    units.update(("ServiceAccount", name, account.name) for account in facts.by_account if account.namespace == name)
+    units.update(("ServiceAccount", name, account.name) for account in facts.by_account
+                 if account.namespace == name)
     for kind in BINDING_KINDS:
         for item in snapshot.of_kind(kind):
             units.update((s.kind, s.namespace, s.name) for s in _named(item.obj) or ()
@@ -218,7 +222,8 @@ def _routed(snapshot: Snapshot, facts: Facts, obj: dict[str, Any]) -> set[Key]:
     else:
         targets = ([(namespace, name) for name, _ in _ingress_backends(obj)] if obj["kind"] == "Ingress"
                    else _route_backends(obj))
-        services = [item.obj for ns, name in targets if (item := snapshot.get("Service", ns, name)) is not None]
+        services = [item.obj for ns, name in targets
+                    if (item := snapshot.get("Service", ns, name)) is not None]
     out: set[Key] = set()
     for service in services:
         selector = (service.get("spec") or {}).get("selector") or {}

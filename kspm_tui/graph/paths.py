@@ -141,8 +141,8 @@ class _Graph:
         self.succ.setdefault(b, {})
         if b in out:
             return
-        out[b] = {"relation": relation, "ref": ref, "evidence": evidence, "cut": cut, "cut_object": cut_object,
-                  **extra}
+        out[b] = {"relation": relation, "ref": ref, "evidence": evidence, "cut": cut,
+                  "cut_object": cut_object, **extra}
         if cut is not None:  # one action removes every edge it stands for (e.g. all routes into a pod)
             self.cuts.setdefault((cut, cut_object), []).append((a, b))
 
@@ -255,7 +255,8 @@ class _Builder:
 
     def _token(self, workload: Workload, ref: Ref, wid: str, sa: Ref, evidence: str, by_automount: bool) -> None:
         subject_node = _node(sa)
-        self.g.edge(wid, subject_node, "mounts token of", sa, evidence, "automount" if by_automount else None, ref)
+        self.g.edge(wid, subject_node, "mounts token of", sa, evidence,
+                    "automount" if by_automount else None, ref)
         risk = self.risks.risk(Subject("ServiceAccount", sa.name, sa.namespace))
         admin = self._target("cluster-admin", "cluster-admin", "cluster-admin")
         for hit in risk.cluster_admin:
@@ -437,13 +438,15 @@ def attack_paths(snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex, *, inter
     """
     reach = reach or Reachability.of(snapshot)
     out = [path for workload in snapshot.workloads()
-           for path in workload_paths(workload, snapshot, rbac, risks, reach, internal=internal, context=context)]
+           for path in workload_paths(workload, snapshot, rbac, risks, reach, internal=internal,
+                                      context=context)]
     out.sort(key=lambda p: (-p.score, p.id))
     return PathGraph(out)
 
 
 def workload_paths(workload: Workload, snapshot: Snapshot, rbac: RbacGraph, risks: RiskIndex,
-                   reach: Reachability, *, internal: bool = False, context: str | None = None) -> list[AttackPath]:
+                   reach: Reachability, *, internal: bool = False,
+                   context: str | None = None) -> list[AttackPath]:
     """One workload's paths (from the internet; with `internal`, also from the workload itself),
     best first: a function of the workload's own routes, isolation, token and identity."""
     builder = _Builder(snapshot, risks, reach)
