@@ -270,9 +270,13 @@ def main(argv: list[str] | None = None) -> int:
     want = {f.fingerprint for f in fresh.result.findings if f.status is Status.fail}
 
     stop.touch()
-    explorer.wait(120)
-    cli.send_signal(signal.SIGINT)
-    cli.wait(60)
+    cli.send_signal(signal.SIGTERM)  # as a supervisor stops it (SIGINT may be ignored in the background)
+    for name, subject in (("explorer", explorer), ("cli", cli)):
+        try:
+            subject.wait(300)
+        except subprocess.TimeoutExpired:
+            print(f"{name} did not stop: killed", file=sys.stderr)
+            subject.kill()
     parent.send("stop")
     shown = json.loads(out.read_text())
 
