@@ -409,3 +409,19 @@ def test_the_fleet_view_reads_back_exactly_what_the_reporter_wrote(reporting, ku
             assert (got.remediation.patch, got.remediation.safety) == (finding.remediation.patch,
                                                                       finding.remediation.safety)
     assert posture.rebuilt.result.summary.by_severity == offline.summary.by_severity
+
+
+def test_revoked_credentials_end_the_reporter_with_exit_3_and_healthz_failing(serve, kubeconfig) -> None:
+    """Not half-alive: when the API server keeps rejecting the token, the reporter says why, its
+    /healthz fails and it exits 3, so Kubernetes restarts it instead of it serving stale reports."""
+    server = serve()
+    server.allow_report_writes = True
+    running = Running(server, kubeconfig(server))
+    running.reporter.ready.wait(60)
+    assert running.reporter.ready.is_set() and running.reporter.alive, running.logs
+    server.token = "revoked"  # every request now answers 401
+    server.store.compact()  # open watches end and reconnect, meeting the new answer
+    running.thread.join(120)
+    assert not running.thread.is_alive(), running.logs
+    assert running.code == 3 and not running.reporter.alive
+    assert [line for line in running.logs if line.startswith("error: ") and "401 Unauthorized" in line], running.logs

@@ -50,6 +50,7 @@ class Reporter:
         self.stopped = threading.Event()
         self.ready = threading.Event()  # the first full set of reports is written
         self.alive = True  # false once the loop ended on an error (healthz fails)
+        self.failure = ""  # why the watch could not go on (credentials rejected, access revoked, ...)
         self.last_sync: SyncStats | None = None
         self.sync_count = 0
         self._pending: dict[ReportKey, Desired] | None = None
@@ -69,7 +70,7 @@ class Reporter:
 
         try:
             service = open_watch(self.target, self.settings, self.ruleset, on_update=self._updated,
-                                 on_notice=self.log)
+                                 on_notice=self.log, on_failure=self._failed)
         except BaseException:
             self.alive = False
             raise
@@ -86,12 +87,21 @@ class Reporter:
             writer.load()
             self.log(f"{len(writer.written)} reports of an earlier run found in context {connection.context.name}")
             service.start()  # evaluates the first snapshot: _updated has the first set waiting
-            return self._loop(writer, once)
+            code = self._loop(writer, once)
+            return exit_codes.UNAVAILABLE if self.failure else code
         except BaseException:
             self.alive = False
             raise
         finally:
             service.close()
+
+    def _failed(self, why: str) -> None:
+        """The watch ended for good (e.g. a 401/403 that persists): say it, fail healthz, stop; the
+        process exits 3 so its supervisor restarts it rather than it serving stale reports as live."""
+        self.failure = why
+        self.alive = False
+        self.log(f"error: {why}")
+        self.stop()
 
     def _updated(self, scanned: Scanned) -> None:
         """On the watch's thread, while its snapshot is consistent: the reports this scan wants."""
