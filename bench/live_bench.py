@@ -219,6 +219,15 @@ def list_specs(info: dict[str, Any]) -> list[tuple[str, str]]:
     return [(r.list_path, r.accept) for r in resources]
 
 
+def emit(report: dict[str, Any], path: Path | None) -> int:
+    """Print a benchmark's figures as JSON and, with --json, keep them in `path`."""
+    text = json.dumps(report, indent=2)
+    print(text)
+    if path:
+        path.write_text(text + "\n")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--workloads", type=int, default=10_000)
@@ -282,11 +291,7 @@ def main(argv: list[str] | None = None) -> int:
                         "cpu_ratio": round(min(r["cpu_s"] for r in runs) / floor_cpu, 2),
                         "peak_rss_ratio": round(min(r["peak_kb"] for r in runs) / floor_peak, 2)}
     report["floor_process"] = {"seconds": floor_process_s, "cpu_s": floor_cpu}
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
-    return 0
+    return emit(report, args.json)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.live_bench import child, cluster, list_specs  # noqa: E402
+from bench.live_bench import child, cluster, emit, list_specs  # noqa: E402
 
 
 def serve(workloads: int, conn: Any) -> None:
@@ -166,11 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         parent.send(("stop",))
         server.join(30)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
-    return 0
+    return emit(report, args.json)
 
 
 if __name__ == "__main__":

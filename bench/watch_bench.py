@@ -258,11 +258,9 @@ def main(argv: list[str] | None = None) -> int:
         "in_process": parts,
         "load_average": os.getloadavg(),
     }
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json:
-        args.json.write_text(text + "\n")
-    return 0
+    from bench.live_bench import emit
+
+    return emit(report, args.json)
 
 
 if __name__ == "__main__":
