@@ -107,7 +107,7 @@ def _merged(explicit: str | None) -> Any:
         merger = KubeConfigMerger(ENV_KUBECONFIG_PATH_SEPARATOR.join(str(p) for p in paths))
         merged = merger.config
     except (ConfigException, OSError, ValueError) as exc:
-        raise LiveError(f"cannot read kubeconfig {', '.join(map(str, paths))}: {exc}") from None
+        raise LiveError(f"cannot read kubeconfig {', '.join(map(str, paths))}: {_first_line(exc)}") from None
     except yaml.YAMLError as exc:
         raise LiveError(f"kubeconfig {', '.join(map(str, paths))} is not valid YAML ({_first_line(exc)})") from None
     except (TypeError, AttributeError, KeyError) as exc:  # YAML, but not shaped like a kubeconfig
