@@ -20,6 +20,8 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import islice
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -186,21 +188,18 @@ def _store(header: ScanHeader, rules: list[str], findings: Iterable[Finding | Fi
 
 def _record_json(head: bytes, findings: Iterable[Finding | FindingRecord], inventory: Inventory) -> Iterator[bytes]:
     """A version-2 record in pieces: `head` (an object) extended by the findings as rows, a few
-    thousand at a time, each rule's text once, and the inventory."""
+    thousand at a time, each rule's text once, and the inventory. A row is the tuple of its
+    `COLUMNS` read in C (`attrgetter`); orjson writes enums as their values."""
     text: dict[str, dict[str, str]] = {}
-    rows: list[list[Any]] = []
+    row_of = attrgetter(*COLUMNS)
     yield head[:-1] + b',"findings":['
-    first = True
-    for f in findings:
-        if f.rule not in text:
-            text[f.rule] = {"title": f.title, "category": f.category.value}
-        rows.append([f.fingerprint, f.rule, f.severity.value, f.status.value, f.kind, f.namespace, f.name,
-                     f.container, f.message])
-        if len(rows) == _ROWS_PER_CHUNK:
-            yield (b"" if first else b",") + dump_json(rows)[1:-1]
-            rows, first = [], False
-    if rows:
-        yield (b"" if first else b",") + dump_json(rows)[1:-1]
+    first, rest = True, iter(findings)
+    while chunk := list(islice(rest, _ROWS_PER_CHUNK)):
+        for f in chunk:
+            if f.rule not in text:
+                text[f.rule] = {"title": f.title, "category": f.category.value}
+        yield (b"" if first else b",") + dump_json(list(map(row_of, chunk)))[1:-1]
+        first = False
     yield b'],"ruleText":' + dump_json(text) + b',"inventory":' + dump_json(inventory.model_dump(mode="json")) + b"}"
 
 
