@@ -250,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
           f"in {time.perf_counter() - started:.1f}s", file=sys.stderr)
     info["lists"] = list_specs(info)
     floors, lives, clis, bare = [], [], [], []
+    load = [os.getloadavg()]  # wall ratios mean little on a busy machine: say how busy it was
     try:
         for i in range(args.repeat):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -263,7 +264,9 @@ def main(argv: list[str] | None = None) -> int:
                   f"{floors[-1]['peak_kb'] / 1024:.0f} MiB, live in process {lives[-1]['seconds']:.2f}s "
                   f"{lives[-1]['peak_kb'] / 1024:.0f} MiB, cli {clis[-1]['seconds']:.2f}s ({clis[-1]['cpu_s']:.2f}s "
                   f"CPU) {clis[-1]['peak_kb'] / 1024:.0f} MiB, cli --no-history {bare[-1]['seconds']:.2f}s "
-                  f"({bare[-1]['cpu_s']:.2f}s CPU) {bare[-1]['peak_kb'] / 1024:.0f} MiB", file=sys.stderr)
+                  f"({bare[-1]['cpu_s']:.2f}s CPU) {bare[-1]['peak_kb'] / 1024:.0f} MiB, "
+                  f"load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
+            load.append(os.getloadavg())
     finally:
         parent.send("stop")
         server.join(10)
@@ -276,6 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "workloads": args.workloads, "objects_served": info["objects"], "generator": info["generator"],
         "kinds": len(info["lists"]), "cpus": os.cpu_count(), "repeat": args.repeat,
+        "load_average": [[round(x, 2) for x in one] for one in load],  # 1/5/15 min: at start, after each run
         "floor": best_floor, "live": best_live,
         "time_ratio": round(best_live["seconds"] / best_floor["seconds"], 2),
         "peak_rss_ratio": round(live_peak / floor_peak, 2),
