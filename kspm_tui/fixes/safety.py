@@ -46,6 +46,9 @@ class RuleSafety(BaseModel):
     agent: str | None = Field(default=None, description="least privilege that keeps a node agent working")
 
 
+_NO_RECORD = RuleSafety()  # rules without an entry: one shared record (read, never changed)
+
+
 @lru_cache(maxsize=1)
 def safety_table() -> dict[str, RuleSafety]:
     data = load_yaml(SAFETY_FILE.read_text(encoding="utf-8")) or {}
@@ -102,8 +105,10 @@ class Assessor:
         if verdict.withheld or verdict.patch is None:
             note = verdict.withheld or verdict.reason
             return finding_remediation(guidance=join_guidance(WITHHELD + note, rem.guidance))
-        kubectl = (kubectl_patch(finding.kind, finding.name, finding.namespace, verdict.patch, self.context)
-                   if rem.kubectl else None)
+        if verdict.patch is rem.patch or not rem.kubectl:  # unchanged: its command stands
+            kubectl = rem.kubectl
+        else:
+            kubectl = kubectl_patch(finding.kind, finding.name, finding.namespace, verdict.patch, self.context)
         return finding_remediation(patch=verdict.patch, kubectl=kubectl, guidance=rem.guidance,
                                    safety=verdict.safety, safety_reason=verdict.reason,
                                    cost=cost_of(finding.kind))
@@ -114,7 +119,7 @@ class Assessor:
         it covers would do (their patches are merged into it, `supersedes:`), so it is `safe` only
         when every one of them is; the reason names each covered rule's risk, and the least
         privilege for a node agent comes from the first rule that knows one."""
-        own = self.table.get(finding.rule, RuleSafety())
+        own = self.table.get(finding.rule, _NO_RECORD)
         if not finding.covers:
             return own
         risky = self._covered_risk(finding)
@@ -124,7 +129,7 @@ class Assessor:
 
     def _covered_risk(self, finding: Finding) -> str:
         """`; it also applies the fix of K8S-X ...: its risk` for each covered rule whose (merged) patch is not `safe`."""
-        records = ((rule, self.table.get(rule, RuleSafety())) for rule in finding.covers)
+        records = ((rule, self.table.get(rule, _NO_RECORD)) for rule in finding.covers)
         return "".join(f"; it also applies the fix of {rule}, which it covers: {r.reason}"
                        for rule, r in records if r.verdict is not Safety.safe)
 
