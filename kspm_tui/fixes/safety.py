@@ -24,7 +24,7 @@ from kspm_tui import strategic_merge
 from kspm_tui.engine.pod_security import PodSecurityLevels, rank
 from kspm_tui.fixes import images
 from kspm_tui.fixes.agents import agent_traits
-from kspm_tui.fixes.validation import validate_object
+from kspm_tui.fixes.validation import Remembered, validate_object
 from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.model import Finding, FindingRemediation, Safety, Status
 from kspm_tui.remediation import finding_remediation, join_guidance, kubectl_patch
@@ -91,6 +91,7 @@ class Assessor:
         self.context = context
         self.table = safety_table()
         self._problems: dict[int, set[str]] = {}  # id(object) → its own validation problems (as text)
+        self._remembered = Remembered()  # the objects' containers, checked once (see validation.py)
 
     def assess_all(self, findings: list[Finding]) -> None:
         for finding in findings:
@@ -152,8 +153,9 @@ class Assessor:
             verdict = Verdict(verdict.patch, Safety.review, verdict.reason + risky)
         before = self._problems.get(id(obj))
         if before is None:
-            before = self._problems[id(obj)] = {str(p) for p in validate_object(obj)}
-        after = [p for p in validate_object(strategic_merge.apply(obj, verdict.patch)) if str(p) not in before]
+            before = self._problems[id(obj)] = {str(p) for p in validate_object(obj, self._remembered, learn=True)}
+        after = [p for p in validate_object(strategic_merge.apply(obj, verdict.patch), self._remembered)
+                 if str(p) not in before]
         if after:
             return Verdict(None, Safety.review, "", "the result would be refused: " + "; ".join(map(str, after[:2]))
                            + ". " + _instead(finding, after[0].message))
