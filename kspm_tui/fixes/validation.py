@@ -30,6 +30,9 @@ class Problem:
         return f"{self.path}: {self.message} ({self.by})"
 
 
+_NO_PROBLEMS: list[Problem] = []  # most containers have none: remembered as this one list (never changed)
+
+
 class Remembered:
     """Container problems remembered by identity, for validating many patched copies of one
     object: strategic merge is copy-on-write, so a fix's patched object shares every container
@@ -54,7 +57,7 @@ class Remembered:
             return known[1]
         problems = _container(container, spec, psc, volumes, at, ctype)
         if self._learn:
-            self._known[key] = (container, problems)
+            self._known[key] = (container, problems or _NO_PROBLEMS)
         return problems
 
 
