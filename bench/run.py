@@ -71,7 +71,7 @@ from pathlib import Path
 t0 = time.perf_counter()
 from kspm_tui.scan import ScanSettings, load_ruleset
 t1 = time.perf_counter()
-ruleset = load_ruleset(ScanSettings(rules_dirs=[Path(p) for p in sys.argv[1:]]))
+ruleset = load_ruleset(ScanSettings(rules_dirs=[Path(p) for p in sys.argv[1:]]), parse_cache=False)  # parsed
 t2 = time.perf_counter()
 print(t2 - t1, t1 - t0, len(ruleset.rules), len(ruleset.errors))
 """

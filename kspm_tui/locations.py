@@ -9,6 +9,7 @@ moved with KSPM_TUI_CONFIG_DIR / KSPM_TUI_DATA_DIR (tests and CI use these).
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 from platformdirs import user_config_path, user_data_path
@@ -24,7 +25,16 @@ def builtin_dir(name: str) -> Path:
 
 
 def config_dir() -> Path:
-    return Path(os.environ.get("KSPM_TUI_CONFIG_DIR") or user_config_path(APP))
+    override = os.environ.get("KSPM_TUI_CONFIG_DIR")
+    return Path(override) if override else _user_config_dir(os.environ.get("XDG_CONFIG_HOME"), os.environ.get("HOME"))
+
+
+@lru_cache(maxsize=8)
+def _user_config_dir(xdg_config_home: str | None, home: str | None) -> Path:
+    """platformdirs' config directory for these variables (its arguments are only the cache's
+    key): it re-reads the environment and builds paths on every call, and fix verdicts look
+    up the user's images file once per finding."""
+    return user_config_path(APP)
 
 
 def data_dir() -> Path:

@@ -62,10 +62,16 @@ class Scanned:
         return self.analysis
 
 
-def load_ruleset(settings: ScanSettings) -> RuleSet:
-    """Built-in rules, then the user's rules directory, then `--rules` (later ids win)."""
+def load_ruleset(settings: ScanSettings, parse_cache: bool = True) -> RuleSet:
+    """Built-in rules, then the user's rules directory, then `--rules` (later ids win); their
+    YAML read through the parse cache unless `parse_cache` is false (`--no-cache`)."""
+    from kspm_tui.sources.parse_cache import ParseCache
+
     dirs = [builtin_dir("rules"), user_rules_dir(), *settings.rules_dirs]
-    ruleset = load_rules(dirs, settings.config.params)
+    cache = ParseCache() if parse_cache else None
+    ruleset = load_rules(dirs, settings.config.params, cache)
+    if cache is not None:
+        cache.trim()
     if not (settings.skip or settings.only):
         return ruleset
     ruleset, problems = select_rules(ruleset, settings.skip, settings.only)

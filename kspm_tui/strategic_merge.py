@@ -4,11 +4,15 @@ Implements the parts of Kubernetes' strategic merge our remediations use: maps m
 recursively, `null` deletes a key, lists of containers/volumes/env/mounts/ports merge by
 their merge key (`$patch: delete` removes an item), other lists are replaced. Tests compare
 the result with the real `kubectl patch --local`.
+
+The result is built copy-on-write: only the maps and lists on the patch's paths are new, every
+part the patch does not touch is shared with the original. A scan judges every fix by
+validating its patched object, and deep-copying whole workloads (status included) for that was
+a quarter of the engine's time; callers only read the result (validation, YAML diffs).
 """
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 # List field → merge key, as in the Kubernetes API's `patchMergeKey` tags.
@@ -21,23 +25,25 @@ MERGE_KEYS = {
 
 
 def apply(obj: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
-    """A patched deep copy of `obj`; `obj` is not modified."""
-    return _merge_map(copy.deepcopy(obj), patch)
+    """`obj` patched, sharing what the patch does not touch with `obj` (read it, do not modify
+    it); `obj` is not modified."""
+    return _merge_map(obj, patch)
 
 
 def _merge_map(target: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    out = dict(target)
     for key, value in patch.items():
         if key.startswith("$"):
             continue
         if value is None:
-            target.pop(key, None)
-        elif isinstance(value, dict) and isinstance(target.get(key), dict):
-            target[key] = _merge_map(target[key], value)
-        elif isinstance(value, list) and key in MERGE_KEYS and isinstance(target.get(key), list):
-            target[key] = _merge_list(target[key], value, MERGE_KEYS[key])
+            out.pop(key, None)
+        elif isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merge_map(out[key], value)
+        elif isinstance(value, list) and key in MERGE_KEYS and isinstance(out.get(key), list):
+            out[key] = _merge_list(out[key], value, MERGE_KEYS[key])
         else:
-            target[key] = _strip_directives(copy.deepcopy(value))
-    return target
+            out[key] = _strip_directives(value)  # new maps and lists: the patch is never shared
+    return out
 
 
 def _merge_list(target: list[Any], patch: list[Any], merge_key: str) -> list[Any]:
@@ -52,7 +58,7 @@ def _merge_list(target: list[Any], patch: list[Any], merge_key: str) -> list[Any
             if at is not None:
                 del out[at]
         elif at is None:
-            out.append(_strip_directives(copy.deepcopy(item)))
+            out.append(_strip_directives(item))
         else:
             out[at] = _merge_map(out[at], item)
     return out

@@ -364,7 +364,8 @@ def test_exec_plugin_stderr_is_one_redacted_line(serve, run_cli, tmp_path: Path)
 
 def test_server_url_userinfo_is_never_printed(serve, run_cli, tmp_path: Path, user_dirs: Path) -> None:
     server = serve()
-    secret_url = server.url.replace("https://", "https://admin:hunter2@")
+    # A password no file of ours holds: the rule pack (cached in the user's cache dir) has `hunter2` fixtures.
+    secret_url = server.url.replace("https://", "https://admin:url-pw-7f3e@")
     config = _kubeconfig_of(tmp_path / "kubeconfig", server.kubeconfig(server=secret_url))
     outputs = [run_cli("contexts", "--kubeconfig", str(config)),
                run_cli("contexts", "--kubeconfig", str(config), "-o", "json")]
@@ -375,16 +376,16 @@ def test_server_url_userinfo_is_never_printed(serve, run_cli, tmp_path: Path, us
     closed.bind(("127.0.0.1", 0))
     port = closed.getsockname()[1]
     closed.close()  # nothing listens there now
-    dead = _kubeconfig_of(tmp_path / "dead", server.kubeconfig(server=f"https://admin:hunter2@127.0.0.1:{port}"))
+    dead = _kubeconfig_of(tmp_path / "dead", server.kubeconfig(server=f"https://admin:url-pw-7f3e@127.0.0.1:{port}"))
     unreachable = run_cli("scan", "--context", "test", "--kubeconfig", str(dead), "--request-timeout", "2")
     assert unreachable.code == 3 and f"https://127.0.0.1:{port}" in unreachable.stderr
     outputs.append(unreachable)
     outputs.append(run_cli("history", "list"))
     assert server.url in outputs[0].stdout
     for res in outputs:
-        assert "hunter2" not in res.stdout + res.stderr
+        assert "url-pw-7f3e" not in res.stdout + res.stderr
     saved = [p.read_bytes() for p in user_dirs.rglob("*") if p.is_file()]
-    assert saved and not any(b"hunter2" in data for data in saved)
+    assert saved and not any(b"url-pw-7f3e" in data for data in saved)
 
 
 def test_insecure_skip_tls_verify_is_one_notice_of_our_own(serve, run_cli, tmp_path: Path) -> None:

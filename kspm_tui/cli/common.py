@@ -70,8 +70,8 @@ def add_source_arguments(parser: argparse.ArgumentParser, *, namespace: bool = T
 
 def add_cache_argument(group: argparse._ActionsContainer) -> None:
     group.add_argument("--no-cache", dest="parse_cache", action="store_false",
-                       help="parse every manifest again instead of reading unchanged ones from the parse "
-                            "cache (user cache dir, or $KSPM_TUI_CACHE_DIR)")
+                       help="parse every manifest (and rule file) again instead of reading unchanged ones "
+                            "from the parse cache (user cache dir, or $KSPM_TUI_CACHE_DIR)")
 
 
 def _size(value: str) -> int:

@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         return usage_error("kspm-tui scan", str(exc))
     from kspm_tui.scan import load_ruleset
 
-    ruleset = load_ruleset(settings)
+    ruleset = load_ruleset(settings, parse_cache=args.parse_cache)
     framework = None
     if args.framework:
         from kspm_tui.compliance import select_rules

@@ -543,11 +543,15 @@ def supersede(raws: list[Raw]) -> tuple[list[Raw], list[Raw]]:
     """
     if len(raws) < 2 or not any(raw.rule.rule.supersedes for raw in raws):
         return raws, []
+    at: dict[str, list[int]] = {}  # rule id → its failures' positions
+    for j, raw in enumerate(raws):
+        at.setdefault(raw.rule.id, []).append(j)
     covered: dict[int, list[int]] = {}
     for i, top in enumerate(raws):
-        for j, raw in enumerate(raws):
-            if i != j and raw.rule.id in top.rule.rule.supersedes and _same_place(top, raw):
-                covered.setdefault(i, []).append(j)
+        below = sorted(j for rule_id in dict.fromkeys(top.rule.rule.supersedes) for j in at.get(rule_id, ())
+                       if j != i and _same_place(top, raws[j]))
+        if below:
+            covered[i] = below
     dropped = {j for js in covered.values() for j in js}
     kept = []
     for i, raw in enumerate(raws):

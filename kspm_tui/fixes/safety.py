@@ -24,7 +24,7 @@ from kspm_tui import strategic_merge
 from kspm_tui.engine.pod_security import PodSecurityLevels, rank
 from kspm_tui.fixes import images
 from kspm_tui.fixes.agents import agent_traits
-from kspm_tui.fixes.validation import validate_object
+from kspm_tui.fixes.validation import Remembered, validate_object
 from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.model import Finding, FindingRemediation, Safety, Status
 from kspm_tui.remediation import finding_remediation, join_guidance, kubectl_patch
@@ -44,6 +44,9 @@ class RuleSafety(BaseModel):
     verdict: Safety = Safety.review
     reason: str = "no safety record for this rule: read the patch before applying it"
     agent: str | None = Field(default=None, description="least privilege that keeps a node agent working")
+
+
+_NO_RECORD = RuleSafety()  # rules without an entry: one shared record (read, never changed)
 
 
 @lru_cache(maxsize=1)
@@ -88,6 +91,7 @@ class Assessor:
         self.context = context
         self.table = safety_table()
         self._problems: dict[int, set[str]] = {}  # id(object) → its own validation problems (as text)
+        self._remembered = Remembered()  # the objects' containers, checked once (see validation.py)
 
     def assess_all(self, findings: list[Finding]) -> None:
         for finding in findings:
@@ -102,8 +106,10 @@ class Assessor:
         if verdict.withheld or verdict.patch is None:
             note = verdict.withheld or verdict.reason
             return finding_remediation(guidance=join_guidance(WITHHELD + note, rem.guidance))
-        kubectl = (kubectl_patch(finding.kind, finding.name, finding.namespace, verdict.patch, self.context)
-                   if rem.kubectl else None)
+        if verdict.patch is rem.patch or not rem.kubectl:  # unchanged: its command stands
+            kubectl = rem.kubectl
+        else:
+            kubectl = kubectl_patch(finding.kind, finding.name, finding.namespace, verdict.patch, self.context)
         return finding_remediation(patch=verdict.patch, kubectl=kubectl, guidance=rem.guidance,
                                    safety=verdict.safety, safety_reason=verdict.reason,
                                    cost=cost_of(finding.kind))
@@ -114,7 +120,7 @@ class Assessor:
         it covers would do (their patches are merged into it, `supersedes:`), so it is `safe` only
         when every one of them is; the reason names each covered rule's risk, and the least
         privilege for a node agent comes from the first rule that knows one."""
-        own = self.table.get(finding.rule, RuleSafety())
+        own = self.table.get(finding.rule, _NO_RECORD)
         if not finding.covers:
             return own
         risky = self._covered_risk(finding)
@@ -124,7 +130,7 @@ class Assessor:
 
     def _covered_risk(self, finding: Finding) -> str:
         """`; it also applies the fix of K8S-X ...: its risk` for each covered rule whose (merged) patch is not `safe`."""
-        records = ((rule, self.table.get(rule, RuleSafety())) for rule in finding.covers)
+        records = ((rule, self.table.get(rule, _NO_RECORD)) for rule in finding.covers)
         return "".join(f"; it also applies the fix of {rule}, which it covers: {r.reason}"
                        for rule, r in records if r.verdict is not Safety.safe)
 
@@ -147,8 +153,9 @@ class Assessor:
             verdict = Verdict(verdict.patch, Safety.review, verdict.reason + risky)
         before = self._problems.get(id(obj))
         if before is None:
-            before = self._problems[id(obj)] = {str(p) for p in validate_object(obj)}
-        after = [p for p in validate_object(strategic_merge.apply(obj, verdict.patch)) if str(p) not in before]
+            before = self._problems[id(obj)] = {str(p) for p in validate_object(obj, self._remembered, learn=True)}
+        after = [p for p in validate_object(strategic_merge.apply(obj, verdict.patch), self._remembered)
+                 if str(p) not in before]
         if after:
             return Verdict(None, Safety.review, "", "the result would be refused: " + "; ".join(map(str, after[:2]))
                            + ". " + _instead(finding, after[0].message))

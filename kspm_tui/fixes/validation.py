@@ -30,8 +30,41 @@ class Problem:
         return f"{self.path}: {self.message} ({self.by})"
 
 
-def validate_object(obj: dict[str, Any]) -> list[Problem]:
-    """Problems in the pod template of a workload object (or a bare Pod); [] for other kinds."""
+_NO_PROBLEMS: list[Problem] = []  # most containers have none: remembered as this one list (never changed)
+
+
+class Remembered:
+    """Container problems remembered by identity, for validating many patched copies of one
+    object: strategic merge is copy-on-write, so a fix's patched object shares every container
+    (and the pod's securityContext and volumes) it does not change with the original, and only
+    what the patch changed is checked again. Only the originals' containers are remembered
+    (`validate_object(obj, remembered, learn=True)`); they live as long as the snapshot, so an
+    identity seen again is the same object."""
+
+    __slots__ = ("_known", "_learn")
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[Any, ...], tuple[dict[str, Any], list[Problem]]] = {}
+        self._learn = False
+
+    def problems(self, container: dict[str, Any], spec: dict[str, Any], psc: dict[str, Any], volumes: set[Any],
+                 at: str, ctype: str) -> list[Problem]:
+        # Everything _container reads besides the container itself, by identity or value.
+        key = (id(container), id(spec.get("securityContext")), id(spec.get("volumes")),
+               spec.get("hostUsers") is False, bool(spec.get("hostNetwork")), at, ctype)
+        known = self._known.get(key)
+        if known is not None and known[0] is container:
+            return known[1]
+        problems = _container(container, spec, psc, volumes, at, ctype)
+        if self._learn:
+            self._known[key] = (container, problems or _NO_PROBLEMS)
+        return problems
+
+
+def validate_object(obj: dict[str, Any], remembered: Remembered | None = None, learn: bool = False) -> list[Problem]:
+    """Problems in the pod template of a workload object (or a bare Pod); [] for other kinds.
+    With `remembered`, containers seen before in the same pod context are not checked again,
+    and with `learn` this object's containers are remembered."""
     path = TEMPLATE_PATH.get(obj.get("kind", ""))
     if path is None:
         return []
@@ -41,10 +74,16 @@ def validate_object(obj: dict[str, Any]) -> list[Problem]:
     spec = template.get("spec") if isinstance(template, dict) else None
     if not isinstance(spec, dict):
         return []
-    return validate_pod_spec(spec, ".".join((*path, "spec")))
+    if remembered is None:
+        return validate_pod_spec(spec, ".".join((*path, "spec")))
+    remembered._learn = learn
+    try:
+        return validate_pod_spec(spec, ".".join((*path, "spec")), remembered)
+    finally:
+        remembered._learn = False
 
 
-def validate_pod_spec(spec: dict[str, Any], at: str = "spec") -> list[Problem]:
+def validate_pod_spec(spec: dict[str, Any], at: str = "spec", remembered: Remembered | None = None) -> list[Problem]:
     """Problems in one pod spec; `at` is its path inside the object."""
     out: list[Problem] = []
     psc = _dict(spec.get("securityContext"))
@@ -68,7 +107,8 @@ def validate_pod_spec(spec: dict[str, Any], at: str = "spec") -> list[Problem]:
     for ctype in CONTAINER_LISTS:
         for i, container in enumerate(spec.get(ctype) or ()):
             if isinstance(container, dict):
-                out += _container(container, spec, psc, set(volumes), f"{at}.{ctype}[{i}]", ctype)
+                check = remembered.problems if remembered is not None else _container
+                out += check(container, spec, psc, set(volumes), f"{at}.{ctype}[{i}]", ctype)
     return out
 
 
