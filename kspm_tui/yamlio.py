@@ -214,8 +214,12 @@ class _KubectlLoader(_Loader):
         if tag == _BOOL:
             return value in _GO_TRUE
         if tag == _INT:
+            if not _GO_INT.match(value.replace("_", "")):  # `!!int yes`: kubectl cannot decode it either
+                raise yaml.constructor.ConstructorError(None, None, f"{value!r} is not an integer", node.start_mark)
             return _go_int(value)
         if tag == _FLOAT:
+            if value not in _GO_SPECIAL_FLOAT and not _GO_FLOAT.match(value.replace("_", "")):
+                raise yaml.constructor.ConstructorError(None, None, f"{value!r} is not a number", node.start_mark)
             number = _go_float(value)
             if not math.isfinite(number):
                 raise yaml.constructor.ConstructorError(
