@@ -116,7 +116,8 @@ def speed(loaders: dict[str, Callable[[str], Any]], manifests: Path) -> dict[str
     texts = [p.read_text(encoding="utf-8") for p in sorted(manifests.glob("*.yaml"))]
     out = {"CSafeLoader (floor)": cpu(lambda: [list(yaml.load_all(t, Loader=yaml.CSafeLoader)) for t in texts]),
            "kspm_tui.yamlio": cpu(lambda: [[load_document(d) for d in split_documents(t)] for t in texts]),
-           "kspm_tui.yamlnative (hybrid, the scan's parse_documents)": cpu(lambda: [parse_documents(t) for t in texts])}
+           "kspm_tui.yamlnative (hybrid, the scan's parse_documents)":
+               cpu(lambda: [parse_documents(t) for t in texts])}
     for name, load in loaders.items():
         out[name] = cpu(lambda load=load: [load(t) for t in texts])
     try:
@@ -147,13 +148,15 @@ def speed(loaders: dict[str, Callable[[str], Any]], manifests: Path) -> dict[str
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dirs", nargs="*", type=Path, help="YAML to compare (default: tests/ and the 1k cluster)")
-    parser.add_argument("--speed", type=Path, help="manifests to time the loaders on (default: the 1k cluster)")
+    parser.add_argument("--speed", type=Path,
+                        help="manifests to time the loaders on (default: the 1k cluster)")
     args = parser.parse_args(argv)
     manifests = args.speed or generate.ensure(1000) / "manifests"
     loaders = candidates()
     print("semantics (documents read as kubectl reads them / otherwise):")
     for name, (same, other, *natively) in semantics(loaders, args.dirs or [ROOT / "tests", manifests]).items():
-        print(f"  {name:<28} {same:>6} same {other:>6} different" + (f" ({natively[0]} read by ryaml)" if natively else ""))
+        share = f" ({natively[0]} read by ryaml)" if natively else ""
+        print(f"  {name:<28} {same:>6} same {other:>6} different{share}")
     print(f"speed, CPU s with the collector off, {manifests}:")
     timings = speed(loaders, manifests)
     floor = timings["CSafeLoader (floor)"]

@@ -28,14 +28,14 @@ import math
 import sys
 from typing import Any
 
-from kspm_tui.yamlio import ParseFailure, RawDocument, _go_tag, load_document as load_exactly
+from kspm_tui.yamlio import ParseFailure, RawDocument, go_tag, load_document as load_exactly
 
 try:
     import ryaml
 except ImportError:  # no wheel for this platform: yamlio reads everything, just slower
     ryaml = None  # type: ignore[assignment]
 
-_STR = "tag:yaml.org,2002:str"
+_STR = "tag:yaml.org,2002:str"  # what go_tag gives a plain scalar kubectl reads as a string
 _INTERN_MAX = 32  # as yamlio: short values repeat across objects; shared, they cost memory once
 _CACHE_MAX = 200_000  # as yamlio's resolve cache: distinct keys and short values remembered
 _NUMERIC_START = frozenset("+-.0123456789")  # what a long string kubectl reads as a number starts with
@@ -158,7 +158,7 @@ def _scalar(value: Any) -> Any:
 
 
 def _new_key(key: Any) -> str:
-    if key.__class__ is not str or _go_tag(key) != _STR:
+    if key.__class__ is not str or go_tag(key) != _STR:
         raise NotNative  # `1:`, `on:`, `<<:`, `"": ` — kubectl's key rules are yamlio's
     interned = sys.intern(key)
     if len(_keys) < _CACHE_MAX:
@@ -179,7 +179,7 @@ def _same_reading(value: str) -> bool:
     """True when a string ryaml built is a string for kubectl too, however it was written:
     kubectl reads it as a string even plain, or ryaml reads it plain as something else (so it
     was quoted here, and quoted it is a string for both)."""
-    if _go_tag(value) == _STR:
+    if go_tag(value) == _STR:
         return True
     try:
         return ryaml.loads(value).__class__ is not str

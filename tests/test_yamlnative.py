@@ -56,7 +56,8 @@ def test_ryaml_is_installed_here() -> None:
 
 
 def test_every_yaml_file_in_the_tests_reads_as_yamlio_reads_it() -> None:
-    files = sorted(p for p in ROOT.joinpath("tests").rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    files = sorted(p for p in ROOT.joinpath("tests").rglob("*")
+                   if p.suffix in (".yaml", ".yml") and p.is_file())
     natively = documents = 0
     for path in files:
         try:
@@ -65,7 +66,8 @@ def test_every_yaml_file_in_the_tests_reads_as_yamlio_reads_it() -> None:
             continue
         for doc in split_documents(text):
             documents += 1
-            assert reading(yamlnative.load_document(doc)) == reading(load_document(doc)), f"{path} #{doc.index}"
+            assert reading(yamlnative.load_document(doc)) == reading(load_document(doc)), \
+                f"{path} #{doc.index}"
             natively += native(doc.text)
     assert len(files) > 200
     assert natively > documents // 2  # the fast path is really taken, not everything sent to yamlio
@@ -105,7 +107,8 @@ def test_every_short_number_like_spelling_reads_as_yamlio_reads_it() -> None:
     """Exhaustive up to three characters over what numbers, booleans and nulls are spelt with."""
     alphabet = "019xXoObBeE._+-:~"
     words = ["".join(p) for n in (1, 2, 3) for p in itertools.product(alphabet, repeat=n)]
-    words += [w for base in ("yes", "no", "on", "off", "y", "n", "true", "false", "null", ".inf", ".nan", "nan", "inf")
+    bases = ("yes", "no", "on", "off", "y", "n", "true", "false", "null", ".inf", ".nan", "nan", "inf")
+    words += [w for base in bases
               for w in (base, base.upper(), base.capitalize(), "+" + base, "-" + base)]
     for chunk in range(0, len(words), 500):
         batch = words[chunk:chunk + 500]

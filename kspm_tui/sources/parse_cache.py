@@ -2,9 +2,10 @@
 reads JSON instead of parsing YAML again.
 
 The key is a digest of a file's bytes and of the parser itself (yamlio.py's and yamlnative.py's
-source, PyYAML's and ryaml's versions, this format): a changed file, or a changed parser, misses. An entry holds each
-document's index, line and parsed value (or its parse error); what is done with them after
-(kinds checked, lists unwrapped, file names) runs on every read, so it can never be stale.
+source, PyYAML's and ryaml's versions, this format): a changed file, or a changed parser,
+misses. An entry holds each document's index, line and parsed value (or its parse error); what
+is done with them after (kinds checked, lists unwrapped, file names) runs on every read, so it
+can never be stale.
 Entries are written atomically; each starts with a digest of its payload, so a truncated or
 corrupt entry is ignored (and rebuilt by the read that misses). The directory is bounded:
 after a read that wrote entries, the least recently used are removed until it fits.
