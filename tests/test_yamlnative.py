@@ -216,3 +216,15 @@ def test_a_scan_without_ryaml_reads_what_a_scan_with_it_reads(tmp_path: Path) ->
     assert reports[0] == reports[1]
     assert "K8S-PRIVILEGED" in {f["rule"] for f in reports[0]["findings"]}  # `privileged: yes` is true
     assert [e["document"] for e in reports[0]["errors"]] == [2]
+
+
+def test_the_parse_cache_keys_on_which_loader_reads() -> None:
+    """Entries written with ryaml are not served to a process without it (nor the reverse)."""
+    digests = []
+    for block in ("", "sys.modules['ryaml'] = None; "):
+        code = (f"import sys; {block}from kspm_tui.sources.parse_cache import _parser_digest; "
+                "print(_parser_digest().hex())")
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                              check=True, timeout=120)
+        digests.append(proc.stdout.strip())
+    assert len(set(digests)) == 2 and all(digests)
