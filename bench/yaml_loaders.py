@@ -1,15 +1,18 @@
 """Native YAML loaders next to ours: do they read manifests as kubectl does, and how fast?
 
-    pip install yaml-rs ryaml rapidyaml   # into a throwaway venv with kspm-tui; never a dependency
+    pip install yaml-rs rapidyaml   # into a throwaway venv with kspm-tui; ryaml is a dependency
     python bench/yaml_loaders.py [DIR ...]
 
 Semantics: every document of every YAML file under DIRs (default: tests/ and the 1k bench
 cluster) is loaded by each candidate and compared, type for type, with `kspm_tui.yamlio` (go-yaml
 v2 as kubectl reads it: `yes`/`on` booleans, `0755` octal, `1e3` an integer, keys as strings).
-Speed: CPU time with the collector off over the 1k bench cluster, next to the stock
-`CSafeLoader` (the floor) and today's loader. rapidyaml has no YAML→Python loader: its parse is
-timed, plus a Python walk building dicts of strings (no type resolution yet) as a lower bound
-of what a loader on it would cost. Results are printed; bench/README.md records them.
+The hybrid the scan uses (`kspm_tui.yamlnative`: ryaml where provably the same, yamlio
+otherwise) is compared on errors and their lines too, and its share read by ryaml is counted.
+Speed: CPU time with the collector off over the 1k bench cluster (`--speed DIR` for another),
+next to the stock `CSafeLoader` (the floor), yamlio and the hybrid. rapidyaml has no
+YAML→Python loader: its parse is timed, plus a Python walk building dicts of strings (no type
+resolution yet) as a lower bound of what a loader on it would cost. Results are printed;
+bench/README.md records them.
 """
 
 from __future__ import annotations
@@ -31,8 +34,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import generate  # noqa: E402
 
+from kspm_tui import yamlnative  # noqa: E402
 from kspm_tui.sources.files import parse_documents  # noqa: E402
-from kspm_tui.yamlio import split_documents  # noqa: E402
+from kspm_tui.yamlio import ParseFailure, RawDocument, load_document, split_documents  # noqa: E402
 
 
 def strict(value: Any) -> Any:
@@ -47,7 +51,7 @@ def strict(value: Any) -> Any:
 def candidates() -> dict[str, Callable[[str], Any]]:
     """Installed loaders, each as text → Python value."""
     found: dict[str, Callable[[str], Any]] = {}
-    for module, name in (("yaml_rs", "yaml-rs"), ("ryaml", "ryaml")):
+    for module, name in (("yaml_rs", "yaml-rs"), ("ryaml", "ryaml (alone)")):
         try:
             found[name] = importlib.import_module(module).loads
         except ImportError:
@@ -56,8 +60,10 @@ def candidates() -> dict[str, Callable[[str], Any]]:
 
 
 def semantics(loaders: dict[str, Callable[[str], Any]], roots: list[Path]) -> dict[str, list[int]]:
-    """Per loader: [documents read the same, documents read otherwise (or failing)]."""
-    tally = {name: [0, 0] for name in loaders}
+    """Per loader: [documents read the same, documents read otherwise (or failing)]; for the
+    hybrid, errors count too, and a third figure is how many documents ryaml read."""
+    hybrid = "kspm_tui.yamlnative (hybrid)"
+    tally = {name: [0, 0] for name in loaders} | {hybrid: [0, 0, 0]}
     for root in roots:
         for path in sorted(root.rglob("*")):
             if path.suffix not in (".yaml", ".yml") or not path.is_file():
@@ -66,17 +72,34 @@ def semantics(loaders: dict[str, Callable[[str], Any]], roots: list[Path]) -> di
                 text = path.read_text(encoding="utf-8-sig")
             except UnicodeDecodeError:
                 continue
-            chunks = {doc.index: doc.text for doc in split_documents(text)}
-            for ours in parse_documents(text):
-                if ours.error is not None:
+            for doc in split_documents(text):
+                ours = load_document(doc)
+                same = reading(yamlnative.load_document(doc)) == reading(ours)
+                tally[hybrid][0 if same else 1] += 1
+                if not same:
+                    print(f"  hybrid differs: {path} document {doc.index}", file=sys.stderr)
+                tally[hybrid][2] += native(doc)
+                if isinstance(ours, ParseFailure):
                     continue
                 for name, load in loaders.items():
                     try:
-                        same = strict(load(chunks[ours.index])) == strict(ours.value)
+                        same = strict(load(doc.text)) == strict(ours)
                     except Exception:  # noqa: BLE001 - a loader failing where ours reads is a difference
                         same = False
                     tally[name][0 if same else 1] += 1
     return tally
+
+
+def reading(value: Any) -> Any:
+    return ("error", value.message, value.line) if isinstance(value, ParseFailure) else strict(value)
+
+
+def native(doc: RawDocument) -> bool:
+    try:
+        yamlnative.read_natively(doc.text)
+    except yamlnative.NotNative:
+        return False
+    return True
 
 
 def cpu(work: Callable[[], Any]) -> float:
@@ -92,7 +115,9 @@ def cpu(work: Callable[[], Any]) -> float:
 def speed(loaders: dict[str, Callable[[str], Any]], manifests: Path) -> dict[str, float]:
     texts = [p.read_text(encoding="utf-8") for p in sorted(manifests.glob("*.yaml"))]
     out = {"CSafeLoader (floor)": cpu(lambda: [list(yaml.load_all(t, Loader=yaml.CSafeLoader)) for t in texts]),
-           "kspm_tui.yamlio (today)": cpu(lambda: [parse_documents(t) for t in texts])}
+           "kspm_tui.yamlio": cpu(lambda: [[load_document(d) for d in split_documents(t)] for t in texts]),
+           "kspm_tui.yamlnative (hybrid, the scan's parse_documents)":
+               cpu(lambda: [parse_documents(t) for t in texts])}
     for name, load in loaders.items():
         out[name] = cpu(lambda load=load: [load(t) for t in texts])
     try:
@@ -123,12 +148,15 @@ def speed(loaders: dict[str, Callable[[str], Any]], manifests: Path) -> dict[str
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("dirs", nargs="*", type=Path, help="YAML to compare (default: tests/ and the 1k cluster)")
+    parser.add_argument("--speed", type=Path,
+                        help="manifests to time the loaders on (default: the 1k cluster)")
     args = parser.parse_args(argv)
-    manifests = generate.ensure(1000) / "manifests"
+    manifests = args.speed or generate.ensure(1000) / "manifests"
     loaders = candidates()
     print("semantics (documents read as kubectl reads them / otherwise):")
-    for name, (same, other) in semantics(loaders, args.dirs or [ROOT / "tests", manifests]).items():
-        print(f"  {name:<12} {same:>6} same {other:>6} different")
+    for name, (same, other, *natively) in semantics(loaders, args.dirs or [ROOT / "tests", manifests]).items():
+        share = f" ({natively[0]} read by ryaml)" if natively else ""
+        print(f"  {name:<28} {same:>6} same {other:>6} different{share}")
     print(f"speed, CPU s with the collector off, {manifests}:")
     timings = speed(loaders, manifests)
     floor = timings["CSafeLoader (floor)"]

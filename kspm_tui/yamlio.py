@@ -203,7 +203,7 @@ class _KubectlLoader(_Loader):
         if kind is ScalarNode and implicit[0]:
             tag = self._resolved.get(value)
             if tag is None:
-                tag = _go_tag(value)
+                tag = go_tag(value)
                 if len(self._resolved) < _RESOLVE_CACHE_MAX:
                     self._resolved[value] = tag
             return tag
@@ -214,8 +214,14 @@ class _KubectlLoader(_Loader):
         if tag == _BOOL:
             return value in _GO_TRUE
         if tag == _INT:
+            if not _GO_INT.match(value.replace("_", "")):  # `!!int yes`: kubectl cannot decode it either
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{value!r} is not an integer", node.start_mark)
             return _go_int(value)
         if tag == _FLOAT:
+            if value not in _GO_SPECIAL_FLOAT and not _GO_FLOAT.match(value.replace("_", "")):
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{value!r} is not a number", node.start_mark)
             number = _go_float(value)
             if not math.isfinite(number):
                 raise yaml.constructor.ConstructorError(
@@ -246,7 +252,7 @@ _GO_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _GO_INT = re.compile(r"^[-+]?(0[xX][0-9a-fA-F]+|0[oO][0-7]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)$")
 
 
-def _go_tag(value: str) -> str:
+def go_tag(value: str) -> str:
     """The tag go-yaml v2 gives a plain scalar (its `resolve`, for what JSON can hold)."""
     if value in _GO_BOOL:
         return _BOOL

@@ -23,7 +23,8 @@ from kspm_tui.perf import paused_gc
 from kspm_tui.sources import Collected, SourcedObject
 from kspm_tui.sources.parse_cache import Document, ParseCache
 from kspm_tui.sources.render import Renderable, render, walk
-from kspm_tui.yamlio import ParseFailure, load_document, split_documents
+from kspm_tui.yamlio import ParseFailure, split_documents
+from kspm_tui.yamlnative import load_document
 
 SUFFIXES = frozenset({".yaml", ".yml", ".json"})
 STDIN = "-"

@@ -1,10 +1,11 @@
 """Parsed manifests kept on disk by the hash of their bytes, so re-opening an unchanged folder
 reads JSON instead of parsing YAML again.
 
-The key is a digest of a file's bytes and of the parser itself (yamlio.py's source, PyYAML's
-version, this format): a changed file, or a changed parser, misses. An entry holds each
-document's index, line and parsed value (or its parse error); what is done with them after
-(kinds checked, lists unwrapped, file names) runs on every read, so it can never be stale.
+The key is a digest of a file's bytes and of the parser itself (yamlio.py's and yamlnative.py's
+source, PyYAML's and ryaml's versions, this format): a changed file, or a changed parser,
+misses. An entry holds each document's index, line and parsed value (or its parse error); what
+is done with them after (kinds checked, lists unwrapped, file names) runs on every read, so it
+can never be stale.
 Entries are written atomically; each starts with a digest of its payload, so a truncated or
 corrupt entry is ignored (and rebuilt by the read that misses). The directory is bounded:
 after a read that wrote entries, the least recently used are removed until it fits.
@@ -14,6 +15,7 @@ Lives under the user cache directory (`KSPM_TUI_CACHE_DIR` moves it); `--no-cach
 from __future__ import annotations
 
 import hashlib
+from importlib import metadata
 import os
 import sys
 from dataclasses import dataclass, field
@@ -24,7 +26,7 @@ import orjson
 import yaml
 from platformdirs import user_cache_path
 
-from kspm_tui import yamlio
+from kspm_tui import yamlio, yamlnative
 from kspm_tui.atomic_write import atomic_write
 from kspm_tui.locations import APP
 
@@ -53,12 +55,23 @@ def cache_dir() -> Path:
 
 
 def _parser_digest() -> bytes:
-    """What parsing depends on besides the bytes: the loader's code and PyYAML's version."""
+    """What parsing depends on besides the bytes: the loaders' code and versions (ryaml's, or
+    its absence: without it every document is read by yamlio)."""
+    digest = hashlib.blake2b(FORMAT + yaml.__version__.encode(), digest_size=16)
+    for module in (yamlio, yamlnative):
+        try:
+            digest.update(Path(module.__file__).read_bytes())
+        except OSError:
+            pass
+    digest.update(_version("ryaml").encode() if yamlnative.available() else b"no ryaml")
+    return digest.digest()
+
+
+def _version(distribution: str) -> str:
     try:
-        source = Path(yamlio.__file__).read_bytes()
-    except OSError:
-        source = b""
-    return hashlib.blake2b(FORMAT + yaml.__version__.encode() + source, digest_size=16).digest()
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "unknown"
 
 
 @dataclass
