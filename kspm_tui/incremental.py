@@ -50,6 +50,7 @@ class Incremental:
         self._ns_read = _namespace_fields_read(ruleset)
         self._facts: Facts | None = None  # of the snapshot as the last batch left it
         self._levels: PodSecurityLevels | None = None  # every workload's level, from the last run
+        self.changed: set[Key] = set()  # the objects the last batch added, modified or deleted
 
     def evaluate(self, only: frozenset[Key] | None) -> Evaluation:
         """Run the engine over `only` (None: everything)."""
@@ -70,10 +71,12 @@ class Incremental:
         before = self._facts or Facts.of(self.snapshot, system)
         units: set[Key] = set()
         changes: list[Change] = []
+        self.changed = set()
         for change in batch:
             pairs = self._relisted(change) if isinstance(change, Relisted) else [change]
             for event, obj in pairs:
                 key = key_of(obj)
+                self.changed.add(key)
                 old = self.snapshot.get(*key)
                 units |= self._owner_units(key)
                 if event == "DELETED":
