@@ -15,7 +15,8 @@ the figure: the machine is shared.
 With --batches N it also drives the watch service in this process (started against the same
 server, fed batches of --per-batch changes directly, as `_apply_loop` would) and splits the
 CPU of each batch: applying it and finding the units (graph deltas), evaluating those units,
-and publishing the result (judging accepted risks, counting, diffing into events).
+and publishing them (their findings replacing their units' own, judged against accepted risks,
+counted and diffed into events: `watch_publish.py`).
 
     python bench/watch_bench.py [--workloads 1000] [--rate 10] [--seconds 60] [--batches 100] [--json FILE]
 """
@@ -145,9 +146,8 @@ def in_process(kubeconfig: Path, objects: list[dict[str, Any]], batches: int, pe
             only = service._apply(batch)
             t1 = time.process_time()
             evaluation = service._evaluate(only)
-            service._failing = service._incremental.merge(service._failing, evaluation, only)
             t2 = time.process_time()
-            service._update(service._result(), evaluation)
+            service._reevaluated(only, evaluation)
             t3 = time.process_time()
             parts["apply"].append(t1 - t0)
             parts["evaluate"].append(t2 - t1)

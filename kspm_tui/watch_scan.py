@@ -292,7 +292,9 @@ class WatchService:
         """Publish a run over `only` by difference: its units' findings replace theirs, judged,
         counted and diffed into events; the whole Scanned is left to be built when asked for."""
         self._failing.annotate(self.snapshot, None if only is None else self._incremental.changed)
-        published = self._failing.replace(only, [f for f in evaluation.findings if f.status is Status.fail])
+        # failing or, at start, already judged by the first report (judged here again)
+        published = self._failing.replace(only, [f for f in evaluation.findings
+                                                 if f.status in (Status.fail, Status.accepted)])
         self._analysis, self._scanned = evaluation.analysis, None
         return self._update(published, publish=publish)
 
