@@ -137,7 +137,8 @@ class WatchService:
         self._analysis: Analysis | None = None  # the graph of the last evaluation
         self._scanned: Scanned | None = None  # built when asked for, until the next batch
         # Held while a batch applies and while `scanned` builds: a report is of one snapshot.
-        self._lock = threading.RLock()
+        # Hold it to read `scanned` and the deltas handed on so far as of one moment.
+        self.lock = threading.RLock()
         self._source = {r.kind: SourceRef(file=f"{connection.context.name}:{r.plural}") for r in initial.resources}
         self._events: queue.Queue[FindingEvent] | None = None if on_event else queue.Queue(EVENT_BUFFER)
         self._stopped = threading.Event()
@@ -160,7 +161,7 @@ class WatchService:
     def scanned(self) -> Scanned | None:
         """The whole scan as the last batch left it (None before `start`); built on first use
         after each batch, linear in findings: the CLI never asks, the explorer once per refresh."""
-        with self._lock:
+        with self.lock:
             if self._scanned is None and self._base is not None:
                 self._scanned = Scanned(self.target, self.initial.collected, self.snapshot,
                                         self._failing.result(self._base, self.snapshot), self.ruleset,
@@ -171,7 +172,7 @@ class WatchService:
     def start(self) -> list[FindingEvent]:
         """Evaluate the initial snapshot, start watching; the initial failures as opened events."""
         started, t0 = datetime.now(UTC), time.perf_counter()
-        with self._lock, paused_gc(freeze=False):  # a watch lives on: nothing frozen (see perf.py)
+        with self.lock, paused_gc(freeze=False):  # a watch lives on: nothing frozen (see perf.py)
             evaluation = self._evaluate(None)
             result = result_of(self.snapshot, evaluation, self.initial.collected, self.settings, self.ruleset,
                                started, t0)
@@ -242,7 +243,7 @@ class WatchService:
     def _apply_batch(self, batch: Batch) -> None:
         """One batch with the collector paused (not frozen: this process lives on). An error is
         reported and everything re-evaluated at once; `CRASH_BATCHES` failures in a row end the watch."""
-        with self._lock, paused_gc(freeze=False):
+        with self.lock, paused_gc(freeze=False):
             try:
                 only = self._apply(batch)
                 self._reevaluate(None if self._crashes else only)
