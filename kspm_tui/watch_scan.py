@@ -154,8 +154,10 @@ class WatchService:
 
     @property
     def findings(self) -> dict[str, Finding]:
-        """Open (failing, not accepted) findings by fingerprint."""
-        return self._failing.open
+        """Open (failing, not accepted) findings by fingerprint: a copy, as the last batch left them
+        (the watch's own set changes in place while the next batch publishes)."""
+        with self.lock:
+            return dict(self._failing.open)
 
     @property
     def scanned(self) -> Scanned | None:
@@ -202,7 +204,7 @@ class WatchService:
 
     def heartbeat(self) -> Heartbeat:
         stats = self.watcher.stats
-        return Heartbeat(objects=len(self.snapshot.index), open=len(self.findings), batches=self.batches,
+        return Heartbeat(objects=len(self.snapshot.index), open=len(self._failing.open), batches=self.batches,
                          events=stats.events, relists=stats.relists, reconnects=stats.reconnects,
                          errors=stats.errors + stats.crashes + self._crash_total, pending=len(self.watcher.pending),
                          failing=self.watcher.failing, server_lost=self.watcher.server_lost, failure=self.failure)
