@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, NamedTuple
 
-from kspm_tui.engine.evaluate import Evaluation, Options, evaluate_snapshot
+from kspm_tui.engine.evaluate import Evaluation, Options, TemplateCache, evaluate_snapshot
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.engine.pod_security import PodSecurityLevels
 from kspm_tui.graph.delta import Change, Facts, affected
@@ -50,6 +50,10 @@ class Incremental:
         self._ns_read = _namespace_fields_read(ruleset)
         self._facts: Facts | None = None  # of the snapshot as the last batch left it
         self._levels: PodSecurityLevels | None = None  # every workload's level, from the last run
+        self.changed: set[Key] = set()  # the objects the last batch added, modified or deleted
+        # Template-only verdicts by template digest, kept across batches: a workload reached
+        # through graph facts (a Service, a NetworkPolicy) has the template it had.
+        self._templates: TemplateCache = {}
 
     def evaluate(self, only: frozenset[Key] | None) -> Evaluation:
         """Run the engine over `only` (None: everything)."""
@@ -60,7 +64,11 @@ class Incremental:
             if facts is not None:  # of this snapshot: apply() computed them
                 options.namespace_facts, options.cluster_facts = facts.namespaces, facts.cluster
                 options.reach = facts.reach
-        evaluation = evaluate_snapshot(self.snapshot, self.ruleset, options)
+        if len(self._templates) > 2 * len(self.snapshot.workloads()) or only is None:
+            self._templates = {}  # bounded: templates that went stay until the next clear
+        evaluation = evaluate_snapshot(self.snapshot, self.ruleset, options, template_cache=self._templates)
+        if evaluation.rule_errors:
+            self._templates = {}  # a rule that errored is reported by a run that evaluates it
         self._levels = evaluation.pod_security
         return evaluation
 
@@ -70,10 +78,12 @@ class Incremental:
         before = self._facts or Facts.of(self.snapshot, system)
         units: set[Key] = set()
         changes: list[Change] = []
+        self.changed = set()
         for change in batch:
             pairs = self._relisted(change) if isinstance(change, Relisted) else [change]
             for event, obj in pairs:
                 key = key_of(obj)
+                self.changed.add(key)
                 old = self.snapshot.get(*key)
                 units |= self._owner_units(key)
                 if event == "DELETED":

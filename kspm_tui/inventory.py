@@ -7,6 +7,8 @@ JSON report), so `kspm-tui diff` can say what appeared or went away between two 
 
 from __future__ import annotations
 
+from typing import Any
+
 from kspm_tui.kinds import pod_template
 from kspm_tui.model import AcceptAnnotation, BindingRef, Inventory, WorkloadRef
 from kspm_tui.snapshot import Snapshot, namespace_of
@@ -48,16 +50,19 @@ def accept_annotations(snapshot: Snapshot) -> list[AcceptAnnotation]:
     A workload's pod template annotations count as the workload's own: charts often let users
     set only those (podAnnotations), and that is where the accepted pods' settings live.
     """
+    return [note for item in snapshot.items for note in object_accept_annotations(item.obj)]
+
+
+def object_accept_annotations(obj: dict[str, Any]) -> list[AcceptAnnotation]:
+    """One object's `kspm-tui.io/accept` annotations (its own, then its pod template's)."""
     found = []
-    for item in snapshot.items:
-        obj = item.obj
-        template = pod_template(obj) if obj["kind"] != "Pod" else None
-        for meta in (obj["metadata"], (template or {}).get("metadata")):
-            notes = (meta.get("annotations") or {}) if isinstance(meta, dict) else {}
-            value = notes.get(ACCEPT_ANNOTATION)
-            if isinstance(value, str):
-                owner = notes.get(ACCEPT_OWNER_ANNOTATION)
-                found.append(AcceptAnnotation(kind=obj["kind"], namespace=namespace_of(obj),
-                                              name=obj["metadata"]["name"], value=value,
-                                              owner=owner if isinstance(owner, str) else None))
+    template = pod_template(obj) if obj["kind"] != "Pod" else None
+    for meta in (obj["metadata"], (template or {}).get("metadata")):
+        notes = (meta.get("annotations") or {}) if isinstance(meta, dict) else {}
+        value = notes.get(ACCEPT_ANNOTATION)
+        if isinstance(value, str):
+            owner = notes.get(ACCEPT_OWNER_ANNOTATION)
+            found.append(AcceptAnnotation(kind=obj["kind"], namespace=namespace_of(obj),
+                                          name=obj["metadata"]["name"], value=value,
+                                          owner=owner if isinstance(owner, str) else None))
     return found

@@ -93,10 +93,13 @@ def summarize(findings: list[Finding], stats: list[RuleStat], severities: dict[s
     )
 
 
-def sort_findings(findings: list[Finding]) -> list[Finding]:
+def finding_order(f: Finding) -> tuple[int, str, str, str, str, str]:
     """Worst first, then by place, so output is stable and the top is what matters."""
-    return sorted(findings, key=lambda f: (-f.severity.rank, f.rule, f.namespace or "", f.kind,
-                                           f.name, f.container or ""))
+    return (-f.severity.rank, f.rule, f.namespace or "", f.kind, f.name, f.container or "")
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=finding_order)
 
 
 def resummarize(result: ScanResult) -> Summary:

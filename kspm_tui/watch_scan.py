@@ -6,9 +6,12 @@ object its top-level owner and that owner's Namespace; a binding, role, ServiceA
 Service, Ingress or NetworkPolicy the subjects and workloads whose graph facts it feeds;
 changed namespace facts everything in that namespace; changed cluster facts everything.
 Cluster and control-plane rules run whole on every batch.
-Each batch gives a new `Scanned` (accepted risks judged again, exception files re-read, so
-an edited file applies while watching); failing findings are diffed by fingerprint into
-finding opened/resolved events. The CLI prints the events; the explorer shows each Scanned.
+Each batch is published by difference (`watch_publish.py`): the re-evaluated units' failing
+findings replace theirs, are judged against accepted risks (exception files re-read, so an
+edited file applies while watching; everything re-judged when the exceptions or the day
+change), counted and diffed by fingerprint into finding opened/resolved events. The whole
+`Scanned` is built only when asked for (`scanned`, `on_update`); the CLI prints the events,
+the explorer applies each batch's `Delta` to what it shows.
 
 Built to run for weeks: events go to `on_event` when given (nothing is queued), else into a
 bounded queue that `events()` drains (a slow reader holds the apply thread back while the
@@ -26,7 +29,6 @@ import contextlib
 import queue
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -36,17 +38,17 @@ from typing import TYPE_CHECKING, Any, Literal
 from kspm_tui.engine.evaluate import Evaluation
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.incremental import Incremental, Relisted
-from kspm_tui.inventory import build_inventory
 from kspm_tui.model import Finding, ScanResult, SourceRef, Status
 from kspm_tui.perf import paused_gc
-from kspm_tui.results import resummarize, sort_findings
 from kspm_tui.scan import Scanned, ScanSettings, collect_live, options_for, result_of
 from kspm_tui.snapshot import Key, Snapshot
 from kspm_tui.sources.watch import Batch, Relist, Watcher
 from kspm_tui.target import Progress, Target, connect
-from kspm_tui.triage.acceptance import accept_risks
+from kspm_tui.triage.acceptance import cluster_names
+from kspm_tui.watch_publish import Delta, FailingFindings, Published
 
 if TYPE_CHECKING:
+    from kspm_tui.graph.analysis import Analysis
     from kspm_tui.sources.kubeconfig import Connection
     from kspm_tui.sources.live import LiveCollected
 
@@ -103,7 +105,8 @@ class WatchService:
 
     def __init__(self, connection: Connection, settings: ScanSettings, ruleset: RuleSet, initial: LiveCollected,
                  *, target: Target | None = None, on_event: Callable[[FindingEvent], None] | None = None,
-                 on_update: Callable[[Scanned], None] | None = None, batch_seconds: float = 0.3,
+                 on_update: Callable[[Scanned], None] | None = None,
+                 on_delta: Callable[[Delta], None] | None = None, batch_seconds: float = 0.3,
                  backoff: tuple[float, float] = (0.5, 30.0),
                  on_notice: Callable[[str], None] | None = None,
                  on_failure: Callable[[str], None] | None = None,
@@ -115,6 +118,7 @@ class WatchService:
         self.target = target or Target("context", context=connection.context.name)
         self.on_event = on_event
         self.on_update = on_update
+        self.on_delta = on_delta
         self.on_notice = on_notice
         self.on_failure = on_failure
         self.on_beat = on_beat
@@ -127,10 +131,14 @@ class WatchService:
         # The snapshot holds the objects now; the list would keep every replaced one alive.
         initial.collected.objects = []
         self.stats = EvaluationStats()
-        self.scanned: Scanned | None = None
-        self.findings: dict[str, Finding] = {}  # open (failing, not accepted) findings by fingerprint
-        self._failing: dict[str, Finding] = {}  # failing before accepted risks are judged
+        self._failing = FailingFindings(settings, cluster_names(settings.cluster_name, settings.context),
+                                        lambda finding: self._incremental.always(finding))
         self._base: ScanResult | None = None  # the first scan's report (not-assessable findings, stats)
+        self._analysis: Analysis | None = None  # the graph of the last evaluation
+        self._scanned: Scanned | None = None  # built when asked for, until the next batch
+        # Held while a batch applies and while `scanned` builds: a report is of one snapshot.
+        # Hold it to read `scanned` and the deltas handed on so far as of one moment.
+        self.lock = threading.RLock()
         self._source = {r.kind: SourceRef(file=f"{connection.context.name}:{r.plural}") for r in initial.resources}
         self._events: queue.Queue[FindingEvent] | None = None if on_event else queue.Queue(EVENT_BUFFER)
         self._stopped = threading.Event()
@@ -141,21 +149,39 @@ class WatchService:
 
     @property
     def exception_errors(self) -> list[Any]:
-        return self.scanned.result.exception_errors if self.scanned else []
+        scanned = self.scanned
+        return scanned.result.exception_errors if scanned else []
+
+    @property
+    def findings(self) -> dict[str, Finding]:
+        """Open (failing, not accepted) findings by fingerprint: a copy, as the last batch left them
+        (the watch's own set changes in place while the next batch publishes)."""
+        with self.lock:
+            return dict(self._failing.open)
+
+    @property
+    def scanned(self) -> Scanned | None:
+        """The whole scan as the last batch left it (None before `start`); built on first use
+        after each batch, linear in findings: the CLI never asks, the explorer once per refresh."""
+        with self.lock:
+            if self._scanned is None and self._base is not None:
+                self._scanned = Scanned(self.target, self.initial.collected, self.snapshot,
+                                        self._failing.result(self._base, self.snapshot), self.ruleset,
+                                        self.settings, self._analysis)
+            return self._scanned
 
     # -- public surface --------------------------------------------------------------------
     def start(self) -> list[FindingEvent]:
         """Evaluate the initial snapshot, start watching; the initial failures as opened events."""
         started, t0 = datetime.now(UTC), time.perf_counter()
-        with paused_gc(freeze=False):  # a watch lives on: nothing frozen (see perf.py)
+        with self.lock, paused_gc(freeze=False):  # a watch lives on: nothing frozen (see perf.py)
             evaluation = self._evaluate(None)
-            self._failing = {f.fingerprint: f.model_copy() for f in evaluation.findings if f.status is Status.fail}
             result = result_of(self.snapshot, evaluation, self.initial.collected, self.settings, self.ruleset,
                                started, t0)
-        # Kept for its not-assessable findings and stats only: the failing ones live in _failing.
-        self._base = result.model_copy(update={"findings": [f for f in result.findings
-                                                            if f.status is Status.not_assessable]})
-        opened = self._update(result, evaluation, publish=False)
+            # Kept for its not-assessable findings and stats only: the failing ones live in _failing.
+            self._base = result.model_copy(update={"findings": [f for f in result.findings
+                                                                if f.status is Status.not_assessable]})
+            opened = self._reevaluated(None, evaluation, publish=False)
         self.watcher.start()
         threading.Thread(target=self._apply_loop, daemon=True, name="kspm-watch-apply").start()
         return opened
@@ -178,7 +204,7 @@ class WatchService:
 
     def heartbeat(self) -> Heartbeat:
         stats = self.watcher.stats
-        return Heartbeat(objects=len(self.snapshot.index), open=len(self.findings), batches=self.batches,
+        return Heartbeat(objects=len(self.snapshot.index), open=len(self._failing.open), batches=self.batches,
                          events=stats.events, relists=stats.relists, reconnects=stats.reconnects,
                          errors=stats.errors + stats.crashes + self._crash_total, pending=len(self.watcher.pending),
                          failing=self.watcher.failing, server_lost=self.watcher.server_lost, failure=self.failure)
@@ -219,7 +245,7 @@ class WatchService:
     def _apply_batch(self, batch: Batch) -> None:
         """One batch with the collector paused (not frozen: this process lives on). An error is
         reported and everything re-evaluated at once; `CRASH_BATCHES` failures in a row end the watch."""
-        with paused_gc(freeze=False):
+        with self.lock, paused_gc(freeze=False):
             try:
                 only = self._apply(batch)
                 self._reevaluate(None if self._crashes else only)
@@ -262,39 +288,28 @@ class WatchService:
         return self._incremental.evaluate(only)
 
     def _reevaluate(self, only: frozenset[Key] | None) -> None:
-        evaluation = self._evaluate(only)
-        self._failing = self._incremental.merge(self._failing, evaluation, only)
-        self._update(self._result(), evaluation)
+        self._reevaluated(only, self._evaluate(only))
 
-    def _result(self) -> ScanResult:
-        """The first scan's report with today's failing findings, judged and counted again.
+    def _reevaluated(self, only: frozenset[Key] | None, evaluation: Evaluation, *,
+                     publish: bool = True) -> list[FindingEvent]:
+        """Publish a run over `only` by difference: its units' findings replace theirs, judged,
+        counted and diffed into events; the whole Scanned is left to be built when asked for."""
+        self._failing.annotate(self.snapshot, None if only is None else self._incremental.changed)
+        # failing or, at start, already judged by the first report (judged here again)
+        published = self._failing.replace(only, [f for f in evaluation.findings
+                                                 if f.status in (Status.fail, Status.accepted)])
+        self._analysis, self._scanned = evaluation.analysis, None
+        return self._update(published, publish=publish)
 
-        The findings are not copied per batch: accepting risks re-judges each one in place
-        (an accepted finding whose exception went is failing again), so reusing them is exact.
-        """
-        base = self._base
-        assert base is not None, "start() builds the first report"
-        failing = list(self._failing.values())
-        result = base.model_copy(update={"findings": sort_findings(base.findings + failing),
-                                         "inventory": build_inventory(self.snapshot)})
-        counts = Counter(f.rule for f in failing)
-        result.rule_stats = [st.model_copy(update={"failed": counts.get(st.rule, 0), "accepted": 0})
-                             for st in base.rule_stats]
-        result.summary = resummarize(result)
-        accept_risks(result, self.settings)
-        return result
-
-    def _update(self, result: ScanResult, evaluation: Evaluation, *, publish: bool = True) -> list[FindingEvent]:
-        """Publish the new Scanned and the events between the previous open findings and these."""
-        self.scanned = Scanned(self.target, self.initial.collected, self.snapshot, result, self.ruleset,
-                               self.settings, evaluation.analysis)
-        current = {f.fingerprint: f for f in result.findings if f.status is Status.fail}
+    def _update(self, published: Published, *, publish: bool = True) -> list[FindingEvent]:
+        """Hand the batch's delta and events on (and the whole Scanned to `on_update`)."""
         now = datetime.now(UTC)
-        events = [FindingEvent("finding resolved", now, f) for fp, f in self.findings.items() if fp not in current]
-        events += [FindingEvent("finding opened", now, f) for fp, f in current.items() if fp not in self.findings]
-        self.findings = current
-        if self.on_update:
-            self.on_update(self.scanned)
+        events = [FindingEvent("finding resolved", now, f) for f in published.resolved]
+        events += [FindingEvent("finding opened", now, f) for f in published.opened]
+        if self.on_delta:
+            self.on_delta(published.delta)
+        if self.on_update and (scanned := self.scanned) is not None:
+            self.on_update(scanned)
         if publish:
             for event in events:
                 self._publish(event)
@@ -322,6 +337,7 @@ class WatchService:
 def open_watch(target: Target, settings: ScanSettings, ruleset: RuleSet, *, progress: Progress | None = None,
                on_event: Callable[[FindingEvent], None] | None = None,
                on_update: Callable[[Scanned], None] | None = None,
+               on_delta: Callable[[Delta], None] | None = None,
                on_notice: Callable[[str], None] | None = None,
                on_failure: Callable[[str], None] | None = None,
                on_beat: Callable[[Heartbeat], None] | None = None, beat_seconds: float = 5.0) -> WatchService:
@@ -337,5 +353,5 @@ def open_watch(target: Target, settings: ScanSettings, ruleset: RuleSet, *, prog
         connection.close()
         raise
     return WatchService(connection, settings, ruleset, initial, target=target, on_event=on_event,
-                        on_update=on_update, on_notice=on_notice, on_failure=on_failure, on_beat=on_beat,
+                        on_update=on_update, on_delta=on_delta, on_notice=on_notice, on_failure=on_failure, on_beat=on_beat,
                         beat_seconds=beat_seconds)

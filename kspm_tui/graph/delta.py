@@ -20,7 +20,8 @@ What a changed object feeds, before and after the change:
   (`ns.podSecurity` and `ns.workloads` read every workload there).
 Facts that span many units are compared whole before and after (`Facts`): a namespace whose
 facts changed re-evaluates everything in it; changed cluster facts or privileged namespaces
-re-evaluate everything; changed ingress controllers or node addresses every workload.
+re-evaluate everything; changed node addresses every workload; changed ingress controllers
+the workloads routed through an Ingress or HTTPRoute.
 """
 
 from __future__ import annotations
@@ -122,9 +123,14 @@ def affected(snapshot: Snapshot, before: Facts, after: Facts, changes: Iterable[
         units.add((subject.kind, subject.namespace, subject.name))
         units.update(after.by_account.get(subject, ()))
     units |= before.workloads.keys() ^ after.workloads.keys()
-    # the ingress controllers (and whether the internet reaches them) decide every route through an Ingress
-    if before.reach.controllers != after.reach.controllers or before.nodes_external != after.nodes_external:
+    # node addresses decide node ports and host ports of every workload
+    if before.nodes_external != after.nodes_external:
         units |= after.workloads.keys()
+    # the ingress controllers (and whether the internet reaches them) decide every route through
+    # an Ingress or HTTPRoute, and nothing else (`exposure.reachable`)
+    elif before.reach.controllers != after.reach.controllers:
+        units.update((ref.kind, ref.namespace, ref.name) for reach in (before.reach, after.reach)
+                     for ref, routes in reach.exposure.items() if any(r.entry == "proxy" for r in routes))
     for name in before.namespaces.keys() | after.namespaces.keys():
         old, new = before.namespaces.get(name), after.namespaces.get(name)
         if old == new:

@@ -1,16 +1,21 @@
 """A ScanResult reshaped for browsing: by namespace, by workload, by rule, with counts.
 
 Built once per scan in the worker thread (linear in findings), so every screen opens by
-slicing ready-made lists instead of scanning all findings again.
+slicing ready-made lists instead of scanning all findings again. While watching, each batch's
+delta is applied instead (`applied`): only the rows it touches are rebuilt.
 """
 
 from __future__ import annotations
 
+import copy
+from bisect import insort
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from kspm_tui.labels import object_ref
 from kspm_tui.model import Finding, Severity, Status
+from kspm_tui.results import finding_order
 
 if TYPE_CHECKING:
     from kspm_tui.scan import Scanned
@@ -33,6 +38,17 @@ class Counts:
             self.new += new
         elif finding.status is Status.accepted:
             self.accepted += 1
+
+    def remove(self, finding: Finding, new: bool) -> None:
+        """Undo `add` (a watch batch took the finding away or replaced it)."""
+        if finding.status is Status.fail:
+            self.by_severity[finding.severity] -= 1
+            self.new -= new
+        elif finding.status is Status.accepted:
+            self.accepted -= 1
+
+    def copy(self) -> Counts:
+        return Counts(dict(self.by_severity), self.accepted, self.new)
 
     @property
     def total(self) -> int:
@@ -103,41 +119,137 @@ class ResultIndex:
         self.namespaces: dict[str, NamespaceRow] = {}
         self.rules: dict[str, RuleRow] = {}
         self.findings = findings
+        self.listed = set(workloads)  # the workload rows listed whether or not they have findings
+        self.by_fingerprint: dict[str, Finding] = {}
+        self._copied: set[int] = set()  # rows `applied` made for the index it is building
         for kind, ns, name in workloads:
             self._workload(kind, ns, name)
-        current = set()
         for finding in findings:
-            current.add(finding.fingerprint)
-            new = previous is not None and finding.fingerprint not in previous
-            if new and finding.status is Status.fail:
-                self.new.add(finding.fingerprint)
-            row = self._workload(finding.kind, finding.namespace, finding.name)
-            row.findings.append(finding)
-            row.counts.add(finding, new)
-            self._namespace(home(finding.kind, finding.namespace, finding.name)).counts.add(finding, new)
-            rule = self.rules.get(finding.rule)
-            if rule is None:
-                rule = self.rules[finding.rule] = RuleRow(finding.rule)
-            rule.findings.append(finding)
-            rule.counts.add(finding, new)
+            self.by_fingerprint[finding.fingerprint] = finding
+            self._add(finding, append=True)
         if previous is not None:
-            self.resolved = previous - current
+            self.resolved = previous.difference(self.by_fingerprint)
         for row in self.workloads.values():
             row.search = f"{row.kind} {row.namespace or ''} {row.name}".lower()
             row.rank = row.counts.sort_key()
+        self._copied = set()
+
+    def _add(self, finding: Finding, *, append: bool = False) -> None:
+        """Count a finding into its workload, namespace and rule rows (`append`: in order already)."""
+        new = self.previous is not None and finding.fingerprint not in self.previous
+        if new and finding.status is Status.fail:
+            self.new.add(finding.fingerprint)
+        row = self._workload(finding.kind, finding.namespace, finding.name)
+        rule = self.rules.get(finding.rule)
+        if rule is None:
+            rule = self.rules[finding.rule] = RuleRow(finding.rule)
+        elif not append:
+            rule = self._own_rule(rule)
+        for findings in (row.findings, rule.findings):
+            if append:
+                findings.append(finding)
+            else:
+                insort(findings, finding, key=finding_order)
+        for counts in (row.counts, self._namespace(home(finding.kind, finding.namespace, finding.name)).counts,
+                       rule.counts):
+            counts.add(finding, new)
+
+    def applied(self, added: list[Finding], removed: Iterable[str], listed: Iterable[WorkloadKey]) -> ResultIndex:
+        """This index with a watch batch's delta applied, as a new index: the rows the delta
+        touches are rebuilt, every other row is shared (the shown index is left as it is for
+        the UI thread). `added` replace findings of their fingerprint; `listed`: the workload
+        rows to list now. Equal to building the index again (`tests/test_tui_live_delta.py`)."""
+        out = copy.copy(self)
+        out.workloads, out.namespaces, out.rules = dict(self.workloads), dict(self.namespaces), dict(self.rules)
+        out.new, out.resolved, out.by_fingerprint = set(self.new), set(self.resolved), dict(self.by_fingerprint)
+        out._copied = set()
+        touched: set[WorkloadKey] = set()
+        gone = [out.by_fingerprint.pop(fp) for fp in {*removed, *(f.fingerprint for f in added)}
+                if fp in out.by_fingerprint]
+        for finding in gone:
+            fp, key = finding.fingerprint, (finding.kind, finding.namespace, finding.name)
+            new = fp in out.new
+            out.new.discard(fp)
+            row = out._own_workload(out.workloads[key])
+            row.findings.remove(finding)
+            rule = out._own_rule(out.rules[finding.rule])
+            rule.findings.remove(finding)
+            for counts in (row.counts, out._namespace(home(*key)).counts, rule.counts):
+                counts.remove(finding, new)
+            if not rule.findings:
+                del out.rules[finding.rule]
+            touched.add(key)
+        for finding in added:
+            out.by_fingerprint[finding.fingerprint] = finding
+            out._add(finding)
+            touched.add((finding.kind, finding.namespace, finding.name))
+        if out.previous is not None:
+            out.resolved |= {f.fingerprint for f in gone if f.fingerprint in out.previous}
+            out.resolved.difference_update(out.by_fingerprint)
+        out.listed = set(listed)
+        for key in out.listed - self.listed:
+            out._workload(*key)
+            touched.add(key)
+        for key in touched | (self.listed - out.listed):
+            row = out.workloads.get(key)
+            if row is not None and not row.findings and key not in out.listed:
+                del out.workloads[key]
+                namespace = out._namespace(home(*key))
+                namespace.workloads -= 1
+                if not namespace.workloads:
+                    del out.namespaces[namespace.name]
+            elif row is not None:
+                row.search = f"{row.kind} {row.namespace or ''} {row.name}".lower()
+                row.rank = row.counts.sort_key()
+        dropped = {id(f) for f in gone}
+        out.findings = [f for f in self.findings if id(f) not in dropped] if dropped else list(self.findings)
+        for finding in added:
+            insort(out.findings, finding, key=finding_order)
+        out._copied = set()
+        return out
+
+    def _own_workload(self, row: WorkloadRow) -> WorkloadRow:
+        """The row to change: a copy of a shared one, once per `applied`."""
+        if id(row) in self._copied:
+            return row
+        mine = copy.copy(row)
+        mine.findings, mine.counts = list(row.findings), row.counts.copy()
+        self.workloads[row.key] = mine
+        self._copied.add(id(mine))
+        return mine
+
+    def _own_rule(self, row: RuleRow) -> RuleRow:
+        if id(row) in self._copied:
+            return row
+        mine = self.rules[row.rule] = RuleRow(row.rule, list(row.findings), row.counts.copy())
+        self._copied.add(id(mine))
+        return mine
+
+    def _own_namespace(self, name: str) -> None:
+        row = self.namespaces.get(name)
+        if row is not None and id(row) not in self._copied:
+            mine = self.namespaces[name] = NamespaceRow(row.name, row.workloads, row.counts.copy(), row.system)
+            self._copied.add(id(mine))
 
     def _workload(self, kind: str, ns: str | None, name: str) -> WorkloadRow:
         key = (kind, ns, name)
         row = self.workloads.get(key)
         if row is None:
             row = self.workloads[key] = WorkloadRow(kind, ns, name)
+            self._copied.add(id(row))
             self._namespace(home(kind, ns, name)).workloads += 1
+        elif id(row) not in self._copied:
+            row = self._own_workload(row)
         return row
 
     def _namespace(self, name: str) -> NamespaceRow:
         row = self.namespaces.get(name)
         if row is None:
             row = self.namespaces[name] = NamespaceRow(name, system=name in self.system)
+            self._copied.add(id(row))
+        elif id(row) not in self._copied:
+            self._own_namespace(name)
+            row = self.namespaces[name]
         return row
 
     def workloads_in(self, namespace: str | None) -> list[WorkloadRow]:
@@ -153,11 +265,15 @@ def index_scanned(scanned: Scanned, previous: set[str] | None) -> ResultIndex:
     out (counted in their own row), `previous` the failing fingerprints `+` marks are new against."""
     from kspm_tui.scan import groups_system
 
-    hidden = set(scanned.result.excluded.namespaces)  # none for manifests: they are shown whole
-    keys = [(w.kind, w.namespace, w.name) for w in scanned.snapshot.workloads() if w.namespace not in hidden]
     system = frozenset(scanned.settings.config.system_namespaces) \
         if groups_system(scanned.collected, scanned.snapshot) else frozenset()
-    return ResultIndex(scanned.result.findings, keys, previous, system)
+    return ResultIndex(scanned.result.findings, listed_workloads(scanned), previous, system)
+
+
+def listed_workloads(scanned: Scanned) -> list[WorkloadKey]:
+    """The workloads the explorer lists: all but those of hidden system namespaces."""
+    hidden = set(scanned.result.excluded.namespaces)  # none for manifests: they are shown whole
+    return [(w.kind, w.namespace, w.name) for w in scanned.snapshot.workloads() if w.namespace not in hidden]
 
 
 class PendingIndex:

@@ -1,10 +1,12 @@
 """Watch mode on a live context: the scan service's watch keeps the explorer's scan current.
 
-The service re-evaluates only what changed and hands over a new `Scanned` per batch (accepted
-risks judged again, exception files re-read); only the latest is kept, and its browsing index
-is built when the explorer takes it (in a worker, at most once per refresh), so the UI thread
-only swaps in a ready pair. Nothing is queued (events go to a callback). `+` marks what is new since watching
-began. The watch's health is kept for the header: the API server lost, kinds failing, or the
+The service re-evaluates only what changed and hands over each batch's delta (the failing
+findings added, replaced and gone); the deltas since the last refresh are merged here, and when
+the explorer takes them (in a worker, at most once per refresh) they are applied to the index
+it shows (`ResultIndex.applied`: only the rows they touch are rebuilt) next to the service's
+`Scanned` of the same moment, so the UI thread only swaps in a ready pair. A full re-evaluation
+or re-judging (exceptions edited) builds the index again. Nothing is queued (events go to a
+callback). `+` marks what is new since watching began. The watch's health is kept for the header: the API server lost, kinds failing, or the
 watch stopped for good (credentials rejected, access revoked), when the last results stay on
 screen marked stale.
 """
@@ -13,16 +15,36 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from kspm_tui.model import Status
-from kspm_tui.tui.index import ResultIndex, index_scanned
+from kspm_tui.model import Finding, Status
+from kspm_tui.tui.index import ResultIndex, index_scanned, listed_workloads
 
 if TYPE_CHECKING:
     from kspm_tui.scan import Scanned, ScanSettings
-    from kspm_tui.watch_scan import FindingEvent, WatchService
+    from kspm_tui.watch_publish import Delta
+    from kspm_tui.watch_scan import FindingEvent, Heartbeat, WatchService
+
+
+@dataclass(slots=True)
+class Pending:
+    """The deltas of the batches since the explorer last took one, merged."""
+
+    added: dict[str, Finding] = field(default_factory=dict)
+    removed: set[str] = field(default_factory=set)
+    whole: bool = False
+
+    def merge(self, delta: Delta) -> None:
+        self.whole = self.whole or delta.whole
+        if self.whole:
+            self.added, self.removed = {}, set()
+            return
+        for fp in delta.removed:
+            self.added.pop(fp, None)
+            self.removed.add(fp)
+        self.added.update((f.fingerprint, f) for f in delta.added)
 
 
 @dataclass(slots=True)
@@ -39,7 +61,8 @@ class LiveWatch:
         self.service: WatchService | None = None
         self.stale: Stale | None = None
         self.opened = self.resolved = 0  # finding events since watching began
-        self._latest: Scanned | None = None
+        self._pending: Pending | None = None  # deltas not taken yet (None: nothing new)
+        self._index: ResultIndex | None = None  # the index last taken, the next deltas apply to it
         self._baseline: set[str] = set()
         self._lock = threading.Lock()
 
@@ -50,16 +73,25 @@ class LiveWatch:
 
         self.stale, self.opened, self.resolved = None, 0, 0
         self._baseline = {f.fingerprint for f in scanned.result.findings if f.status is Status.fail}
+        self._index = None
 
-        def updated(fresh: Scanned) -> None:
+        def changed(delta: Delta) -> None:
+            """On the watch's thread, holding its lock: merge only (never wait for the UI here)."""
             if self.service is not service:
                 return  # a watch stopped meanwhile (another target opened)
             with self._lock:
-                self._latest = fresh
-            on_change()
+                if self._pending is None:
+                    self._pending = Pending()
+                self._pending.merge(delta)
+
+        def beat(_: Heartbeat) -> None:
+            """After each batch, the lock released: tell the explorer when there is something new."""
+            if self.service is service and self._pending is not None:
+                on_change()
 
         service = self.service = open_watch(scanned.target, settings, scanned.ruleset, on_event=self._count,
-                                            on_update=updated, on_notice=on_notice, on_failure=on_failure)
+                                            on_delta=changed, on_beat=beat, on_notice=on_notice,
+                                            on_failure=on_failure)
         service.start()
 
     def _count(self, event: FindingEvent) -> None:
@@ -73,11 +105,27 @@ class LiveWatch:
         self.stale = Stale(shown, why, datetime.now(UTC))
 
     def take(self) -> tuple[Scanned, ResultIndex] | None:
-        """The latest Scanned not shown yet and its index, `+` marking what is new since watching
-        began (None: nothing new). Linear in findings: call it off the UI thread."""
-        with self._lock:
-            latest, self._latest = self._latest, None
-        return None if latest is None else (latest, index_scanned(latest, self._baseline))
+        """The watch's Scanned as of now and its index, the deltas since the last take applied
+        to the last index (`+` marks what is new since watching began); None: nothing new.
+        The Scanned is built whole (sorted findings, summary): call it off the UI thread."""
+        service = self.service
+        if service is None:
+            return None
+        with service.lock:  # no batch applies meanwhile: the scan and the deltas are of one moment
+            with self._lock:
+                pending, self._pending = self._pending, None
+            if pending is None:
+                return None
+            scanned = service.scanned
+            if scanned is None:
+                return None
+            if pending.whole or self._index is None:
+                index = index_scanned(scanned, self._baseline)
+            else:
+                index = self._index.applied(list(pending.added.values()), pending.removed,
+                                            listed_workloads(scanned))
+        self._index = index
+        return scanned, index
 
     def status(self, shown: Scanned | None) -> str:
         """The watch's state for the header ("" when there is nothing to say)."""
@@ -98,4 +146,5 @@ class LiveWatch:
             self.service.close()
         self.service = None
         with self._lock:
-            self._latest = None
+            self._pending = None
+        self._index = None

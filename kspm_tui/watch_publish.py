@@ -1,0 +1,180 @@
+"""A watch's failing findings kept by difference: what each batch publishes costs what it changed.
+
+A batch re-evaluates a few units (`incremental.py`); here their findings replace what those
+units had, and only they are judged against accepted risks, counted and diffed into finding
+opened/resolved events. Everything is judged again only when the exceptions change (a file
+edited, an accept annotation added or removed) or the day does (an exception expires at a
+date boundary), and after a full re-evaluation. The whole report (every finding sorted, the
+summary, the inventory) is built only when someone asks for it (`result`): the CLI never
+does, the explorer at most once per refresh.
+`tests/test_watch_publish.py` proves the published state equal to a full scan after every batch.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING
+
+from kspm_tui.inventory import build_inventory, object_accept_annotations
+from kspm_tui.model import AcceptAnnotation, Finding, InputError, ScanResult, Status
+from kspm_tui.results import resummarize, sort_findings
+from kspm_tui.snapshot import Key, Snapshot
+from kspm_tui.triage.acceptance import (
+    AcceptedRisk,
+    annotation_exceptions,
+    judge,
+    load_exceptions,
+    refused_self_waivers,
+    today_utc,
+)
+
+if TYPE_CHECKING:
+    from kspm_tui.target import ScanSettings
+
+
+@dataclass(slots=True)
+class Delta:
+    """One batch's change to the failing findings, for a consumer that applies it (the explorer)."""
+
+    added: list[Finding] = field(default_factory=list)  # new or re-evaluated (a known fingerprint is replaced)
+    removed: list[str] = field(default_factory=list)  # fingerprints no longer failing
+    whole: bool = False  # everything was re-evaluated or re-judged: rebuild rather than apply
+
+
+@dataclass(slots=True)
+class Published:
+    """What one batch published: findings opened and resolved (sorted), and the delta."""
+
+    opened: list[Finding]
+    resolved: list[Finding]
+    delta: Delta
+
+
+def unit_of(finding: Finding) -> Key:
+    return (finding.kind, finding.namespace, finding.name)
+
+
+class FailingFindings:
+    """Failing findings (accepted ones included, judged) by unit, with counts and the open set."""
+
+    def __init__(self, settings: ScanSettings, names: tuple[str, ...], always: Callable[[Finding], bool]) -> None:
+        self.settings = settings
+        self.names = names  # the cluster's name and context, which exceptions may name
+        self.always = always  # findings of rules run whole on every batch (replaced every time)
+        self.failing: dict[str, Finding] = {}
+        self.open: dict[str, Finding] = {}  # failing and not accepted
+        self.failed: Counter[str] = Counter()  # per rule, accepted ones included (as `RuleStat.failed`)
+        self.accepted: Counter[str] = Counter()
+        self.risks: list[AcceptedRisk] = []
+        self.errors: list[InputError] = []  # reading the exceptions (refused self-waivers: in `result`)
+        self.judged = 0  # findings judged against accepted risks so far (tests count it)
+        self._units: dict[Key, set[str]] = {}
+        self._always: set[str] = set()
+        self._annotations: dict[Key, list[AcceptAnnotation]] = {}
+        self._judged_on: date | None = None
+
+    def annotate(self, snapshot: Snapshot, keys: Iterable[Key] | None) -> None:
+        """Take the accept annotations of these objects as they are now (None: every object)."""
+        if keys is None:
+            self._annotations = {}
+            keys = snapshot.index.keys()
+        for key in keys:
+            item = snapshot.index.get(key)
+            notes = object_accept_annotations(item.obj) if item is not None else []
+            if notes:
+                self._annotations[key] = notes
+            else:
+                self._annotations.pop(key, None)
+
+    def replace(self, only: frozenset[Key] | None, fresh: list[Finding], today: date | None = None) -> Published:
+        """The failing findings of a run over `only` (None: everything) replace those units' own."""
+        today = today or today_utc()
+        before = self.failing
+        if only is None:
+            dropped = list(before.values())
+            self.failing, self._units, self._always = {}, {}, set()
+        else:
+            gone = set(self._always)
+            self._always = set()
+            for unit in only:
+                gone |= self._units.pop(unit, set())
+            dropped = [before.pop(fp) for fp in gone]
+        for finding in dropped:
+            self._count(finding, -1)
+        for finding in fresh:
+            old = self.failing.get(finding.fingerprint)
+            if old is not None:  # another unit's (not re-evaluated) finding of that fingerprint
+                self._units.get(unit_of(old), set()).discard(old.fingerprint)
+                self._always.discard(old.fingerprint)
+                self._count(old, -1)
+                dropped.append(old)
+            self.failing[finding.fingerprint] = finding
+            if self.always(finding):
+                self._always.add(finding.fingerprint)
+            else:
+                self._units.setdefault(unit_of(finding), set()).add(finding.fingerprint)
+            self.failed[finding.rule] += 1
+        whole = self._judge(fresh, today, everything=only is None)
+        if whole:
+            return self._diff(list(self.failing), True)
+        return self._diff({f.fingerprint for f in dropped} | {f.fingerprint for f in fresh}, False)
+
+    def _count(self, finding: Finding, sign: int) -> None:
+        self.failed[finding.rule] += sign
+        if finding.status is Status.accepted:
+            self.accepted[finding.rule] += sign
+
+    def _judge(self, fresh: list[Finding], today: date, *, everything: bool) -> bool:
+        """Judge the fresh findings, or every one when the exceptions or the day changed; True: every one."""
+        risks, errors = load_exceptions(self.settings.exception_files, user_file=self.settings.user_exceptions)
+        notes = [note for notes in self._annotations.values() for note in notes]
+        from_annotations, bad = annotation_exceptions(notes, self.settings.config.annotation_exceptions)
+        risks += from_annotations
+        self.errors = errors + bad
+        everything = everything or risks != self.risks or today != self._judged_on
+        self.risks, self._judged_on = risks, today
+        findings = (list(self.failing.values()) if everything
+                    else [f for f in fresh if self.failing.get(f.fingerprint) is f])
+        self.judged += len(findings)
+        accepted = judge(findings, risks, self.names, today)
+        if everything:
+            self.accepted = accepted
+        else:
+            self.accepted.update(accepted)
+        return everything
+
+    def _diff(self, fingerprints: Iterable[str], whole: bool) -> Published:
+        """Opened and resolved among these fingerprints; the open set brought up to date."""
+        opened, resolved, removed = [], [], []
+        for fp in fingerprints:
+            now = self.failing.get(fp)
+            was = self.open.get(fp)
+            if now is None:
+                removed.append(fp)
+            if now is not None and now.status is Status.fail:
+                self.open[fp] = now
+                if was is None:
+                    opened.append(now)
+            elif was is not None:
+                del self.open[fp]
+                resolved.append(was)
+        if whole:
+            for fp in [fp for fp in self.open if fp not in self.failing]:
+                resolved.append(self.open.pop(fp))
+        added = [] if whole else [f for fp in fingerprints if (f := self.failing.get(fp)) is not None]
+        return Published(sort_findings(opened), sort_findings(resolved), Delta(added, removed, whole))
+
+    def result(self, base: ScanResult, snapshot: Snapshot) -> ScanResult:
+        """The whole report: the first scan's (not-assessable findings, stats) with today's failing
+        findings, counts, summary and inventory. Linear in findings: built only when asked for."""
+        result = base.model_copy(update={"findings": sort_findings(base.findings + list(self.failing.values())),
+                                         "inventory": build_inventory(snapshot)})
+        result.rule_stats = [st.model_copy(update={"failed": self.failed.get(st.rule, 0),
+                                                   "accepted": self.accepted.get(st.rule, 0)})
+                             for st in base.rule_stats]
+        result.summary = resummarize(result)
+        result.exception_errors = self.errors + refused_self_waivers(result, self.risks)
+        return result
