@@ -69,7 +69,7 @@ def load_ruleset(settings: ScanSettings, parse_cache: bool = True) -> RuleSet:
 
     dirs = [builtin_dir("rules"), user_rules_dir(), *settings.rules_dirs]
     cache = ParseCache() if parse_cache else None
-    ruleset = load_rules(dirs, settings.config.params, cache)
+    ruleset = load_rules(dirs, settings.config.params, cache.yaml_documents if cache else None)
     if cache is not None:
         cache.trim()
     if not (settings.skip or settings.only):

@@ -34,11 +34,11 @@ def pack(ruleset) -> list[tuple]:
 def test_the_builtin_pack_reads_the_same_from_the_cache(tmp_path: Path) -> None:
     cache = ParseCache(root=tmp_path / "cache")
     parsed = load_rules([builtin_dir("rules")])
-    filled = load_rules([builtin_dir("rules")], cache=cache)
+    filled = load_rules([builtin_dir("rules")], read=cache.yaml_documents)
     files = sorted(p for p in builtin_dir("rules").rglob("*") if p.suffix in (".yaml", ".yml"))
     assert len(list(cache.root.glob(f"*{SUFFIX}"))) == len(files)
     cache.written = 0
-    cached = load_rules([builtin_dir("rules")], cache=cache)
+    cached = load_rules([builtin_dir("rules")], read=cache.yaml_documents)
     assert cache.written == 0  # every file came from the cache
     assert parsed.errors == filled.errors == cached.errors == []
     assert pack(cached) == pack(filled) == pack(parsed)
@@ -49,9 +49,9 @@ def test_a_changed_rule_file_is_parsed_again(tmp_path: Path) -> None:
     rules.mkdir()
     (rules / "latest.yaml").write_text(RULE.format(severity="low"))
     cache = ParseCache(root=tmp_path / "cache")
-    assert load_rules([rules], cache=cache).rules[0].rule.severity == "low"
+    assert load_rules([rules], read=cache.yaml_documents).rules[0].rule.severity == "low"
     (rules / "latest.yaml").write_text(RULE.format(severity="high"))
-    assert load_rules([rules], cache=cache).rules[0].rule.severity == "high"
+    assert load_rules([rules], read=cache.yaml_documents).rules[0].rule.severity == "high"
 
 
 def test_a_broken_rule_file_reports_its_error_and_is_not_cached(tmp_path: Path) -> None:
@@ -60,7 +60,7 @@ def test_a_broken_rule_file_reports_its_error_and_is_not_cached(tmp_path: Path) 
     (rules / "broken.yaml").write_text("id: X\ncheck: [unclosed\n")
     cache = ParseCache(root=tmp_path / "cache")
     for _ in range(2):
-        ruleset = load_rules([rules], cache=cache)
+        ruleset = load_rules([rules], read=cache.yaml_documents)
         assert ruleset.rules == []
         assert [e.file for e in ruleset.errors] == [str(rules / "broken.yaml")]
         assert ruleset.errors[0].message.startswith("invalid YAML")

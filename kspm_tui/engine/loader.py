@@ -1,17 +1,18 @@
 """Rule files → validated, compiled rules. A broken rule is reported, never fatal.
 
 A rule file holds one or more YAML documents, each one rule. Every CEL expression is
-compiled here, once; the evaluator only executes. The built-in pack's YAML is read through the
-parse cache when one is given (a third of a short scan's start-up was parsing 45 rule files).
+compiled here, once; the evaluator only executes. The scan service passes a reader that serves
+rule files from the parse cache (a third of a short scan's start-up was parsing 45 rule files);
+the engine itself reads no cache (it sits below the sources).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -20,8 +21,7 @@ from kspm_tui.engine.shapes import Shape, reads
 from kspm_tui.model import Rule, RuleError, Scope
 from kspm_tui.yamlio import load_yaml_all
 
-if TYPE_CHECKING:
-    from kspm_tui.sources.parse_cache import ParseCache
+YamlReader = Callable[[Path], list[Any]]  # a file's YAML documents; raises as load_yaml_all does
 
 # Variables whose values depend only on the pod template: rules reading nothing else can
 # be evaluated once per distinct template and the result reused across workloads.
@@ -65,16 +65,16 @@ def rule_files(directory: Path) -> list[Path]:
 
 
 def load_rules(directories: Iterable[Path], params: dict[str, dict[str, Any]] | None = None,
-               cache: ParseCache | None = None) -> RuleSet:
+               read: YamlReader | None = None) -> RuleSet:
     """Load every rule file under `directories`; later directories override earlier ids.
-    `cache`: rule files parsed before are read from it (and those parsed now are kept)."""
+    `read`: how a rule file's YAML is read (the scan service's reads through the parse cache)."""
     ruleset = RuleSet()
     by_id: dict[str, CompiledRule] = {}
     for directory in directories:
         if not directory.is_dir():
             continue
         for path in rule_files(directory):
-            for compiled in _load_file(path, ruleset.errors, cache):
+            for compiled in _load_file(path, ruleset.errors, read):
                 if params and compiled.id in params:
                     compiled.rule.params = {**compiled.rule.params, **params[compiled.id]}
                 by_id[compiled.id] = compiled
@@ -87,10 +87,10 @@ def load_rules(directories: Iterable[Path], params: dict[str, dict[str, Any]] | 
     return ruleset
 
 
-def _load_file(path: Path, errors: list[RuleError], cache: ParseCache | None = None) -> list[CompiledRule]:
+def _load_file(path: Path, errors: list[RuleError], read: YamlReader | None = None) -> list[CompiledRule]:
     name = str(path)
     try:
-        documents = _documents(path, cache)
+        documents = read(path) if read else load_yaml_all(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         errors.append(RuleError(file=name, message=f"cannot read rule file: {exc}"))
         return []
@@ -116,21 +116,6 @@ def _load_file(path: Path, errors: list[RuleError], cache: ParseCache | None = N
             errors.append(RuleError(file=name, rule=rule.id, message=str(exc)))
     return compiled
 
-
-def _documents(path: Path, cache: ParseCache | None) -> list[Any]:
-    """The file's YAML documents: from `cache` when these bytes were parsed before; a file
-    that does not parse raises as `load_yaml_all` does (and is never cached)."""
-    if cache is None:
-        return load_yaml_all(path.read_text(encoding="utf-8"))
-    from kspm_tui.sources.parse_cache import Document
-
-    data = path.read_bytes()
-    cached = cache.get(data)
-    if cached is not None:
-        return [doc.value for doc in cached]
-    documents = load_yaml_all(data.decode("utf-8"))
-    cache.put(data, [Document(index, None, value) for index, value in enumerate(documents, 1)])
-    return documents
 
 
 _STRING_OR_PARAMS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|(?<![\w.])params\b")

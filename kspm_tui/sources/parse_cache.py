@@ -122,6 +122,17 @@ class ParseCache:
             return
         self.written += 1
 
+    def yaml_documents(self, path: Path) -> list[Any]:
+        """A YAML file's documents (rule files): from the cache when these bytes were parsed
+        before; a file that does not parse raises as `load_yaml_all` does and is never cached."""
+        data = path.read_bytes()
+        cached = self.get(data)
+        if cached is not None:
+            return [doc.value for doc in cached]
+        documents = yamlio.load_yaml_all(data.decode("utf-8"))
+        self.put(data, [Document(index, None, value) for index, value in enumerate(documents, 1)])
+        return documents
+
     def trim(self) -> None:
         """Remove least recently used entries until the directory holds at most `max_bytes`."""
         if not self.written:
