@@ -15,15 +15,17 @@ Elsewhere (musl, macOS) both do nothing: the process runs as before.
 from __future__ import annotations
 
 import ctypes
+import os
 import sys
 from functools import cache
 
-M_TRIM_THRESHOLD = -1  # mallopt parameters, from glibc's malloc.h
-M_MMAP_THRESHOLD = -3
-M_ARENA_MAX = -8
-MMAP_THRESHOLD = 128 * 1024  # glibc's starting value, kept: larger blocks are mmapped and unmapped when freed
-TRIM_THRESHOLD = 128 * 1024  # free memory at the heap's top beyond this goes back at once
-ARENA_MAX = 2  # arenas shared by the watch's threads (the Python ones mostly wait on sockets)
+# mallopt parameter (glibc's malloc.h), our value, and the environment variable and tunable
+# that set it instead (a setting the user chose is kept).
+SETTINGS = (
+    (-3, 128 * 1024, "MALLOC_MMAP_THRESHOLD_", "glibc.malloc.mmap_threshold"),  # glibc's start, kept
+    (-1, 128 * 1024, "MALLOC_TRIM_THRESHOLD_", "glibc.malloc.trim_threshold"),  # top beyond this goes back
+    (-8, 2, "MALLOC_ARENA_MAX", "glibc.malloc.arena_max"),  # shared by the watch's threads (most wait on sockets)
+)
 
 
 @cache
@@ -43,12 +45,14 @@ def _glibc() -> ctypes.CDLL | None:
 @cache
 def bound() -> bool:
     """Fix glibc's thresholds and cap its arenas for the rest of the process (once; before
-    the watch's threads start, so they share the capped arenas). Whether it applied."""
+    the watch's threads start, so they share the capped arenas), except what the environment
+    sets (`MALLOC_*`, `GLIBC_TUNABLES`). Whether it applied."""
     libc = _glibc()
     if libc is None:
         return False
-    return all(libc.mallopt(param, value) == 1 for param, value in
-               ((M_MMAP_THRESHOLD, MMAP_THRESHOLD), (M_TRIM_THRESHOLD, TRIM_THRESHOLD), (M_ARENA_MAX, ARENA_MAX)))
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    return all(libc.mallopt(param, value) == 1 for param, value, variable, tunable in SETTINGS
+               if variable not in os.environ and tunable not in tunables)
 
 
 def trim() -> None:
