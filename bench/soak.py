@@ -229,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     seconds = args.minutes * 60
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT,
+                            check=False).stdout.strip()  # the code the subjects run (HEAD may move meanwhile)
     parent, server_end = multiprocessing.Pipe()
     server = multiprocessing.get_context("fork").Process(
         target=serve, args=(args.workloads, args.rate, seconds, server_end), daemon=True)
@@ -331,8 +333,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     (work / "cli.stderr").write_text("".join(cli_err))
     results["logs"] = str(work)
-    results["commit"] = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                                       cwd=ROOT, check=False).stdout.strip()
+    results["commit"] = commit
     results["load_average"] = os.getloadavg()
     emit(results, args.json)
     return 0 if results["cli"]["final_equals_fresh_scan"] and results["explorer"]["final_equals_fresh_scan"] else 1
