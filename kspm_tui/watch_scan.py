@@ -228,6 +228,9 @@ class WatchService:
         with paused_gc(freeze=False):
             try:
                 only = self._apply(batch)
+                for change in batch:  # applied: a relisted object it did not change duplicates the snapshot's
+                    if isinstance(change, Relist):
+                        change.items = []  # so the kind's whole list is not alive during the re-evaluation
                 self._reevaluate(None if self._crashes else only)
             except Exception as exc:
                 self._crashed(f"applying {len(batch)} changes failed ({type(exc).__name__}: {exc}); "
