@@ -40,7 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.live_bench import cluster  # noqa: E402
+from bench.live_bench import cluster, emit  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 SETTLE_SECONDS = 40  # after the churn: for relists and the last batches to land
@@ -142,15 +142,29 @@ def proc_sample(pid: int) -> tuple[float, float]:
     return rss, (int(fields[11]) + int(fields[12])) / TICK
 
 
-def slope_mb_per_hour(samples: list[tuple[float, float, float]]) -> float:
-    """Least-squares RSS slope over the samples after the first fifth (warm-up)."""
-    kept = samples[len(samples) // 5:]
+def slope_fit(samples: list[tuple[float, float, float]], skip: float = 0.2) -> tuple[float, float]:
+    """(slope, its standard error), MB/hour, over the samples after the first `skip` of them:
+    a slope within about two standard errors of 0 is flat for this run's noise."""
+    kept = samples[int(len(samples) * skip):]
     if len(kept) < 3:
-        return 0.0
+        return 0.0, 0.0
     xs, ys = [s[0] for s in kept], [s[1] for s in kept]
     mx, my = statistics.fmean(xs), statistics.fmean(ys)
     den = sum((x - mx) ** 2 for x in xs) or 1.0
-    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den * 3600
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / den
+    residual = sum((y - my - slope * (x - mx)) ** 2 for x, y in zip(xs, ys)) / (len(kept) - 2)
+    return slope * 3600, (residual / den) ** 0.5 * 3600
+
+
+def rss_figures(samples: list[tuple[float, float, float]]) -> dict[str, Any]:
+    """RSS at start and end, slope after the first fifth (± its standard error) and over the
+    second half (after the early relists' high-water marks), and every sample (t s, RSS MB)."""
+    slope, error = slope_fit(samples)
+    return {"rss_start_mb": round(samples[0][1], 1), "rss_end_mb": round(samples[-1][1], 1),
+            "rss_max_mb": round(max(s[1] for s in samples), 1),
+            "rss_slope_mb_per_h": round(slope, 1), "rss_slope_se_mb_per_h": round(error, 1),
+            "rss_slope_second_half_mb_per_h": round(slope_fit(samples, 0.5)[0], 1),
+            "rss_samples": [(round(t), round(rss, 1)) for t, rss, _ in samples]}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -215,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     seconds = args.minutes * 60
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT,
+                            check=False).stdout.strip()  # the code the subjects run (HEAD may move meanwhile)
     parent, server_end = multiprocessing.Pipe()
     server = multiprocessing.get_context("fork").Process(
         target=serve, args=(args.workloads, args.rate, seconds, server_end), daemon=True)
@@ -298,8 +314,7 @@ def main(argv: list[str] | None = None) -> int:
         "minutes": args.minutes, "workloads": args.workloads, "objects": info["objects"], "rate": args.rate,
         "changes": done["changes"], "flips": len(done["flips"]), "faults": [f for _, f in done["faults"]],
         "fresh_scan_open": len(want),
-        "cli": {"rss_start_mb": round(samples["cli"][0][1], 1), "rss_end_mb": round(samples["cli"][-1][1], 1),
-                "rss_slope_mb_per_h": round(slope_mb_per_hour(samples["cli"]), 1),
+        "cli": {**rss_figures(samples["cli"]),
                 "cores": round((samples["cli"][-1][2] - samples["cli"][0][2]) / span["cli"], 3),
                 "final_equals_fresh_scan": open_cli == want, "open": len(open_cli),
                 "missing": len(want - open_cli), "extra": len(open_cli - want),
@@ -307,9 +322,7 @@ def main(argv: list[str] | None = None) -> int:
                 "event_latency_p95_s": round(percentile(latencies, 0.95), 2),
                 "flips_seen": len(latencies), "stderr_lines": fault_lines("".join(cli_err)),
                 "exit": cli.returncode},
-        "explorer": {"rss_start_mb": round(samples["explorer"][0][1], 1),
-                     "rss_end_mb": round(samples["explorer"][-1][1], 1),
-                     "rss_slope_mb_per_h": round(slope_mb_per_hour(samples["explorer"]), 1),
+        "explorer": {**rss_figures(samples["explorer"]),
                      "cores": round((samples["explorer"][-1][2] - samples["explorer"][0][2]) / span["explorer"], 3),
                      "final_equals_fresh_scan": set(shown["failing"]) == want,
                      "missing": len(want - set(shown["failing"])), "extra": len(set(shown["failing"]) - want),
@@ -320,9 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     }
     (work / "cli.stderr").write_text("".join(cli_err))
     results["logs"] = str(work)
-    print(json.dumps(results, indent=2))
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    results["commit"] = commit
+    results["load_average"] = os.getloadavg()
+    emit(results, args.json)
     return 0 if results["cli"]["final_equals_fresh_scan"] and results["explorer"]["final_equals_fresh_scan"] else 1
 
 

@@ -16,7 +16,8 @@ the explorer applies each batch's `Delta` to what it shows.
 Built to run for weeks: events go to `on_event` when given (nothing is queued), else into a
 bounded queue that `events()` drains (a slow reader holds the apply thread back while the
 watcher coalesces changes, rather than memory growing; with no reader the oldest give way); batches run with the collector paused
-but never frozen (`paused_gc(freeze=False)`); the initial list is released once indexed. An
+but never frozen (`paused_gc(freeze=False)`); the initial list is released once indexed;
+glibc's heap is bounded and trimmed after the initial list and each relist (`heap.py`). An
 unexpected error while applying a batch is reported and everything re-evaluated; what cannot
 heal (credentials rejected, access revoked, repeated crashes) ends the watch: `failure` says
 why, `on_failure` hears it and `events()` ends. `heartbeat()` counts what happened, for the
@@ -29,12 +30,14 @@ import contextlib
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
+from kspm_tui import heap
 from kspm_tui.engine.evaluate import Evaluation
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.incremental import Incremental, Relisted
@@ -65,6 +68,7 @@ class FindingEvent:
 
 EVENT_BUFFER = 1024  # finding events waiting for `events()`; beyond it the apply thread waits
 CRASH_BATCHES = 3  # batches in a row that fail to apply before the watch gives up
+STATS_KEPT = 1000  # batches whose evaluated units `EvaluationStats` remembers (a watch lives for weeks)
 
 
 @dataclass(slots=True)
@@ -97,7 +101,8 @@ class EvaluationStats:
     """How much each batch re-evaluated; for tests and troubleshooting."""
 
     evaluations: int = 0
-    evaluated_units: list[int] = field(default_factory=list)  # units per batch (everything → -1)
+    # units of the last STATS_KEPT batches (everything → -1)
+    evaluated_units: deque[int] = field(default_factory=lambda: deque(maxlen=STATS_KEPT))
 
 
 class WatchService:
@@ -182,6 +187,8 @@ class WatchService:
             self._base = result.model_copy(update={"findings": [f for f in result.findings
                                                                 if f.status is Status.not_assessable]})
             opened = self._reevaluated(None, evaluation, publish=False)
+        heap.bound()  # before the watch's threads start: they share capped arenas
+        heap.trim()  # the initial list's pages, parsed and indexed
         self.watcher.start()
         threading.Thread(target=self._apply_loop, daemon=True, name="kspm-watch-apply").start()
         return opened
@@ -248,6 +255,9 @@ class WatchService:
         with self.lock, paused_gc(freeze=False):
             try:
                 only = self._apply(batch)
+                for change in batch:  # applied: a relisted object it did not change duplicates the snapshot's
+                    if isinstance(change, Relist):
+                        change.items = []  # so the kind's whole list is not alive during the re-evaluation
                 self._reevaluate(None if self._crashes else only)
             except Exception as exc:
                 self._crashed(f"applying {len(batch)} changes failed ({type(exc).__name__}: {exc}); "
@@ -260,6 +270,8 @@ class WatchService:
                     return
                 self._say("recovered: every finding re-evaluated")
             self._crashes = 0
+        if any(isinstance(change, Relist) for change in batch):
+            heap.trim()  # a relist's pages, parsed and applied
         self.batches += 1
 
     def _crashed(self, text: str) -> None:
@@ -346,6 +358,7 @@ def open_watch(target: Target, settings: ScanSettings, ruleset: RuleSet, *, prog
     Raises SourceUnavailable (one sentence) when the cluster cannot be read.
     """
     settings = replace(settings)
+    heap.bound()  # so the initial list's large pages are mmapped and unmapped when freed
     connection = connect(target)
     try:
         initial = collect_live(connection, target, settings, progress)
