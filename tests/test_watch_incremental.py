@@ -254,7 +254,10 @@ def sizes() -> Iterator[list[int]]:
     assert seen.count(GRAPH) >= 10, seen.count(GRAPH)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+# derandomized: the `sizes` fixture asserts how much the examples covered, which a random draw
+# (fewer valid examples when inputs overrun) made flaky
+@settings(max_examples=80, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(st.lists(objects, max_size=8), st.lists(batch(), min_size=1, max_size=5))
 def test_incremental_equals_full_evaluation(sizes: list[int], initial: list[list[dict[str, Any]]],
                                             batches: list[list[tuple[str, Any]]]) -> None:
