@@ -243,7 +243,7 @@ def print_table(results: dict[str, Any]) -> None:
             mark = ""
             if name.startswith("scan --demo") and "--no-cache" not in name:
                 mark = f"  target ≤ {DEMO_TARGET_S} s: {'OK' if fig['cpu_s'] <= DEMO_TARGET_S else 'OVER'}"
-            print(f"  {name:<24} {fig['cpu_s']:>6.3f} {fig['peak_rss_mb']:>6.0f}{mark}")
+            print(f"  {name:<30} {fig['cpu_s']:>6.3f} {fig['peak_rss_mb']:>6.0f}{mark}")
         print("  heaviest imports of scan --demo (ms, cumulative, wall): "
               + ", ".join(f"{i['module']} {i['cumulative_ms']:.0f}" for i in cold["imports"]))
 
