@@ -18,8 +18,9 @@ machine is shared, and wall time there includes waiting for a core; wall is reco
 - scan, cached: the same scan re-run with the parse cache filled by a first run (the re-open
   of an unchanged folder); the filling run is recorded as "scan, cache cold";
 - rules: loading and compiling the built-in rule pack (target < 0.3 s);
-- cold start: `--version`, `--help` and `scan --demo` (with and without the parse cache),
-  next to a bare interpreter, and the heaviest imports of `scan --demo` (`-X importtime`);
+- cold start: `--version`, `--help` and `scan --demo` (with and without the parse cache, and
+  with its bytecode cached), next to a bare interpreter, and the heaviest imports of
+  `scan --demo` (`-X importtime`);
 - explorer: `kspm-tui DIR` in tmux, time (wall and CPU) to the first namespace row and to the
   judged overview (`bench/tui_bench.py`; `--no-explorer` skips it; default shape only).
 
