@@ -71,3 +71,21 @@ def test_models_built_on_first_use_still_validate_and_serialise() -> None:
         RuleTests.model_validate({"fail": [], "unknown": 1})
     assert Evidence(path="spec.x", value=1).model_dump() == {"path": "spec.x", "value": 1}
     assert "rule" in Finding.model_json_schema()["properties"]
+
+
+def test_at_a_terminal_the_demo_sets_up_no_progress_bar() -> None:
+    """stderr a terminal (where the bar would show): the demo still imports no rich.progress."""
+    import os
+    import pty
+
+    main_fd, terminal = pty.openpty()
+    try:
+        proc = subprocess.Popen([sys.executable, "-c", PROBE, "scan", "--demo"], stdout=subprocess.PIPE,
+                                stderr=terminal, text=True, cwd=ROOT)
+        os.close(terminal)
+        out, _ = proc.communicate()
+    finally:
+        os.close(main_fd)
+    seen = json.loads(out)
+    assert seen["code"] == 0 and "Top findings" in seen["out"]
+    assert "rich.progress" not in seen["modules"]
