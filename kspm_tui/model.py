@@ -13,6 +13,12 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# For models a table scan never validates on their own (findings are made with model_construct
+# and checked inside ScanResult's schema; compliance, exceptions and rule tests only on their
+# commands): their validator and serializer are built on first use instead of at import,
+# start-up time `scan --demo` would pay for nothing (pydantic's public `defer_build`).
+ON_USE = ConfigDict(defer_build=True)
+
 
 class Severity(StrEnum):
     critical = "critical"
@@ -93,7 +99,7 @@ class Remediation(BaseModel):
     honest text for what cannot be patched in place.
     """
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     patch: dict[str, Any] | None = None
     patch_expression: str | None = Field(default=None, alias="patchExpression")
@@ -103,7 +109,7 @@ class Remediation(BaseModel):
 class RuleTests(BaseModel):
     """Manifests that prove the rule: every `fail` object must fail it, every `pass` must not."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
     fail: list[dict[str, Any]] = Field(default_factory=list)
     pass_: list[dict[str, Any]] = Field(default_factory=list, alias="pass")
@@ -149,6 +155,8 @@ class Rule(BaseModel):
 
 
 class Evidence(BaseModel):
+    model_config = ON_USE
+
     path: str
     value: Any = None
 
@@ -200,6 +208,8 @@ class Exception_(BaseModel):
     so the finding can say "exception expired on DATE" instead of silently failing again.
     """
 
+    model_config = ON_USE
+
     reason: str
     owner: str = ""
     created: date | None = None
@@ -210,6 +220,8 @@ class Exception_(BaseModel):
 
 
 class Finding(BaseModel):
+    model_config = ON_USE
+
     rule: str
     title: str
     severity: Severity
@@ -253,6 +265,8 @@ def fingerprint(
 class InputError(BaseModel):
     """Something we could not read; shown to the user, never fatal to the scan."""
 
+    model_config = ON_USE
+
     file: str
     document: int | None = None
     line: int | None = None
@@ -262,6 +276,8 @@ class InputError(BaseModel):
 class RuleError(BaseModel):
     """A rule that could not be loaded or evaluated; the other rules still run."""
 
+    model_config = ON_USE
+
     file: str
     rule: str | None = None
     message: str
@@ -269,6 +285,8 @@ class RuleError(BaseModel):
 
 class CoverageGap(BaseModel):
     """Something the scanner could not see, and which rules that leaves not assessable."""
+
+    model_config = ON_USE
 
     kind: str
     reason: str
@@ -358,6 +376,8 @@ class BindingRef(BaseModel):
 class AcceptAnnotation(BaseModel):
     """A `kspm-tui.io/accept` annotation found on a scanned object (value unparsed)."""
 
+    model_config = ON_USE
+
     kind: str
     namespace: str | None = None
     name: str
@@ -382,6 +402,8 @@ class Tool(BaseModel):
 class ControlResult(BaseModel):
     """One control of a framework after a scan, as a compliance report shows it."""
 
+    model_config = ON_USE
+
     id: str
     title: str
     section: str = ""
@@ -396,6 +418,8 @@ class ControlResult(BaseModel):
 
 class ComplianceReport(BaseModel):
     """A scan seen through one framework (`scan --framework ID`)."""
+
+    model_config = ON_USE
 
     framework: str
     name: str

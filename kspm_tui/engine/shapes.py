@@ -36,9 +36,7 @@ _STRING = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _SELECT = re.compile(r"\s*\.\s*([A-Za-z_]\w*)")
 _OPEN = re.compile(r"\s*\(")
 _CLOSE = re.compile(r"\s*\)")
-_HAS = re.compile(r"(?<![\w.])has\s*\(\s*$")
 _MACRO_VARIABLE = re.compile(r"\s*([A-Za-z_]\w*)\s*,")
-_HELPER_CALL = re.compile(r"(\w+)\s*\(\s*$")
 _LITERAL_LIST = re.compile(r"\s*,\s*\[\s*(?:(?:'\s*'|\"\s*\")\s*,?\s*)*\]\s*$")
 _UNUSED = object()
 
@@ -178,12 +176,33 @@ def _shape_in(src: _Source, name: str, start: int, end: int) -> Shape | object:
 
 def _use(src: _Source, start: int, pos: int, end: int) -> Shape:
     """The shape one occurrence of a variable (at start:pos) reads."""
-    call = _HELPER_CALL.search(src.code, 0, start)
-    if call and call.group(1) in HELPER_ARGUMENTS and re.match(r"\s*,", src.code[pos:end]):
-        close = _closing(src.code, call.start() + call.group().index("("))
+    function, opening = _call_before(src.code, start)
+    if function in HELPER_ARGUMENTS and re.match(r"\s*,", src.code[pos:end]):
+        close = _closing(src.code, opening)
         if close > 0:
-            return HELPER_ARGUMENTS[call.group(1)](src, pos, close)
-    return _chain(src, pos, end, presence=bool(_HAS.search(src.code, 0, start)))
+            return HELPER_ARGUMENTS[function](src, pos, close)
+    return _chain(src, pos, end, presence=function == "has")
+
+
+def _call_before(code: str, start: int) -> tuple[str, int]:
+    """The global function whose argument list opens just before `start` (only blanks between)
+    and the index of its "(", or ("", -1); a method (`x.has(`) is no global function. Walks
+    back from `start`: a regex anchored there would scan the whole text before it, for every
+    occurrence of every variable."""
+    i = start
+    while i and code[i - 1].isspace():
+        i -= 1
+    if not i or code[i - 1] != "(":
+        return "", -1
+    opening = end = i - 1
+    while end and code[end - 1].isspace():
+        end -= 1
+    begin = end
+    while begin and (code[begin - 1].isalnum() or code[begin - 1] == "_"):
+        begin -= 1
+    if begin and code[begin - 1] == ".":
+        return "", -1
+    return code[begin:end], opening
 
 
 def _chain(src: _Source, pos: int, end: int, presence: bool = False) -> Shape:

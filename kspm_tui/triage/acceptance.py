@@ -60,7 +60,7 @@ State = Literal["active", "expired", "unmatched"]
 class AcceptedRisk(BaseModel):
     """One exception: which findings it accepts, and who accepted them, why, until when."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)  # built when an exceptions file is read
 
     rules: list[str] = Field(min_length=1, description="rule ids or globs (K8S-HOST-*)")
     cluster: str = Field(default="*", description="cluster id, name or context (glob)")

@@ -30,6 +30,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from kspm_tui.atomic_write import atomic_write
 from kspm_tui.locations import data_dir
 from kspm_tui.model import (
+    ON_USE,
     Category,
     ClusterInfo,
     Finding,
@@ -54,6 +55,8 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 
 class FindingRecord(BaseModel):
     """The part of a finding drift needs; the full finding is in the JSON report."""
+
+    model_config = ON_USE  # built when a record is read back (`diff`, `history`)
 
     fingerprint: str
     rule: str
@@ -85,6 +88,8 @@ class ScanHeader(BaseModel):
 
 
 class ScanRecord(ScanHeader):
+    model_config = ON_USE
+
     rules: list[str] = Field(default_factory=list, description="rule ids evaluated in this scan")
     findings: list[FindingRecord] = Field(default_factory=list)
     inventory: Inventory = Field(default_factory=Inventory)
