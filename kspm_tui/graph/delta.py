@@ -38,6 +38,7 @@ from kspm_tui.graph.paths import Reachability
 from kspm_tui.graph.rbac import IMPLICIT_GROUPS, SA_PREFIX, Subject, _subject
 from kspm_tui.graph.risks import privileged_namespaces
 from kspm_tui.graph.selectors import map_selector_matches, selector_matches
+from kspm_tui.kinds import WORKLOAD_KINDS
 from kspm_tui.snapshot import Key, Snapshot, key_of, namespace_of
 
 BINDING_KINDS = frozenset({"RoleBinding", "ClusterRoleBinding"})
@@ -59,7 +60,8 @@ class Facts:
     by_account: dict[Subject, list[Key]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, snapshot: Snapshot, system_namespaces: tuple[str, ...]) -> Facts:
+    def of(cls, snapshot: Snapshot, system_namespaces: tuple[str, ...], reach: Reachability | None = None) -> Facts:
+        """The facts of `snapshot`; `reach`: its reachability when the caller updated it."""
         namespaces = namespace_facts(snapshot, system_namespaces)
         workloads: dict[Key, tuple[str | None, dict[str, str], Subject]] = {}
         by_account: dict[Subject, list[Key]] = defaultdict(list)
@@ -71,8 +73,30 @@ class Facts:
             workloads[key] = (workload.namespace, labels, account)
             by_account[account].append(key)
         privileged = frozenset(privileged_namespaces(namespaces, system_namespaces))
-        return cls(namespaces, cluster_facts(snapshot), privileged, workloads, Reachability.of(snapshot),
+        return cls(namespaces, cluster_facts(snapshot), privileged, workloads, reach or Reachability.of(snapshot),
                    nodes_have_external_addresses(snapshot), dict(by_account))
+
+
+def reach_namespaces(changes: Iterable[Change]) -> set[str] | None:
+    """The namespaces whose reachability `changes` can alter (None: every namespace's).
+
+    Routes and isolation are per namespace: a Service, Ingress or NetworkPolicy selects the
+    workloads of its own namespace, an HTTPRoute its backends' Services'; a Node's addresses
+    decide every node port and a Namespace's labels the ingress controllers' identity.
+    """
+    out: set[str] = set()
+    for old, new in changes:
+        for obj in (old, new):
+            if obj is None:
+                continue
+            kind = obj["kind"]
+            if kind in ("Node", "Namespace"):
+                return None
+            if kind in WORKLOAD_KINDS or kind in ("Service", "Ingress", "NetworkPolicy"):
+                out.add(namespace_of(obj) or "")
+            elif kind == "HTTPRoute":
+                out.update(ns or "" for ns, _ in _route_backends(obj))
+    return out
 
 
 def affected(snapshot: Snapshot, before: Facts, after: Facts, changes: Iterable[Change],

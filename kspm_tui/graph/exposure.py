@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,12 +149,18 @@ def nodes_have_external_addresses(snapshot: Snapshot) -> bool | None:
                for a in ((n.obj.get("status") or {}).get("addresses") or ()) if isinstance(a, dict))
 
 
-def exposures(snapshot: Snapshot) -> dict[Ref, list[Route]]:
-    """Every workload reachable from outside, with all the routes that reach it."""
+def exposures(snapshot: Snapshot, namespaces: Collection[str] | None = None) -> dict[Ref, list[Route]]:
+    """Every workload reachable from outside, with all the routes that reach it.
+
+    `namespaces`: only the workloads of these (a Service selects in its own namespace, so a
+    watch batch recomputes the namespaces it touched, `Reachability.updated`).
+    """
     by_ns: dict[str, list[Workload]] = defaultdict(list)
     out: dict[Ref, list[Route]] = defaultdict(list)
     nodes_external = nodes_have_external_addresses(snapshot)
     for workload in snapshot.workloads():
+        if namespaces is not None and (workload.namespace or "") not in namespaces:
+            continue
         by_ns[workload.namespace or ""].append(workload)
         if nodes_external and (host := _host_route(workload)) is not None:
             out[Ref(workload.kind, workload.namespace, workload.name)].append(host)
@@ -169,6 +176,8 @@ def exposures(snapshot: Snapshot) -> dict[Ref, list[Route]]:
         for svc_ns, svc in _route_backends(item.obj):
             fronts[(svc_ns, svc)].append(Hop(Ref("HTTPRoute", ns, name), f"HTTPRoute {ns}/{name} (hosts {hosts})"))
     for key, svc in services.items():
+        if key[0] not in by_ns:
+            continue
         hop, external = _service_hop(svc, nodes_external)
         chains = ([(hop,)] if external else []) + [(front, hop) for front in fronts.get(key, ())]
         selector = (svc.get("spec") or {}).get("selector") or {}
@@ -194,10 +203,14 @@ class Controller:
 
 
 def ingress_controllers(snapshot: Snapshot, routes: dict[Ref, list[Route]],
-                        ns_labels: dict[str, dict[str, str]]) -> list[Controller]:
-    """Workloads named (workload, namespace or labels) like an ingress or gateway controller."""
+                        ns_labels: dict[str, dict[str, str]],
+                        namespaces: Collection[str] | None = None) -> list[Controller]:
+    """Workloads named (workload, namespace or labels) like an ingress or gateway controller
+    (`namespaces`: only those in these)."""
     found = []
     for workload in snapshot.workloads():
+        if namespaces is not None and (workload.namespace or "") not in namespaces:
+            continue
         labels = (workload.template.get("metadata") or {}).get("labels") or {}
         text = " ".join([workload.name, workload.namespace or "", *map(str, labels.values())]).lower()
         if not any(marker in text for marker in CONTROLLER_MARKERS):
