@@ -38,7 +38,6 @@ from kspm_tui.graph.paths import Reachability
 from kspm_tui.graph.rbac import IMPLICIT_GROUPS, SA_PREFIX, Subject, _subject
 from kspm_tui.graph.risks import privileged_namespaces
 from kspm_tui.graph.selectors import map_selector_matches, selector_matches
-from kspm_tui.kinds import WORKLOAD_KINDS
 from kspm_tui.snapshot import Key, Snapshot, key_of, namespace_of
 
 BINDING_KINDS = frozenset({"RoleBinding", "ClusterRoleBinding"})
@@ -61,7 +60,7 @@ class Facts:
 
     @classmethod
     def of(cls, snapshot: Snapshot, system_namespaces: tuple[str, ...], reach: Reachability | None = None) -> Facts:
-        """The facts of `snapshot`; `reach`: its reachability when the caller updated it."""
+        """The facts of `snapshot`; `reach`: taken as is, not computed (a watch updates it)."""
         namespaces = namespace_facts(snapshot, system_namespaces)
         workloads: dict[Key, tuple[str | None, dict[str, str], Subject]] = {}
         by_account: dict[Subject, list[Key]] = defaultdict(list)
@@ -77,14 +76,15 @@ class Facts:
                    nodes_have_external_addresses(snapshot), dict(by_account))
 
 
-def reach_namespaces(changes: Iterable[Change]) -> set[str] | None:
-    """The namespaces whose reachability `changes` can alter (None: every namespace's).
+def reach_reached(snapshot: Snapshot, facts: Facts, changes: Iterable[Change]) -> set[Key] | None:
+    """The workloads whose reachability (routes, isolation, controller entry) `changes` can
+    alter besides the changed workloads themselves, which are the caller's (None: every one).
 
-    Routes and isolation are per namespace: a Service, Ingress or NetworkPolicy selects the
-    workloads of its own namespace, an HTTPRoute its backends' Services'; a Node's addresses
-    decide every node port and a Namespace's labels the ingress controllers' identity.
+    A Service, Ingress or HTTPRoute reaches the workloads it routes to, a NetworkPolicy those
+    it selects (old and new, `facts` are after the changes); a Node's addresses decide every
+    node port and a Namespace's labels the ingress controllers' identity.
     """
-    out: set[str] = set()
+    out: set[Key] = set()
     for old, new in changes:
         for obj in (old, new):
             if obj is None:
@@ -92,10 +92,10 @@ def reach_namespaces(changes: Iterable[Change]) -> set[str] | None:
             kind = obj["kind"]
             if kind in ("Node", "Namespace"):
                 return None
-            if kind in WORKLOAD_KINDS or kind in ("Service", "Ingress", "NetworkPolicy"):
-                out.add(namespace_of(obj) or "")
-            elif kind == "HTTPRoute":
-                out.update(ns or "" for ns, _ in _route_backends(obj))
+            if kind in ROUTE_KINDS:
+                out |= _routed(snapshot, facts, obj)
+            elif kind == "NetworkPolicy":
+                out |= _selected(facts, obj)
     return out
 
 
@@ -136,9 +136,7 @@ def affected(snapshot: Snapshot, before: Facts, after: Facts, changes: Iterable[
             elif kind in ROUTE_KINDS:
                 units.update(_routed(snapshot, after, obj))
             elif kind == "NetworkPolicy":
-                selector = (obj.get("spec") or {}).get("podSelector") or {}
-                units.update(k for k, (ns, labels, _) in after.workloads.items()
-                             if ns == namespace_of(obj) and selector_matches(selector, labels))
+                units |= _selected(after, obj)
     if roles:
         everyone = _through_roles(snapshot, roles, subjects, units)
         if everyone:
@@ -242,6 +240,13 @@ def _bindings_naming(snapshot: Snapshot, account: Subject) -> list[Key]:
     """Bindings naming a ServiceAccount directly (their `binding.missingServiceAccounts`)."""
     return [key_of(item.obj) for kind in BINDING_KINDS for item in snapshot.of_kind(kind)
             if account in (_named(item.obj) or ())]
+
+
+def _selected(facts: Facts, policy: dict[str, Any]) -> set[Key]:
+    """Workloads a NetworkPolicy's pod selector picks."""
+    selector = (policy.get("spec") or {}).get("podSelector") or {}
+    return {k for k, (ns, labels, _) in facts.workloads.items()
+            if ns == namespace_of(policy) and selector_matches(selector, labels)}
 
 
 def _routed(snapshot: Snapshot, facts: Facts, obj: dict[str, Any]) -> set[Key]:

@@ -149,17 +149,14 @@ def nodes_have_external_addresses(snapshot: Snapshot) -> bool | None:
                for a in ((n.obj.get("status") or {}).get("addresses") or ()) if isinstance(a, dict))
 
 
-def exposures(snapshot: Snapshot, namespaces: Collection[str] | None = None) -> dict[Ref, list[Route]]:
-    """Every workload reachable from outside, with all the routes that reach it.
-
-    `namespaces`: only the workloads of these (a Service selects in its own namespace, so a
-    watch batch recomputes the namespaces it touched, `Reachability.updated`).
-    """
+def exposures(snapshot: Snapshot, only: Collection[Ref] | None = None) -> dict[Ref, list[Route]]:
+    """Every workload reachable from outside, with all the routes that reach it (`only`: of
+    these workloads; a watch batch recomputes those it can reach, `Reachability.updated`)."""
     by_ns: dict[str, list[Workload]] = defaultdict(list)
     out: dict[Ref, list[Route]] = defaultdict(list)
     nodes_external = nodes_have_external_addresses(snapshot)
     for workload in snapshot.workloads():
-        if namespaces is not None and (workload.namespace or "") not in namespaces:
+        if only is not None and Ref(workload.kind, workload.namespace, workload.name) not in only:
             continue
         by_ns[workload.namespace or ""].append(workload)
         if nodes_external and (host := _host_route(workload)) is not None:
@@ -204,12 +201,12 @@ class Controller:
 
 def ingress_controllers(snapshot: Snapshot, routes: dict[Ref, list[Route]],
                         ns_labels: dict[str, dict[str, str]],
-                        namespaces: Collection[str] | None = None) -> list[Controller]:
+                        only: Collection[Ref] | None = None) -> list[Controller]:
     """Workloads named (workload, namespace or labels) like an ingress or gateway controller
-    (`namespaces`: only those in these)."""
+    (`only`: among these)."""
     found = []
     for workload in snapshot.workloads():
-        if namespaces is not None and (workload.namespace or "") not in namespaces:
+        if only is not None and Ref(workload.kind, workload.namespace, workload.name) not in only:
             continue
         labels = (workload.template.get("metadata") or {}).get("labels") or {}
         text = " ".join([workload.name, workload.namespace or "", *map(str, labels.values())]).lower()

@@ -119,16 +119,15 @@ def namespace_labels(snapshot: Snapshot) -> dict[str, dict[str, str]]:
     return out
 
 
-def isolation(snapshot: Snapshot, namespaces: Collection[str] | None = None) -> dict[Ref, Isolation]:
-    """Isolation of every top-level workload's pods, keyed by the workload (`namespaces`: only
-    the workloads in these; a NetworkPolicy selects in its own namespace)."""
+def isolation(snapshot: Snapshot, only: Collection[Ref] | None = None) -> dict[Ref, Isolation]:
+    """Isolation of every top-level workload's pods, keyed by the workload (`only`: of these)."""
     policies: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in snapshot.of_kind("NetworkPolicy"):
         policies[namespace_of(item.obj) or ""].append(item.obj)
     out: dict[Ref, Isolation] = {}
     for workload in snapshot.workloads():
         namespace = workload.namespace or ""
-        if namespaces is not None and namespace not in namespaces:
+        if only is not None and Ref(workload.kind, workload.namespace, workload.name) not in only:
             continue
         labels = (workload.template.get("metadata") or {}).get("labels") or {}
         iso = Isolation()

@@ -198,18 +198,18 @@ class Reachability:
         routes = exposures(snapshot)
         return cls(routes, isolation(snapshot), ingress_controllers(snapshot, routes, namespace_labels(snapshot)))
 
-    def updated(self, snapshot: Snapshot, namespaces: Collection[str]) -> Reachability:
-        """This reachability after changes confined to `namespaces` (their workloads, Services,
-        Ingresses, NetworkPolicies, an HTTPRoute's backends'), equal to `Reachability.of`:
-        every workload elsewhere keeps its routes, isolation and controller entry."""
-        routes = exposures(snapshot, namespaces)
-        iso = isolation(snapshot, namespaces)
-        fresh = {c.ref: c for c in ingress_controllers(snapshot, routes, namespace_labels(snapshot), namespaces)}
+    def updated(self, snapshot: Snapshot, only: Collection[Ref]) -> Reachability:
+        """This reachability after changes that can reach only the workloads `only`
+        (`graph/delta.py`'s `reach_reached`), equal to `Reachability.of`: every other workload
+        keeps its routes, isolation and controller entry."""
+        routes = exposures(snapshot, only)
+        iso = isolation(snapshot, only)
+        fresh = {c.ref: c for c in ingress_controllers(snapshot, routes, namespace_labels(snapshot), only)}
         kept = {c.ref: c for c in self.controllers}
         controllers = []
         for workload in snapshot.workloads():  # in the order `of` finds them
             ref = Ref(workload.kind, workload.namespace, workload.name)
-            if (workload.namespace or "") not in namespaces:
+            if ref not in only:
                 routes.setdefault(ref, self.exposure.get(ref, []))
                 iso[ref] = self.isolation[ref]
                 found = kept.get(ref)
