@@ -15,7 +15,8 @@ from typing import Any, NamedTuple
 from kspm_tui.engine.evaluate import Evaluation, Options, TemplateCache, evaluate_snapshot
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.engine.pod_security import PodSecurityLevels
-from kspm_tui.graph.delta import Change, Facts, affected
+from kspm_tui.graph.delta import Change, Facts, affected, reach_reached
+from kspm_tui.graph.paths import Reachability
 from kspm_tui.kinds import WORKLOAD_KINDS
 from kspm_tui.model import Finding, Scope, SourceRef, Status
 from kspm_tui.snapshot import Key, Snapshot, key_of
@@ -92,7 +93,14 @@ class Incremental:
                     self.snapshot.add(SourcedObject(obj, self.source(obj["kind"])))
                 units |= self._owner_units(key)
                 changes.append((old.obj if old else None, None if event == "DELETED" else obj))
-        after = self._facts = Facts.of(self.snapshot, system)
+        after = self._facts = Facts.of(self.snapshot, system, before.reach)  # its reach updated next
+        moved = reach_reached(self.snapshot, after, changes)
+        if moved is None:
+            after.reach = Reachability.of(self.snapshot)
+        else:  # the changed workloads (and those that became or stopped being top-level) too
+            moved |= {key for key in units if key in after.workloads}
+            moved |= before.workloads.keys() ^ after.workloads.keys()
+            after.reach = before.reach.updated(self.snapshot, moved)
         reached = affected(self.snapshot, before, after, changes, self._namespace_wide)
         if reached is None:
             return None

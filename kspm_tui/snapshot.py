@@ -85,7 +85,8 @@ class Snapshot:
     def add(self, item: SourcedObject) -> None:
         """Index one object; a later object with the same key replaces the earlier one."""
         key = key_of(item.obj)
-        self._workloads = None
+        if key[0] in WORKLOAD_KINDS:  # the workload list reads only these (other owners end a chain)
+            self._workloads = None
         if key in self.index:
             self.remove(key)
         self.index[key] = item
@@ -97,7 +98,8 @@ class Snapshot:
     def remove(self, key: Key) -> SourcedObject | None:
         item = self.index.pop(key, None)
         if item is not None:
-            self._workloads = None
+            if key[0] in WORKLOAD_KINDS:
+                self._workloads = None
             del self._by_kind[key[0]][key]
             uid = item.obj["metadata"].get("uid")
             if uid and self.by_uid.get(uid) is item:

@@ -1,7 +1,7 @@
 """Watch re-evaluates by graph deltas, and that equals evaluating everything again.
 
 Hypothesis builds a small cluster (workloads with owners, ServiceAccounts, Services, an
-Ingress, NetworkPolicies, Roles and aggregated ClusterRoles, bindings to ServiceAccounts,
+Ingress, an HTTPRoute (to another namespace's Service), NetworkPolicies, Roles and aggregated ClusterRoles, bindings to ServiceAccounts,
 users and groups, Nodes, namespaces with Pod Security labels) and a random sequence of
 batches of adds, modifies and deletes of those kinds. Each batch goes through the watch
 service's own apply path (`Incremental`: apply → units → evaluate those → merge); after every
@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from kspm_tui.engine.evaluate import evaluate_snapshot
 from kspm_tui.graph.analysis import Analysis
+from kspm_tui.graph.paths import Reachability
 from kspm_tui.incremental import Incremental, Relisted
 from kspm_tui.model import SourceRef, Status
 from kspm_tui.scan import ScanSettings, load_ruleset, options_for
@@ -128,7 +129,8 @@ def rbac_object(draw: st.DrawFn) -> dict[str, Any]:
 
 @st.composite
 def other_object(draw: st.DrawFn) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["ServiceAccount", "Service", "Ingress", "NetworkPolicy", "Namespace", "Node"]))
+    kind = draw(st.sampled_from(["ServiceAccount", "Service", "Ingress", "HTTPRoute", "NetworkPolicy", "Namespace",
+                                 "Node"]))
     ns = draw(namespaces)
     if kind == "ServiceAccount":
         annotations = {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/x"} if draw(st.booleans()) else {}
@@ -142,6 +144,10 @@ def other_object(draw: st.DrawFn) -> dict[str, Any]:
     if kind == "Ingress":
         return {"apiVersion": "networking.k8s.io/v1", "kind": kind, "metadata": meta("ing", ns),
                 "spec": {"defaultBackend": {"service": {"name": draw(names(["s1", "s2"])), "port": {"number": 80}}}}}
+    if kind == "HTTPRoute":  # its backend may be in another namespace
+        backend = {"name": draw(names(["s1", "s2"])), "namespace": draw(namespaces), "port": 80}
+        return {"apiVersion": "gateway.networking.k8s.io/v1", "kind": kind, "metadata": meta("route", ns),
+                "spec": {"hostnames": ["x.example"], "rules": [{"backendRefs": [backend]}]}}
     if kind == "NetworkPolicy":
         selector = draw(st.sampled_from([{}, {"matchLabels": {"app": "web"}}, {"matchLabels": {"app": "api"}}]))
         ingress = draw(st.sampled_from([None, [{}], [{"from": [{"namespaceSelector": {}}]}],
@@ -199,6 +205,8 @@ def cluster() -> list[dict[str, Any]]:
             {"apiVersion": "v1", "kind": "Service", "metadata": meta("base", "kube-system"), "spec": {}},
             {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": meta("base", "kube-system"),
              "spec": {}},
+            {"apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute", "metadata": meta("base", "kube-system"),
+             "spec": {}},
             {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta("base", "kube-system"),
              "spec": {"podSelector": {"matchLabels": {"none": "x"}}}},
             {"apiVersion": "v1", "kind": "Node", "metadata": meta("node-0"), "status": {}},
@@ -231,6 +239,8 @@ def run(initial: list[dict[str, Any]], batches: list[list[tuple[str, Any]]]) -> 
         only = inc.apply(changes)
         sizes.append(-1 if only is None else len(only))
         failing = inc.merge(failing, inc.evaluate(only), only)
+        # the reachability a batch updated by namespace (`Reachability.updated`) is the whole one
+        assert inc._facts is not None and inc._facts.reach == Reachability.of(snapshot)
         full = evaluate_snapshot(snapshot, RULESET, options(None))
         assert {fp: f.model_dump(mode="json") for fp, f in failing.items()} == failing_of(full.findings)
         graph_findings += sum(f.rule.startswith(("K8S-PATH-", "K8S-RBAC-CAN-", "K8S-RBAC-READ-ALL"))

@@ -59,7 +59,8 @@ class Facts:
     by_account: dict[Subject, list[Key]] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, snapshot: Snapshot, system_namespaces: tuple[str, ...]) -> Facts:
+    def of(cls, snapshot: Snapshot, system_namespaces: tuple[str, ...], reach: Reachability | None = None) -> Facts:
+        """The facts of `snapshot`; `reach`: taken as is, not computed (a watch updates it)."""
         namespaces = namespace_facts(snapshot, system_namespaces)
         workloads: dict[Key, tuple[str | None, dict[str, str], Subject]] = {}
         by_account: dict[Subject, list[Key]] = defaultdict(list)
@@ -71,8 +72,31 @@ class Facts:
             workloads[key] = (workload.namespace, labels, account)
             by_account[account].append(key)
         privileged = frozenset(privileged_namespaces(namespaces, system_namespaces))
-        return cls(namespaces, cluster_facts(snapshot), privileged, workloads, Reachability.of(snapshot),
+        return cls(namespaces, cluster_facts(snapshot), privileged, workloads, reach or Reachability.of(snapshot),
                    nodes_have_external_addresses(snapshot), dict(by_account))
+
+
+def reach_reached(snapshot: Snapshot, facts: Facts, changes: Iterable[Change]) -> set[Key] | None:
+    """The workloads whose reachability (routes, isolation, controller entry) `changes` can
+    alter besides the changed workloads themselves, which are the caller's (None: every one).
+
+    A Service, Ingress or HTTPRoute reaches the workloads it routes to, a NetworkPolicy those
+    it selects (old and new, `facts` are after the changes); a Node's addresses decide every
+    node port and a Namespace's labels the ingress controllers' identity.
+    """
+    out: set[Key] = set()
+    for old, new in changes:
+        for obj in (old, new):
+            if obj is None:
+                continue
+            kind = obj["kind"]
+            if kind in ("Node", "Namespace"):
+                return None
+            if kind in ROUTE_KINDS:
+                out |= _routed(snapshot, facts, obj)
+            elif kind == "NetworkPolicy":
+                out |= _selected(facts, obj)
+    return out
 
 
 def affected(snapshot: Snapshot, before: Facts, after: Facts, changes: Iterable[Change],
@@ -112,9 +136,7 @@ def affected(snapshot: Snapshot, before: Facts, after: Facts, changes: Iterable[
             elif kind in ROUTE_KINDS:
                 units.update(_routed(snapshot, after, obj))
             elif kind == "NetworkPolicy":
-                selector = (obj.get("spec") or {}).get("podSelector") or {}
-                units.update(k for k, (ns, labels, _) in after.workloads.items()
-                             if ns == namespace_of(obj) and selector_matches(selector, labels))
+                units |= _selected(after, obj)
     if roles:
         everyone = _through_roles(snapshot, roles, subjects, units)
         if everyone:
@@ -218,6 +240,13 @@ def _bindings_naming(snapshot: Snapshot, account: Subject) -> list[Key]:
     """Bindings naming a ServiceAccount directly (their `binding.missingServiceAccounts`)."""
     return [key_of(item.obj) for kind in BINDING_KINDS for item in snapshot.of_kind(kind)
             if account in (_named(item.obj) or ())]
+
+
+def _selected(facts: Facts, policy: dict[str, Any]) -> set[Key]:
+    """Workloads a NetworkPolicy's pod selector picks."""
+    selector = (policy.get("spec") or {}).get("podSelector") or {}
+    return {k for k, (ns, labels, _) in facts.workloads.items()
+            if ns == namespace_of(policy) and selector_matches(selector, labels)}
 
 
 def _routed(snapshot: Snapshot, facts: Facts, obj: dict[str, Any]) -> set[Key]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -148,12 +149,15 @@ def nodes_have_external_addresses(snapshot: Snapshot) -> bool | None:
                for a in ((n.obj.get("status") or {}).get("addresses") or ()) if isinstance(a, dict))
 
 
-def exposures(snapshot: Snapshot) -> dict[Ref, list[Route]]:
-    """Every workload reachable from outside, with all the routes that reach it."""
+def exposures(snapshot: Snapshot, only: Collection[Ref] | None = None) -> dict[Ref, list[Route]]:
+    """Every workload reachable from outside, with all the routes that reach it (`only`: of
+    these workloads; a watch batch recomputes those it can reach, `Reachability.updated`)."""
     by_ns: dict[str, list[Workload]] = defaultdict(list)
     out: dict[Ref, list[Route]] = defaultdict(list)
     nodes_external = nodes_have_external_addresses(snapshot)
     for workload in snapshot.workloads():
+        if only is not None and Ref(workload.kind, workload.namespace, workload.name) not in only:
+            continue
         by_ns[workload.namespace or ""].append(workload)
         if nodes_external and (host := _host_route(workload)) is not None:
             out[Ref(workload.kind, workload.namespace, workload.name)].append(host)
@@ -169,6 +173,8 @@ def exposures(snapshot: Snapshot) -> dict[Ref, list[Route]]:
         for svc_ns, svc in _route_backends(item.obj):
             fronts[(svc_ns, svc)].append(Hop(Ref("HTTPRoute", ns, name), f"HTTPRoute {ns}/{name} (hosts {hosts})"))
     for key, svc in services.items():
+        if key[0] not in by_ns:
+            continue
         hop, external = _service_hop(svc, nodes_external)
         chains = ([(hop,)] if external else []) + [(front, hop) for front in fronts.get(key, ())]
         selector = (svc.get("spec") or {}).get("selector") or {}
@@ -194,10 +200,14 @@ class Controller:
 
 
 def ingress_controllers(snapshot: Snapshot, routes: dict[Ref, list[Route]],
-                        ns_labels: dict[str, dict[str, str]]) -> list[Controller]:
-    """Workloads named (workload, namespace or labels) like an ingress or gateway controller."""
+                        ns_labels: dict[str, dict[str, str]],
+                        only: Collection[Ref] | None = None) -> list[Controller]:
+    """Workloads named (workload, namespace or labels) like an ingress or gateway controller
+    (`only`: among these)."""
     found = []
     for workload in snapshot.workloads():
+        if only is not None and Ref(workload.kind, workload.namespace, workload.name) not in only:
+            continue
         labels = (workload.template.get("metadata") or {}).get("labels") or {}
         text = " ".join([workload.name, workload.namespace or "", *map(str, labels.values())]).lower()
         if not any(marker in text for marker in CONTROLLER_MARKERS):

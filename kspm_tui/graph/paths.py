@@ -17,7 +17,7 @@ with its own cut).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
@@ -197,6 +197,27 @@ class Reachability:
     def of(cls, snapshot: Snapshot) -> Reachability:
         routes = exposures(snapshot)
         return cls(routes, isolation(snapshot), ingress_controllers(snapshot, routes, namespace_labels(snapshot)))
+
+    def updated(self, snapshot: Snapshot, only: Collection[Ref]) -> Reachability:
+        """This reachability after changes that can reach only the workloads `only`
+        (`graph/delta.py`'s `reach_reached`), equal to `Reachability.of`: every other workload
+        keeps its routes, isolation and controller entry."""
+        routes = exposures(snapshot, only)
+        iso = isolation(snapshot, only)
+        fresh = {c.ref: c for c in ingress_controllers(snapshot, routes, namespace_labels(snapshot), only)}
+        kept = {c.ref: c for c in self.controllers}
+        controllers = []
+        for workload in snapshot.workloads():  # in the order `of` finds them
+            ref = Ref(workload.kind, workload.namespace, workload.name)
+            if ref not in only:
+                routes.setdefault(ref, self.exposure.get(ref, []))
+                iso[ref] = self.isolation[ref]
+                found = kept.get(ref)
+            else:
+                found = fresh.get(ref)
+            if found is not None:
+                controllers.append(found)
+        return Reachability({ref: r for ref, r in routes.items() if r}, iso, controllers)
 
 
 class _Builder:
