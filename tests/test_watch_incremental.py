@@ -264,18 +264,31 @@ def sizes() -> Iterator[list[int]]:
     assert seen.count(GRAPH) >= 10, seen.count(GRAPH)
 
 
-# derandomized: the `sizes` fixture asserts how much the examples covered, which a random draw
-# (fewer valid examples when inputs overrun) made flaky
-@settings(max_examples=80, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(st.lists(objects, max_size=8), st.lists(batch(), min_size=1, max_size=5))
+def admin_path() -> list[dict[str, Any]]:
+    """A Pod in namespace `a`, behind a LoadBalancer, running as a ServiceAccount bound to
+    cluster-admin (an internet → cluster-admin path; names
+    the changes never use): graph findings the changes around it can get wrong. Half the
+    examples start with it, so the `sizes` fixture's count of graph examples is not left to chance
+    (random draws alone gave 0 to 23 of 80)."""
+    return [{"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta("graph-sa", "a")},
+            {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding", "metadata": meta("graph-admin"),
+             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "cluster-admin"},
+             "subjects": [{"kind": "ServiceAccount", "name": "graph-sa", "namespace": "a"}]},
+            {"apiVersion": "v1", "kind": "Pod", "metadata": meta("graph-pod", "a", labels={"app": "web"}),
+             "spec": {"serviceAccountName": "graph-sa", "containers": [{"name": "c", "image": "nginx:1.27"}]}},
+            {"apiVersion": "v1", "kind": "Service", "metadata": meta("graph-lb", "a"),
+             "spec": {"type": "LoadBalancer", "selector": {"app": "web"}, "ports": [{"port": 80}]}}]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(st.lists(objects, max_size=8), st.lists(batch(), min_size=1, max_size=5), st.booleans())
 def test_incremental_equals_full_evaluation(sizes: list[int], initial: list[list[dict[str, Any]]],
-                                            batches: list[list[tuple[str, Any]]]) -> None:
+                                            batches: list[list[tuple[str, Any]]], with_admin: bool) -> None:
     seen = {}
     for group in initial:
         for obj in group:
             seen[key_of(obj)] = obj
-    sizes.extend(run([*cluster(), *seen.values()], batches))
+    sizes.extend(run([*cluster(), *(admin_path() if with_admin else []), *seen.values()], batches))
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
