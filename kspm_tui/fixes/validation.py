@@ -34,30 +34,49 @@ _NO_PROBLEMS: list[Problem] = []  # most containers have none: remembered as thi
 
 
 class Remembered:
-    """Container problems remembered by identity, for validating many patched copies of one
-    object: strategic merge is copy-on-write, so a fix's patched object shares every container
-    (and the pod's securityContext and volumes) it does not change with the original, and only
-    what the patch changed is checked again. Only the originals' containers are remembered
-    (`validate_object(obj, remembered, learn=True)`); they live as long as the snapshot, so an
-    identity seen again is the same object."""
+    """Problems remembered by identity, for validating many patched copies of one object:
+    strategic merge is copy-on-write, so a fix's patched object shares every part it does not
+    change with the original, and only what the patch changed is checked again. A container's
+    problems come from its `securityContext`, `ports` and `volumeMounts` and the pod's context,
+    so they are remembered by those parts' identities (a patch setting a container's resources
+    or probes makes a new container dict with the same parts); the pod's own problems by its
+    `securityContext`'s and `volumes`' identities and its flags. Only the originals' parts are
+    remembered (`validate_object(obj, remembered, learn=True)`); they live as long as the
+    snapshot (each entry holds them), so an identity seen again is the same object."""
 
-    __slots__ = ("_known", "_learn")
+    __slots__ = ("_known", "_pods", "_learn")
 
     def __init__(self) -> None:
-        self._known: dict[tuple[Any, ...], tuple[dict[str, Any], list[Problem]]] = {}
+        self._known: dict[tuple[Any, ...], tuple[tuple[Any, ...], list[Problem]]] = {}
+        self._pods: dict[tuple[Any, ...], tuple[tuple[Any, ...], list[Problem]]] = {}
         self._learn = False
+
+    def pod(self, spec: dict[str, Any], psc: dict[str, Any], at: str) -> list[Problem]:
+        """The pod spec's problems outside its containers (`_pod_problems`)."""
+        parts = (spec.get("securityContext"), spec.get("volumes"))
+        # ... and the flags as _pod_problems reads them
+        key = (*map(id, parts), bool(spec.get("shareProcessNamespace")), bool(spec.get("hostPID")),
+               spec.get("hostUsers") is False, bool(spec.get("hostNetwork")), bool(spec.get("hostIPC")), at)
+        known = self._pods.get(key)
+        if known is not None and all(a is b for a, b in zip(known[0], parts, strict=True)):
+            return known[1]
+        problems = _pod_problems(spec, psc, at)
+        if self._learn:
+            self._pods[key] = (parts, problems or _NO_PROBLEMS)
+        return problems
 
     def problems(self, container: dict[str, Any], spec: dict[str, Any], psc: dict[str, Any], volumes: set[Any],
                  at: str, ctype: str) -> list[Problem]:
-        # Everything _container reads besides the container itself, by identity or value.
-        key = (id(container), id(spec.get("securityContext")), id(spec.get("volumes")),
+        # Everything _container reads: the container's parts, and the pod's by identity or value.
+        parts = (container.get("securityContext"), container.get("ports"), container.get("volumeMounts"))
+        key = (*map(id, parts), id(spec.get("securityContext")), id(spec.get("volumes")),
                spec.get("hostUsers") is False, bool(spec.get("hostNetwork")), at, ctype)
         known = self._known.get(key)
-        if known is not None and known[0] is container:
+        if known is not None and all(a is b for a, b in zip(known[0], parts, strict=True)):
             return known[1]
         problems = _container(container, spec, psc, volumes, at, ctype)
         if self._learn:
-            self._known[key] = (container, problems or _NO_PROBLEMS)
+            self._known[key] = (parts, problems or _NO_PROBLEMS)
         return problems
 
 
@@ -85,8 +104,21 @@ def validate_object(obj: dict[str, Any], remembered: Remembered | None = None, l
 
 def validate_pod_spec(spec: dict[str, Any], at: str = "spec", remembered: Remembered | None = None) -> list[Problem]:
     """Problems in one pod spec; `at` is its path inside the object."""
-    out: list[Problem] = []
     psc = _dict(spec.get("securityContext"))
+    out = remembered.pod(spec, psc, at) if remembered is not None else _pod_problems(spec, psc, at)
+    out = list(out)  # remembered lists are shared: never extended
+    check = remembered.problems if remembered is not None else _container
+    volumes = {v.get("name") for v in spec.get("volumes") or () if isinstance(v, dict)}
+    for ctype in CONTAINER_LISTS:
+        for i, container in enumerate(spec.get(ctype) or ()):
+            if isinstance(container, dict):
+                out += check(container, spec, psc, volumes, f"{at}.{ctype}[{i}]", ctype)
+    return out
+
+
+def _pod_problems(spec: dict[str, Any], psc: dict[str, Any], at: str) -> list[Problem]:
+    """The pod spec's own problems: its securityContext, host namespaces, volume names."""
+    out: list[Problem] = []
     out += _ids(psc, f"{at}.securityContext", ("runAsUser", "runAsGroup", "fsGroup"))
     for i, gid in enumerate(psc.get("supplementalGroups") or ()):
         if not _valid_id(gid):
@@ -104,11 +136,6 @@ def validate_pod_spec(spec: dict[str, Any], at: str = "spec", remembered: Rememb
     volumes = [v.get("name") for v in spec.get("volumes") or () if isinstance(v, dict)]
     for name in {n for n in volumes if volumes.count(n) > 1}:
         out.append(Problem(f"{at}.volumes", f"duplicate volume name {name!r}"))
-    for ctype in CONTAINER_LISTS:
-        for i, container in enumerate(spec.get(ctype) or ()):
-            if isinstance(container, dict):
-                check = remembered.problems if remembered is not None else _container
-                out += check(container, spec, psc, set(volumes), f"{at}.{ctype}[{i}]", ctype)
     return out
 
 
