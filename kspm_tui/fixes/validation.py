@@ -53,31 +53,38 @@ class Remembered:
 
     def pod(self, spec: dict[str, Any], psc: dict[str, Any], at: str) -> list[Problem]:
         """The pod spec's problems outside its containers (`_pod_problems`)."""
-        parts = (spec.get("securityContext"), spec.get("volumes"))
+        sc, volumes = spec.get("securityContext"), spec.get("volumes")
         # ... and the flags as _pod_problems reads them
-        key = (*map(id, parts), bool(spec.get("shareProcessNamespace")), bool(spec.get("hostPID")),
+        key = (id(sc), id(volumes), bool(spec.get("shareProcessNamespace")), bool(spec.get("hostPID")),
                spec.get("hostUsers") is False, bool(spec.get("hostNetwork")), bool(spec.get("hostIPC")), at)
         known = self._pods.get(key)
-        if known is not None and all(a is b for a, b in zip(known[0], parts, strict=True)):
+        if known is not None and known[0][0] is sc and known[0][1] is volumes:
             return known[1]
         problems = _pod_problems(spec, psc, at)
         if self._learn:
-            self._pods[key] = (parts, problems or _NO_PROBLEMS)
+            self._pods[key] = ((sc, volumes), problems or _NO_PROBLEMS)
         return problems
 
     def problems(self, container: dict[str, Any], spec: dict[str, Any], psc: dict[str, Any], volumes: set[Any],
-                 at: str, ctype: str) -> list[Problem]:
-        # Everything _container reads: the container's parts, and the pod's by identity or value.
-        parts = (container.get("securityContext"), container.get("ports"), container.get("volumeMounts"))
-        key = (*map(id, parts), id(spec.get("securityContext")), id(spec.get("volumes")),
-               spec.get("hostUsers") is False, bool(spec.get("hostNetwork")), at, ctype)
+                 at: str, ctype: str, pod: tuple[Any, ...]) -> list[Problem]:
+        """`_container`'s problems; `pod` is `pod_context(spec)`, what it reads of the pod."""
+        sc, ports, mounts = container.get("securityContext"), container.get("ports"), container.get("volumeMounts")
+        key = (id(sc), id(ports), id(mounts), pod, at, ctype)
         known = self._known.get(key)
-        if known is not None and all(a is b for a, b in zip(known[0], parts, strict=True)):
-            return known[1]
+        if known is not None:
+            held = known[0]
+            if held[0] is sc and held[1] is ports and held[2] is mounts:
+                return known[1]
         problems = _container(container, spec, psc, volumes, at, ctype)
         if self._learn:
-            self._known[key] = (parts, problems or _NO_PROBLEMS)
+            self._known[key] = ((sc, ports, mounts), problems or _NO_PROBLEMS)
         return problems
+
+
+def pod_context(spec: dict[str, Any]) -> tuple[Any, ...]:
+    """What a container's problems read of its pod: the securityContext's and volumes' identities, two flags."""
+    return (id(spec.get("securityContext")), id(spec.get("volumes")), spec.get("hostUsers") is False,
+            bool(spec.get("hostNetwork")))
 
 
 def validate_object(obj: dict[str, Any], remembered: Remembered | None = None, learn: bool = False) -> list[Problem]:
@@ -107,12 +114,14 @@ def validate_pod_spec(spec: dict[str, Any], at: str = "spec", remembered: Rememb
     psc = _dict(spec.get("securityContext"))
     out = remembered.pod(spec, psc, at) if remembered is not None else _pod_problems(spec, psc, at)
     out = list(out)  # remembered lists are shared: never extended
-    check = remembered.problems if remembered is not None else _container
     volumes = {v.get("name") for v in spec.get("volumes") or () if isinstance(v, dict)}
+    pod = pod_context(spec) if remembered is not None else ()
     for ctype in CONTAINER_LISTS:
         for i, container in enumerate(spec.get(ctype) or ()):
             if isinstance(container, dict):
-                out += check(container, spec, psc, volumes, f"{at}.{ctype}[{i}]", ctype)
+                where = f"{at}.{ctype}[{i}]"
+                out += (remembered.problems(container, spec, psc, volumes, where, ctype, pod) if remembered is not None
+                        else _container(container, spec, psc, volumes, where, ctype))
     return out
 
 
