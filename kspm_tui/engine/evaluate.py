@@ -265,8 +265,8 @@ class Evaluator:
         if not any(p is not None for p in (rule.message, rule.patch, rule.severity, rule.evidence)):
             static = self._static_outcomes.get(rule.id)
             if static is None:
-                static = self._static_outcomes[rule.id] = (
-                    redact_text(rule.rule.message or rule.rule.title), rule.rule.remediation.patch, None, None)
+                message = redact_text(rule.rule.message or rule.rule.title)
+                static = self._static_outcomes[rule.id] = (message, rule.rule.remediation.patch, None, None)
             return static
         results = self._details(rule).run(self._values[rule.rule.scope])
         known = self._outcomes.get(id(results))

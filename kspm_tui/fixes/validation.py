@@ -68,7 +68,8 @@ class Remembered:
     def problems(self, container: dict[str, Any], spec: dict[str, Any], psc: dict[str, Any], volumes: set[Any],
                  at: str, ctype: str, pod: tuple[Any, ...]) -> list[Problem]:
         """`_container`'s problems; `pod` is `pod_context(spec)`, what it reads of the pod."""
-        sc, ports, mounts = container.get("securityContext"), container.get("ports"), container.get("volumeMounts")
+        sc, ports = container.get("securityContext"), container.get("ports")
+        mounts = container.get("volumeMounts")
         key = (id(sc), id(ports), id(mounts), pod, at, ctype)
         known = self._known.get(key)
         if known is not None:
@@ -82,7 +83,7 @@ class Remembered:
 
 
 def pod_context(spec: dict[str, Any]) -> tuple[Any, ...]:
-    """What a container's problems read of its pod: the securityContext's and volumes' identities, two flags."""
+    """What a container's problems read of its pod: securityContext and volumes (identities), two flags."""
     return (id(spec.get("securityContext")), id(spec.get("volumes")), spec.get("hostUsers") is False,
             bool(spec.get("hostNetwork")))
 
@@ -120,8 +121,10 @@ def validate_pod_spec(spec: dict[str, Any], at: str = "spec", remembered: Rememb
         for i, container in enumerate(spec.get(ctype) or ()):
             if isinstance(container, dict):
                 where = f"{at}.{ctype}[{i}]"
-                out += (remembered.problems(container, spec, psc, volumes, where, ctype, pod) if remembered is not None
-                        else _container(container, spec, psc, volumes, where, ctype))
+                if remembered is not None:
+                    out += remembered.problems(container, spec, psc, volumes, where, ctype, pod)
+                else:
+                    out += _container(container, spec, psc, volumes, where, ctype)
     return out
 
 
