@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -65,7 +66,7 @@ def kubectl(verb: str, kind: str | None = None, name: str | None = None, *, args
 def render(argv: Sequence[str], stdin: str | None = None) -> str:
     """The one place argv becomes shell text: each argument quoted; `stdin` follows as a quoted
     here-doc whose delimiter is no line of it (`UnsafeCommand` if it holds hidden characters)."""
-    text = shlex.join(argv)
+    text = " ".join(map(_quote, argv))  # as shlex.join
     if stdin is None:
         return text
     if has_hidden(stdin.replace("\n", "")):
@@ -74,6 +75,13 @@ def render(argv: Sequence[str], stdin: str | None = None) -> str:
     lines = set(body.splitlines())
     delimiter = next(d for n in range(len(lines) + 1) if (d := f"EOF{n or ''}") not in lines)
     return f"{text} <<'{delimiter}'\n{body}{delimiter}"
+
+
+@lru_cache(maxsize=4096)
+def _quote(arg: str) -> str:
+    """`shlex.quote`, remembered: a scan renders a command per finding, and the verb, flags,
+    kinds, namespaces and the patch texts of shared fixes recur on thousands of them."""
+    return shlex.quote(arg)
 
 
 def json_arg(value: Any) -> str:

@@ -44,6 +44,14 @@ PATCHES = {
     "volumes": {"spec": {"template": {"spec": {"volumes": [{"name": "cache", "emptyDir": {}}]}}}},
     "volume removed": {"spec": {"template": {"spec": {"volumes": [{"name": "data", "$patch": "delete"}]}}}},
     "container removed": {"spec": {"template": {"spec": {"containers": [{"name": "api", "$patch": "delete"}]}}}},
+    "resources only": {"spec": {"template": {"spec": {"containers": [
+        {"name": "api", "resources": {"limits": {"memory": "256Mi"}}}]}}}},
+    "mounts of an unchanged securityContext": {"spec": {"template": {"spec": {"initContainers": [
+        {"name": "init", "volumeMounts": [{"name": "data", "mountPath": "/cache"}]}]}}}},
+    "ports": {"spec": {"template": {"spec": {"containers": [
+        {"name": "api", "ports": [{"containerPort": 8080, "$patch": "delete"}]}]}}}},
+    "host PID and a shared process namespace": {"spec": {"template": {"spec": {
+        "hostPID": True, "shareProcessNamespace": True}}}},
     "host network off": {"spec": {"template": {"spec": {"hostNetwork": False}}}},
     "user namespaces": {"spec": {"template": {"spec": {"hostUsers": False, "hostNetwork": None, "containers": [
         {"name": "proxy", "securityContext": {"procMount": "Unmasked"}}]}}}},
@@ -72,3 +80,15 @@ def test_patched_copies_are_not_remembered() -> None:
     for patch in PATCHES.values():
         validate_object(strategic_merge.apply(DEPLOYMENT, patch), remembered)
     assert len(remembered._known) == learned == 3
+    assert len(remembered._pods) == 1
+
+
+def test_a_container_with_the_same_parts_elsewhere_is_checked_where_it_is() -> None:
+    """A new position names its problems by the new path, so it is not a remembered one."""
+    remembered = Remembered()
+    validate_object(DEPLOYMENT, remembered, learn=True)
+    swapped = {**DEPLOYMENT, "spec": {"template": {"spec": {
+        **DEPLOYMENT["spec"]["template"]["spec"],
+        "containers": list(reversed(DEPLOYMENT["spec"]["template"]["spec"]["containers"]))}}}}
+    assert validate_object(swapped, remembered) == validate_object(swapped)
+    assert any(".containers[1].ports[0]" in str(p) for p in validate_object(swapped, remembered))

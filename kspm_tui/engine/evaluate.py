@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -96,6 +96,10 @@ class Raw:
     covers: tuple[str, ...] = ()  # superseded rules this failure reports too
 
 
+# A failure's redacted message, patch fragment, severity and expression evidence (None: from paths).
+Outcome = tuple[str, dict[str, Any] | None, Severity | None, list[tuple[str, Any]] | None]
+_OUTCOMES_MAX = 65536  # remembered detail outcomes (see Evaluator._outcome); cleared when full
+
 # Template-only failures and evaluated rule ids per pod template digest (see Evaluator._workload).
 TemplateCache = dict[bytes, tuple[list[Raw], list[str]]]
 
@@ -151,6 +155,8 @@ class Evaluator:
         self._values: dict[Scope, dict[str, Any]] = {scope: {} for scope in Scope}
         self._check_sets: dict[tuple[CompiledRule, ...], list[tuple[tuple[CompiledRule, ...], ProgramSet]]] = {}
         self._detail_sets: dict[str, ProgramSet] = {}
+        self._outcomes: dict[int, tuple[list[Any], Outcome]] = {}  # see _outcome
+        self._static_outcomes: dict[str, Outcome] = {}  # rules without detail expressions
         # Pod and container rules by (scope, depends only on the template, container list):
         # each group's checks run together (see _eval_all).
         self._groups: dict[tuple[Scope, bool, str | None], tuple[CompiledRule, ...]] = {
@@ -244,36 +250,62 @@ class Evaluator:
 
     def _fail(self, rule: CompiledRule, root: Any, where: str,
               container_type: str | None = None, container: str | None = None) -> Raw:
+        message, fragment, severity, evidence = self._outcome(rule, where)
+        if evidence is None:
+            evidence = collect_evidence(root, rule.rule.evidence)
+        return Raw(rule, message, evidence, fragment, container_type, container, severity)
+
+    def _outcome(self, rule: CompiledRule, where: str) -> Outcome:
+        """A failure's redacted message, patch fragment, severity and expression evidence.
+
+        Remembered per result list of the rule's detail programs (a ProgramSet returns one list
+        per distinct input; the list is held here, so its id is not reused): the same failure
+        recurs on thousands of containers, and its parts are values nobody changes. A rule's
+        errors are reported once (`_rule_error`), at its first failure, remembered or not."""
+        if not any(p is not None for p in (rule.message, rule.patch, rule.severity, rule.evidence)):
+            static = self._static_outcomes.get(rule.id)
+            if static is None:
+                message = redact_text(rule.rule.message or rule.rule.title)
+                static = self._static_outcomes[rule.id] = (message, rule.rule.remediation.patch, None, None)
+            return static
+        results = self._details(rule).run(self._values[rule.rule.scope])
+        known = self._outcomes.get(id(results))
+        if known is not None and known[0] is results:
+            return known[1]
+        outcome = self._detail_outcome(rule, iter(results), where)
+        if len(self._outcomes) >= _OUTCOMES_MAX:
+            self._outcomes.clear()
+        self._outcomes[id(results)] = (results, outcome)
+        return outcome
+
+    def _detail_outcome(self, rule: CompiledRule, results: Iterator[Any], where: str) -> Outcome:
+        """`_outcome` from the results of the rule's message, patch, severity and evidence expressions."""
         message = rule.rule.message or rule.rule.title
         fragment = rule.rule.remediation.patch
         severity = None
         evidence = None
-        if any(p is not None for p in (rule.message, rule.patch, rule.severity, rule.evidence)):
-            results = iter(self._details(rule).run(self._values[rule.rule.scope]))
-            if rule.message is not None:
-                result = next(results)
-                if isinstance(result, CelError):
-                    self._rule_error(rule, f"{where}: messageExpression: {result}")
-                else:
-                    message = str(result)
-            if rule.patch is not None:
-                fragment = next(results)
-                if isinstance(fragment, CelError):
-                    self._rule_error(rule, f"{where}: patchExpression: {fragment}")
-                    fragment = None
-                else:
-                    fragment = _key_order(fragment)
-            if rule.severity is not None:
-                severity = self._severity(rule, next(results), where)
-            if rule.evidence is not None:
-                result = next(results)
-                evidence = expression_evidence(result)
-                if evidence is None:
-                    self._rule_error(rule, f"{where}: evidenceExpression must give a list of {{path, value}}, "
-                                           f"not {result!r:.80}")
-        if evidence is None:
-            evidence = collect_evidence(root, rule.rule.evidence)
-        return Raw(rule, redact_text(message), evidence, fragment, container_type, container, severity)
+        if rule.message is not None:
+            result = next(results)
+            if isinstance(result, CelError):
+                self._rule_error(rule, f"{where}: messageExpression: {result}")
+            else:
+                message = str(result)
+        if rule.patch is not None:
+            fragment = next(results)
+            if isinstance(fragment, CelError):
+                self._rule_error(rule, f"{where}: patchExpression: {fragment}")
+                fragment = None
+            else:
+                fragment = _key_order(fragment)
+        if rule.severity is not None:
+            severity = self._severity(rule, next(results), where)
+        if rule.evidence is not None:
+            result = next(results)
+            evidence = expression_evidence(result)
+            if evidence is None:
+                self._rule_error(rule, f"{where}: evidenceExpression must give a list of {{path, value}}, "
+                                       f"not {result!r:.80}")
+        return redact_text(message), fragment, severity, evidence
 
     def _severity(self, rule: CompiledRule, result: Any, where: str) -> Severity | None:
         """A severityExpression's result; never worse than the rule's own severity."""

@@ -34,31 +34,58 @@ _NO_PROBLEMS: list[Problem] = []  # most containers have none: remembered as thi
 
 
 class Remembered:
-    """Container problems remembered by identity, for validating many patched copies of one
-    object: strategic merge is copy-on-write, so a fix's patched object shares every container
-    (and the pod's securityContext and volumes) it does not change with the original, and only
-    what the patch changed is checked again. Only the originals' containers are remembered
-    (`validate_object(obj, remembered, learn=True)`); they live as long as the snapshot, so an
-    identity seen again is the same object."""
+    """Problems remembered by identity, for validating many patched copies of one object:
+    strategic merge is copy-on-write, so a fix's patched object shares every part it does not
+    change with the original, and only what the patch changed is checked again. A container's
+    problems come from its `securityContext`, `ports` and `volumeMounts` and the pod's context,
+    so they are remembered by those parts' identities (a patch setting a container's resources
+    or probes makes a new container dict with the same parts); the pod's own problems by its
+    `securityContext`'s and `volumes`' identities and its flags. Only the originals' parts are
+    remembered (`validate_object(obj, remembered, learn=True)`); they live as long as the
+    snapshot (each entry holds them), so an identity seen again is the same object."""
 
-    __slots__ = ("_known", "_learn")
+    __slots__ = ("_known", "_pods", "_learn")
 
     def __init__(self) -> None:
-        self._known: dict[tuple[Any, ...], tuple[dict[str, Any], list[Problem]]] = {}
+        self._known: dict[tuple[Any, ...], tuple[tuple[Any, ...], list[Problem]]] = {}
+        self._pods: dict[tuple[Any, ...], tuple[tuple[Any, ...], list[Problem]]] = {}
         self._learn = False
 
-    def problems(self, container: dict[str, Any], spec: dict[str, Any], psc: dict[str, Any], volumes: set[Any],
-                 at: str, ctype: str) -> list[Problem]:
-        # Everything _container reads besides the container itself, by identity or value.
-        key = (id(container), id(spec.get("securityContext")), id(spec.get("volumes")),
-               spec.get("hostUsers") is False, bool(spec.get("hostNetwork")), at, ctype)
-        known = self._known.get(key)
-        if known is not None and known[0] is container:
+    def pod(self, spec: dict[str, Any], psc: dict[str, Any], at: str) -> list[Problem]:
+        """The pod spec's problems outside its containers (`_pod_problems`)."""
+        sc, volumes = spec.get("securityContext"), spec.get("volumes")
+        # ... and the flags as _pod_problems reads them
+        key = (id(sc), id(volumes), bool(spec.get("shareProcessNamespace")), bool(spec.get("hostPID")),
+               spec.get("hostUsers") is False, bool(spec.get("hostNetwork")), bool(spec.get("hostIPC")), at)
+        known = self._pods.get(key)
+        if known is not None and known[0][0] is sc and known[0][1] is volumes:
             return known[1]
+        problems = _pod_problems(spec, psc, at)
+        if self._learn:
+            self._pods[key] = ((sc, volumes), problems or _NO_PROBLEMS)
+        return problems
+
+    def problems(self, container: dict[str, Any], spec: dict[str, Any], psc: dict[str, Any], volumes: set[Any],
+                 at: str, ctype: str, pod: tuple[Any, ...]) -> list[Problem]:
+        """`_container`'s problems; `pod` is `pod_context(spec)`, what it reads of the pod."""
+        sc, ports = container.get("securityContext"), container.get("ports")
+        mounts = container.get("volumeMounts")
+        key = (id(sc), id(ports), id(mounts), pod, at, ctype)
+        known = self._known.get(key)
+        if known is not None:
+            held = known[0]
+            if held[0] is sc and held[1] is ports and held[2] is mounts:
+                return known[1]
         problems = _container(container, spec, psc, volumes, at, ctype)
         if self._learn:
-            self._known[key] = (container, problems or _NO_PROBLEMS)
+            self._known[key] = ((sc, ports, mounts), problems or _NO_PROBLEMS)
         return problems
+
+
+def pod_context(spec: dict[str, Any]) -> tuple[Any, ...]:
+    """What a container's problems read of its pod: securityContext and volumes (identities), two flags."""
+    return (id(spec.get("securityContext")), id(spec.get("volumes")), spec.get("hostUsers") is False,
+            bool(spec.get("hostNetwork")))
 
 
 def validate_object(obj: dict[str, Any], remembered: Remembered | None = None, learn: bool = False) -> list[Problem]:
@@ -85,8 +112,25 @@ def validate_object(obj: dict[str, Any], remembered: Remembered | None = None, l
 
 def validate_pod_spec(spec: dict[str, Any], at: str = "spec", remembered: Remembered | None = None) -> list[Problem]:
     """Problems in one pod spec; `at` is its path inside the object."""
-    out: list[Problem] = []
     psc = _dict(spec.get("securityContext"))
+    out = remembered.pod(spec, psc, at) if remembered is not None else _pod_problems(spec, psc, at)
+    out = list(out)  # remembered lists are shared: never extended
+    volumes = {v.get("name") for v in spec.get("volumes") or () if isinstance(v, dict)}
+    pod = pod_context(spec) if remembered is not None else ()
+    for ctype in CONTAINER_LISTS:
+        for i, container in enumerate(spec.get(ctype) or ()):
+            if isinstance(container, dict):
+                where = f"{at}.{ctype}[{i}]"
+                if remembered is not None:
+                    out += remembered.problems(container, spec, psc, volumes, where, ctype, pod)
+                else:
+                    out += _container(container, spec, psc, volumes, where, ctype)
+    return out
+
+
+def _pod_problems(spec: dict[str, Any], psc: dict[str, Any], at: str) -> list[Problem]:
+    """The pod spec's own problems: its securityContext, host namespaces, volume names."""
+    out: list[Problem] = []
     out += _ids(psc, f"{at}.securityContext", ("runAsUser", "runAsGroup", "fsGroup"))
     for i, gid in enumerate(psc.get("supplementalGroups") or ()):
         if not _valid_id(gid):
@@ -104,11 +148,6 @@ def validate_pod_spec(spec: dict[str, Any], at: str = "spec", remembered: Rememb
     volumes = [v.get("name") for v in spec.get("volumes") or () if isinstance(v, dict)]
     for name in {n for n in volumes if volumes.count(n) > 1}:
         out.append(Problem(f"{at}.volumes", f"duplicate volume name {name!r}"))
-    for ctype in CONTAINER_LISTS:
-        for i, container in enumerate(spec.get(ctype) or ()):
-            if isinstance(container, dict):
-                check = remembered.problems if remembered is not None else _container
-                out += check(container, spec, psc, set(volumes), f"{at}.{ctype}[{i}]", ctype)
     return out
 
 
