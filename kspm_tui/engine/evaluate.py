@@ -301,7 +301,7 @@ class Evaluator:
             severity = self._severity(rule, next(results), where)
         if rule.evidence is not None:
             result = next(results)
-            evidence = expression_evidence(result)
+            evidence = expression_evidence(_key_order(result))  # byte-stable reports, as patches
             if evidence is None:
                 self._rule_error(rule, f"{where}: evidenceExpression must give a list of {{path, value}}, "
                                        f"not {result!r:.80}")
