@@ -29,14 +29,16 @@ PAGE = 50
 PODS = 400  # eight pages
 
 
-def pod_lists(server: Any, since: int) -> list[Any]:
-    """The list requests for Pods (not watches) the server answered since log entry `since`."""
-    return [e for e in server.log[since:] if e.path.endswith("/pods") and not e.query.get("watch")]
+def lists(server: Any, since: int, plural: str = "") -> list[Any]:
+    """The list requests (not watches), of a kind or all, the server answered since log entry `since`."""
+    return [e for e in server.log[since:] if e.path.endswith(f"/{plural}" if plural else "")
+            and not e.query.get("watch") and e.query.get("limit") is not None]
 
 
 def test_a_relist_reads_a_page_only_once_the_last_one_was_taken(watching, serve, kubeconfig) -> None:
-    """With the apply thread busy, a relist of 400 Pods in pages of 50 reads one page ahead and
-    waits (not the whole list); released, it ends equal to a fresh scan, deletions included."""
+    """With the apply thread busy, every kind relisting (400 Pods in pages of 50 among them) reads
+    one page in all and waits, not every kind's whole list; released, the watch ends equal to a
+    fresh scan, deletions included."""
     gate, held = threading.Event(), threading.Event()
 
     def slow(event: FindingEvent) -> None:
@@ -55,18 +57,17 @@ def test_a_relist_reads_a_page_only_once_the_last_one_was_taken(watching, serve,
     server.store.delete(pod("p-001", False))  # its DELETED is superseded by the relist: its end must say so
     server.store.compact()  # every kind relists
     server.store.put(pod("p-002", True, changed="yes"))  # (and the lists are newer than the compaction)
-    until(lambda: any(r.kind == "Pod" for r in w.service.watcher.pending._relists.values()), "the first page")
-    threading.Event().wait(1.0)  # room to read further (the whole list used to be read here)
-    waiting = [r for r in w.service.watcher.pending._relists.values() if r.kind == "Pod"]
-    assert len(pod_lists(server, since)) == 1, [e.query for e in pod_lists(server, since)]
-    assert len(waiting) == 1 and len(waiting[0].items) == PAGE and waiting[0].first and not waiting[0].last
+    until(lambda: w.service.watcher.pending._relists, "the first page")
+    threading.Event().wait(1.0)  # room to read further (every kind's whole list used to be read here)
+    assert len(lists(server, since)) == 1, [e.path for e in lists(server, since)]
+    assert len(w.service.watcher.pending._relists) == 1
     gate.set()
     until(lambda: w.service.watcher.stats.relists >= kinds and len(w.service.watcher.pending) == 0,
           "every relist applied")
     until(lambda: w.service.snapshot.get("Pod", "default", "p-001") is None, "the deletion applied")
-    lists = pod_lists(server, since)
-    assert len(lists) == PODS // PAGE  # every page once: 400 Pods with "hold" and without p-001
-    assert [bool(e.query.get("continue")) for e in lists] == [False] + [True] * (len(lists) - 1)
+    pods = lists(server, since, "pods")
+    assert len(pods) == PODS // PAGE  # every page once: 400 Pods with "hold" and without p-001
+    assert [bool(e.query.get("continue")) for e in pods] == [False] + [True] * (len(pods) - 1)
     assert {"p-000", "p-002", "hold"} <= open_privileged(w.service)
     fresh = run_scan(Target("context", context="test", kubeconfig=str(kubeconfig(server, name="fresh"))),
                      ScanSettings())

@@ -169,6 +169,7 @@ class Watcher:
         self._kinds: dict[str, _KindState] = {}
         self._streaks: dict[str, _Streak] = {}  # why → the kinds failing with it
         self._stop = threading.Event()
+        self._relist_slot = threading.Lock()  # held from reading a relist's page until it is handed out
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -330,19 +331,25 @@ class Watcher:
                   "retrying with backoff")
 
     def _relist(self, resource: Resource) -> str:
-        """List the kind again, handing out each page as it arrives (only about one is alive)."""
+        """List the kind again, a page at a time: each read only once the page before (of any
+        kind relisting: after compaction all do at once) was handed out, so about one is alive."""
         count, version = 0, ""
-        for page in self.collector.list_pages(resource):
-            if page.first:
-                count = 0
-                self._healthy(resource)
-            count += len(page.items)
-            version = page.version
-            if page.last:  # counted before its last page is handed out, as a whole list was
-                self.stats.relists += 1
-                self._say(f"relisted {resource.plural} ({count} objects): its watch had expired or restarted")
-            self.pending.put_page(Relist(resource.kind, page.items, page.first, page.last), self._stop)
-            del page
+        pages = self.collector.list_pages(resource)
+        while not self._stop.is_set():
+            with self._relist_slot:
+                page = next(pages, None)
+                if page is None:
+                    break
+                if page.first:
+                    count = 0
+                    self._healthy(resource)
+                count += len(page.items)
+                version = page.version
+                if page.last:  # counted before its last page is handed out, as a whole list was
+                    self.stats.relists += 1
+                    self._say(f"relisted {resource.plural} ({count} objects): its watch had expired or restarted")
+                self.pending.put_page(Relist(resource.kind, page.items, page.first, page.last), self._stop)
+                del page
         return version
 
     def _stream(self, resource: Resource, version: str) -> str:
