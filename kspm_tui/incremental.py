@@ -28,10 +28,13 @@ ALWAYS_SCOPES = frozenset({Scope.cluster, Scope.control_plane})
 
 
 class Relisted(NamedTuple):
-    """A kind listed again (after 410 Gone): its items replace what was known of it."""
+    """A page of a kind listed again (after 410 Gone); with the list's other pages its items
+    replace what was known of the kind. A whole list is one page, `first` and `last`."""
 
     kind: str
     items: list[dict[str, Any]]
+    first: bool = True  # starts the list (again: what an unfinished one named is forgotten)
+    last: bool = True  # ends it: what no page named is deleted
 
 
 Event = tuple[str, dict[str, Any]] | Relisted  # (ADDED | MODIFIED | DELETED, object), or a relist
@@ -55,6 +58,8 @@ class Incremental:
         # Template-only verdicts by template digest, kept across batches: a workload reached
         # through graph facts (a Service, a NetworkPolicy) has the template it had.
         self._templates: TemplateCache = {}
+        # per kind being relisted, the keys its pages named so far (the objects are the snapshot's)
+        self._relisting: dict[str, set[Key]] = {}
 
     def evaluate(self, only: frozenset[Key] | None) -> Evaluation:
         """Run the engine over `only` (None: everything)."""
@@ -116,14 +121,23 @@ class Incremental:
         return self._ns_read is None or bool(changed & (self._ns_read | {"psa"}))
 
     def _relisted(self, relist: Relisted) -> list[tuple[str, dict[str, Any]]]:
-        """A kind listed again, as the changes since what was known of it."""
-        fresh = {key_of(obj): obj for obj in relist.items}
-        pairs = [("DELETED", item.obj) for item in self.snapshot.of_kind(relist.kind)
-                 if key_of(item.obj) not in fresh]
-        for key, obj in fresh.items():
+        """A page of a kind listed again, as the changes since what was known of it: its objects
+        that differ and, on the last page, the kind's objects no page named (deleted meanwhile).
+        Only the keys named are kept between pages, never a second copy of the list."""
+        if relist.first:
+            self._relisting[relist.kind] = set()
+        named = self._relisting.setdefault(relist.kind, set())
+        pairs: list[tuple[str, dict[str, Any]]] = []
+        for obj in relist.items:
+            key = key_of(obj)
+            named.add(key)
             known = self.snapshot.get(*key)
             if known is None or known.obj != obj:
                 pairs.append(("MODIFIED", obj))
+        if relist.last:
+            del self._relisting[relist.kind]
+            pairs += [("DELETED", item.obj) for item in self.snapshot.of_kind(relist.kind)
+                      if key_of(item.obj) not in named]
         return pairs
 
     def _owner_units(self, key: Key) -> set[Key]:

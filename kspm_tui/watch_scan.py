@@ -257,7 +257,7 @@ class WatchService:
                 only = self._apply(batch)
                 for change in batch:  # applied: a relisted object it did not change duplicates the snapshot's
                     if isinstance(change, Relist):
-                        change.items = []  # so the kind's whole list is not alive during the re-evaluation
+                        change.items = []  # so the page is not alive during the re-evaluation
                 self._reevaluate(None if self._crashes else only)
             except Exception as exc:
                 self._crashed(f"applying {len(batch)} changes failed ({type(exc).__name__}: {exc}); "
@@ -292,7 +292,8 @@ class WatchService:
     def _apply(self, batch: Batch) -> frozenset[Key] | None:
         """Apply changes to the snapshot; the units to re-evaluate (None: everything)."""
         return self._incremental.apply(
-            Relisted(c.kind, c.items) if isinstance(c, Relist) else (c.type, c.obj) for c in batch)
+            Relisted(c.kind, c.items, c.first, c.last) if isinstance(c, Relist) else (c.type, c.obj)
+            for c in batch)
 
     def _evaluate(self, only: frozenset[Key] | None) -> Evaluation:
         self.stats.evaluations += 1

@@ -69,10 +69,9 @@ def child(kubeconfig: str) -> None:
         relists = int(line)
         while service.watcher.stats.relists < relists or len(service.watcher.pending):
             time.sleep(0.05)
-        applied = service.batches
-        while service.batches == applied and not service.failure:  # the batch holding the relists
-            time.sleep(0.05)
-        print(json.dumps({**heap(), "failure": service.failure}), flush=True)
+        time.sleep(service.watcher.batch_seconds)  # the batch holding the last page, taken: applied under the lock
+        with service.lock:
+            print(json.dumps({**heap(), "failure": service.failure}), flush=True)
     service.close()
 
 

@@ -10,7 +10,7 @@ and the rules that need it are reported not-assessable.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -26,6 +26,16 @@ PAGE_SIZE = 500
 WORKERS = 8
 LOST = -1  # a kind's outcome when the connection died while listing it
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+@dataclass(slots=True)
+class ListPage:
+    """One page of a kind's list, normalised; `first` starts a list (again), `last` ends it."""
+
+    items: list[dict[str, Any]]
+    version: str  # the list's resourceVersion (a paginated list is one consistent snapshot)
+    first: bool
+    last: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -291,8 +301,24 @@ class Collector:
     def list_all(self, resource: Resource, on_page: Callable[[int], None] | None = None,
                  ) -> tuple[list[dict[str, Any]], str]:
         """Every item of a kind, page by page; a 410 on a continue token relists from the start."""
+        items: list[dict[str, Any]] = []
+        version = ""
+        for page in self.list_pages(resource):
+            if page.first and items:  # started again
+                if on_page:
+                    on_page(-len(items))
+                items = []
+            items.extend(page.items)
+            version = page.version
+            if on_page:
+                on_page(len(page.items))
+        return items, version
+
+    def list_pages(self, resource: Resource) -> Iterator[ListPage]:
+        """A kind's items a page at a time, each parsed as it arrives and not kept here, so a
+        caller that applies and drops them holds one page (a watch's relist, `sources/watch.py`).
+        A 410 on a continue token starts the list again: its first page says `first` again."""
         for attempt in range(3):
-            items: list[dict[str, Any]] = []
             token, version = "", ""
             limit = self.page_size if attempt < 2 else 0  # last resort: one unpaginated list
             try:
@@ -301,22 +327,19 @@ class Collector:
                     if token:
                         query.append(("continue", token))
                     page = self.reader.get_json(resource.list_path, query, resource.accept)
-                    # short values repeat across objects (namespaces, images, `True`, `Running`):
-                    # one string each holds 10k Pods in ~20 % less memory than the pages parsed
-                    got = interned([normalize(item, resource) for item in page.get("items") or ()])
-                    items.extend(got)
                     meta = page.get("metadata") or {}
                     version = version or meta.get("resourceVersion", "")
-                    if on_page:
-                        on_page(len(got))
-                    token = meta.get("continue") or ""
+                    first, token = not token, meta.get("continue") or ""
+                    # short values repeat across objects (namespaces, images, `True`, `Running`):
+                    # one string each holds 10k Pods in ~20 % less memory than the pages parsed
+                    got = interned([normalize(item, resource) for item in page.pop("items", None) or ()])
+                    del page
+                    yield ListPage(got, version, first=first, last=not token)
                     if not token:
-                        return items, version
+                        return
             except ApiError as exc:
                 if exc.status != 410 or not token:
                     raise
-                if on_page:
-                    on_page(-len(items))
         raise ConnectionLost(f"{resource.plural}: continue token kept expiring")
 
     def cluster_id(self, collected: Collected) -> str:

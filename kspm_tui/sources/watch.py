@@ -41,10 +41,14 @@ class Change:
 
 @dataclass(slots=True)
 class Relist:
-    """A kind listed again (after 410 Gone): its items replace what was known of it."""
+    """A page of a kind listed again (after 410 Gone): with the list's other pages, its items
+    replace what was known of the kind. `first` starts the list (again: what an unfinished
+    one named is forgotten); `last` ends it (what no page named is gone)."""
 
     kind: str
     items: list[dict[str, Any]]
+    first: bool = True
+    last: bool = True
 
 
 Batch = list[Change | Relist]
@@ -65,11 +69,13 @@ class WatchStats:
 
 
 class Pending:
-    """Changes not handed out yet: the latest per object, and per kind the latest relist.
+    """Changes not handed out yet: the latest per object, and per kind one page of a relist.
 
     A relist supersedes its kind's earlier changes; later changes apply after it. The
     buffer never holds more than one entry per object, so a burst cannot grow it past the
-    cluster's size, and a watcher never waits on a slow consumer.
+    cluster's size, and a watcher never waits on a slow consumer for its changes. A relist's
+    pages go one at a time (`put_page`): its watcher waits until the last one was handed out
+    before reading the next, so a relist holds about a page, not the kind's whole list.
     """
 
     def __init__(self) -> None:
@@ -88,6 +94,8 @@ class Pending:
                 dropped = [k for k in self._changes if k[0] == item.kind]
                 for key in dropped:
                     del self._changes[key]
+                # an unfinished list's page (its watcher failed and lists again; `put_page`
+                # never leaves two pages of one list waiting)
                 self.superseded += len(dropped) + (item.kind in self._relists)
                 self._relists[item.kind] = item
             else:
@@ -96,6 +104,14 @@ class Pending:
                 self.superseded += self._changes.pop(key, None) is not None
                 self._changes[key] = item
             self._ready.notify_all()
+
+    def put_page(self, page: Relist, stop: threading.Event) -> None:
+        """Put a relist's page, then wait until it was handed out (or `stop`): the watcher
+        reads the next page only once this one left, so a relist holds about one page."""
+        self.put(page)
+        with self._ready:
+            while page.kind in self._relists and not stop.is_set():
+                self._ready.wait(0.2)
 
     def wait(self, timeout: float) -> bool:
         """Whether something is pending, waiting up to `timeout` seconds for it."""
@@ -107,6 +123,7 @@ class Pending:
         with self._ready:
             batch: Batch = [*self._relists.values(), *self._changes.values()]
             self._relists, self._changes = {}, {}
+            self._ready.notify_all()  # a relist's watcher waits to read its next page
             return batch
 
 
@@ -152,6 +169,7 @@ class Watcher:
         self._kinds: dict[str, _KindState] = {}
         self._streaks: dict[str, _Streak] = {}  # why → the kinds failing with it
         self._stop = threading.Event()
+        self._relist_slot = threading.Lock()  # held from reading a relist's page until it is handed out
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
@@ -313,11 +331,25 @@ class Watcher:
                   "retrying with backoff")
 
     def _relist(self, resource: Resource) -> str:
-        items, version = self.collector.list_all(resource)
-        self.stats.relists += 1
-        self._healthy(resource)
-        self._say(f"relisted {resource.plural} ({len(items)} objects): its watch had expired or restarted")
-        self.pending.put(Relist(resource.kind, items))
+        """List the kind again, a page at a time: each read only once the page before (of any
+        kind relisting: after compaction all do at once) was handed out, so about one is alive."""
+        count, version = 0, ""
+        pages = self.collector.list_pages(resource)
+        while not self._stop.is_set():
+            with self._relist_slot:
+                page = next(pages, None)
+                if page is None:
+                    break
+                if page.first:
+                    count = 0
+                    self._healthy(resource)
+                count += len(page.items)
+                version = page.version
+                if page.last:  # counted before its last page is handed out, as a whole list was
+                    self.stats.relists += 1
+                    self._say(f"relisted {resource.plural} ({count} objects): its watch had expired or restarted")
+                self.pending.put_page(Relist(resource.kind, page.items, page.first, page.last), self._stop)
+                del page
         return version
 
     def _stream(self, resource: Resource, version: str) -> str:
