@@ -27,7 +27,7 @@ the workloads routed through an Ingress or HTTPRoute.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,6 +76,12 @@ class Facts:
                    nodes_have_external_addresses(snapshot), dict(by_account))
 
 
+def _changed_objects(changes: Iterable[Change]) -> Iterator[dict[str, Any]]:
+    """Each change's object before and after (an absent side skipped)."""
+    for old, new in changes:
+        yield from (obj for obj in (old, new) if obj is not None)
+
+
 def reach_reached(snapshot: Snapshot, facts: Facts, changes: Iterable[Change]) -> set[Key] | None:
     """The workloads whose reachability (routes, isolation, controller entry) `changes` can
     alter besides the changed workloads themselves, which are the caller's (None: every one).
@@ -85,17 +91,14 @@ def reach_reached(snapshot: Snapshot, facts: Facts, changes: Iterable[Change]) -
     node port and a Namespace's labels the ingress controllers' identity.
     """
     out: set[Key] = set()
-    for old, new in changes:
-        for obj in (old, new):
-            if obj is None:
-                continue
-            kind = obj["kind"]
-            if kind in ("Node", "Namespace"):
-                return None
-            if kind in ROUTE_KINDS:
-                out |= _routed(snapshot, facts, obj)
-            elif kind == "NetworkPolicy":
-                out |= _selected(facts, obj)
+    for obj in _changed_objects(changes):
+        kind = obj["kind"]
+        if kind in ("Node", "Namespace"):
+            return None
+        if kind in ROUTE_KINDS:
+            out |= _routed(snapshot, facts, obj)
+        elif kind == "NetworkPolicy":
+            out |= _selected(facts, obj)
     return out
 
 
@@ -113,30 +116,27 @@ def affected(snapshot: Snapshot, before: Facts, after: Facts, changes: Iterable[
     units: set[Key] = set()
     subjects: set[Subject] = set()
     roles: set[Key] = set()
-    for old, new in changes:
-        for obj in (old, new):
-            if obj is None:
-                continue
-            kind = obj["kind"]
-            if kind in BINDING_KINDS:
-                named = _named(obj)
-                if named is None:
-                    return None  # an implicit group: every ServiceAccount and user
-                subjects |= named
-                roles |= _role_refs(obj)
-            elif kind in ROLE_KINDS:
-                roles.add(key_of(obj))
-            elif kind == "ServiceAccount":
-                account = Subject("ServiceAccount", obj["metadata"]["name"], namespace_of(obj))
-                subjects.add(account)
-                units.update(_bindings_naming(snapshot, account))
-            elif kind == "Namespace":  # a namespace's `default` ServiceAccount exists with it
-                default = Subject("ServiceAccount", "default", obj["metadata"]["name"])
-                units.update(_bindings_naming(snapshot, default))
-            elif kind in ROUTE_KINDS:
-                units.update(_routed(snapshot, after, obj))
-            elif kind == "NetworkPolicy":
-                units |= _selected(after, obj)
+    for obj in _changed_objects(changes):
+        kind = obj["kind"]
+        if kind in BINDING_KINDS:
+            named = _named(obj)
+            if named is None:
+                return None  # an implicit group: every ServiceAccount and user
+            subjects |= named
+            roles |= _role_refs(obj)
+        elif kind in ROLE_KINDS:
+            roles.add(key_of(obj))
+        elif kind == "ServiceAccount":
+            account = Subject("ServiceAccount", obj["metadata"]["name"], namespace_of(obj))
+            subjects.add(account)
+            units.update(_bindings_naming(snapshot, account))
+        elif kind == "Namespace":  # a namespace's `default` ServiceAccount exists with it
+            default = Subject("ServiceAccount", "default", obj["metadata"]["name"])
+            units.update(_bindings_naming(snapshot, default))
+        elif kind in ROUTE_KINDS:
+            units.update(_routed(snapshot, after, obj))
+        elif kind == "NetworkPolicy":
+            units |= _selected(after, obj)
     if roles:
         everyone = _through_roles(snapshot, roles, subjects, units)
         if everyone:
