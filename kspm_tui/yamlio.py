@@ -35,7 +35,7 @@ _INT = "tag:yaml.org,2002:int"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _FLOAT = "tag:yaml.org,2002:float"
-_INTERN_MAX = 32  # short values repeat (`TCP`, `IfNotPresent`); long ones (uids) rarely do
+INTERN_MAX = 32  # short values repeat (`TCP`, `IfNotPresent`); long ones (uids) rarely do
 _RESOLVE_CACHE_MAX = 200_000
 # Alias bounds ("billion laughs"): a document may reuse nodes through aliases, but what it
 # expands to when written out (hashing, JSON, the explorer's YAML) must stay near its own size.
@@ -130,7 +130,7 @@ class _Loader(_BaseLoader):  # type: ignore[misc, valid-type]
     def _scalar(self, node: ScalarNode) -> Any:
         tag, value = node.tag, node.value
         if tag == _STR:
-            return sys.intern(value) if len(value) <= _INTERN_MAX else value
+            return sys.intern(value) if len(value) <= INTERN_MAX else value
         if tag == _NULL:
             return None
         if tag == _BOOL:

@@ -28,7 +28,7 @@ import math
 import sys
 from typing import Any
 
-from kspm_tui.yamlio import ParseFailure, RawDocument, go_tag, load_document as load_exactly
+from kspm_tui.yamlio import INTERN_MAX, ParseFailure, RawDocument, go_tag, load_document as load_exactly
 
 try:
     import ryaml
@@ -36,7 +36,6 @@ except ImportError:  # no wheel for this platform: yamlio reads everything, just
     ryaml = None  # type: ignore[assignment]
 
 _STR = "tag:yaml.org,2002:str"  # what go_tag gives a plain scalar kubectl reads as a string
-_INTERN_MAX = 32  # as yamlio: short values repeat across objects; shared, they cost memory once
 _CACHE_MAX = 200_000  # as yamlio's resolve cache: distinct keys and short values remembered
 _NUMERIC_START = frozenset("+-.0123456789")  # what a long string kubectl reads as a number starts with
 # A tag (`!`), an anchor (`&`) or a directive (`%`) starts where a node or line may start:
@@ -108,7 +107,7 @@ def _mapping(value: dict[Any, Any]) -> dict[str, Any]:
         if interned is None:
             interned = _new_key(key)
         cls = item.__class__
-        if cls is str and len(item) <= _INTERN_MAX:
+        if cls is str and len(item) <= INTERN_MAX:
             short = shorts_get(item)
             item = short if short is not None else _short(item)
         elif cls is dict:
@@ -126,7 +125,7 @@ def _sequence(value: list[Any]) -> list[Any]:
     shorts_get = _shorts.get
     for index, item in enumerate(value):
         cls = item.__class__
-        if cls is str and len(item) <= _INTERN_MAX:
+        if cls is str and len(item) <= INTERN_MAX:
             short = shorts_get(item)
             value[index] = short if short is not None else _short(item)
         elif cls is dict:
@@ -142,7 +141,7 @@ def _scalar(value: Any) -> Any:
     """A scalar other than an int, bool or null (which both loaders read alike)."""
     cls = value.__class__
     if cls is str:
-        if len(value) <= _INTERN_MAX:
+        if len(value) <= INTERN_MAX:
             short = _shorts.get(value)
             return short if short is not None else _short(value)
         if value[0] in _NUMERIC_START and not _same_reading(value):

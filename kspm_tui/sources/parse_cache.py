@@ -29,12 +29,12 @@ from platformdirs import user_cache_path
 from kspm_tui import yamlio, yamlnative
 from kspm_tui.atomic_write import atomic_write
 from kspm_tui.locations import APP
+from kspm_tui.yamlio import INTERN_MAX
 
 FORMAT = b"kspm-tui parse cache 1\n"
 DEFAULT_MAX_BYTES = 512 * 1024**2
 SUFFIX = ".parsed"
 _DIGEST = 32  # blake2b bytes: the payload check
-_INTERN_MAX = 32  # as yamlio: short values repeat across objects; shared, they cost memory once
 # orjson would write these as something else (a date as a string); raising instead keeps the
 # entry out of the cache, so what is read back is always exactly what was parsed.
 _EXACT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_SUBCLASS | orjson.OPT_PASSTHROUGH_DATACLASS
@@ -163,7 +163,7 @@ def interned(value: Any) -> Any:
     orjson already shares the keys, and rebuilding every dict would briefly hold two copies.
     Also used on live list pages (sources/live.py), which orjson parses the same way."""
     if value.__class__ is str:
-        return sys.intern(value) if len(value) <= _INTERN_MAX else value
+        return sys.intern(value) if len(value) <= INTERN_MAX else value
     if value.__class__ not in (dict, list):
         return value
     intern = sys.intern
@@ -173,7 +173,7 @@ def interned(value: Any) -> Any:
         for key, item in (node.items() if node.__class__ is dict else enumerate(node)):
             cls = item.__class__
             if cls is str:
-                if len(item) <= _INTERN_MAX:
+                if len(item) <= INTERN_MAX:
                     node[key] = intern(item)
             elif cls is dict or cls is list:
                 stack.append(item)
