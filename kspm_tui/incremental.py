@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from kspm_tui.engine.evaluate import Evaluation, Options, TemplateCache, evaluate_snapshot
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.engine.pod_security import PodSecurityLevels
+from kspm_tui.fixes.safety import VerdictCache
 from kspm_tui.graph.delta import Change, Facts, affected, reach_reached
 from kspm_tui.graph.paths import Reachability
 from kspm_tui.kinds import WORKLOAD_KINDS
@@ -58,12 +59,15 @@ class Incremental:
         # Template-only verdicts by template digest, kept across batches: a workload reached
         # through graph facts (a Service, a NetworkPolicy) has the template it had.
         self._templates: TemplateCache = {}
+        # Fix verdicts by object, kept while the object is (entries of changed objects dropped).
+        self._verdicts: VerdictCache = {}
         # per kind being relisted, the keys its pages named so far (the objects are the snapshot's)
         self._relisting: dict[str, set[Key]] = {}
 
     def evaluate(self, only: frozenset[Key] | None) -> Evaluation:
         """Run the engine over `only` (None: everything)."""
         options = self.options(only)
+        options.verdicts = self._verdicts
         if only is not None:
             options.pod_security = self._levels
             facts = self._facts
@@ -97,6 +101,7 @@ class Incremental:
                 else:
                     self.snapshot.add(SourcedObject(obj, self.source(obj["kind"])))
                 units |= self._owner_units(key)
+                self._verdicts.pop(key, None)
                 changes.append((old.obj if old else None, None if event == "DELETED" else obj))
         after = self._facts = Facts.of(self.snapshot, system, before.reach)  # its reach updated next
         moved = reach_reached(self.snapshot, after, changes)

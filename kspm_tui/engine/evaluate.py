@@ -26,7 +26,7 @@ from kspm_tui.engine.loader import CompiledRule, RuleSet, params_variable
 from kspm_tui.engine.pod_security import PodSecurityLevels, empty_fact
 from kspm_tui.engine.shapes import merge_reads
 from kspm_tui.engine.typed import construct
-from kspm_tui.fixes.safety import Assessor
+from kspm_tui.fixes.safety import Assessor, VerdictCache
 from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.controlplane import control_plane
 from kspm_tui.graph.facts import cluster_facts, namespace_facts
@@ -80,6 +80,8 @@ class Options:
     namespace_facts: dict[str, dict[str, Any]] | None = None
     cluster_facts: dict[str, Any] | None = None
     reach: Reachability | None = None
+    # Watch mode: fix verdicts kept across batches (`fixes/safety.py`), filled by this run.
+    verdicts: VerdictCache | None = None
 
 
 @dataclass(slots=True)
@@ -188,7 +190,8 @@ class Evaluator:
         self._cluster()
         self._control_plane()
         self.graph.run()
-        Assessor(self.snapshot, self.out.pod_security, self.ns_facts, self.options.context).assess_all(self.out.findings)
+        Assessor(self.snapshot, self.out.pod_security, self.ns_facts, self.options.context,
+                 self.options.verdicts).assess_all(self.out.findings)
         for counts, attr in ((self._evaluated, "evaluated"), (self._failed, "failed"),
                              (self._superseded, "superseded")):
             for rule_id, n in counts.items():

@@ -28,7 +28,7 @@ from kspm_tui.fixes.validation import Remembered, validate_object
 from kspm_tui.kinds import TEMPLATE_PATH
 from kspm_tui.model import Finding, FindingRemediation, Safety, Status
 from kspm_tui.remediation import finding_remediation, join_guidance, kubectl_patch
-from kspm_tui.snapshot import Snapshot
+from kspm_tui.snapshot import Key, Snapshot
 from kspm_tui.yamlio import load_yaml
 
 SAFETY_FILE = Path(__file__).parent / "data" / "safety.yaml"
@@ -80,16 +80,26 @@ class Verdict:
     withheld: str = ""  # why no patch is offered, and what to do instead
 
 
+# What an object alone decides of its findings' verdicts, kept across a watch's batches:
+# object key → (the object, {(rule, container, covered rules): (patch, verdict)}). An entry
+# holds while the snapshot holds that very object (a watch replaces an edited one, never
+# changes it in place); the namespace's enforced level is judged again each time.
+VerdictCache = dict[Key, tuple[dict[str, Any], dict[tuple[str, str | None, tuple[str, ...]],
+                                                    tuple[dict[str, Any], "Verdict"]]]]
+
+
 class Assessor:
     """Assesses findings of one scan against its snapshot and Pod Security levels."""
 
     def __init__(self, snapshot: Snapshot, levels: PodSecurityLevels,
-                 ns_facts: dict[str, dict[str, Any]], context: str | None = None) -> None:
+                 ns_facts: dict[str, dict[str, Any]], context: str | None = None,
+                 kept: VerdictCache | None = None) -> None:
         self.snapshot = snapshot
         self.levels = levels
         self.ns_facts = ns_facts
         self.context = context
         self.table = safety_table()
+        self._kept: VerdictCache = {} if kept is None else kept
         self._problems: dict[int, set[str]] = {}  # id(object) → its own validation problems (as text)
         self._remembered = Remembered()  # the objects' containers, checked once (see validation.py)
 
@@ -135,13 +145,38 @@ class Assessor:
                        for rule, r in records if r.verdict is not Safety.safe)
 
     def verdict(self, finding: Finding, patch: dict[str, Any]) -> Verdict:
-        record = self.record(finding)
         if finding.rule in PSA_RULES:
             return self._psa_label(finding, patch)
         item = self.snapshot.get(finding.kind, finding.namespace, finding.name)
         obj = item.obj if item is not None else None
         if obj is None or finding.kind not in TEMPLATE_PATH:
+            record = self.record(finding)
             return Verdict(patch, record.verdict, record.reason)
+        verdict = self._object_verdict(finding, obj, patch)
+        if verdict.withheld or verdict.patch is None:
+            return verdict
+        blocked = self._psa_blocked(finding)
+        if blocked and verdict.safety is Safety.safe:
+            return Verdict(verdict.patch, Safety.review, blocked)
+        return verdict
+
+    def _object_verdict(self, finding: Finding, obj: dict[str, Any], patch: dict[str, Any]) -> Verdict:
+        """The verdict as far as the object decides it: taken from `kept` while the object,
+        the rule, the container, the covered rules and the patch are the same."""
+        key = (finding.kind, finding.namespace, finding.name)
+        entry = self._kept.get(key)
+        if entry is None or entry[0] is not obj:
+            entry = self._kept[key] = (obj, {})
+        which = (finding.rule, finding.container, tuple(finding.covers))
+        hit = entry[1].get(which)
+        if hit is not None and hit[0] == patch:
+            return hit[1]
+        verdict = self._judged(finding, obj, patch)
+        entry[1][which] = (patch, verdict)
+        return verdict
+
+    def _judged(self, finding: Finding, obj: dict[str, Any], patch: dict[str, Any]) -> Verdict:
+        record = self.record(finding)
         traits = agent_traits(obj)
         if traits and record.agent:
             return Verdict(None, Safety.review, "", _agent_note(finding, traits, record.agent))
@@ -159,9 +194,6 @@ class Assessor:
         if after:
             return Verdict(None, Safety.review, "", "the result would be refused: " + "; ".join(map(str, after[:2]))
                            + ". " + _instead(finding, after[0].message))
-        blocked = self._psa_blocked(finding)
-        if blocked and verdict.safety is Safety.safe:
-            return Verdict(verdict.patch, Safety.review, blocked)
         return verdict
 
     def _psa_blocked(self, finding: Finding) -> str:
