@@ -103,7 +103,7 @@ class Incremental:
                 units |= self._owner_units(key)
                 self._verdicts.pop(key, None)
                 changes.append((old.obj if old else None, None if event == "DELETED" else obj))
-        after = self._facts = Facts.of(self.snapshot, system, before.reach)  # its reach updated next
+        after = self._facts = before.updated(self.snapshot, system, changes)  # its reach updated next
         moved = reach_reached(self.snapshot, after, changes)
         if moved is None:
             after.reach = Reachability.of(self.snapshot)

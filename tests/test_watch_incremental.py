@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from kspm_tui.engine.evaluate import evaluate_snapshot
 from kspm_tui.graph.analysis import Analysis
+from kspm_tui.graph.delta import Facts
 from kspm_tui.graph.paths import Reachability
 from kspm_tui.incremental import Incremental, Relisted
 from kspm_tui.model import SourceRef, Status
@@ -241,6 +242,8 @@ def run(initial: list[dict[str, Any]], batches: list[list[tuple[str, Any]]]) -> 
         failing = inc.merge(failing, inc.evaluate(only), only)
         # the reachability a batch updated by namespace (`Reachability.updated`) is the whole one
         assert inc._facts is not None and inc._facts.reach == Reachability.of(snapshot)
+        # ... and so are the namespace, cluster and workload facts it updated (`Facts.updated`)
+        assert inc._facts == Facts.of(snapshot, options(None).system_namespaces, inc._facts.reach)
         full = evaluate_snapshot(snapshot, RULESET, options(None))
         assert {fp: f.model_dump(mode="json") for fp, f in failing.items()} == failing_of(full.findings)
         graph_findings += sum(f.rule.startswith(("K8S-PATH-", "K8S-RBAC-CAN-", "K8S-RBAC-READ-ALL"))

@@ -26,19 +26,20 @@ the workloads routed through an Ingress or HTTPRoute.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from kspm_tui.graph.exposure import _ingress_backends, _route_backends, nodes_have_external_addresses
-from kspm_tui.graph.facts import cluster_facts, namespace_facts
+from kspm_tui.graph.facts import cluster_facts, namespace_facts, policy_engine
 from kspm_tui.graph.identity import service_account_name
 from kspm_tui.graph.paths import Reachability
 from kspm_tui.graph.rbac import IMPLICIT_GROUPS, SA_PREFIX, Subject, _subject
 from kspm_tui.graph.risks import privileged_namespaces
 from kspm_tui.graph.selectors import map_selector_matches, selector_matches
-from kspm_tui.snapshot import Key, Snapshot, key_of, namespace_of
+from kspm_tui.kinds import WORKLOAD_KINDS
+from kspm_tui.snapshot import Key, Snapshot, Workload, key_of, namespace_of
 
 BINDING_KINDS = frozenset({"RoleBinding", "ClusterRoleBinding"})
 ROLE_KINDS = frozenset({"Role", "ClusterRole"})
@@ -57,23 +58,80 @@ class Facts:
     reach: Reachability
     nodes_external: bool | None
     by_account: dict[Subject, list[Key]] = field(default_factory=dict)
+    # objects per namespace (what makes a namespace referenced) and workload-kind objects per
+    # namespace (the cluster's `appNamespaces`), counted so a batch updates them by its changes
+    objects_in: Counter[str] = field(default_factory=Counter)
+    workload_objects_in: Counter[str | None] = field(default_factory=Counter)
 
     @classmethod
     def of(cls, snapshot: Snapshot, system_namespaces: tuple[str, ...], reach: Reachability | None = None) -> Facts:
         """The facts of `snapshot`; `reach`: taken as is, not computed (a watch updates it)."""
-        namespaces = namespace_facts(snapshot, system_namespaces)
-        workloads: dict[Key, tuple[str | None, dict[str, str], Subject]] = {}
-        by_account: dict[Subject, list[Key]] = defaultdict(list)
-        for workload in snapshot.workloads():
-            key = key_of(workload.obj)
-            labels = (workload.template.get("metadata") or {}).get("labels") or {}
-            account = Subject("ServiceAccount", service_account_name(workload.template["spec"]),
-                              workload.namespace or "default")
-            workloads[key] = (workload.namespace, labels, account)
-            by_account[account].append(key)
+        workloads = {key_of(w.obj): _entry(w) for w in snapshot.workloads()}
+        counts = Counter(w.namespace for w in snapshot.workloads())
+        namespaces = namespace_facts(snapshot, system_namespaces, workload_counts=counts)
         privileged = frozenset(privileged_namespaces(namespaces, system_namespaces))
         return cls(namespaces, cluster_facts(snapshot), privileged, workloads, reach or Reachability.of(snapshot),
-                   nodes_have_external_addresses(snapshot), dict(by_account))
+                   nodes_have_external_addresses(snapshot), _by_account(workloads),
+                   Counter(ns for _, ns, _ in snapshot.index if ns),
+                   Counter(ns for kind, ns, _ in snapshot.index if kind in WORKLOAD_KINDS))
+
+    def updated(self, snapshot: Snapshot, system_namespaces: tuple[str, ...], changes: Iterable[Change]) -> Facts:
+        """These facts after `changes` (already applied to `snapshot`), equal to `Facts.of`:
+        the namespace facts of the namespaces the changes touch (their objects', a Namespace's
+        own, those whose top-level workloads came or went), the cluster facts whose inputs
+        changed, the entries of changed workloads; the rest kept. `reach` is kept for the
+        caller to update (`Reachability.updated`)."""
+        objects_in, workload_objects_in = Counter(self.objects_in), Counter(self.workload_objects_in)
+        touched: set[str] = set()
+        keys: set[Key] = set()
+        engines_changed = components_changed = False
+        for old, new in changes:
+            for obj, step in ((old, -1), (new, 1)):
+                if obj is None:
+                    continue
+                key = key_of(obj)
+                keys.add(key)
+                kind, ns = key[0], key[1]
+                if ns:
+                    objects_in[ns] += step
+                    touched.add(ns)
+                if kind in WORKLOAD_KINDS:
+                    workload_objects_in[ns] += step
+                if kind == "Namespace":
+                    touched.add(key[2])
+                engines_changed = engines_changed or policy_engine(obj) is not None
+                components_changed = components_changed or kind == "Node" or (kind == "Pod" and ns == "kube-system")
+        objects_in, workload_objects_in = +objects_in, +workload_objects_in  # drop the namespaces emptied
+        workloads: dict[Key, tuple[str | None, dict[str, str], Subject]] = {}
+        for workload in snapshot.workloads():
+            key = key_of(workload.obj)
+            entry = self.workloads.get(key)
+            workloads[key] = entry if entry is not None and key not in keys else _entry(workload)
+        touched.update(key[1] for key in self.workloads.keys() ^ workloads.keys() if key[1])
+        names = sorted({item.obj["metadata"]["name"] for item in snapshot.of_kind("Namespace")} | objects_in.keys())
+        counts = Counter(ns for ns, _, _ in workloads.values())
+        fresh = namespace_facts(snapshot, system_namespaces, touched & set(names), counts)
+        namespaces = {name: fresh[name] if name in fresh else self.namespaces[name] for name in names}
+        cluster = cluster_facts(snapshot, None if engines_changed else self.cluster["policyEngines"],
+                                None if components_changed else self.cluster["components"],
+                                workload_objects_in.keys(), len(names))
+        return Facts(namespaces, cluster, frozenset(privileged_namespaces(namespaces, system_namespaces)),
+                     workloads, self.reach, nodes_have_external_addresses(snapshot), _by_account(workloads),
+                     objects_in, workload_objects_in)
+
+
+def _entry(workload: Workload) -> tuple[str | None, dict[str, str], Subject]:
+    """A workload's namespace, pod labels and ServiceAccount (what selectors and bindings reach)."""
+    labels = (workload.template.get("metadata") or {}).get("labels") or {}
+    return (workload.namespace, labels, Subject("ServiceAccount", service_account_name(workload.template["spec"]),
+                                                workload.namespace or "default"))
+
+
+def _by_account(workloads: dict[Key, tuple[str | None, dict[str, str], Subject]]) -> dict[Subject, list[Key]]:
+    out: dict[Subject, list[Key]] = defaultdict(list)
+    for key, (_, _, account) in workloads.items():
+        out[account].append(key)
+    return dict(out)
 
 
 def _changed_objects(changes: Iterable[Change]) -> Iterator[dict[str, Any]]:
@@ -172,21 +230,27 @@ def in_namespace(snapshot: Snapshot, facts: Facts, name: str) -> set[Key]:
                  if account.namespace == name)
     for kind in BINDING_KINDS:
         for item in snapshot.of_kind(kind):
-            units.update((s.kind, s.namespace, s.name) for s in _named(item.obj) or ()
+            units.update((s.kind, s.namespace, s.name) for s in _subjects(item.obj)
                          if s.kind == "ServiceAccount" and s.namespace == name)
     return units
 
 
 def _named(binding: dict[str, Any]) -> set[Subject] | None:
     """The subjects a binding grants to, as the units they are; None if it names an implicit group."""
+    subjects = _subjects(binding)
+    if any(s.kind == "Group" and (s.name in IMPLICIT_GROUPS or s.name.startswith("system:serviceaccounts:"))
+           for s in subjects):
+        return None
+    return subjects
+
+
+def _subjects(binding: dict[str, Any]) -> set[Subject]:
+    """Every subject a binding names (a ServiceAccount named as a user also as the ServiceAccount)."""
     namespace = namespace_of(binding)
     out: set[Subject] = set()
     for raw in binding.get("subjects") or ():
         if not isinstance(raw, dict) or (subject := _subject(raw, namespace)) is None:
             continue
-        if subject.kind == "Group" and (subject.name in IMPLICIT_GROUPS
-                                        or subject.name.startswith("system:serviceaccounts:")):
-            return None
         out.add(subject)
         if subject.kind == "User" and subject.name.startswith(SA_PREFIX):  # a ServiceAccount by user name
             ns, _, name = subject.name[len(SA_PREFIX):].partition(":")
@@ -237,9 +301,10 @@ def _through_roles(snapshot: Snapshot, roles: set[Key], subjects: set[Subject], 
 
 
 def _bindings_naming(snapshot: Snapshot, account: Subject) -> list[Key]:
-    """Bindings naming a ServiceAccount directly (their `binding.missingServiceAccounts`)."""
+    """Bindings naming a ServiceAccount directly (their `binding.missingServiceAccounts`), also
+    those that name an implicit group besides."""
     return [key_of(item.obj) for kind in BINDING_KINDS for item in snapshot.of_kind(kind)
-            if account in (_named(item.obj) or ())]
+            if account in _subjects(item.obj)]
 
 
 def _selected(facts: Facts, policy: dict[str, Any]) -> set[Key]:

@@ -7,6 +7,7 @@ needs something one object cannot tell.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from typing import Any
 
 from kspm_tui.graph.controlplane import control_plane
@@ -56,24 +57,31 @@ def _service_account_automount(snapshot: Snapshot) -> dict[str, dict[str, bool]]
     return out
 
 
-def namespace_facts(snapshot: Snapshot, system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES) -> dict[str, dict[str, Any]]:
-    """Per-namespace facts, for every namespace that exists or is referenced."""
+def namespace_facts(snapshot: Snapshot, system_namespaces: tuple[str, ...] = DEFAULT_SYSTEM_NAMESPACES,
+                    names: Iterable[str] | None = None,
+                    workload_counts: Counter[str | None] | None = None) -> dict[str, dict[str, Any]]:
+    """Per-namespace facts, for every namespace that exists or is referenced (`names`: for these
+    only, as a watch updates them; `workload_counts`: top-level workloads per namespace, if known)."""
+    wanted = None if names is None else set(names)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
     deny: dict[str, set[str]] = defaultdict(set)
     defaults: dict[str, dict[str, set[str]]] = defaultdict(lambda: {"requests": set(), "limits": set()})
     for kind in ("NetworkPolicy", "ResourceQuota", "LimitRange"):
         for item in snapshot.of_kind(kind):
             ns = namespace_of(item.obj) or ""
+            if wanted is not None and ns not in wanted:
+                continue
             counts[ns][kind] += 1
             if kind == "NetworkPolicy":
                 deny[ns].update(d for d in ("Ingress", "Egress") if _is_default_deny(item.obj, d))
             elif kind == "LimitRange":
-                for key, names in _limit_range_defaults(item.obj).items():
-                    defaults[ns][key] |= names
+                for key, limits in _limit_range_defaults(item.obj).items():
+                    defaults[ns][key] |= limits
     automount = _service_account_automount(snapshot)
-    workload_counts = Counter(w.namespace for w in snapshot.workloads())
+    if workload_counts is None:
+        workload_counts = Counter(w.namespace for w in snapshot.workloads())
     facts: dict[str, dict[str, Any]] = {}
-    for name in snapshot.namespaces():
+    for name in snapshot.namespaces() if wanted is None else sorted(wanted):
         item = snapshot.get("Namespace", None, name)
         meta = item.obj["metadata"] if item else {}
         labels = meta.get("labels") or {}
@@ -104,24 +112,34 @@ def is_cluster_snapshot(snapshot: Snapshot) -> bool:
     return snapshot.get("Namespace", None, "kube-system") is not None
 
 
-def cluster_facts(snapshot: Snapshot) -> dict[str, Any]:
-    engines: set[str] = set()
-    for item in snapshot.items:
-        obj = item.obj
-        group = group_of(obj.get("apiVersion", ""))
-        if group in _POLICY_ENGINE_GROUPS:
-            engines.add(_POLICY_ENGINE_GROUPS[group])
-        elif obj["kind"] == "ValidatingAdmissionPolicyBinding":
-            engines.add("ValidatingAdmissionPolicy")
-        elif obj["kind"] == "ValidatingWebhookConfiguration":
-            name = obj["metadata"]["name"]
-            if "kyverno" in name:
-                engines.add("Kyverno")
-            elif "gatekeeper" in name:
-                engines.add("Gatekeeper")
-    components = control_plane(snapshot)
-    workload_namespaces = {namespace_of(i.obj) for kind in WORKLOAD_KINDS for i in snapshot.of_kind(kind)}
-    app_namespaces = sorted(workload_namespaces - set(DEFAULT_SYSTEM_NAMESPACES) - {"default", UNKNOWN_NAMESPACE, None})
+def policy_engine(obj: dict[str, Any]) -> str | None:
+    """The policy engine an object belongs to (its API group, or an admission object's name)."""
+    group = group_of(obj.get("apiVersion", ""))
+    if group in _POLICY_ENGINE_GROUPS:
+        return _POLICY_ENGINE_GROUPS[group]
+    if obj["kind"] == "ValidatingAdmissionPolicyBinding":
+        return "ValidatingAdmissionPolicy"
+    if obj["kind"] == "ValidatingWebhookConfiguration":
+        name = obj["metadata"]["name"]
+        if "kyverno" in name:
+            return "Kyverno"
+        if "gatekeeper" in name:
+            return "Gatekeeper"
+    return None
+
+
+def cluster_facts(snapshot: Snapshot, engines: Iterable[str] | None = None, components: Iterable[str] | None = None,
+                  workload_namespaces: Iterable[str | None] | None = None,
+                  namespaces: int | None = None) -> dict[str, Any]:
+    """The cluster facts; a watch passes the parts its batch cannot have changed (None: computed)."""
+    if engines is None:
+        engines = {engine for item in snapshot.items if (engine := policy_engine(item.obj))}
+    if components is None:
+        components = control_plane(snapshot)
+    if workload_namespaces is None:
+        workload_namespaces = {namespace_of(i.obj) for kind in WORKLOAD_KINDS for i in snapshot.of_kind(kind)}
+    app_namespaces = sorted(set(workload_namespaces) - set(DEFAULT_SYSTEM_NAMESPACES)
+                            - {"default", UNKNOWN_NAMESPACE, None})
     psa_enforced = sorted(
         item.obj["metadata"]["name"] for item in snapshot.of_kind("Namespace")
         if ((item.obj["metadata"].get("labels") or {}).get(PSA_PREFIX + "enforce") in ("baseline", "restricted"))
@@ -135,5 +153,5 @@ def cluster_facts(snapshot: Snapshot) -> dict[str, Any]:
         "psaEnforcedNamespaces": psa_enforced,
         "appNamespaces": app_namespaces,
         "kinds": sorted(k for k, v in snapshot.by_kind.items() if v),
-        "namespaces": len(snapshot.namespaces()),
+        "namespaces": len(snapshot.namespaces()) if namespaces is None else namespaces,
     }
