@@ -78,6 +78,11 @@ class Snapshot:
         self._by_kind: dict[str, dict[Key, SourcedObject]] = defaultdict(dict)
         self.by_uid: dict[str, SourcedObject] = {}
         self._workloads: list[Workload] | None = None  # computed once per change, asked for by many
+        # Once the workload list was asked for, it is kept per object as objects come and go (a
+        # watch): the top-level workloads per kind, in the order read, and which objects name
+        # each uid or key as their owner (built at the first change after the list).
+        self._tops: dict[str, dict[Key, Workload]] | None = None
+        self._referrers: dict[str | Key, set[Key]] | None = None
         for item in items:
             self.add(item)
         self._cluster_id = cluster_id
@@ -85,26 +90,84 @@ class Snapshot:
     def add(self, item: SourcedObject) -> None:
         """Index one object; a later object with the same key replaces the earlier one."""
         key = key_of(item.obj)
-        if key[0] in WORKLOAD_KINDS:  # the workload list reads only these (other owners end a chain)
-            self._workloads = None
-        if key in self.index:
-            self.remove(key)
+        old = self._unindex(key) if key in self.index else None
         self.index[key] = item
         self._by_kind[key[0]][key] = item
         uid = item.obj["metadata"].get("uid")
         if uid:
             self.by_uid[uid] = item
+        if key[0] in WORKLOAD_KINDS:  # the workload list reads only these (other owners end a chain)
+            self._workloads = None
+            if self._tops is not None:
+                self._workload_changed(key, old, item)
 
     def remove(self, key: Key) -> SourcedObject | None:
+        item = self._unindex(key)
+        if item is not None and key[0] in WORKLOAD_KINDS:
+            self._workloads = None
+            if self._tops is not None:
+                self._workload_changed(key, item, None)
+        return item
+
+    def _unindex(self, key: Key) -> SourcedObject | None:
         item = self.index.pop(key, None)
         if item is not None:
-            if key[0] in WORKLOAD_KINDS:
-                self._workloads = None
             del self._by_kind[key[0]][key]
             uid = item.obj["metadata"].get("uid")
             if uid and self.by_uid.get(uid) is item:
                 del self.by_uid[uid]
         return item
+
+    def _workload_changed(self, key: Key, old: SourcedObject | None, new: SourcedObject | None) -> None:
+        """Keep the workload list after a workload-kind object changed: whether it is top-level
+        (a replaced object counts as read last, as in `_by_kind`), and whether the objects its
+        old or new self owns are. An object is top-level when its owner is absent or not a
+        workload, so nothing further down the chain changes."""
+        tops = self._tops
+        assert tops is not None
+        if self._referrers is None:
+            self._referrers = {}
+            for kind in WORKLOAD_KINDS:
+                for other in self.of_kind(kind):
+                    if other is not new:
+                        self._refer(other, add=True)
+        others: set[Key] = set()
+        for item, added in ((old, False), (new, True)):
+            if item is not None:
+                self._refer(item, add=added)
+                uid = item.obj["metadata"].get("uid")
+                others |= self._referrers.get(uid, set()) if uid else set()
+                others |= self._referrers.get(key, set())
+        tops[key[0]].pop(key, None)
+        if new is not None and self.top_owner(new) is new and (template := pod_template(new.obj)) is not None:
+            tops[key[0]][key] = Workload(new, template)
+        for other_key in others - {key}:
+            other = self.index.get(other_key)
+            if other is None:
+                continue
+            now = self.top_owner(other) is other and pod_template(other.obj) is not None
+            if now and other_key not in tops[other_key[0]]:
+                self._tops = self._referrers = None  # it goes where it was read: list them again when asked
+                return
+            if not now:
+                tops[other_key[0]].pop(other_key, None)
+
+    def _refer(self, item: SourcedObject, add: bool) -> None:
+        """Record (or forget) the uids and keys an object names as its owners."""
+        assert self._referrers is not None
+        key = key_of(item.obj)
+        for ref in item.obj["metadata"].get("ownerReferences") or ():
+            kind = ref.get("kind", "")
+            named = (kind, key[1] if kind not in CLUSTER_SCOPED else None, ref.get("name", ""))
+            for target in (ref.get("uid"), named):
+                if not target:
+                    continue
+                if add:
+                    self._referrers.setdefault(target, set()).add(key)
+                elif (keys := self._referrers.get(target)) is not None:
+                    keys.discard(key)
+                    if not keys:
+                        del self._referrers[target]
 
     @property
     def items(self) -> list[SourcedObject]:
@@ -160,10 +223,12 @@ class Snapshot:
     def workloads(self) -> list[Workload]:
         """Top-level pod-owning objects; owned ReplicaSets, Jobs and Pods are folded in."""
         if self._workloads is None:
-            self._workloads = [
-                Workload(item, template) for kind in WORKLOAD_KINDS for item in self.of_kind(kind)
-                if self.top_owner(item) is item and (template := pod_template(item.obj)) is not None
-            ]
+            if self._tops is None:
+                self._tops = {kind: {
+                    key: Workload(item, template) for key, item in self._by_kind.get(kind, {}).items()
+                    if self.top_owner(item) is item and (template := pod_template(item.obj)) is not None
+                } for kind in WORKLOAD_KINDS}
+            self._workloads = [w for kind in WORKLOAD_KINDS for w in self._tops[kind].values()]
         return self._workloads
 
     def namespaces(self) -> list[str]:
