@@ -231,6 +231,12 @@ class Snapshot:
             self._workloads = [w for kind in WORKLOAD_KINDS for w in self._tops[kind].values()]
         return self._workloads
 
+    def workload(self, key: Key) -> Workload | None:
+        """The top-level workload with this key (None: there is none)."""
+        self.workloads()
+        tops = self._tops.get(key[0]) if self._tops is not None else None
+        return tops.get(key) if tops is not None else None
+
     def namespaces(self) -> list[str]:
         """Every namespace that exists or is referenced by an object."""
         names = {item.obj["metadata"]["name"] for item in self.of_kind("Namespace")}

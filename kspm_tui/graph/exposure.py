@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,15 +149,13 @@ def nodes_have_external_addresses(snapshot: Snapshot) -> bool | None:
                for a in ((n.obj.get("status") or {}).get("addresses") or ()) if isinstance(a, dict))
 
 
-def exposures(snapshot: Snapshot, only: Collection[Ref] | None = None) -> dict[Ref, list[Route]]:
+def exposures(snapshot: Snapshot, only: Iterable[Workload] | None = None) -> dict[Ref, list[Route]]:
     """Every workload reachable from outside, with all the routes that reach it (`only`: of
     these workloads; a watch batch recomputes those it can reach, `Reachability.updated`)."""
     by_ns: dict[str, list[Workload]] = defaultdict(list)
     out: dict[Ref, list[Route]] = defaultdict(list)
     nodes_external = nodes_have_external_addresses(snapshot)
-    for workload in snapshot.workloads():
-        if only is not None and Ref(workload.kind, workload.namespace, workload.name) not in only:
-            continue
+    for workload in snapshot.workloads() if only is None else only:
         by_ns[workload.namespace or ""].append(workload)
         if nodes_external and (host := _host_route(workload)) is not None:
             out[Ref(workload.kind, workload.namespace, workload.name)].append(host)
@@ -201,13 +199,11 @@ class Controller:
 
 def ingress_controllers(snapshot: Snapshot, routes: dict[Ref, list[Route]],
                         ns_labels: dict[str, dict[str, str]],
-                        only: Collection[Ref] | None = None) -> list[Controller]:
+                        only: Iterable[Workload] | None = None) -> list[Controller]:
     """Workloads named (workload, namespace or labels) like an ingress or gateway controller
     (`only`: among these)."""
     found = []
-    for workload in snapshot.workloads():
-        if only is not None and Ref(workload.kind, workload.namespace, workload.name) not in only:
-            continue
+    for workload in snapshot.workloads() if only is None else only:
         labels = (workload.template.get("metadata") or {}).get("labels") or {}
         text = " ".join([workload.name, workload.namespace or "", *map(str, labels.values())]).lower()
         if not any(marker in text for marker in CONTROLLER_MARKERS):

@@ -12,13 +12,13 @@ that admits a peer on some port counts as admitting it.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from kspm_tui.graph.rbac import Ref
 from kspm_tui.graph.selectors import selector_matches
-from kspm_tui.snapshot import Snapshot, namespace_of
+from kspm_tui.snapshot import Snapshot, Workload, namespace_of
 
 ANYWHERE = ("0.0.0.0/0", "::/0")
 
@@ -119,16 +119,14 @@ def namespace_labels(snapshot: Snapshot) -> dict[str, dict[str, str]]:
     return out
 
 
-def isolation(snapshot: Snapshot, only: Collection[Ref] | None = None) -> dict[Ref, Isolation]:
+def isolation(snapshot: Snapshot, only: Iterable[Workload] | None = None) -> dict[Ref, Isolation]:
     """Isolation of every top-level workload's pods, keyed by the workload (`only`: of these)."""
     policies: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in snapshot.of_kind("NetworkPolicy"):
         policies[namespace_of(item.obj) or ""].append(item.obj)
     out: dict[Ref, Isolation] = {}
-    for workload in snapshot.workloads():
+    for workload in snapshot.workloads() if only is None else only:
         namespace = workload.namespace or ""
-        if only is not None and Ref(workload.kind, workload.namespace, workload.name) not in only:
-            continue
         labels = (workload.template.get("metadata") or {}).get("labels") or {}
         iso = Isolation()
         for policy in policies.get(namespace, ()):

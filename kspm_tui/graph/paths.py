@@ -32,7 +32,7 @@ from kspm_tui.graph.rbac import RbacGraph, Ref, Subject
 from kspm_tui.graph.risks import ESCALATION, Hit, RiskIndex
 from kspm_tui.model import FindingRemediation, Safety, Scope
 from kspm_tui.remediation import build as build_remediation
-from kspm_tui.snapshot import Snapshot, Workload, known
+from kspm_tui.snapshot import Snapshot, Workload, key_of, known
 from kspm_tui.yamlio import dump_yaml
 
 INTERNET = "internet"
@@ -201,23 +201,21 @@ class Reachability:
     def updated(self, snapshot: Snapshot, only: Collection[Ref]) -> Reachability:
         """This reachability after changes that can reach only the workloads `only`
         (`graph/delta.py`'s `reach_reached`), equal to `Reachability.of`: every other workload
-        keeps its routes, isolation and controller entry."""
-        routes = exposures(snapshot, only)
-        iso = isolation(snapshot, only)
-        fresh = {c.ref: c for c in ingress_controllers(snapshot, routes, namespace_labels(snapshot), only)}
-        kept = {c.ref: c for c in self.controllers}
-        controllers = []
-        for workload in snapshot.workloads():  # in the order `of` finds them
-            ref = Ref(workload.kind, workload.namespace, workload.name)
-            if ref not in only:
-                routes.setdefault(ref, self.exposure.get(ref, []))
-                iso[ref] = self.isolation[ref]
-                found = kept.get(ref)
-            else:
-                found = fresh.get(ref)
-            if found is not None:
-                controllers.append(found)
-        return Reachability({ref: r for ref, r in routes.items() if r}, iso, controllers)
+        keeps its routes, isolation and controller entry (the controllers stay in the order
+        `of` finds them, re-read only when one of them is in `only`)."""
+        workloads = [w for ref in only if (w := snapshot.workload(ref)) is not None]
+        routes = exposures(snapshot, workloads)
+        exposure = {ref: r for ref, r in self.exposure.items() if ref not in only}
+        exposure.update(routes)
+        iso = {ref: i for ref, i in self.isolation.items() if ref not in only}
+        iso.update(isolation(snapshot, workloads))
+        fresh = ingress_controllers(snapshot, routes, namespace_labels(snapshot), workloads)
+        if not fresh and not any(c.ref in only for c in self.controllers):
+            return Reachability(exposure, iso, self.controllers)
+        found = {c.ref: c for c in self.controllers if c.ref not in only}
+        found.update((c.ref, c) for c in fresh)
+        return Reachability(exposure, iso, [found[key] for w in snapshot.workloads()
+                                            if (key := key_of(w.obj)) in found])
 
 
 class _Builder:
