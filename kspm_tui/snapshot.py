@@ -231,6 +231,12 @@ class Snapshot:
             self._workloads = [w for kind in WORKLOAD_KINDS for w in self._tops[kind].values()]
         return self._workloads
 
+    def workloads_by_key(self) -> dict[Key, Workload]:
+        """The top-level workloads by key, in the order of `workloads()`."""
+        self.workloads()
+        assert self._tops is not None
+        return {key: w for kind in WORKLOAD_KINDS for key, w in self._tops[kind].items()}
+
     def workload(self, key: Key) -> Workload | None:
         """The top-level workload with this key (None: there is none)."""
         self.workloads()

@@ -15,7 +15,7 @@ from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.paths import remediation_of
 from kspm_tui.graph.rbac import Subject
 from kspm_tui.model import Scope, SourceRef
-from kspm_tui.snapshot import Workload, key_of
+from kspm_tui.snapshot import Workload
 
 if TYPE_CHECKING:
     from kspm_tui.engine.evaluate import Evaluator
@@ -112,7 +112,7 @@ class GraphScopes:
         ev = self.ev
         only = ev.options.only
         paths = self.analysis.path_graph.paths if only is None else sorted(
-            (path for workload in ev.snapshot.workloads() if key_of(workload.obj) in only
+            (path for key in only if (workload := ev.snapshot.workload(key)) is not None
              for path in self.analysis.workload_paths(workload)), key=lambda p: (-p.score, p.id))
         reported: set[tuple[str, str]] = set()
         for path in paths:  # best first: one finding per rule and workload

@@ -62,11 +62,21 @@ class Facts:
     # namespace (the cluster's `appNamespaces`), counted so a batch updates them by its changes
     objects_in: Counter[str] = field(default_factory=Counter)
     workload_objects_in: Counter[str | None] = field(default_factory=Counter)
+    _in_ns: dict[str | None, list[Key]] | None = field(default=None, compare=False, repr=False)
+
+    def workloads_in(self, namespace: str | None) -> list[Key]:
+        """The workloads of a namespace (indexed on first use: a batch's Services and
+        NetworkPolicies each select among their namespace's workloads)."""
+        if self._in_ns is None:
+            self._in_ns = defaultdict(list)
+            for key, (ns, _, _) in self.workloads.items():
+                self._in_ns[ns].append(key)
+        return self._in_ns.get(namespace, [])
 
     @classmethod
     def of(cls, snapshot: Snapshot, system_namespaces: tuple[str, ...], reach: Reachability | None = None) -> Facts:
         """The facts of `snapshot`; `reach`: taken as is, not computed (a watch updates it)."""
-        workloads = {key_of(w.obj): _entry(w) for w in snapshot.workloads()}
+        workloads = {key: _entry(w) for key, w in snapshot.workloads_by_key().items()}
         counts = Counter(w.namespace for w in snapshot.workloads())
         namespaces = namespace_facts(snapshot, system_namespaces, workload_counts=counts)
         privileged = frozenset(privileged_namespaces(namespaces, system_namespaces))
@@ -103,8 +113,7 @@ class Facts:
                 components_changed = components_changed or kind == "Node" or (kind == "Pod" and ns == "kube-system")
         objects_in, workload_objects_in = +objects_in, +workload_objects_in  # drop the namespaces emptied
         workloads: dict[Key, tuple[str | None, dict[str, str], Subject]] = {}
-        for workload in snapshot.workloads():
-            key = key_of(workload.obj)
+        for key, workload in snapshot.workloads_by_key().items():
             entry = self.workloads.get(key)
             workloads[key] = entry if entry is not None and key not in keys else _entry(workload)
         touched.update(key[1] for key in self.workloads.keys() ^ workloads.keys() if key[1])
@@ -310,8 +319,7 @@ def _bindings_naming(snapshot: Snapshot, account: Subject) -> list[Key]:
 def _selected(facts: Facts, policy: dict[str, Any]) -> set[Key]:
     """Workloads a NetworkPolicy's pod selector picks."""
     selector = (policy.get("spec") or {}).get("podSelector") or {}
-    return {k for k, (ns, labels, _) in facts.workloads.items()
-            if ns == namespace_of(policy) and selector_matches(selector, labels)}
+    return {k for k in facts.workloads_in(namespace_of(policy)) if selector_matches(selector, facts.workloads[k][1])}
 
 
 def _routed(snapshot: Snapshot, facts: Facts, obj: dict[str, Any]) -> set[Key]:
@@ -327,6 +335,6 @@ def _routed(snapshot: Snapshot, facts: Facts, obj: dict[str, Any]) -> set[Key]:
     out: set[Key] = set()
     for service in services:
         selector = (service.get("spec") or {}).get("selector") or {}
-        out.update(k for k, (ns, labels, _) in facts.workloads.items()
-                   if ns == namespace_of(service) and map_selector_matches(selector, labels))
+        out.update(k for k in facts.workloads_in(namespace_of(service))
+                   if map_selector_matches(selector, facts.workloads[k][1]))
     return out
