@@ -64,6 +64,7 @@ class Incremental:
     def evaluate(self, only: frozenset[Key] | None) -> Evaluation:
         """Run the engine over `only` (None: everything)."""
         options = self.options(only)
+        options.unit_counts = True  # the watch keeps its summary by difference (watch_publish.py)
         if only is not None:
             options.pod_security = self._levels
             facts = self._facts
