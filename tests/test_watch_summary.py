@@ -3,8 +3,9 @@
 A small cluster (one Deployment failing its container hardening checks, no critical or high
 finding, so the score is the weighted pass rate) is served over HTTPS; while the explorer or
 the CLI watches, the Deployment is fixed on the server and a second, hardened one is created.
-The score shown must rise to what a fresh scan of the cluster gives, and the object and
-workload counts with it: a watch that kept the first scan's counts would show another number.
+The score shown (the explorer's header and overview, the CLI's heartbeat, the reporter's
+`kspm_score` on /metrics) must rise to what a fresh scan of the cluster gives, and the object
+and workload counts with it: a watch that kept the first scan's counts would show another number.
 """
 
 from __future__ import annotations
@@ -18,12 +19,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+from prometheus_client.parser import text_string_to_metric_families
+
+from kspm_tui.reporter.metrics import Endpoints
 from kspm_tui.scan import ScanSettings, run_scan
 from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from tests.apiserver.fixtures import kubeconfig, serve  # noqa: F401 - fixtures
 from tests.apiserver.server import ApiServer
 from tests.conftest import ROOT
+from tests.test_reporter import Running, get
 from tests.tui_helpers import run_async, screen_text, wait_for, wait_scanned
 
 
@@ -121,3 +126,34 @@ def test_the_cli_watch_heartbeat_shows_the_score_a_fresh_scan_gives_after_a_fix(
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_the_reporter_publishes_the_score_a_fresh_scan_gives_after_a_fix(serve, kubeconfig,  # noqa: F811
+                                                                          monkeypatch) -> None:
+    server = serve(CLUSTER)
+    server.allow_report_writes = True
+    config = kubeconfig(server, context="live")
+    monkeypatch.setenv("KUBECONFIG", str(config))
+    before = fresh("live")
+    running = Running(server, config)
+    endpoints = Endpoints(running.metrics, "127.0.0.1:0", healthy=lambda: running.reporter.alive,
+                          ready=running.reporter.ready.is_set)
+
+    def published() -> tuple[float, float]:
+        code, text = get(f"http://127.0.0.1:{endpoints.port}/metrics")
+        assert code == 200
+        families = {f.name: f for f in text_string_to_metric_families(text)}
+        return families["kspm_score"].samples[0].value, families["kspm_workloads"].samples[0].value
+
+    try:
+        running.reporter.ready.wait(60)
+        assert published() == (before.score, 1)
+        fix(server)
+        after = fresh("live")
+        deadline = time.monotonic() + 60  # a safety net for a hung reporter, not a speed requirement
+        while published() != (after.score, 2):
+            assert time.monotonic() < deadline, f"/metrics still says {published()}, a fresh scan {after.score}"
+            time.sleep(0.05)
+    finally:
+        endpoints.close()
+        running.stop()
