@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from kspm_tui.engine.evaluate import Evaluation
 from kspm_tui.engine.units import ALWAYS, UnitCounts
 from kspm_tui.inventory import build_inventory, object_accept_annotations
 from kspm_tui.model import AcceptAnnotation, Category, Finding, InputError, RuleStat, ScanResult, Severity, Status
@@ -60,6 +61,19 @@ class Published:
 
 def unit_of(finding: Finding) -> Key:
     return (finding.kind, finding.namespace, finding.name)
+
+
+def rebased(base: ScanResult, evaluation: Evaluation) -> ScanResult:
+    """The first scan's report (`FailingFindings.result`'s base) with the rules not assessable
+    as of this run: a control-plane component can come into view, or go, while watching. Every
+    run decides them all (coverage, control plane); the same base when nothing changed."""
+    now = {rule: stat.reason for rule, stat in evaluation.stats.items() if stat.not_assessable}
+    if now == {stat.rule: stat.reason for stat in base.rule_stats if stat.not_assessable}:
+        return base
+    return base.model_copy(update={
+        "findings": [f for f in evaluation.findings if f.status is Status.not_assessable],
+        "rule_stats": [stat.model_copy(update={"not_assessable": stat.rule in now, "reason": now.get(stat.rule, "")})
+                       for stat in base.rule_stats]})
 
 
 class Tally:

@@ -48,7 +48,7 @@ from kspm_tui.snapshot import Key, Snapshot
 from kspm_tui.sources.watch import Batch, Relist, Watcher
 from kspm_tui.target import Progress, Target, connect
 from kspm_tui.triage.acceptance import cluster_names
-from kspm_tui.watch_publish import Delta, FailingFindings, Published
+from kspm_tui.watch_publish import Delta, FailingFindings, Published, rebased
 
 if TYPE_CHECKING:
     from kspm_tui.graph.analysis import Analysis
@@ -317,6 +317,8 @@ class WatchService:
                                                  if f.status in (Status.fail, Status.accepted)],
                                           evaluation.units or {})
         self._analysis, self._scanned = evaluation.analysis, None
+        if self._base is not None:
+            self._base = rebased(self._base, evaluation)
         return self._update(published, publish=publish)
 
     def _update(self, published: Published, *, publish: bool = True) -> list[FindingEvent]:

@@ -32,7 +32,7 @@ from kspm_tui.scan import ScanSettings, load_ruleset, options_for, result_of
 from kspm_tui.snapshot import Snapshot, key_of
 from kspm_tui.sources import Collected, SourcedObject
 from kspm_tui.triage.acceptance import accept_risks
-from kspm_tui.watch_publish import FailingFindings
+from kspm_tui.watch_publish import FailingFindings, rebased
 from tests.test_watch_incremental import batch, cluster, objects
 
 EXPIRY = date(2030, 1, 1)
@@ -52,6 +52,12 @@ EXCEPTIONS = [
     reason: node-local agents
 """,
 ]
+APISERVER = {"apiVersion": "v1", "kind": "Pod",
+             "metadata": {"name": "kube-apiserver-cp-1", "namespace": "kube-system",
+                          "labels": {"component": "kube-apiserver"}},
+             "spec": {"containers": [{"name": "kube-apiserver", "image": "registry.k8s.io/kube-apiserver:v1.31.0",
+                                      "command": ["kube-apiserver", "--anonymous-auth=true",
+                                                  "--authorization-mode=AlwaysAllow"]}]}}
 NOTES = ("K8S-PRIVILEGED,K8S-HOST-PORTS allowed here", "K8S-RBAC-* a glob is refused", "not an id")
 
 
@@ -76,6 +82,8 @@ def annotated_batch(draw: st.DrawFn) -> list[tuple[str, Any]]:
             meta = template.setdefault("metadata", {}) if template and draw(st.booleans()) else obj["metadata"]
             meta.setdefault("annotations", {})[ACCEPT_ANNOTATION] = draw(st.sampled_from(NOTES))
         out.append((event, obj))
+    if draw(st.integers(0, 4)) == 0:  # the API server's static Pod comes into view, or goes
+        out.append((draw(st.sampled_from(["MODIFIED", "DELETED"])), APISERVER))
     return out
 
 
@@ -89,17 +97,19 @@ def judged(findings: list[Finding]) -> dict[str, dict[str, Any]]:
             if f.status in (Status.fail, Status.accepted)}
 
 
+def not_assessable(result: Any) -> list[dict[str, Any]]:
+    return [f.model_dump(mode="json") for f in result.findings if f.status is Status.not_assessable]
+
+
 def summary(result: Any) -> dict[str, Any]:
-    """The whole summary; `by_status` of the statuses the watch keeps (`not-assessable`
-    findings are the first scan's, and passes are counts, not findings, in both)."""
-    out = result.summary.model_dump(mode="json")
-    return {**out, "by_status": {k: v for k, v in result.summary.by_status.items() if k in ("fail", "accepted")}}
+    """The whole summary, not-assessable rules included."""
+    return result.summary.model_dump(mode="json")
 
 
-def stats(result: Any) -> dict[str, tuple[int, int, int, int, int]]:
-    """Per rule: evaluated, failed, passed, accepted, superseded."""
-    return {st.rule: (st.evaluated, st.failed, st.evaluated - st.failed, st.accepted, st.superseded)
-            for st in result.rule_stats}
+def stats(result: Any) -> dict[str, tuple[Any, ...]]:
+    """Per rule: evaluated, failed, passed, accepted, superseded, not assessable and why."""
+    return {st.rule: (st.evaluated, st.failed, st.evaluated - st.failed, st.accepted, st.superseded,
+                      st.not_assessable, st.reason) for st in result.rule_stats}
 
 
 def full_scan(snapshot: Snapshot, scan: ScanSettings, collected: Collected, today: date) -> Any:
@@ -136,11 +146,13 @@ def run(tmp: Path, initial: list[dict[str, Any]], batches: list[list[tuple[str, 
         evaluation = inc.evaluate(only)
         failing.annotate(snapshot, None if only is None else inc.changed)
         published = failing.replace(only, fails(evaluation.findings), evaluation.units or {}, today)
+        base = rebased(base, evaluation)
         full = full_scan(snapshot, scan, collected, today)
         result = failing.result(base, snapshot)
 
         assert judged(result.findings) == judged(full.findings)
         assert stats(result) == stats(full)
+        assert not_assessable(result) == not_assessable(full)
         assert summary(result) == summary(full)
         assert failing.score(base) == full.summary.score
         assert result.excluded == full.excluded
