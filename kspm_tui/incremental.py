@@ -68,6 +68,7 @@ class Incremental:
         """Run the engine over `only` (None: everything)."""
         options = self.options(only)
         options.verdicts = self._verdicts
+        options.unit_counts = True  # the watch keeps its summary by difference (watch_publish.py)
         if only is not None:
             options.pod_security = self._levels
             facts = self._facts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from enum import Enum
 
 from kspm_tui.model import (Category, Finding, Rule, RuleInfo, RuleStat, ScanResult, ScoreCap, Severity, Status,
@@ -24,28 +25,47 @@ SCORE_CAPS = (
 def posture_score(stats: list[RuleStat], severities: dict[str, Severity]) -> int:
     """100 × (1 − weighted failed checks ÷ weighted evaluated checks); accepted is not failed, and a
     failure another rule's finding reports (`supersedes`) is counted once, by that rule."""
+    return weighted_pass_rate((severities[stat.rule], stat.evaluated, stat.failed - stat.accepted - stat.superseded)
+                              for stat in stats)
+
+
+def weighted_pass_rate(checks: Iterable[tuple[Severity, int, int]]) -> int:
+    """`posture_score` from (severity, checks evaluated, checks failing and scored) per rule."""
     total = failed = 0.0
-    for stat in stats:
-        weight = SEVERITY_WEIGHT[severities[stat.rule]]
-        total += weight * stat.evaluated
-        failed += weight * max(stat.failed - stat.accepted - stat.superseded, 0)
+    for severity, evaluated, failing in checks:
+        weight = SEVERITY_WEIGHT[severity]
+        total += weight * evaluated
+        failed += weight * max(failing, 0)
     return 100 if total == 0 else max(0, round(100 * (1 - failed / total)))
+
+
+def _cap(failing: Counter[tuple[Severity, Category]], uncapped: int) -> tuple[Severity, bool, int, str, int] | None:
+    """The lowest of `SCORE_CAPS` the open findings (by severity and category) set, and their count."""
+    for severity, paths_only, most, label in SCORE_CAPS:
+        count = sum(n for (sev, cat), n in failing.items()
+                    if sev is severity and (cat is Category.attack_path or not paths_only))
+        if count and uncapped > most:
+            return severity, paths_only, most, label, count
+    return None
+
+
+def capped_score(failing: Counter[tuple[Severity, Category]], uncapped: int) -> int:
+    """The score once the open findings' cap applies (the number `score_cap` explains)."""
+    cap = _cap(failing, uncapped)
+    return cap[2] if cap else uncapped
 
 
 def score_cap(findings: list[Finding], failing: Counter[tuple[Severity, Category]], uncapped: int) -> ScoreCap | None:
     """The lowest cap an open finding sets (`SCORE_CAPS`), naming the first such finding."""
-    for severity, paths_only, most, label in SCORE_CAPS:
-        count = sum(n for (sev, cat), n in failing.items()
-                    if sev is severity and (cat is Category.attack_path or not paths_only))
-        if not count or uncapped <= most:
-            continue
-        first = next(f for f in findings if f.status is Status.fail and f.severity is severity
-                     and (f.category is Category.attack_path or not paths_only))
-        where = f"{first.kind}/{first.namespace}/{first.name}" if first.namespace else f"{first.kind}/{first.name}"
-        others = f" and {count - 1} more" if count > 1 else ""
-        return ScoreCap(max=most, uncapped=uncapped,
-                        reason=f"open {label}: {first.rule} on {where}{others}")
-    return None
+    cap = _cap(failing, uncapped)
+    if cap is None:
+        return None
+    severity, paths_only, most, label, count = cap
+    first = next(f for f in findings if f.status is Status.fail and f.severity is severity
+                 and (f.category is Category.attack_path or not paths_only))
+    where = f"{first.kind}/{first.namespace}/{first.name}" if first.namespace else f"{first.kind}/{first.name}"
+    others = f" and {count - 1} more" if count > 1 else ""
+    return ScoreCap(max=most, uncapped=uncapped, reason=f"open {label}: {first.rule} on {where}{others}")
 
 
 def cap_text(cap: ScoreCap) -> str:

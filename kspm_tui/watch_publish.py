@@ -4,9 +4,13 @@ A batch re-evaluates a few units (`incremental.py`); here their findings replace
 units had, and only they are judged against accepted risks, counted and diffed into finding
 opened/resolved events. Everything is judged again only when the exceptions change (a file
 edited, an accept annotation added or removed) or the day does (an exception expires at a
-date boundary), and after a full re-evaluation. The whole report (every finding sorted, the
-summary, the inventory) is built only when someone asks for it (`result`): the CLI never
-does, the explorer at most once per refresh.
+date boundary), and after a full re-evaluation. The summary's counts are kept the same way
+(`Tally`): a re-evaluated unit's old share of the checks run, superseded failures, workloads
+and hidden workloads is subtracted and its new share added (`engine/units.py`), so objects,
+workloads, every rule's passed and failed counts and the score stay those of a full scan. The
+whole report (every finding sorted, the summary, the inventory) is built only when someone asks
+for it (`result`): the CLI never does (its heartbeat shows `score`), the explorer at most once
+per refresh.
 `tests/test_watch_publish.py` proves the published state equal to a full scan after every batch.
 """
 
@@ -18,9 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from kspm_tui.engine.evaluate import Evaluation
+from kspm_tui.engine.units import ALWAYS, UnitCounts
 from kspm_tui.inventory import build_inventory, object_accept_annotations
-from kspm_tui.model import AcceptAnnotation, Finding, InputError, ScanResult, Status
-from kspm_tui.results import resummarize, sort_findings
+from kspm_tui.model import AcceptAnnotation, Category, Finding, InputError, RuleStat, ScanResult, Severity, Status
+from kspm_tui.results import capped_score, resummarize, sort_findings, weighted_pass_rate
 from kspm_tui.snapshot import Key, Snapshot
 from kspm_tui.triage.acceptance import (
     AcceptedRisk,
@@ -57,6 +63,54 @@ def unit_of(finding: Finding) -> Key:
     return (finding.kind, finding.namespace, finding.name)
 
 
+def rebased(base: ScanResult, evaluation: Evaluation) -> ScanResult:
+    """The first scan's report (`FailingFindings.result`'s base) with the rules not assessable
+    as of this run: a control-plane component can come into view, or go, while watching. Every
+    run decides them all (coverage, control plane); the same base when nothing changed."""
+    now = {rule: stat.reason for rule, stat in evaluation.stats.items() if stat.not_assessable}
+    if now == {stat.rule: stat.reason for stat in base.rule_stats if stat.not_assessable}:
+        return base
+    return base.model_copy(update={
+        "findings": [f for f in evaluation.findings if f.status is Status.not_assessable],
+        "rule_stats": [stat.model_copy(update={"not_assessable": stat.rule in now, "reason": now.get(stat.rule, "")})
+                       for stat in base.rule_stats]})
+
+
+class Tally:
+    """The counts a summary needs beyond the failing findings, kept by each unit's share."""
+
+    def __init__(self) -> None:
+        self.units: dict[Key, UnitCounts] = {}
+        self.evaluated: Counter[str] = Counter()  # checks run, per rule
+        self.superseded: Counter[str] = Counter()
+        self.workloads = 0
+        self.excluded = 0  # workloads in hidden system namespaces
+        self.excluded_findings: Counter[str] = Counter()  # their failures, per severity
+
+    def replace(self, only: frozenset[Key] | None, units: dict[Key, UnitCounts]) -> None:
+        """The shares of a run over `only` (None: everything) replace those units' own; the
+        cluster and control-plane rules' share (`ALWAYS`) is replaced on every run."""
+        touched = self.units.keys() | units.keys() if only is None else only | units.keys() | {ALWAYS}
+        for unit in touched:
+            old = self.units.pop(unit, None)
+            if old is not None:
+                self._add(old, -1)
+            new = units.get(unit)
+            if new is not None:
+                self.units[unit] = new
+                self._add(new, 1)
+
+    def _add(self, counts: UnitCounts, sign: int) -> None:
+        for rule, n in counts.evaluated:
+            self.evaluated[rule] += sign * n
+        for rule, n in counts.superseded:
+            self.superseded[rule] += sign * n
+        for severity, n in counts.excluded_findings:
+            self.excluded_findings[severity] += sign * n
+        self.workloads += sign * counts.workloads
+        self.excluded += sign * counts.excluded
+
+
 class FailingFindings:
     """Failing findings (accepted ones included, judged) by unit, with counts and the open set."""
 
@@ -66,11 +120,13 @@ class FailingFindings:
         self.always = always  # findings of rules run whole on every batch (replaced every time)
         self.failing: dict[str, Finding] = {}
         self.open: dict[str, Finding] = {}  # failing and not accepted
+        self.open_by: Counter[tuple[Severity, Category]] = Counter()  # the open ones by severity and category
         self.failed: Counter[str] = Counter()  # per rule, accepted ones included (as `RuleStat.failed`)
         self.accepted: Counter[str] = Counter()
         self.risks: list[AcceptedRisk] = []
         self.errors: list[InputError] = []  # reading the exceptions (refused self-waivers: in `result`)
         self.judged = 0  # findings judged against accepted risks so far (tests count it)
+        self.tally = Tally()
         self._units: dict[Key, set[str]] = {}
         self._always: set[str] = set()
         self._annotations: dict[Key, list[AcceptAnnotation]] = {}
@@ -89,9 +145,12 @@ class FailingFindings:
             else:
                 self._annotations.pop(key, None)
 
-    def replace(self, only: frozenset[Key] | None, fresh: list[Finding], today: date | None = None) -> Published:
-        """The failing findings of a run over `only` (None: everything) replace those units' own."""
+    def replace(self, only: frozenset[Key] | None, fresh: list[Finding], units: dict[Key, UnitCounts],
+                today: date | None = None) -> Published:
+        """The failing findings and counts (`Evaluation.units`) of a run over `only` (None:
+        everything) replace those units' own."""
         today = today or today_utc()
+        self.tally.replace(only, units)
         before = self.failing
         if only is None:
             dropped = list(before.values())
@@ -154,8 +213,11 @@ class FailingFindings:
             was = self.open.get(fp)
             if now is None:
                 removed.append(fp)
+            if was is not None:
+                self.open_by[was.severity, was.category] -= 1
             if now is not None and now.status is Status.fail:
                 self.open[fp] = now
+                self.open_by[now.severity, now.category] += 1
                 if was is None:
                     opened.append(now)
             elif was is not None:
@@ -163,18 +225,41 @@ class FailingFindings:
                 resolved.append(was)
         if whole:
             for fp in [fp for fp in self.open if fp not in self.failing]:
-                resolved.append(self.open.pop(fp))
+                was = self.open.pop(fp)
+                self.open_by[was.severity, was.category] -= 1
+                resolved.append(was)
         added = [] if whole else [f for fp in fingerprints if (f := self.failing.get(fp)) is not None]
         return Published(sort_findings(opened), sort_findings(resolved), Delta(added, removed, whole))
+
+    def rule_stats(self, base: ScanResult) -> list[RuleStat]:
+        """The first scan's stats (severity, not assessable) with today's counts: a superseded
+        failure is counted as failed, as the engine does, though no finding of its own is kept."""
+        tally = self.tally
+        return [st.model_copy(update={"evaluated": tally.evaluated[st.rule],
+                                      "failed": self.failed[st.rule] + tally.superseded[st.rule],
+                                      "superseded": tally.superseded[st.rule],
+                                      "accepted": self.accepted[st.rule]})
+                for st in base.rule_stats]
+
+    def score(self, base: ScanResult) -> int:
+        """The posture score `result` would give, from the counts alone (no findings walked, no
+        report): what the CLI watch's heartbeat shows after every batch."""
+        tally = self.tally
+        uncapped = weighted_pass_rate((st.severity or Severity.info, tally.evaluated[st.rule],
+                                       self.failed[st.rule] - self.accepted[st.rule]) for st in base.rule_stats)
+        return capped_score(self.open_by, uncapped)
 
     def result(self, base: ScanResult, snapshot: Snapshot) -> ScanResult:
         """The whole report: the first scan's (not-assessable findings, stats) with today's failing
         findings, counts, summary and inventory. Linear in findings: built only when asked for."""
-        result = base.model_copy(update={"findings": sort_findings(base.findings + list(self.failing.values())),
-                                         "inventory": build_inventory(snapshot)})
-        result.rule_stats = [st.model_copy(update={"failed": self.failed.get(st.rule, 0),
-                                                   "accepted": self.accepted.get(st.rule, 0)})
-                             for st in base.rule_stats]
+        tally = self.tally
+        excluded = base.excluded.model_copy(update={
+            "workloads": tally.excluded, "findings": sum(tally.excluded_findings.values()),
+            "by_severity": {s.value: n for s in Severity if (n := tally.excluded_findings[s.value])}})
+        result = base.model_copy(update={
+            "findings": sort_findings(base.findings + list(self.failing.values())),
+            "inventory": build_inventory(snapshot), "excluded": excluded, "rule_stats": self.rule_stats(base),
+            "summary": base.summary.model_copy(update={"objects": len(snapshot), "workloads": tally.workloads})})
         result.summary = resummarize(result)
         result.exception_errors = self.errors + refused_self_waivers(result, self.risks)
         return result

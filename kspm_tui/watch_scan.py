@@ -48,7 +48,7 @@ from kspm_tui.snapshot import Key, Snapshot
 from kspm_tui.sources.watch import Batch, Relist, Watcher
 from kspm_tui.target import Progress, Target, connect
 from kspm_tui.triage.acceptance import cluster_names
-from kspm_tui.watch_publish import Delta, FailingFindings, Published
+from kspm_tui.watch_publish import Delta, FailingFindings, Published, rebased
 
 if TYPE_CHECKING:
     from kspm_tui.graph.analysis import Analysis
@@ -86,6 +86,7 @@ class Heartbeat:
     failing: list[str]  # kinds whose watch is failing right now
     server_lost: bool
     failure: str  # why the watch ended ("" while it runs)
+    score: int | None = None  # the posture score as a full scan would give it (None before `start`)
 
     def line(self) -> str:
         failing = ", ".join(self.failing[:3]) + (f" and {len(self.failing) - 3} more" if len(self.failing) > 3 else "")
@@ -93,7 +94,7 @@ class Heartbeat:
                  else f"failing: {failing}" if self.failing else "ok")
         return (f"{state}; {self.objects} objects, {self.open} open findings; {self.batches} batches, "
                 f"{self.events} events, {self.relists} relists, {self.reconnects} reconnects, "
-                f"{self.errors} errors, {self.pending} pending")
+                f"{self.errors} errors, {self.pending} pending" + ("" if self.score is None else f"; score {self.score}"))
 
 
 @dataclass(slots=True)
@@ -211,10 +212,13 @@ class WatchService:
 
     def heartbeat(self) -> Heartbeat:
         stats = self.watcher.stats
+        with self.lock:  # the score's counts, as of one batch
+            score = None if self._base is None else self._failing.score(self._base)
         return Heartbeat(objects=len(self.snapshot.index), open=len(self._failing.open), batches=self.batches,
                          events=stats.events, relists=stats.relists, reconnects=stats.reconnects,
                          errors=stats.errors + stats.crashes + self._crash_total, pending=len(self.watcher.pending),
-                         failing=self.watcher.failing, server_lost=self.watcher.server_lost, failure=self.failure)
+                         failing=self.watcher.failing, server_lost=self.watcher.server_lost, failure=self.failure,
+                         score=score)
 
     def close(self) -> None:
         """Stop and close the connection (for a service `open_watch` made)."""
@@ -310,8 +314,11 @@ class WatchService:
         self._failing.annotate(self.snapshot, None if only is None else self._incremental.changed)
         # failing or, at start, already judged by the first report (judged here again)
         published = self._failing.replace(only, [f for f in evaluation.findings
-                                                 if f.status in (Status.fail, Status.accepted)])
+                                                 if f.status in (Status.fail, Status.accepted)],
+                                          evaluation.units or {})
         self._analysis, self._scanned = evaluation.analysis, None
+        if self._base is not None:
+            self._base = rebased(self._base, evaluation)
         return self._update(published, publish=publish)
 
     def _update(self, published: Published, *, publish: bool = True) -> list[FindingEvent]:

@@ -4,17 +4,19 @@ The clusters and change batches are `test_watch_incremental.py`'s, with `kspm-tu
 annotations put on and taken off objects at random, an exceptions file (one active exception,
 one that expires at a date boundary the batches' clock crosses back and forth) and the file
 edited between batches. After each batch, through the watch service's own path (Incremental
-→ FailingFindings.replace → result), the published report — judged findings, rule counts,
-summary, inventory, exception errors — must equal a full scan of the same snapshot; its
-events the difference between the two full scans' open findings; and the batch's Delta,
-applied to the previous failing set, the full scan's failing set.
+→ FailingFindings.replace → result), the published report — judged findings, every rule's
+counts (evaluated, failed, accepted, superseded), the whole summary (objects, workloads, the
+score and its cap), the workloads hidden in system namespaces, inventory, exception errors —
+must equal a full scan of the same snapshot, and the heartbeat's score (kept by counts alone)
+the full scan's score; its events the difference between the two full scans' open findings;
+and the batch's Delta, applied to the previous failing set, the full scan's failing set. The
+batches create and delete workloads and Namespaces (`test_watch_incremental.py`).
 """
 
 from __future__ import annotations
 
 import copy
 import time
-from collections import Counter
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ from kspm_tui.scan import ScanSettings, load_ruleset, options_for, result_of
 from kspm_tui.snapshot import Snapshot, key_of
 from kspm_tui.sources import Collected, SourcedObject
 from kspm_tui.triage.acceptance import accept_risks
-from kspm_tui.watch_publish import FailingFindings
+from kspm_tui.watch_publish import FailingFindings, rebased
 from tests.test_watch_incremental import batch, cluster, objects
 
 EXPIRY = date(2030, 1, 1)
@@ -50,6 +52,12 @@ EXCEPTIONS = [
     reason: node-local agents
 """,
 ]
+APISERVER = {"apiVersion": "v1", "kind": "Pod",
+             "metadata": {"name": "kube-apiserver-cp-1", "namespace": "kube-system",
+                          "labels": {"component": "kube-apiserver"}},
+             "spec": {"containers": [{"name": "kube-apiserver", "image": "registry.k8s.io/kube-apiserver:v1.31.0",
+                                      "command": ["kube-apiserver", "--anonymous-auth=true",
+                                                  "--authorization-mode=AlwaysAllow"]}]}}
 NOTES = ("K8S-PRIVILEGED,K8S-HOST-PORTS allowed here", "K8S-RBAC-* a glob is refused", "not an id")
 
 
@@ -59,15 +67,23 @@ def settings_for(path: Path) -> ScanSettings:
 
 @st.composite
 def annotated_batch(draw: st.DrawFn) -> list[tuple[str, Any]]:
-    """A batch whose objects sometimes carry an accept annotation (themselves or their pod template)."""
+    """A batch whose objects sometimes carry an accept annotation (themselves or their pod
+    template); in some batches what goes to namespace `b` goes to kube-system instead, whose
+    workloads are hidden but counted (`excluded`)."""
     out = []
+    hidden = draw(st.integers(0, 3)) == 0
     for event, obj in draw(batch()):
+        if hidden and obj["metadata"].get("namespace") == "b":
+            obj = copy.deepcopy(obj)
+            obj["metadata"]["namespace"] = "kube-system"
         if draw(st.integers(0, 2)) == 0:
             obj = copy.deepcopy(obj)
             template = (obj.get("spec") or {}).get("template")
             meta = template.setdefault("metadata", {}) if template and draw(st.booleans()) else obj["metadata"]
             meta.setdefault("annotations", {})[ACCEPT_ANNOTATION] = draw(st.sampled_from(NOTES))
         out.append((event, obj))
+    if draw(st.integers(0, 4)) == 0:  # the API server's static Pod comes into view, or goes
+        out.append((draw(st.sampled_from(["MODIFIED", "DELETED"])), APISERVER))
     return out
 
 
@@ -81,11 +97,19 @@ def judged(findings: list[Finding]) -> dict[str, dict[str, Any]]:
             if f.status in (Status.fail, Status.accepted)}
 
 
+def not_assessable(result: Any) -> list[dict[str, Any]]:
+    return [f.model_dump(mode="json") for f in result.findings if f.status is Status.not_assessable]
+
+
 def summary(result: Any) -> dict[str, Any]:
-    """What the watch keeps current in a summary. Not compared: objects, workloads, passed counts
-    and so the score, which stay the first scan's (as before publishing by difference)."""
-    out = result.summary.model_dump(include={"total", "by_severity", "by_category", "self_waived"})
-    return {**out, "by_status": {k: v for k, v in result.summary.by_status.items() if k in ("fail", "accepted")}}
+    """The whole summary, not-assessable rules included."""
+    return result.summary.model_dump(mode="json")
+
+
+def stats(result: Any) -> dict[str, tuple[Any, ...]]:
+    """Per rule: evaluated, failed, passed, accepted, superseded, not assessable and why."""
+    return {st.rule: (st.evaluated, st.failed, st.evaluated - st.failed, st.accepted, st.superseded,
+                      st.not_assessable, st.reason) for st in result.rule_stats}
 
 
 def full_scan(snapshot: Snapshot, scan: ScanSettings, collected: Collected, today: date) -> Any:
@@ -112,7 +136,7 @@ def run(tmp: Path, initial: list[dict[str, Any]], batches: list[list[tuple[str, 
     base = result_of(snapshot, evaluation, collected, scan, ruleset, datetime.now(UTC), time.perf_counter())
     base = base.model_copy(update={"findings": [f for f in base.findings if f.status is Status.not_assessable]})
     failing.annotate(snapshot, None)
-    failing.replace(None, fails(evaluation.findings), DAYS[0])
+    failing.replace(None, fails(evaluation.findings), evaluation.units or {}, DAYS[0])
     before = full_scan(snapshot, scan, collected, DAYS[0])
     mirror = {f.fingerprint for f in before.findings if f.status in (Status.fail, Status.accepted)}
     for number, changes in enumerate(batches):
@@ -121,16 +145,17 @@ def run(tmp: Path, initial: list[dict[str, Any]], batches: list[list[tuple[str, 
         only = inc.apply(changes)
         evaluation = inc.evaluate(only)
         failing.annotate(snapshot, None if only is None else inc.changed)
-        published = failing.replace(only, fails(evaluation.findings), today)
+        published = failing.replace(only, fails(evaluation.findings), evaluation.units or {}, today)
+        base = rebased(base, evaluation)
         full = full_scan(snapshot, scan, collected, today)
         result = failing.result(base, snapshot)
 
         assert judged(result.findings) == judged(full.findings)
-        # `failed` counts findings (superseded failures, which the engine also counts, are not kept)
-        failed = Counter(f.rule for f in full.findings if f.status in (Status.fail, Status.accepted))
-        counts = {st.rule: (failed[st.rule], st.accepted) for st in full.rule_stats}
-        assert {st.rule: (st.failed, st.accepted) for st in result.rule_stats} == counts
+        assert stats(result) == stats(full)
+        assert not_assessable(result) == not_assessable(full)
         assert summary(result) == summary(full)
+        assert failing.score(base) == full.summary.score
+        assert result.excluded == full.excluded
         assert result.inventory == full.inventory
         assert sorted(e.message for e in result.exception_errors) == sorted(e.message for e in full.exception_errors)
 
@@ -179,7 +204,8 @@ def test_a_batch_judges_only_the_findings_it_re_evaluated(tmp_path: Path) -> Non
                       lambda kind: SourceRef())
     failing = FailingFindings(scan, ("test",), inc.always)
     failing.annotate(snapshot, None)
-    failing.replace(None, fails(inc.evaluate(None).findings), DAYS[0])
+    evaluation = inc.evaluate(None)
+    failing.replace(None, fails(evaluation.findings), evaluation.units or {}, DAYS[0])
     everything = len(failing.failing)
     assert sum(f.name == "p0" for f in failing.open.values()) >= 3
 
@@ -191,7 +217,7 @@ def test_a_batch_judges_only_the_findings_it_re_evaluated(tmp_path: Path) -> Non
         assert only is not None
         evaluation = inc.evaluate(only)
         failing.annotate(snapshot, inc.changed)
-        published = failing.replace(only, fails(evaluation.findings), today)
+        published = failing.replace(only, fails(evaluation.findings), evaluation.units or {}, today)
         return failing.judged - judged_before, published
 
     judged_now, published = one_batch()

@@ -26,6 +26,7 @@ from kspm_tui.engine.loader import CompiledRule, RuleSet, params_variable
 from kspm_tui.engine.pod_security import PodSecurityLevels, empty_fact
 from kspm_tui.engine.shapes import merge_reads
 from kspm_tui.engine.typed import construct
+from kspm_tui.engine.units import ALWAYS, Ledger, UnitCounts
 from kspm_tui.fixes.safety import Assessor, VerdictCache
 from kspm_tui.graph.analysis import Analysis
 from kspm_tui.graph.controlplane import control_plane
@@ -82,6 +83,8 @@ class Options:
     reach: Reachability | None = None
     # Watch mode: fix verdicts kept across batches (`fixes/safety.py`), filled by this run.
     verdicts: VerdictCache | None = None
+    # Watch mode: record what each unit added to the counts (`Evaluation.units`, engine/units.py).
+    unit_counts: bool = False
 
 
 @dataclass(slots=True)
@@ -115,6 +118,7 @@ class Evaluation:
     workloads: int = 0
     analysis: Analysis | None = None  # the graph, when a rule needed it: the views reuse it
     pod_security: PodSecurityLevels = field(default_factory=PodSecurityLevels)
+    units: dict[Key, UnitCounts] | None = None  # with `Options.unit_counts`: each unit's share of the counts
 
 
 class Evaluator:
@@ -170,6 +174,7 @@ class Evaluator:
         per_workload = [r for s in (Scope.container, Scope.pod) for r in self._by_scope[s] if not r.template_only]
         self._needs_workload_context = bool(per_workload)
         self.graph = GraphScopes(self)
+        self.ledger = Ledger() if options.unit_counts else None
 
     # -- entry point -------------------------------------------------------------------
     def run(self, progress: ProgressFn | None = None) -> Evaluation:
@@ -199,6 +204,8 @@ class Evaluator:
                 setattr(stat, attr, getattr(stat, attr) + n)
         self._not_assessable()
         self.out.analysis = self.graph.built
+        if self.ledger is not None:
+            self.out.units = self.ledger.close()
         return self.out
 
     # -- helpers -----------------------------------------------------------------------
@@ -376,17 +383,24 @@ class Evaluator:
             evaluated = [i for i in evaluated if self._rule_index[i].rule.match.system_namespaces]
         self._evaluated.update(evaluated)
         prefix = _template_prefix(workload.kind)
+        hidden_severities = []
         if excluded:  # hidden, but counted by severity: never silently out of --fail-on
             hidden, _ = supersede([raw for raw in raws if not raw.rule.rule.match.system_namespaces])
             self.out.excluded.findings += len(hidden)
             for raw in hidden:
                 severity = (raw.severity or raw.rule.rule.severity).value  # as the listed finding would say
                 self.out.excluded.by_severity[severity] = self.out.excluded.by_severity.get(severity, 0) + 1
+                hidden_severities.append(severity)
             raws = [raw for raw in raws if raw.rule.rule.match.system_namespaces]
         raws, superseded = supersede(raws)
         for raw in superseded:
             self._failed[raw.rule.id] += 1
             self._superseded[raw.rule.id] += 1
+        if self.ledger is not None:
+            unit = key_of(workload.obj)
+            self.ledger.evaluated(unit, evaluated)
+            self.ledger.superseded(unit, [raw.rule.id for raw in superseded])
+            self.ledger.workload(unit, excluded, hidden_severities)
         findings = []
         for raw in raws:
             where = prefix + (f"spec.{raw.container_type}[{raw.container}]." if raw.container_type else "")
@@ -466,6 +480,8 @@ class Evaluator:
                 name = obj["metadata"]["name"]
                 where = f"{kind} {namespace or '-'}/{name}"
                 rules = for_excluded if excluded else all_rules
+                if self.ledger is not None:
+                    self.ledger.evaluated(key_of(obj), [rule.id for rule in rules])
                 for rule, ok in self._eval_all(Scope.object, rules, where):
                     self._evaluated[rule.id] += 1
                     if ok is False:
@@ -495,6 +511,8 @@ class Evaluator:
             if self.options.only is not None and ("Namespace", None, name) not in self.options.only:
                 continue
             self.set_variables(Scope.namespace, {"ns": facts, "object": item.obj, "cluster": self.cluster})
+            if self.ledger is not None:
+                self.ledger.evaluated(("Namespace", None, name), [rule.id for rule in rules])
             for rule in rules:
                 self.out.stats[rule.id].evaluated += 1
                 if self._eval(rule, f"Namespace {name}") is False:
@@ -510,6 +528,8 @@ class Evaluator:
                 self.blocked.setdefault(rule.id, "needs a whole-cluster snapshot (kube-system not seen)")
             return
         self.set_variables(Scope.cluster, {"cluster": self.cluster})
+        if self.ledger is not None:
+            self.ledger.evaluated(ALWAYS, [rule.id for rule in rules])
         for rule in rules:
             self.out.stats[rule.id].evaluated += 1
             if self._eval(rule, "cluster") is False:
@@ -540,6 +560,8 @@ class Evaluator:
                                                      "flags": flags, "controlPlane": every, "cluster": self.cluster})
             name = obj["metadata"]["name"]
             self.out.stats[rule.id].evaluated += 1
+            if self.ledger is not None:
+                self.ledger.evaluated(ALWAYS, [rule.id])
             if self._eval(rule, f"{component} {name}") is False:
                 raw = self._fail(rule, flags, f"{component} {name}")
                 if found.distribution == "k3s":

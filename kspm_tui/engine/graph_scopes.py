@@ -86,6 +86,8 @@ class GraphScopes:
                            "ns": ev.ns_facts.get(subject.namespace or "", {})})
             where = str(subject)
             source = self._subject_source(subject)
+            if ev.ledger is not None:
+                ev.ledger.evaluated((subject.kind, subject.namespace, subject.name), [rule.id for rule in active])
             for rule in active:
                 ev.out.stats[rule.id].evaluated += 1
                 if ev._eval(rule, where) is False:
@@ -129,6 +131,8 @@ class GraphScopes:
                 if key in reported or self._excluded(src.namespace, False, rule.rule.match.system_namespaces):
                     continue
                 ev.out.stats[rule.id].evaluated += 1
+                if ev.ledger is not None:
+                    ev.ledger.evaluated((src.kind, src.namespace, src.name), [rule.id])
                 if ev._eval(rule, where) is False:
                     reported.add(key)
                     raw = ev._fail(rule, facts, where)

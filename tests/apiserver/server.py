@@ -69,7 +69,9 @@ class Store:
     def __init__(self) -> None:
         self.objects: dict[ApiResource, dict[Key, dict[str, Any]]] = defaultdict(dict)
         self.rv = 1000
-        self.compacted = 0  # watches/continues from at or below this resourceVersion get 410
+        # Watches and continue tokens from below this resourceVersion get 410 Gone; at it they are
+        # served, as etcd answers ErrCompacted only for a revision < its compaction revision.
+        self.compacted = 0
         self.epoch = 0  # bumped by compact(): open watches end with 410 Gone, as after etcd compaction
         self.events: list[tuple[int, ApiResource, str, dict[str, Any]]] = []
         self.changed = threading.Condition()
@@ -490,7 +492,7 @@ def _handler(server: ApiServer) -> type[BaseHTTPRequestHandler]:
             if token:
                 state = json.loads(base64.urlsafe_b64decode(token))
                 expire = server.faults.expire_continue
-                if int(state["rv"]) <= store.compacted or expire.get(resource.plural, 0) > 0:
+                if int(state["rv"]) < store.compacted or expire.get(resource.plural, 0) > 0:
                     if expire.get(resource.plural, 0) > 0:
                         expire[resource.plural] -= 1
                     self._status(410, "Expired", (
