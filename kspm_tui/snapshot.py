@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from kspm_tui.kinds import CLUSTER_SCOPED, WORKLOAD_KINDS, pod_template
+from kspm_tui.kinds import CLUSTER_SCOPED, WORKLOAD_KINDS, WORKLOAD_ORDER, pod_template
 from kspm_tui.sources import SourcedObject
 
 DEFAULT_SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
@@ -161,7 +161,7 @@ class Snapshot:
         """Top-level pod-owning objects; owned ReplicaSets, Jobs and Pods are folded in."""
         if self._workloads is None:
             self._workloads = [
-                Workload(item, template) for kind in WORKLOAD_KINDS for item in self.of_kind(kind)
+                Workload(item, template) for kind in WORKLOAD_ORDER for item in self.of_kind(kind)
                 if self.top_owner(item) is item and (template := pod_template(item.obj)) is not None
             ]
         return self._workloads
