@@ -20,7 +20,7 @@ from kspm_tui.yamlio import dump_json
 # dicts (for 100k findings that tree alone weighs more than the report). The bytes are
 # identical to `orjson.dumps(result.model_dump(mode="json"), option=OPT_INDENT_2)`.
 _SCAN_RESULT = TypeAdapter(ScanResult)
-_FINDING = TypeAdapter(Finding)
+_FINDINGS = TypeAdapter(list[Finding])
 _NO_FINDINGS = b'\n  "findings": []'
 _FINDINGS_PER_CHUNK = 500
 
@@ -46,10 +46,12 @@ def chunks(result: ScanResult) -> Iterator[bytes]:
     yield head[: cut - 1] + b"[\n"
     findings = result.findings
     for start in range(0, len(findings), _FINDINGS_PER_CHUNK):
-        part = b",\n".join(_FINDING.dump_json(f, indent=2) for f in findings[start:start + _FINDINGS_PER_CHUNK])
-        # one level deeper (JSON strings hold no raw newlines, so every b"\n" starts a line)
-        yield b"    " + part.replace(b"\n", b"\n    ") + (b",\n" if start + _FINDINGS_PER_CHUNK < len(findings)
-                                                        else b"\n  ")
+        # A chunk serialised as one list (one call into pydantic's core, not one per finding),
+        # without its brackets: `[\n  {...},\n  {...}\n]`; its items are one level deeper in
+        # the document (JSON strings hold no raw newlines, so every b"\n" starts a line).
+        part = _FINDINGS.dump_json(findings[start:start + _FINDINGS_PER_CHUNK], indent=2)[2:-2]
+        yield b"  " + part.replace(b"\n", b"\n  ") + (b",\n" if start + _FINDINGS_PER_CHUNK < len(findings)
+                                                     else b"\n  ")
     yield head[cut:] + b"\n"
 
 
