@@ -9,7 +9,9 @@ in a fresh Python process so peak memory is its own:
   kinds concurrently, build the snapshot, evaluate, build the result (in process);
 - cli: the whole CLI process as a user runs it (`python -m kspm_tui scan --context bench -o json
   --output FILE`: interpreter start-up, imports, the scan, the report written, the history
-  entry saved to a throwaway config directory), and again with `--no-history`.
+  entry saved to a throwaway config directory), and again with `--no-history`;
+- steps (`--steps`, once): the same CLI scan run inside a measuring process, with the CPU time
+  (`time.process_time`) of each step (STEPS): where the whole process's time goes.
 
 Reports wall time, CPU time (user + system, from `wait4`) and peak RSS of each (best of
 --repeat runs) and the ratios against the targets (time ≤ 1.5× floor, peak memory ≤ 2× floor;
@@ -17,7 +19,7 @@ the issue's whole-process target is ≤ 1.5× for both). On a shared machine the
 is the steadier figure. Objects come from the bench generator (`bench/generate.py`) when it is
 present, else from a simple built-in one.
 
-    python bench/live_bench.py [--workloads 10000] [--repeat 3] [--json results.json]
+    python bench/live_bench.py [--workloads 10000] [--repeat 3] [--steps] [--json results.json]
 """
 
 from __future__ import annotations
@@ -191,6 +193,64 @@ def whole_cli(spec: dict[str, Any], *extra: str) -> dict[str, Any]:
             "args": list(extra)}
 
 
+# (module, attribute, step): what the per-step table times, each call's CPU added to its step.
+# Nested steps (indented) are inside the one above them; "interning" runs on the listing
+# threads, so it is timed with each thread's own clock and summed.
+STEPS = (
+    ("kspm_tui.scan", "load_ruleset", "rule pack"),
+    ("kspm_tui.sources.live:Collector", "run", "discovery + listing"),
+    ("kspm_tui.sources.live", "interned", "  interning listed values"),
+    ("kspm_tui.scan", "Snapshot", "snapshot"),
+    ("kspm_tui.scan", "evaluate_snapshot", "evaluation"),
+    ("kspm_tui.engine.graph_scopes:GraphScopes", "run", "  graph (attack paths, subjects)"),
+    ("kspm_tui.fixes.safety:Assessor", "assess_all", "  fix verdicts"),
+    ("kspm_tui.scan", "result_of", "result (sort, summary, inventory)"),
+    ("kspm_tui.scan", "save_history", "history entry saved"),
+    ("kspm_tui.cli.scan", "atomic_write", "JSON report written"),
+)
+
+
+def steps(spec: dict[str, Any]) -> dict[str, Any]:
+    """The CLI scan run in this process with `time.process_time()` around each step (STEPS)."""
+    import importlib
+
+    started = resource.getrusage(resource.RUSAGE_SELF)
+    from kspm_tui import cli
+
+    spent: dict[str, float] = {}
+    for where, name, step in STEPS:
+        module, _, cls = where.partition(":")
+        owner = getattr(importlib.import_module(module), cls) if cls else importlib.import_module(module)
+        clock = time.thread_time if step.strip().startswith("interning") else time.process_time
+        setattr(owner, name, _timed(getattr(owner, name), step, spent, clock))
+    with tempfile.TemporaryDirectory() as home:
+        config = Path(home) / "kubeconfig.yaml"
+        import yaml
+
+        config.write_text(yaml.safe_dump(spec["kubeconfig"]))
+        for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+            os.environ[var] = str(Path(home) / var.lower())
+        code = cli.main(["scan", "--context", "bench", "--kubeconfig", str(config), "-o", "json",
+                         "--output", str(Path(home) / "report.json")])
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    total = usage.ru_utime + usage.ru_stime
+    top = sum(v for k, v in spent.items() if not k.startswith(" "))
+    return {"exit_code": code, "cpu_s": round(total, 3),
+            "before_main_cpu_s": round(started.ru_utime + started.ru_stime, 3),
+            "steps_cpu_s": {step: round(spent.get(step, 0.0), 3) for _, _, step in STEPS},
+            "rest_cpu_s": round(total - top, 3), "peak_kb": usage.ru_maxrss}
+
+
+def _timed(func: Any, step: str, spent: dict[str, float], clock: Any) -> Any:
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        t0 = clock()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            spent[step] = spent.get(step, 0.0) + clock() - t0
+    return timed
+
+
 def floor_process(spec: dict[str, Any]) -> dict[str, Any]:
     """The floor as its own process too, so both sides pay interpreter start-up and imports."""
     t0 = time.perf_counter()
@@ -234,11 +294,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--floor-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--steps", action="store_true",
+                        help="also run the CLI once in process with the CPU time of each step (`steps`)")
     parser.add_argument("--live-child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--steps-child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.floor_child or args.live_child:
+    if args.floor_child or args.live_child or args.steps_child:
         spec = json.loads(sys.stdin.read())
-        print(json.dumps((floor if args.floor_child else live)(spec)))
+        print(json.dumps((floor if args.floor_child else live if args.live_child else steps)(spec)))
         return 0
 
     parent, server_end = multiprocessing.Pipe()
@@ -267,6 +330,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"({bare[-1]['cpu_s']:.2f}s CPU) {bare[-1]['peak_kb'] / 1024:.0f} MiB, "
                   f"load average {os.getloadavg()[0]:.1f}", file=sys.stderr)
             load.append(os.getloadavg())
+        stepped = child("steps", info) if args.steps else None
     finally:
         parent.send("stop")
         server.join(10)
@@ -295,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
                         "cpu_ratio": round(min(r["cpu_s"] for r in runs) / floor_cpu, 2),
                         "peak_rss_ratio": round(min(r["peak_kb"] for r in runs) / floor_peak, 2)}
     report["floor_process"] = {"seconds": floor_process_s, "cpu_s": floor_cpu}
+    if stepped is not None:
+        report["steps"] = stepped
     return emit(report, args.json)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from kspm_tui.kinds import CLUSTER_SCOPED, WORKLOAD_KINDS, pod_template
+from kspm_tui.kinds import CLUSTER_SCOPED, WORKLOAD_KINDS, WORKLOAD_ORDER, pod_template
 from kspm_tui.sources import SourcedObject
 
 DEFAULT_SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease")
@@ -227,15 +227,15 @@ class Snapshot:
                 self._tops = {kind: {
                     key: Workload(item, template) for key, item in self._by_kind.get(kind, {}).items()
                     if self.top_owner(item) is item and (template := pod_template(item.obj)) is not None
-                } for kind in WORKLOAD_KINDS}
-            self._workloads = [w for kind in WORKLOAD_KINDS for w in self._tops[kind].values()]
+                } for kind in WORKLOAD_ORDER}
+            self._workloads = [w for kind in WORKLOAD_ORDER for w in self._tops[kind].values()]
         return self._workloads
 
     def workloads_by_key(self) -> dict[Key, Workload]:
         """The top-level workloads by key, in the order of `workloads()`."""
         self.workloads()
         assert self._tops is not None
-        return {key: w for kind in WORKLOAD_KINDS for key, w in self._tops[kind].items()}
+        return {key: w for kind in WORKLOAD_ORDER for key, w in self._tops[kind].items()}
 
     def workload(self, key: Key) -> Workload | None:
         """The top-level workload with this key (None: there is none)."""

@@ -20,7 +20,10 @@ from kspm_tui.yamlio import dump_json
 # dicts (for 100k findings that tree alone weighs more than the report). The bytes are
 # identical to `orjson.dumps(result.model_dump(mode="json"), option=OPT_INDENT_2)`.
 _SCAN_RESULT = TypeAdapter(ScanResult)
-_FINDING = TypeAdapter(Finding)
+# A chunk of findings is serialised inside `{"findings": [...]}`, where its items stand at the
+# document's own indentation: the text between these two is the chunk, ready to write.
+_CHUNK = TypeAdapter(dict[str, list[Finding]])
+_CHUNK_OPEN, _CHUNK_CLOSE = b'{\n  "findings": [\n', b"\n  ]\n}"
 _NO_FINDINGS = b'\n  "findings": []'
 _FINDINGS_PER_CHUNK = 500
 
@@ -46,10 +49,10 @@ def chunks(result: ScanResult) -> Iterator[bytes]:
     yield head[: cut - 1] + b"[\n"
     findings = result.findings
     for start in range(0, len(findings), _FINDINGS_PER_CHUNK):
-        part = b",\n".join(_FINDING.dump_json(f, indent=2) for f in findings[start:start + _FINDINGS_PER_CHUNK])
-        # one level deeper (JSON strings hold no raw newlines, so every b"\n" starts a line)
-        yield b"    " + part.replace(b"\n", b"\n    ") + (b",\n" if start + _FINDINGS_PER_CHUNK < len(findings)
-                                                        else b"\n  ")
+        # one call into pydantic's core per chunk (not per finding), and no re-indenting
+        text = _CHUNK.dump_json({"findings": findings[start:start + _FINDINGS_PER_CHUNK]}, indent=2)
+        yield text[len(_CHUNK_OPEN):-len(_CHUNK_CLOSE)] + (b",\n" if start + _FINDINGS_PER_CHUNK < len(findings)
+                                                            else b"\n  ")
     yield head[cut:] + b"\n"
 
 
