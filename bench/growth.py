@@ -3,10 +3,14 @@
 The soak's server and churn (`soak.serve`: 1k workloads, 10 changes/s, cuts, 5xx/429, compactions,
 outages) in its own process; this process runs a `WatchService` as the CLI does, traced by
 tracemalloc from before the initial list (`--frames` deep: an object replaced later was traced
-when made). After `--warmup` seconds, then every `--every` seconds, when no relist is under way,
-with the apply thread held (`service.lock`) and after a full collection, a snapshot and a
-histogram of live objects by type are taken. Printed: traced memory and RSS at each point, and the largest growths
-between the first and the last point, by traceback and by type (memory, not time).
+when made), or not traced (`--no-trace`: tracing inflates RSS). After `--warmup` seconds, then
+every `--every` seconds, when no relist is under way, with the apply thread held
+(`service.lock`) and after a full collection, it records: traced memory and a snapshot, the
+allocators' figures (Python's small-object arenas held and bytes live in them, glibc's heap held
+and in use), RSS, and live objects by type (gc-tracked objects outside the permanent generation:
+what the first scan froze is not counted, so this count rises as churn replaces those objects
+while `frozen` falls). Printed: each point, and the largest growths between the first and the
+last point, by traceback and by type (memory, not time).
 
     python bench/growth.py [--minutes 8] [--warmup 60] [--every 60] [--json results.json]
 """
