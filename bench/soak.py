@@ -164,6 +164,8 @@ def rss_figures(samples: list[tuple[float, float, float]]) -> dict[str, Any]:
             "rss_max_mb": round(max(s[1] for s in samples), 1),
             "rss_slope_mb_per_h": round(slope, 1), "rss_slope_se_mb_per_h": round(error, 1),
             "rss_slope_second_half_mb_per_h": round(slope_fit(samples, 0.5)[0], 1),
+            **dict(zip(("rss_slope_last_third_mb_per_h", "rss_slope_last_third_se_mb_per_h"),
+                       (round(v, 1) for v in slope_fit(samples, 2 / 3)))),
             "rss_samples": [(round(t), round(rss, 1)) for t, rss, _ in samples]}
 
 
@@ -216,6 +218,35 @@ def fault_lines(stderr: str) -> dict[str, int]:
     return {k: len(re.findall(p, stderr)) for k, p in kinds.items()}
 
 
+def relist_rounds(faults: list[tuple[float, str]], lines: list[tuple[float, str]]) -> list[tuple[float, float]]:
+    """(start, end) of each relist round: from a fault that makes every kind relist (compaction,
+    5xx/429 with compaction) to the last "relisted" line before the next fault."""
+    rounds = []
+    for n, (start, fault) in enumerate(faults):
+        if fault not in ("compact", "errors"):
+            continue
+        until = faults[n + 1][0] if n + 1 < len(faults) else float("inf")
+        ends = [t for t, line in lines if start <= t < until and "relisted " in line]
+        rounds.append((start, max(ends, default=start)))
+    return rounds
+
+
+def latency_by_phase(flip_times: list[float], latencies: list[float], faults: list[tuple[float, str]],
+                     outage_s: float, lines: list[tuple[float, str]]) -> dict[str, Any]:
+    """Event latency p50/p95 of the flips made during an outage, during a relist round, and the
+    rest: which of them sets the overall p95. Also each relist round's length (wall time)."""
+    rounds = relist_rounds(faults, lines)
+    outages = [(t, t + outage_s) for t, fault in faults if fault == "outage"]
+    phases: dict[str, list[float]] = {"outage": [], "relist round": [], "other": []}
+    for t, latency in zip(flip_times, latencies):
+        phase = ("outage" if any(a <= t < b for a, b in outages)
+                 else "relist round" if any(a <= t <= b for a, b in rounds) else "other")
+        phases[phase].append(latency)
+    return {**{name: {"flips": len(values), "p50_s": round(percentile(values, 0.5), 2),
+                      "p95_s": round(percentile(values, 0.95), 2)} for name, values in phases.items()},
+            "relist_round_s": [round(b - a, 1) for a, b in rounds]}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=30)
@@ -251,9 +282,11 @@ def main(argv: list[str] | None = None) -> int:
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     cli_out: list[tuple[float, dict[str, Any]]] = []
     cli_err: list[str] = []
+    cli_err_at: list[float] = []  # when each stderr line came (to place relist rounds in time)
     threading.Thread(target=lambda: [cli_out.append((time.time(), json.loads(line))) for line in cli.stdout],
                      daemon=True).start()
-    threading.Thread(target=lambda: cli_err.extend(cli.stderr), daemon=True).start()
+    threading.Thread(target=lambda: [(cli_err.append(line), cli_err_at.append(time.time())) for line in cli.stderr],
+                     daemon=True).start()
     ready, stop, out = work / "ready", work / "stop", work / "explorer.json"
     explorer = subprocess.Popen([sys.executable, __file__, "--explorer-child", str(config), str(out), str(ready),
                                  str(stop)], cwd=ROOT, env=env)
@@ -299,7 +332,7 @@ def main(argv: list[str] | None = None) -> int:
     open_cli: set[str] = set()
     for _, event in cli_out:
         (open_cli.add if event["event"] == "finding opened" else open_cli.discard)(event["finding"]["fingerprint"])
-    latencies = []
+    latencies, flip_times = [], []
     events = [(when, e) for when, e in cli_out if e["finding"]["rule"] == "K8S-PRIVILEGED"
               and e["finding"]["kind"] == "Deployment"]
     for flip in done["flips"]:
@@ -308,6 +341,7 @@ def main(argv: list[str] | None = None) -> int:
             if when >= flip["t"] and event["event"] == wanted and event["finding"]["name"] == flip["name"] \
                     and event["finding"]["namespace"] == flip["namespace"]:
                 latencies.append(when - flip["t"])
+                flip_times.append(flip["t"])
                 break
     span = {name: s[-1][0] - s[0][0] for name, s in samples.items()}
     results = {
@@ -320,7 +354,10 @@ def main(argv: list[str] | None = None) -> int:
                 "missing": len(want - open_cli), "extra": len(open_cli - want),
                 "event_latency_p50_s": round(percentile(latencies, 0.5), 2),
                 "event_latency_p95_s": round(percentile(latencies, 0.95), 2),
-                "flips_seen": len(latencies), "stderr_lines": fault_lines("".join(cli_err)),
+                "flips_seen": len(latencies),
+                "event_latency_by_phase": latency_by_phase(flip_times, latencies, done["faults"], done["outage_s"],
+                                                           list(zip(cli_err_at, cli_err))),
+                "stderr_lines": fault_lines("".join(cli_err)),
                 "exit": cli.returncode},
         "explorer": {**rss_figures(samples["explorer"]),
                      "cores": round((samples["explorer"][-1][2] - samples["explorer"][0][2]) / span["explorer"], 3),

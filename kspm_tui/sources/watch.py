@@ -118,6 +118,16 @@ class Pending:
         with self._ready:
             return self._ready.wait_for(lambda: self._relists or self._changes, timeout)
 
+    def gather(self, seconds: float, stop: threading.Event) -> None:
+        """Let changes gather for `seconds`, but no longer than until a relist's page is pending
+        (or `stop`): its watcher reads the next page only once this one left, so a wait per page
+        would hold a relist round (~40 pages after a compaction) and the kinds whose watch waits
+        for their turn to list (their events with them) back by `seconds` a page."""
+        deadline = time.monotonic() + seconds
+        with self._ready:
+            while not self._relists and not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+                self._ready.wait(min(left, 0.2))
+
     def take(self) -> Batch:
         """Everything pending, relists first, and empty the buffer."""
         with self._ready:
@@ -188,7 +198,8 @@ class Watcher:
         return self._lost_since is not None
 
     def batches(self, idle: float | None = None) -> Iterator[Batch]:
-        """Changes as they come, gathered for `batch_seconds` after the first; ends on `stop()`.
+        """Changes as they come, gathered for `batch_seconds` after the first (a relist's page
+        goes at once, with what gathered so far); ends on `stop()`.
 
         `idle`: also yield an empty batch after that many seconds without changes (a heartbeat).
         """
@@ -199,7 +210,8 @@ class Watcher:
                     quiet = time.monotonic()
                     yield []
                 continue
-            if self._stop.wait(self.batch_seconds):
+            self.pending.gather(self.batch_seconds, self._stop)
+            if self._stop.is_set():
                 return
             batch = self.pending.take()
             self.stats.coalesced = self.pending.superseded
