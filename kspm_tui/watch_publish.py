@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from kspm_tui.engine.evaluate import Evaluation
 from kspm_tui.engine.units import ALWAYS, UnitCounts
 from kspm_tui.inventory import build_inventory, object_accept_annotations
 from kspm_tui.model import AcceptAnnotation, Category, Finding, InputError, RuleStat, ScanResult, Severity, Status
@@ -38,6 +37,7 @@ from kspm_tui.triage.acceptance import (
 )
 
 if TYPE_CHECKING:
+    from kspm_tui.engine.evaluate import Evaluation
     from kspm_tui.target import ScanSettings
 
 
