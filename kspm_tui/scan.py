@@ -152,6 +152,14 @@ def shows_system(settings: ScanSettings, collected: Collected, snapshot: Snapsho
     return settings.include_system or not groups_system(collected, snapshot)
 
 
+def hidden_namespaces(settings: ScanSettings, collected: Collected, snapshot: Snapshot) -> list[str]:
+    """The system namespaces present whose workloads the scan hides (`Excluded.namespaces`)."""
+    if shows_system(settings, collected, snapshot):
+        return []
+    present = set(snapshot.namespaces())  # walks every object: once, not per system namespace
+    return [ns for ns in settings.config.system_namespaces if ns in present]
+
+
 def groups_system(collected: Collected, snapshot: Snapshot) -> bool:
     """Whether system namespaces are a platform group that a scan hides unless asked (a live
     cluster or a dump of one), rather than part of what was given (manifests)."""
@@ -180,10 +188,7 @@ def result_of(snapshot: Snapshot, evaluation: Evaluation, collected: Collected, 
     for stat in stats:
         stat.severity = severities[stat.rule]
     findings = sort_findings(evaluation.findings)
-    present = set(snapshot.namespaces())  # walks every object: once, not per system namespace
-    evaluation.excluded.namespaces = [] if shows_system(settings, collected, snapshot) else [
-        ns for ns in settings.config.system_namespaces if ns in present
-    ]
+    evaluation.excluded.namespaces = hidden_namespaces(settings, collected, snapshot)
     result = ScanResult(
         tool=Tool(version=__version__),
         cluster=ClusterInfo(id=snapshot.cluster_id, name=settings.cluster_name, context=settings.context,

@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
-from kspm_tui.engine.evaluate import Evaluation
 from kspm_tui.engine.units import ALWAYS, UnitCounts
 from kspm_tui.inventory import build_inventory, object_accept_annotations
 from kspm_tui.model import AcceptAnnotation, Category, Finding, InputError, RuleStat, ScanResult, Severity, Status
 from kspm_tui.results import capped_score, resummarize, sort_findings, weighted_pass_rate
+from kspm_tui.scan import hidden_namespaces
 from kspm_tui.snapshot import Key, Snapshot
 from kspm_tui.triage.acceptance import (
     AcceptedRisk,
@@ -38,6 +38,8 @@ from kspm_tui.triage.acceptance import (
 )
 
 if TYPE_CHECKING:
+    from kspm_tui.engine.evaluate import Evaluation
+    from kspm_tui.sources import Collected
     from kspm_tui.target import ScanSettings
 
 
@@ -249,11 +251,12 @@ class FailingFindings:
                                        self.failed[st.rule] - self.accepted[st.rule]) for st in base.rule_stats)
         return capped_score(self.open_by, uncapped)
 
-    def result(self, base: ScanResult, snapshot: Snapshot) -> ScanResult:
+    def result(self, base: ScanResult, snapshot: Snapshot, collected: Collected) -> ScanResult:
         """The whole report: the first scan's (not-assessable findings, stats) with today's failing
         findings, counts, summary and inventory. Linear in findings: built only when asked for."""
         tally = self.tally
         excluded = base.excluded.model_copy(update={
+            "namespaces": hidden_namespaces(self.settings, collected, snapshot),
             "workloads": tally.excluded, "findings": sum(tally.excluded_findings.values()),
             "by_severity": {s.value: n for s in Severity if (n := tally.excluded_findings[s.value])}})
         result = base.model_copy(update={

@@ -172,7 +172,7 @@ class WatchService:
         with self.lock:
             if self._scanned is None and self._base is not None:
                 self._scanned = Scanned(self.target, self.initial.collected, self.snapshot,
-                                        self._failing.result(self._base, self.snapshot), self.ruleset,
+                                        self._failing.result(self._base, self.snapshot, self.initial.collected), self.ruleset,
                                         self.settings, self._analysis)
             return self._scanned
 
