@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from kspm_tui import exit_codes
 from kspm_tui.atomic_write import atomic_write
-from kspm_tui.cli import triage
+from kspm_tui.cli import leave_for_exit, triage
 from kspm_tui.cli.common import add_source_arguments, settings_from, severity, target_from, usage_error
 from kspm_tui.cli.watch import add_arguments as watch_arguments
 from kspm_tui.engine.loader import RuleSet
@@ -128,7 +128,10 @@ def run(args: argparse.Namespace) -> int:
         if args.format in WITH_CONTEXT:
             context = _report_context(scanned, args, baseline)
         results, unavailable = [scanned.result], 0
+        if args.format == "json":  # streamed: no second copy of the findings is made, so the
+            leave_for_exit(scanned)  # snapshot can wait for the exit instead of being freed now
         del scanned  # the snapshot and graph are not needed past this point
+    leave_for_exit(results)
     if framework is not None:
         from kspm_tui.compliance import compliance_report
 

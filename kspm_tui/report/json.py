@@ -51,8 +51,8 @@ def chunks(result: ScanResult) -> Iterator[bytes]:
     for start in range(0, len(findings), _FINDINGS_PER_CHUNK):
         # one call into pydantic's core per chunk (not per finding), and no re-indenting
         text = _CHUNK.dump_json({"findings": findings[start:start + _FINDINGS_PER_CHUNK]}, indent=2)
-        yield text[len(_CHUNK_OPEN):-len(_CHUNK_CLOSE)] + (b",\n" if start + _FINDINGS_PER_CHUNK < len(findings)
-                                                            else b"\n  ")
+        last = start + _FINDINGS_PER_CHUNK >= len(findings)
+        yield text[len(_CHUNK_OPEN):-len(_CHUNK_CLOSE)] + (b"\n  " if last else b",\n")
     yield head[cut:] + b"\n"
 
 
