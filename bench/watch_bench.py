@@ -238,11 +238,11 @@ def main(argv: list[str] | None = None) -> int:
             if name in sent and event["finding"]["rule"] == "K8S-PRIVILEGED" and event["event"] == "finding opened":
                 seen[name] = at
         latencies = sorted(seen[name] - sent[name] for name in seen)
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # as Ctrl-C; SIGINT is ignored when the bench runs in the background
         proc.wait(20)
         parts = in_process(config, objects, args.batches, args.per_batch) if args.batches else None
     finally:
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(signal.SIGTERM)  # as Ctrl-C; SIGINT is ignored when the bench runs in the background
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:

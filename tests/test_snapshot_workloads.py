@@ -43,7 +43,8 @@ def workload_object(draw: st.DrawFn) -> dict[str, Any]:
 
 
 def config_map(name: str) -> dict[str, Any]:
-    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, "namespace": "a", "uid": f"uid-ConfigMap-{name}-0"}}
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": name, "namespace": "a", "uid": f"uid-ConfigMap-{name}-0"}}
 
 
 changes = st.lists(st.tuples(st.sampled_from(["put", "put", "delete"]), st.one_of(
@@ -56,7 +57,8 @@ def listed(snapshot: Snapshot) -> list[tuple[Any, ...]]:
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(workload_object(), max_size=8), changes)
-def test_kept_workload_list_equals_a_fresh_one(initial: list[dict[str, Any]], steps: list[tuple[str, Any, bool]]) -> None:
+def test_kept_workload_list_equals_a_fresh_one(initial: list[dict[str, Any]],
+                                               steps: list[tuple[str, Any, bool]]) -> None:
     snapshot = Snapshot([SourcedObject(o, SourceRef()) for o in initial])
     snapshot.workloads()  # from here on the list is kept per change
     for op, obj, ask in steps:

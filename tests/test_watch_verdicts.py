@@ -65,8 +65,8 @@ def change(draw: st.DrawFn) -> tuple[str, dict[str, Any]]:
         return ("MODIFIED", namespace(draw(st.sampled_from(["", "baseline", "restricted"]))))
     if what == 2:
         return ("DELETED", deployment(name))
-    return ("MODIFIED", deployment(name, draw(st.sampled_from(["nginx:1.27", "redis:7", "example/unknown:1"])),
-                                   draw(st.sampled_from([None, "100Mi", "1Gi"])),
+    image = draw(st.sampled_from(["nginx:1.27", "redis:7", "example/unknown:1"]))
+    return ("MODIFIED", deployment(name, image, draw(st.sampled_from([None, "100Mi", "1Gi"])),
                                    draw(st.sampled_from([None, 0, 1000])), draw(st.booleans())))
 
 
@@ -75,8 +75,10 @@ def failing_of(findings: Any) -> dict[str, dict[str, Any]]:
 
 
 def watched() -> tuple[Snapshot, Incremental, Any]:
-    objects = [namespace(), *(deployment(n) for n in WORKLOADS), *(service(n, "ClusterIP") for n in WORKLOADS)]
-    snapshot = Snapshot([SourcedObject(o, SourceRef(file="live")) for o in objects], cluster_id="test-cluster")
+    objects = [namespace(), *(deployment(n) for n in WORKLOADS),
+               *(service(n, "ClusterIP") for n in WORKLOADS)]
+    snapshot = Snapshot([SourcedObject(o, SourceRef(file="live")) for o in objects],
+                        cluster_id="test-cluster")
     collected = Collected(is_cluster=False)
 
     def options(only: frozenset | None) -> Any:
@@ -93,7 +95,8 @@ def test_kept_verdicts_equal_fresh_ones(batches: list[list[tuple[str, dict[str, 
     for batch in batches:
         only = inc.apply(batch)
         failing = inc.merge(failing, inc.evaluate(only), only)
-        assert failing_of(failing.values()) == failing_of(evaluate_snapshot(snapshot, RULESET, options(None)).findings)
+        full = evaluate_snapshot(snapshot, RULESET, options(None))
+        assert failing_of(failing.values()) == failing_of(full.findings)
         # bounded to the live objects: an entry is the snapshot's object as it is now
         for key, (obj, _) in inc._verdicts.items():
             assert snapshot.index[key].obj is obj

@@ -85,7 +85,8 @@ class Facts:
                    Counter(ns for _, ns, _ in snapshot.index if ns),
                    Counter(ns for kind, ns, _ in snapshot.index if kind in WORKLOAD_KINDS))
 
-    def updated(self, snapshot: Snapshot, system_namespaces: tuple[str, ...], changes: Iterable[Change]) -> Facts:
+    def updated(self, snapshot: Snapshot, system_namespaces: tuple[str, ...],
+                changes: Iterable[Change]) -> Facts:
         """These facts after `changes` (already applied to `snapshot`), equal to `Facts.of`:
         the namespace facts of the namespaces the changes touch (their objects', a Namespace's
         own, those whose top-level workloads came or went), the cluster facts whose inputs
@@ -110,14 +111,15 @@ class Facts:
                 if kind == "Namespace":
                     touched.add(key[2])
                 engines_changed = engines_changed or policy_engine(obj) is not None
-                components_changed = components_changed or kind == "Node" or (kind == "Pod" and ns == "kube-system")
+                components_changed = (components_changed or kind == "Node"
+                                      or (kind == "Pod" and ns == "kube-system"))
         objects_in, workload_objects_in = +objects_in, +workload_objects_in  # drop the namespaces emptied
         workloads: dict[Key, tuple[str | None, dict[str, str], Subject]] = {}
         for key, workload in snapshot.workloads_by_key().items():
             entry = self.workloads.get(key)
             workloads[key] = entry if entry is not None and key not in keys else _entry(workload)
         touched.update(key[1] for key in self.workloads.keys() ^ workloads.keys() if key[1])
-        names = sorted({item.obj["metadata"]["name"] for item in snapshot.of_kind("Namespace")} | objects_in.keys())
+        names = sorted({i.obj["metadata"]["name"] for i in snapshot.of_kind("Namespace")} | objects_in.keys())
         counts = Counter(ns for ns, _, _ in workloads.values())
         fresh = namespace_facts(snapshot, system_namespaces, touched & set(names), counts)
         namespaces = {name: fresh[name] if name in fresh else self.namespaces[name] for name in names}
@@ -132,8 +134,8 @@ class Facts:
 def _entry(workload: Workload) -> tuple[str | None, dict[str, str], Subject]:
     """A workload's namespace, pod labels and ServiceAccount (what selectors and bindings reach)."""
     labels = (workload.template.get("metadata") or {}).get("labels") or {}
-    return (workload.namespace, labels, Subject("ServiceAccount", service_account_name(workload.template["spec"]),
-                                                workload.namespace or "default"))
+    account = service_account_name(workload.template["spec"])
+    return (workload.namespace, labels, Subject("ServiceAccount", account, workload.namespace or "default"))
 
 
 def _by_account(workloads: dict[Key, tuple[str | None, dict[str, str], Subject]]) -> dict[Subject, list[Key]]:
@@ -319,7 +321,8 @@ def _bindings_naming(snapshot: Snapshot, account: Subject) -> list[Key]:
 def _selected(facts: Facts, policy: dict[str, Any]) -> set[Key]:
     """Workloads a NetworkPolicy's pod selector picks."""
     selector = (policy.get("spec") or {}).get("podSelector") or {}
-    return {k for k in facts.workloads_in(namespace_of(policy)) if selector_matches(selector, facts.workloads[k][1])}
+    return {k for k in facts.workloads_in(namespace_of(policy))
+            if selector_matches(selector, facts.workloads[k][1])}
 
 
 def _routed(snapshot: Snapshot, facts: Facts, obj: dict[str, Any]) -> set[Key]:

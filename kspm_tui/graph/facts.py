@@ -128,7 +128,8 @@ def policy_engine(obj: dict[str, Any]) -> str | None:
     return None
 
 
-def cluster_facts(snapshot: Snapshot, engines: Iterable[str] | None = None, components: Iterable[str] | None = None,
+def cluster_facts(snapshot: Snapshot, engines: Iterable[str] | None = None,
+                  components: Iterable[str] | None = None,
                   workload_namespaces: Iterable[str | None] | None = None,
                   namespaces: int | None = None) -> dict[str, Any]:
     """The cluster facts; a watch passes the parts its batch cannot have changed (None: computed)."""
