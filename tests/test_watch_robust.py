@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import gc
 import json
-import queue
 import re
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from kspm_tui.target import Target
 from kspm_tui.watch_scan import FindingEvent, WatchService
 from tests.apiserver.server import ApiServer
 from tests.conftest import ROOT
+from tests.watch_process import WatchProcess
 
 
 def pod(name: str, privileged: bool, namespace: str = "default", **labels: str) -> dict:
@@ -268,29 +268,10 @@ def test_a_bug_while_applying_is_reported_and_recovered_then_repeated_bugs_end_t
 def test_cli_heartbeat_liveness_and_exit_3_when_the_token_is_rejected(serve, kubeconfig, tmp_path) -> None:
     server = serve()
     alive = tmp_path / "alive"
-    proc = subprocess.Popen([sys.executable, "-m", "kspm_tui", "scan", "--context", "test", "--watch",
-                             "--kubeconfig", str(kubeconfig(server)), "--heartbeat", "500ms",
-                             "--liveness-file", str(alive)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    lines: queue.Queue[str] = queue.Queue()
-    out: list[str] = []
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
-    threading.Thread(target=lambda: out.extend(proc.stdout), daemon=True).start()  # a reader, as a pipe needs
-    seen: list[str] = []
-
-    def wait_line(pattern: str, timeout: float = 60) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(seen)}") from None
-            seen.append(line)
-            if re.search(pattern, line):
-                return line
-
+    watch = WatchProcess(kubeconfig(server), "--context", "test", "--heartbeat", "500ms",
+                         "--liveness-file", str(alive))
     try:
-        beat = wait_line(r"^kspm-tui: heartbeat: ok; \d+ objects, \d+ open findings; \d+ batches, \d+ events")
+        beat = watch.wait_line(r"^kspm-tui: heartbeat: ok; \d+ objects, \d+ open findings; \d+ batches, \d+ events")
         assert "0 pending" in beat or "pending" in beat
         until(alive.exists, "the liveness file")
         first = alive.stat().st_mtime_ns
@@ -298,17 +279,14 @@ def test_cli_heartbeat_liveness_and_exit_3_when_the_token_is_rejected(serve, kub
         until(lambda: alive.stat().st_mtime_ns != first, "the liveness file rewritten")
         server.token = "revoked"
         server.store.compact()
-        wait_line(r"rejected the credentials \(401 Unauthorized\)")
-        assert proc.wait(60) == 3
+        watch.wait_line(r"rejected the credentials \(401 Unauthorized\)")
+        assert watch.proc.wait(60) == 3
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    rest = proc.stderr.read() if proc.stderr else ""
-    text = "".join(seen) + rest
+        watch.stop()
+    text = watch.stderr_text()
     assert re.search(r"kspm-tui: error: context 'test': the API server rejected the credentials", text), text
     assert not alive.exists()  # a failed watch is not alive
-    until(lambda: proc.stdout is None or proc.stdout.closed or out, "stdout read")
-    events = [json.loads(line) for line in out]
+    events = [json.loads(line) for line in watch.out]
     assert events and all(e["event"] == "finding opened" for e in events)
 
 

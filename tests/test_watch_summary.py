@@ -10,13 +10,7 @@ and workload counts with it: a watch that kept the first scan's counts would sho
 
 from __future__ import annotations
 
-import queue
-import re
-import subprocess
-import sys
-import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -27,9 +21,9 @@ from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from tests.apiserver.fixtures import kubeconfig, serve  # noqa: F401 - fixtures
 from tests.apiserver.server import ApiServer
-from tests.conftest import ROOT
 from tests.test_reporter import Running, get
 from tests.tui_helpers import run_async, screen_text, wait_for, wait_scanned
+from tests.watch_process import WatchProcess
 
 
 def namespace(name: str) -> dict[str, Any]:
@@ -97,35 +91,15 @@ def test_the_cli_watch_heartbeat_shows_the_score_a_fresh_scan_gives_after_a_fix(
     config = kubeconfig(server, context="live")
     monkeypatch.setenv("KUBECONFIG", str(config))
     before = fresh("live")
-    proc = subprocess.Popen([sys.executable, "-m", "kspm_tui", "scan", "--context", "live", "--watch",
-                             "--kubeconfig", str(config), "--heartbeat", "500ms"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
-    threading.Thread(target=lambda: proc.stdout.read(), daemon=True).start()  # a reader, as a pipe needs
-    seen: list[str] = []
-
-    def wait_line(pattern: str, timeout: float = 60) -> str:
-        """A safety net for a hung watch, not a speed requirement."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                line = lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                raise AssertionError(f"no line matching {pattern!r} in:\n{''.join(seen)}") from None
-            seen.append(line)
-            if re.search(pattern, line):
-                return line
-
+    watch = WatchProcess(config, "--context", "live", "--heartbeat", "500ms")
     try:
-        wait_line(rf"^kspm-tui: heartbeat: ok; {before.objects} objects, .*; score {before.score}$")
+        watch.wait_line(rf"^kspm-tui: heartbeat: ok; {before.objects} objects, .*; score {before.score}$")
         fix(server)
         after = fresh("live")
         assert after.score > before.score
-        wait_line(rf"^kspm-tui: heartbeat: ok; {after.objects} objects, .*; score {after.score}$")
+        watch.wait_line(rf"^kspm-tui: heartbeat: ok; {after.objects} objects, .*; score {after.score}$")
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        watch.stop()
 
 
 def test_the_reporter_publishes_the_score_a_fresh_scan_gives_after_a_fix(serve, kubeconfig,  # noqa: F811
