@@ -20,7 +20,7 @@ from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.index import ResultIndex, WorkloadKey
 from tests.apiserver.server import ApiServer
-from tests.tui_helpers import run_async, screen_text, wait_for, wait_scanned
+from tests.tui_helpers import run_async, screen_text, start_watch, wait_for, wait_scanned
 
 
 @cache
@@ -80,10 +80,7 @@ async def test_a_watched_change_lands_on_the_open_screen_by_delta(live_demo: Api
     app = KspmApp(Target("context", context="demo-live"))
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_scanned(pilot, app)
-        await pilot.press("w")
-        # the watch's first index (built whole from its own first evaluation)
-        await wait_for(pilot, lambda: app.live_watch._index is not None and app.index is app.live_watch._index,
-                       timeout=60)
+        await start_watch(pilot, app)
         first = app.index
         await pilot.press("colon", *"rule K8S-PRIVILEGED", "enter")
         await pilot.pause()

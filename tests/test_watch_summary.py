@@ -22,7 +22,7 @@ from kspm_tui.tui.app import KspmApp
 from tests.apiserver.fixtures import kubeconfig, serve  # noqa: F401 - fixtures
 from tests.apiserver.server import ApiServer
 from tests.test_reporter import Running, get
-from tests.tui_helpers import run_async, screen_text, wait_for, wait_scanned
+from tests.tui_helpers import run_async, screen_text, start_watch, wait_for, wait_scanned
 from tests.watch_process import WatchProcess
 
 
@@ -69,9 +69,7 @@ async def test_the_explorer_shows_the_score_a_fresh_scan_gives_after_a_fix(serve
     app = KspmApp(Target("context", context="live"))
     async with app.run_test(size=(130, 40)) as pilot:
         await wait_scanned(pilot, app)
-        await pilot.press("w")
-        await wait_for(pilot, lambda: app.live_watch._index is not None and app.index is app.live_watch._index,
-                       timeout=60)
+        await start_watch(pilot, app)
         text = screen_text(app)
         assert f"score {before.score}" in text and f"Posture score {before.score}/100" in text
         fix(server)

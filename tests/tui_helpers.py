@@ -68,6 +68,14 @@ async def wait_for(pilot: Pilot, predicate, timeout: float = 30.0) -> None:  # t
     await pilot.pause()
 
 
+async def start_watch(pilot: Pilot, app: KspmApp) -> None:
+    """Press `w` on a scanned live context and wait until the watch's own index is on screen
+    (built whole from its first evaluation; later batches are applied to it as deltas)."""
+    await pilot.press("w")
+    await wait_for(pilot, lambda: app.live_watch._index is not None and app.index is app.live_watch._index,
+                   timeout=60)
+
+
 async def move_to(pilot: Pilot, table, predicate, limit: int = 500) -> None:  # type: ignore[no-untyped-def]
     """Press ↓ (as a user would) until the highlighted row satisfies `predicate`."""
     for _ in range(limit):
