@@ -139,18 +139,24 @@ class Snapshot:
                 others |= self._referrers.get(uid, set()) if uid else set()
                 others |= self._referrers.get(key, set())
         tops[key[0]].pop(key, None)
-        if new is not None and self.top_owner(new) is new and (template := pod_template(new.obj)) is not None:
-            tops[key[0]][key] = Workload(new, template)
+        if new is not None and (workload := self._top_workload(new)) is not None:
+            tops[key[0]][key] = workload
         for other_key in others - {key}:
             other = self.index.get(other_key)
             if other is None:
                 continue
-            now = self.top_owner(other) is other and pod_template(other.obj) is not None
+            now = self._top_workload(other) is not None
             if now and other_key not in tops[other_key[0]]:
                 self._tops = self._referrers = None  # it goes where it was read: list them again when asked
                 return
             if not now:
                 tops[other_key[0]].pop(other_key, None)
+
+    def _top_workload(self, item: SourcedObject) -> Workload | None:
+        """`item` as a workload if it is one of the list: top-level, with a pod template."""
+        if self.top_owner(item) is not item or (template := pod_template(item.obj)) is None:
+            return None
+        return Workload(item, template)
 
     def _refer(self, item: SourcedObject, add: bool) -> None:
         """Record (or forget) the uids and keys an object names as its owners."""
@@ -225,8 +231,8 @@ class Snapshot:
         if self._workloads is None:
             if self._tops is None:
                 self._tops = {kind: {
-                    key: Workload(item, template) for key, item in self._by_kind.get(kind, {}).items()
-                    if self.top_owner(item) is item and (template := pod_template(item.obj)) is not None
+                    key: workload for key, item in self._by_kind.get(kind, {}).items()
+                    if (workload := self._top_workload(item)) is not None
                 } for kind in WORKLOAD_ORDER}
             self._workloads = [w for kind in WORKLOAD_ORDER for w in self._tops[kind].values()]
         return self._workloads
