@@ -282,6 +282,10 @@ class RuleError(BaseModel):
     rule: str | None = None
     message: str
 
+    def line(self) -> str:
+        """As every command prints it (stderr, the table): `rule error: FILE [ID]: MESSAGE`."""
+        return f"rule error: {self.file}" + (f" [{self.rule}]" if self.rule else "") + f": {self.message}"
+
 
 class CoverageGap(BaseModel):
     """Something the scanner could not see, and which rules that leaves not assessable."""

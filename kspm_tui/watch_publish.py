@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from kspm_tui.engine.units import ALWAYS, UnitCounts
 from kspm_tui.inventory import build_inventory, object_accept_annotations
@@ -68,14 +68,20 @@ def unit_of(finding: Finding) -> Key:
 def rebased(base: ScanResult, evaluation: Evaluation) -> ScanResult:
     """The first scan's report (`FailingFindings.result`'s base) with the rules not assessable
     as of this run: a control-plane component can come into view, or go, while watching. Every
-    run decides them all (coverage, control plane); the same base when nothing changed."""
+    run decides them all (coverage, control plane). A rule error this run met that the report
+    does not list yet is added after the others: the rule pack is the same for the watch's whole
+    life, so a rule that broke on one object stays listed. The same base when nothing changed."""
+    update: dict[str, Any] = {}
     now = {rule: stat.reason for rule, stat in evaluation.stats.items() if stat.not_assessable}
-    if now == {stat.rule: stat.reason for stat in base.rule_stats if stat.not_assessable}:
-        return base
-    return base.model_copy(update={
-        "findings": [f for f in evaluation.findings if f.status is Status.not_assessable],
-        "rule_stats": [stat.model_copy(update={"not_assessable": stat.rule in now, "reason": now.get(stat.rule, "")})
-                       for stat in base.rule_stats]})
+    if now != {stat.rule: stat.reason for stat in base.rule_stats if stat.not_assessable}:
+        update["findings"] = [f for f in evaluation.findings if f.status is Status.not_assessable]
+        update["rule_stats"] = [stat.model_copy(update={"not_assessable": stat.rule in now,
+                                                        "reason": now.get(stat.rule, "")})
+                                for stat in base.rule_stats]
+    listed = {error.rule for error in base.rule_errors}
+    if met := [error for error in evaluation.rule_errors if error.rule not in listed]:
+        update["rule_errors"] = base.rule_errors + met
+    return base.model_copy(update=update) if update else base
 
 
 class Tally:

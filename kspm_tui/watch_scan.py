@@ -41,7 +41,7 @@ from kspm_tui import heap
 from kspm_tui.engine.evaluate import Evaluation
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.incremental import Incremental, Relisted
-from kspm_tui.model import Finding, ScanResult, SourceRef, Status
+from kspm_tui.model import Finding, RuleError, ScanResult, SourceRef, Status
 from kspm_tui.perf import paused_gc
 from kspm_tui.scan import Scanned, ScanSettings, collect_live, options_for, result_of
 from kspm_tui.snapshot import Key, Snapshot
@@ -157,6 +157,11 @@ class WatchService:
     def exception_errors(self) -> list[Any]:
         scanned = self.scanned
         return scanned.result.exception_errors if scanned else []
+
+    @property
+    def rule_errors(self) -> list[RuleError]:
+        """Rules that could not be loaded or broke on an object, as of the last batch."""
+        return self._base.rule_errors if self._base is not None else []
 
     @property
     def findings(self) -> dict[str, Finding]:
@@ -318,7 +323,10 @@ class WatchService:
                                           evaluation.units or {})
         self._analysis, self._scanned = evaluation.analysis, None
         if self._base is not None:
+            listed = len(self._base.rule_errors)
             self._base = rebased(self._base, evaluation)
+            for error in self._base.rule_errors[listed:]:
+                self._say(f"{error.line()} (met while watching; the other rules still run)")
         return self._update(published, publish=publish)
 
     def _update(self, published: Published, *, publish: bool = True) -> list[FindingEvent]:

@@ -48,8 +48,7 @@ def _ruleset(args: argparse.Namespace) -> RuleSet:
 
 def _report_rule_errors(ruleset: RuleSet) -> None:
     for err in ruleset.errors:
-        print(f"rule error: {err.file}" + (f" [{err.rule}]" if err.rule else "") + f": {err.message}",
-              file=sys.stderr)
+        print(err.line(), file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:

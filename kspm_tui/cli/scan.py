@@ -156,6 +156,8 @@ def run(args: argparse.Namespace) -> int:
             for err in result.errors:
                 where = err.file + (f" document {err.document}" if err.document else "")
                 print(f"input error: {where}: {err.message}", file=sys.stderr)
+            for rule_error in result.rule_errors:  # the table lists them; other formats only hold them
+                print(rule_error.line(), file=sys.stderr)
         triage.after_scan(args, result, baseline)
     if any(r.errors or r.rule_errors or r.exception_errors for r in results):
         return exit_codes.INPUT_ERRORS

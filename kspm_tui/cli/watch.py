@@ -4,7 +4,8 @@ Accepted risks (exception files, annotations) are not open findings, so they mak
 an exception file edited while watching applies from the next batch of changes.
 
 Everything else goes to stderr, one line each: lost connections and recoveries, relists,
-failing kinds, `--heartbeat` lines. A watch that cannot go on (credentials rejected, access
+failing kinds, `--heartbeat` lines, rule errors (those of the first scan, then each rule that
+first breaks on an object a later change brought). A watch that cannot go on (credentials rejected, access
 revoked, repeated internal errors) prints why and exits 3; `--liveness-file` is rewritten
 while the watch is healthy, for supervisors that restart a process whose file went stale.
 """
@@ -90,6 +91,8 @@ def watch(target: Target, settings: ScanSettings, ruleset: RuleSet, *, heartbeat
         opened = service.start()
         for err in service.exception_errors:
             print(f"exceptions: {err.file}: {err.message}", file=sys.stderr)
+        for rule_error in service.rule_errors:  # later ones are said as the batch meets them
+            print(rule_error.line(), file=sys.stderr)
         for event in opened:
             emit(event)
         for gap in service.initial.collected.coverage:

@@ -167,7 +167,7 @@ def build(result: ScanResult, top: int = 25, *, width: int = 120, wide: bool = F
         where = err.file + (f" document {err.document}" if err.document else "") + (f" line {err.line}" if err.line else "")
         parts.append(Text(f"input error: {where}: {err.message}", "red"))
     for err in result.rule_errors:
-        parts.append(Text(f"rule error: {err.file}" + (f" [{err.rule}]" if err.rule else "") + f": {err.message}", "red"))
+        parts.append(Text(err.line(), "red"))
     return Group(*parts)
 
 
