@@ -1,13 +1,16 @@
 """`kspm-tui scan --watch` as a user runs it: its own process, stderr read line by line."""
 from __future__ import annotations
 
+import json
 import queue
 import re
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tests.conftest import ROOT
 
@@ -43,6 +46,18 @@ class WatchProcess:
             self.seen.append(line)
             if re.search(pattern, line):
                 return line
+
+    def wait_event(self, matches: Callable[[dict[str, Any]], bool], timeout: float = 60) -> dict[str, Any]:
+        """The first event printed on stdout (a JSON line) that `matches`. The timeout is a
+        safety net for a hung watch, not a speed requirement."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in list(self.out):
+                if matches(event := json.loads(line)):
+                    return event
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no matching event in:\n{''.join(self.out)}")
+            time.sleep(0.05)
 
     def stderr_text(self) -> str:
         """Every stderr line read so far and what is still queued (all of it after `stop`)."""
