@@ -272,6 +272,11 @@ class InputError(BaseModel):
     line: int | None = None
     message: str
 
+    def where(self) -> str:
+        """`FILE[ document N][ line L]`, as every command names the place."""
+        return self.file + (f" document {self.document}" if self.document else "") + (
+            f" line {self.line}" if self.line else "")
+
 
 class RuleError(BaseModel):
     """A rule that could not be loaded or evaluated; the other rules still run."""

@@ -152,6 +152,7 @@ class WatchService:
         self._crash_total = 0
         self._reading = False  # events() has been called: a full queue waits for its reader
         self.dropped_events = 0  # oldest events dropped while nobody read events()
+        self._exception_problems: set[str] = set()  # those said so far (the first scan's: by the caller)
 
     @property
     def exception_errors(self) -> list[Any]:
@@ -322,12 +323,22 @@ class WatchService:
                                                  if f.status in (Status.fail, Status.accepted)],
                                           evaluation.units or {})
         self._analysis, self._scanned = evaluation.analysis, None
+        self._say_exception_problems(publish)
         if self._base is not None:
             listed = len(self._base.rule_errors)
             self._base = rebased(self._base, evaluation)
             for error in self._base.rule_errors[listed:]:
                 self._say(f"{error.line()} (met while watching; the other rules still run)")
         return self._update(published, publish=publish)
+
+    def _say_exception_problems(self, say: bool) -> None:
+        """Each new problem reading the exceptions (a file edited into bad YAML, a bad accept
+        annotation), once: the findings it accepted open again, and the user must know why."""
+        now = {f"exceptions: {error.where()}: {error.message}" for error in self._failing.errors}
+        if say:
+            for problem in sorted(now - self._exception_problems):
+                self._say(f"{problem} (accepted risks it held no longer apply)")
+        self._exception_problems = now
 
     def _update(self, published: Published, *, publish: bool = True) -> list[FindingEvent]:
         """Hand the batch's delta and events on (and the whole Scanned to `on_update`)."""

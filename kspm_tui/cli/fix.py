@@ -66,8 +66,7 @@ def run(args: argparse.Namespace) -> int:
     scanned = run_scan(target, settings, keep_graph=False)
     result = scanned.result
     for err in result.errors:
-        where = err.file + (f" document {err.document}" if err.document else "")
-        print(f"input error: {where}: {err.message}", file=sys.stderr)
+        print(f"input error: {err.where()}: {err.message}", file=sys.stderr)
     findings = [f for f in result.findings if select(f.kind, f.namespace, f.name, f.rule)]
     chosen = [p for p in plans(findings, scanned.snapshot, scanned.settings.context) if p.patch or p.review]
     if not chosen:

@@ -154,8 +154,7 @@ def run(args: argparse.Namespace) -> int:
     for result in results:
         if args.format != "table":
             for err in result.errors:
-                where = err.file + (f" document {err.document}" if err.document else "")
-                print(f"input error: {where}: {err.message}", file=sys.stderr)
+                print(f"input error: {err.where()}: {err.message}", file=sys.stderr)
             for rule_error in result.rule_errors:  # the table lists them; other formats only hold them
                 print(rule_error.line(), file=sys.stderr)
         triage.after_scan(args, result, baseline)

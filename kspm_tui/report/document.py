@@ -96,11 +96,10 @@ def build(result: ScanResult) -> ReportDocument:
                                               stat.accepted if stat else 0, stat.evaluated if stat else 0))
     ordered = {k: sorted(frameworks[k], key=lambda r: (_natural(r.control), r.rule.id))
                for k in sorted(frameworks, key=lambda k: (k not in FRAMEWORK_TITLES, k))}
-    problems = [f"input: {e.file}" + (f" document {e.document}" if e.document else "") + f": {e.message}"
-                for e in result.errors]
+    problems = [f"input: {e.where()}: {e.message}" for e in result.errors]
     problems += [f"rule: {e.file}" + (f" [{e.rule}]" if e.rule else "") + f": {e.message}"
                  for e in result.rule_errors]
-    problems += [f"exceptions: {e.file}: {e.message}" for e in result.exception_errors]
+    problems += [f"exceptions: {e.where()}: {e.message}" for e in result.exception_errors]
     problems += [f"coverage: {gap.reason}" for gap in result.coverage]
     return ReportDocument(
         result=result, frameworks=ordered,
