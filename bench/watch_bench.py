@@ -18,7 +18,12 @@ CPU of each batch: applying it and finding the units (graph deltas), evaluating 
 and publishing them (their findings replacing their units' own, judged against accepted risks,
 counted and diffed into events: `watch_publish.py`).
 
-    python bench/watch_bench.py [--workloads 1000] [--rate 10] [--seconds 60] [--batches 100] [--json FILE]
+With --reporter the subject is the in-cluster reporter instead (`kspm-tui reporter`, its write
+rate raised so the first full set is written at once; the server accepts PolicyReport writes):
+its CPU under the same churn, for the watch loop it runs for weeks. It prints no events, so no
+latency is reported for it.
+
+    python bench/watch_bench.py [--workloads 1000] [--rate 10] [--seconds 60] [--batches 100] [--reporter] [--json FILE]
 """
 
 from __future__ import annotations
@@ -45,13 +50,15 @@ sys.path.insert(0, str(ROOT))
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def serve(workloads: int, conn: Any) -> None:
+def serve(workloads: int, conn: Any, reports: bool = False) -> None:
     """Server process: serve the cluster; apply the changes the parent sends until told to stop."""
     from bench.live_bench import cluster
     from tests.apiserver.server import ApiServer
 
     objects, _ = cluster(workloads)
-    server = ApiServer(objects).start()
+    server = ApiServer(objects)
+    server.allow_report_writes = reports
+    server.start()
     conn.send({"objects": len(objects), "kubeconfig": server.kubeconfig(context="bench")})
     while True:
         command, obj = conn.recv()
@@ -172,6 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idle", type=float, default=20.0, help="idle seconds measured before the changes")
     parser.add_argument("--batches", type=int, default=0, help="also measure this many batches in process")
     parser.add_argument("--per-batch", type=int, default=3, help="changes per in-process batch (10/s, 0.3 s batches)")
+    parser.add_argument("--reporter", action="store_true", help="measure `kspm-tui reporter` instead of the CLI watch")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
 
@@ -181,21 +189,36 @@ def main(argv: list[str] | None = None) -> int:
 
     objects, generator = cluster(args.workloads)
     parent, server_end = multiprocessing.Pipe()
-    server = multiprocessing.get_context("fork").Process(target=serve, args=(args.workloads, server_end), daemon=True)
+    server = multiprocessing.get_context("fork").Process(target=serve, args=(args.workloads, server_end, args.reporter),
+                                                         daemon=True)
     server.start()
     info = parent.recv()
     config = Path(tempfile.mkstemp(suffix=".yaml")[1])
     config.write_text(yaml.safe_dump(info["kubeconfig"]))
-    proc = subprocess.Popen([sys.executable, "-m", "kspm_tui", "scan", "--context", "bench", "--watch",
-                             "--kubeconfig", str(config)], stdout=subprocess.PIPE, stderr=open(os.environ.get("WATCH_BENCH_STDERR", os.devnull), "w"),
-                            text=True, cwd=ROOT)
+    if args.reporter:  # its log on stderr: the first "applied" line says the first set is written
+        env = {**os.environ, "KSPM_TUI_CONFIG_DIR": tempfile.mkdtemp(), "KSPM_TUI_DATA_DIR": tempfile.mkdtemp()}
+        env.pop("KUBERNETES_SERVICE_HOST", None)
+        proc = subprocess.Popen([sys.executable, "-m", "kspm_tui", "reporter", "--kubeconfig", str(config),
+                                 "--context", "bench", "--listen", "127.0.0.1:0", "--write-qps", "1000",
+                                 "--write-burst", "5000"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                text=True, cwd=ROOT, env=env)
+        output = proc.stderr
+    else:
+        proc = subprocess.Popen([sys.executable, "-m", "kspm_tui", "scan", "--context", "bench", "--watch",
+                                 "--kubeconfig", str(config)], stdout=subprocess.PIPE,
+                                stderr=open(os.environ.get("WATCH_BENCH_STDERR", os.devnull), "w"), text=True, cwd=ROOT)
+        output = proc.stdout
     lines: queue.Queue[tuple[float, str]] = queue.Queue()
-    threading.Thread(target=lambda: [lines.put((time.monotonic(), line)) for line in proc.stdout or ()],
+    threading.Thread(target=lambda: [lines.put((time.monotonic(), line)) for line in output or ()],
                      daemon=True).start()
     try:
         started = time.monotonic()
-        lines.get(timeout=600)  # the initial events begin
-        initial = 1
+        initial = 0
+        while True:  # the initial events (or the reporter's first writes) begin ...
+            line = lines.get(timeout=600)[1]
+            if not args.reporter or " applied, " in line:
+                initial += 1
+                break
         while True:  # ... and end
             try:
                 lines.get(timeout=3)
@@ -226,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
         churn = (cpu_seconds(proc.pid) - c0) / wall
         seen: dict[str, float] = {}
         events = 0
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + (0 if args.reporter else 30)
         while len(seen) < len(sent) and time.monotonic() < deadline:
             try:
                 at, line = lines.get(timeout=1)
@@ -252,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT,
                             check=False).stdout.strip()
     report = {
-        "commit": commit, "workloads": args.workloads, "objects": info["objects"], "generator": generator,
+        "commit": commit, "subject": "reporter" if args.reporter else "cli", "workloads": args.workloads, "objects": info["objects"], "generator": generator,
         "rate": args.rate, "seconds": round(wall, 1), "changes": count, "initial_events": initial,
         "cores_idle": round(idle, 3), "cores_churn": round(churn, 3),
         "markers": len(sent), "markers_seen": len(seen), "events_after_churn": events,

@@ -160,6 +160,11 @@ class WatchService:
         return scanned.result.exception_errors if scanned else []
 
     @property
+    def not_assessable(self) -> list[Finding]:
+        """The rules not assessable as of the last batch, as findings (the cluster's)."""
+        return self._base.findings if self._base is not None else []
+
+    @property
     def rule_errors(self) -> list[RuleError]:
         """Rules that could not be loaded or broke on an object, as of the last batch."""
         return self._base.rule_errors if self._base is not None else []

@@ -31,6 +31,7 @@ from kspm_tui.reporter.reports import (
     MANAGED_BY,
     MAX_BYTES,
     SCANNED_AT,
+    ReportIndex,
     content_hash,
     desired_reports,
     report_name,
@@ -41,6 +42,7 @@ from kspm_tui.snapshot import Snapshot
 from kspm_tui.sources import Collected, SourcedObject
 from kspm_tui.sources.files import read_paths
 from kspm_tui.target import Target
+from kspm_tui.watch_publish import Delta
 from tests.apiserver.fixtures import CLUSTER
 from tests.apiserver.server import ApiServer
 from tests.conftest import ROOT
@@ -425,3 +427,24 @@ def test_revoked_credentials_end_the_reporter_with_exit_3_and_healthz_failing(se
     assert not running.thread.is_alive(), running.logs
     assert running.code == 3 and not running.reporter.alive
     assert [line for line in running.logs if line.startswith("error: ") and "401 Unauthorized" in line], running.logs
+
+
+def test_a_workload_created_again_in_one_batch_gets_its_new_uid_in_the_report() -> None:
+    """The reporter keeps its reports by difference (`ReportIndex.apply`): a Pod deleted and
+    created again under the same name within one batch keeps its findings' fingerprints, and
+    its report must name the new object (ownerReference uid), as a full rebuild would."""
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "shop", "uid": "u-old"},
+           "spec": {"containers": [{"name": "c", "image": "nginx:1.27.0", "securityContext": {"privileged": True}}]}}
+    again = {**pod, "metadata": {**pod["metadata"], "uid": "u-new"}}
+    settings = ScanSettings(user_exceptions=False)
+    before = Collected(objects=[SourcedObject(pod, SourceRef(file="web.yaml"))])
+    index = ReportIndex(scan(before, settings).cluster.id)
+    index.rebuild(scan(before, settings).findings, Snapshot(before.objects), datetime.now(UTC))
+    after = Collected(objects=[SourcedObject(again, SourceRef(file="web.yaml"))])
+    result, snapshot = scan(after, settings), Snapshot(after.objects)
+    failing = [f for f in result.findings if f.status is Status.fail]
+    index.apply(Delta(added=failing), [], snapshot, datetime.now(UTC))
+    desired, full = index.desired(), desired_reports(result, snapshot, datetime.now(UTC))
+    assert {k: d.content_hash for k, d in desired.items()} == {k: d.content_hash for k, d in full.items()}
+    key = ("PolicyReport", "shop", "kspm-pod-web")
+    assert desired[key].body["metadata"]["ownerReferences"][0]["uid"] == "u-new"

@@ -9,7 +9,8 @@ counts (evaluated, failed, accepted, superseded), the whole summary (objects, wo
 score and its cap), the workloads hidden in system namespaces, inventory, exception errors —
 must equal a full scan of the same snapshot, and the heartbeat's score (kept by counts alone)
 the full scan's score; its events the difference between the two full scans' open findings;
-and the batch's Delta, applied to the previous failing set, the full scan's failing set. The
+and the batch's Delta, applied to the previous failing set, the full scan's failing set, and
+to the in-cluster reporter's PolicyReports (`ReportIndex`), the reports a full scan wants. The
 batches create and delete workloads and Namespaces (`test_watch_incremental.py`).
 """
 
@@ -28,6 +29,7 @@ from kspm_tui.engine.evaluate import evaluate_snapshot
 from kspm_tui.incremental import Incremental
 from kspm_tui.inventory import ACCEPT_ANNOTATION
 from kspm_tui.model import Finding, SourceRef, Status
+from kspm_tui.reporter.reports import Desired, ReportIndex, ReportKey, desired_reports
 from kspm_tui.scan import ScanSettings, load_ruleset, options_for, result_of
 from kspm_tui.snapshot import Snapshot, key_of
 from kspm_tui.sources import Collected, SourcedObject
@@ -112,6 +114,11 @@ def stats(result: Any) -> dict[str, tuple[Any, ...]]:
                       st.not_assessable, st.reason) for st in result.rule_stats}
 
 
+def hashes(reports: dict[ReportKey, Desired]) -> dict[ReportKey, str]:
+    """What the reporter compares with the cluster's reports (bodies differ only by time stamps)."""
+    return {key: desired.content_hash for key, desired in reports.items()}
+
+
 def full_scan(snapshot: Snapshot, scan: ScanSettings, collected: Collected, today: date) -> Any:
     ruleset = load_ruleset(scan)
     evaluation = evaluate_snapshot(snapshot, ruleset, options_for(scan, collected, snapshot, is_cluster=True))
@@ -139,6 +146,8 @@ def run(tmp: Path, initial: list[dict[str, Any]], batches: list[list[tuple[str, 
     failing.replace(None, fails(evaluation.findings), evaluation.units or {}, DAYS[0])
     before = full_scan(snapshot, scan, collected, DAYS[0])
     mirror = {f.fingerprint for f in before.findings if f.status in (Status.fail, Status.accepted)}
+    reports = ReportIndex(before.cluster.id)
+    reports.rebuild(failing.result(base, snapshot, collected).findings, snapshot, datetime.now(UTC))
     for number, changes in enumerate(batches):
         today = DAYS[days[number % len(days)]]
         path.write_text(EXCEPTIONS[edits[number % len(edits)]])
@@ -167,11 +176,14 @@ def run(tmp: Path, initial: list[dict[str, Any]], batches: list[list[tuple[str, 
         assert set(failing.open) == now
 
         delta = published.delta
-        if delta.whole:
+        if delta.whole:  # as the reporter does (reporter/service.py)
             mirror = set(failing.failing)
+            reports.rebuild(result.findings, snapshot, datetime.now(UTC))
         else:
             mirror = (mirror - set(delta.removed)) | {f.fingerprint for f in delta.added}
+            reports.apply(delta, base.findings, snapshot, datetime.now(UTC))
         assert mirror == set(judged(full.findings))
+        assert hashes(reports.desired()) == hashes(desired_reports(full, snapshot, datetime.now(UTC)))
         before = full
 
 

@@ -2,7 +2,8 @@
 
 `/metrics` (Prometheus text format), `/healthz` (the process and its sync loop are alive) and
 `/readyz` (the first full set of reports is written), served on `--listen` (default `:8080`).
-Findings are exposed as a snapshot taken after each scan, so a scrape never sees half an update.
+Findings are exposed as the watch's whole scan, built when scraped (under the watch's lock, so a
+scrape never sees half a batch), not after every batch.
 """
 
 from __future__ import annotations
@@ -23,14 +24,14 @@ from kspm_tui.report.prometheus import families
 
 class _LastScan(Collector):
     """The last scan's metrics under the names `-o prometheus` writes (report/prometheus.py), so a
-    dashboard or alert works on either; replaced whole after each scan."""
+    dashboard or alert works on either; the scan is asked for at each scrape."""
 
     def __init__(self) -> None:
-        self.result: ScanResult | None = None
+        self.source: Callable[[], ScanResult | None] = lambda: None
 
     def collect(self) -> Iterator[Metric]:
-        if self.result is not None:
-            yield from families(self.result)
+        if (result := self.source()) is not None:
+            yield from families(result)
 
     def describe(self) -> list[Metric]:
         return []
@@ -56,10 +57,11 @@ class Metrics:
         self.writes = Counter("kspm_report_writes", "PolicyReport writes by operation (apply, delete)",
                               ["operation"], registry=r)
 
-    def observe(self, result: ScanResult) -> None:
-        """The findings, score and coverage of a scan (called for every scan, before its reports are written)."""
-        self._scan.result = result
-        self.coverage_gaps.set(len(result.coverage))
+    def follow(self, source: Callable[[], ScanResult | None], coverage_gaps: int) -> None:
+        """Where the findings and score come from (the watch's scan as of the scrape), and how
+        many kinds could not be read (fixed for the watch's life)."""
+        self._scan.source = source
+        self.coverage_gaps.set(coverage_gaps)
 
     def api_error(self, operation: str, code: int) -> None:
         self.api_errors.labels(operation, str(code)).inc()

@@ -20,19 +20,23 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from kspm_tui.kinds import WORKLOAD_KINDS
-from kspm_tui.model import ScanResult, Status
+from kspm_tui.model import Finding, ScanResult, Status
 
 # One result shape for `-o policyreport` and the reporter (the fleet view reads both).
 from kspm_tui.report.policyreport import _result as result_entry
 from kspm_tui.snapshot import Snapshot, known
 from kspm_tui.wgpolicy import API_VERSION, CLUSTER_LABEL, CONTENT_HASH, MANAGED_BY, SCANNED_AT, SOURCE
+
+if TYPE_CHECKING:
+    from kspm_tui.watch_publish import Delta
 
 NAMESPACE_REPORT = "kspm-namespace"
 CLUSTER_REPORT = "kspm-cluster"
@@ -86,50 +90,119 @@ class _Group:
     namespace: str
     name: str
     workload: dict[str, Any] | None  # the workload object a per-workload report is about
-    results: list[dict[str, Any]]
+    findings: dict[str, Finding]  # by fingerprint
+
+
+CLUSTER_GROUP: ReportKey = ("ClusterPolicyReport", "", CLUSTER_REPORT)
+
+
+class ReportIndex:
+    """The reports the cluster should hold, kept by difference.
+
+    A watch batch's `Delta` names the findings it added (new or re-evaluated) and removed; only
+    the reports holding them are built again. The rest keep their bodies and content hashes, so a
+    batch costs what it changed, not the cluster's size. `rebuild` starts over from a whole scan
+    (a full re-evaluation, exceptions changed); `desired_reports` is one rebuild.
+    """
+
+    def __init__(self, cluster_id: str) -> None:
+        self.labels = {MANAGED_BY: SOURCE, CLUSTER_LABEL: cluster_label(cluster_id)}
+        self.built = False
+        self._groups: dict[ReportKey, _Group] = {}
+        self._where: dict[str, ReportKey] = {}  # fingerprint → its group
+        self._parts: dict[ReportKey, list[ReportKey]] = {}  # group → the reports it was split into
+        self._desired: dict[ReportKey, Desired] = {}
+        self._not_assessable: dict[str, Finding] = {}  # rules not assessable (the cluster's report)
+
+    def rebuild(self, findings: Iterable[Finding], snapshot: Snapshot, at: datetime) -> None:
+        """Every report from a whole scan's findings."""
+        self._groups, self._where, self._parts, self._desired, self._not_assessable = {}, {}, {}, {}, {}
+        self._build({CLUSTER_GROUP} | {self._add(f, snapshot) for f in findings}, at)
+        self.built = True
+
+    def apply(self, delta: Delta, not_assessable: list[Finding], snapshot: Snapshot, at: datetime) -> None:
+        """One batch: its added and removed findings replace theirs, and the rules not assessable
+        (they change as the control plane comes into view or goes); their reports are built again."""
+        touched = {self._remove(fp) for fp in delta.removed}
+        added = delta.added
+        if {f.fingerprint: f for f in not_assessable} != self._not_assessable:
+            touched |= {self._remove(fp) for fp in list(self._not_assessable)}
+            added = [*added, *not_assessable]
+        for finding in added:
+            touched |= {self._remove(finding.fingerprint), self._add(finding, snapshot)}
+        self._build(touched, at)
+
+    def desired(self) -> dict[ReportKey, Desired]:
+        """A copy: the writer's thread reads it while the next batch updates the index."""
+        return dict(self._desired)
+
+    def _add(self, finding: Finding, snapshot: Snapshot) -> ReportKey | None:
+        """File a finding under its report; that report's group (None: a passed check, not reported)."""
+        if finding.status is Status.passed:
+            return None
+        if finding.status is Status.not_assessable:
+            self._not_assessable[finding.fingerprint] = finding
+        namespace = known(finding.namespace)
+        item = snapshot.get(finding.kind, finding.namespace, finding.name) if namespace else None
+        if not namespace:
+            key, group = CLUSTER_GROUP, _Group("ClusterPolicyReport", "", CLUSTER_REPORT, None, {})
+        elif item is not None and finding.kind in WORKLOAD_KINDS and item.obj["metadata"].get("uid"):
+            name = report_name(f"kspm-{finding.kind.lower()}-{finding.name}")
+            key, group = ("PolicyReport", namespace, name), _Group("PolicyReport", namespace, name, item.obj, {})
+        else:
+            key = ("PolicyReport", namespace, NAMESPACE_REPORT)
+            group = _Group("PolicyReport", namespace, NAMESPACE_REPORT, None, {})
+        group = self._groups.setdefault(key, group)
+        if item is not None and group.workload is not None:
+            group.workload = item.obj  # as it is now (deleted and created again: a new uid)
+        group.findings[finding.fingerprint] = finding
+        self._where[finding.fingerprint] = key
+        return key
+
+    def _remove(self, fingerprint: str) -> ReportKey | None:
+        """Take a finding out of its report; that report's group (None: it was not filed)."""
+        key = self._where.pop(fingerprint, None)
+        if key is not None:
+            del self._groups[key].findings[fingerprint]
+            self._not_assessable.pop(fingerprint, None)
+        return key
+
+    def _build(self, keys: set[ReportKey | None], at: datetime) -> None:
+        """The bodies of these groups as they are now: an emptied group has none (its reports are
+        deleted), except the cluster's, always there to say that a reporter runs."""
+        stamp, seconds = at.strftime("%Y-%m-%dT%H:%M:%SZ"), int(at.timestamp())
+        for key in keys - {None}:
+            for report in self._parts.pop(key, []):
+                del self._desired[report]
+            group = self._groups.get(key)
+            if key == CLUSTER_GROUP and group is None:
+                group = self._groups[key] = _Group("ClusterPolicyReport", "", CLUSTER_REPORT, None, {})
+            if group is None or (not group.findings and key != CLUSTER_GROUP):
+                self._groups.pop(key, None)
+                continue
+            parts = self._parts[key] = []
+            for body in _bodies(group, self.labels, stamp, seconds):
+                digest = content_hash(body)
+                body["metadata"]["annotations"][CONTENT_HASH] = digest
+                report = (body["kind"], group.namespace, body["metadata"]["name"])
+                self._desired[report] = Desired(report, body, digest)
+                parts.append(report)
 
 
 def desired_reports(result: ScanResult, snapshot: Snapshot, scanned_at: datetime) -> dict[ReportKey, Desired]:
     """Every report the cluster should hold for this scan, by (kind, namespace, name);
     `scanned_at` stamps the results and the annotation (left out of the content hash)."""
-    seconds = int(scanned_at.timestamp())
-    groups: dict[ReportKey, _Group] = {}
-    cluster_key = ("ClusterPolicyReport", "", CLUSTER_REPORT)
-    groups[cluster_key] = _Group("ClusterPolicyReport", "", CLUSTER_REPORT, None, [])
-    for finding in result.findings:
-        if finding.status is Status.passed:
-            continue
-        namespace = known(finding.namespace)
-        item = snapshot.get(finding.kind, finding.namespace, finding.name) if namespace else None
-        if not namespace:
-            key = cluster_key
-        elif item is not None and finding.kind in WORKLOAD_KINDS and (item.obj["metadata"].get("uid")):
-            name = report_name(f"kspm-{finding.kind.lower()}-{finding.name}")
-            key = ("PolicyReport", namespace, name)
-            if key not in groups:
-                groups[key] = _Group("PolicyReport", namespace, name, item.obj, [])
-        else:
-            key = ("PolicyReport", namespace, NAMESPACE_REPORT)
-            if key not in groups:
-                groups[key] = _Group("PolicyReport", namespace, NAMESPACE_REPORT, None, [])
-        groups[key].results.append(result_entry(finding, seconds))
-    labels = {MANAGED_BY: SOURCE, CLUSTER_LABEL: cluster_label(result.cluster.id)}
-    stamp = scanned_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-    out: dict[ReportKey, Desired] = {}
-    for group in groups.values():
-        for body in _bodies(group, labels, stamp):
-            digest = content_hash(body)
-            body["metadata"]["annotations"][CONTENT_HASH] = digest
-            key = (body["kind"], group.namespace, body["metadata"]["name"])
-            out[key] = Desired(key, body, digest)
-    return out
+    index = ReportIndex(result.cluster.id)
+    index.rebuild(result.findings, snapshot, scanned_at)
+    return index.desired()
 
 
-def _bodies(group: _Group, labels: dict[str, str], stamp: str) -> list[dict[str, Any]]:
+def _bodies(group: _Group, labels: dict[str, str], stamp: str, seconds: int) -> list[dict[str, Any]]:
     """The group's report, split into parts of at most MAX_BYTES of results when needed."""
     parts: list[list[dict[str, Any]]] = [[]]
     size = 0
-    for entry in sorted(group.results, key=lambda r: (r["policy"], r["properties"]["fingerprint"])):
+    entries = (result_entry(finding, seconds) for finding in group.findings.values())
+    for entry in sorted(entries, key=lambda r: (r["policy"], r["properties"]["fingerprint"])):
         entry_size = len(orjson.dumps(entry))
         if parts[-1] and size + entry_size + 1 > _RESULTS_BYTES:
             parts.append([])

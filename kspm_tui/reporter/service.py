@@ -1,9 +1,12 @@
 """The reporter's loop: watch the cluster (the scan service's watch), keep its PolicyReports current.
 
-The watch hands over a new `Scanned` after the first full evaluation and after every batch of
-changes; the desired reports are built right there (the snapshot is consistent then) and the
-latest set waits for the writer thread, which coalesces: while it is writing, newer sets replace
-older ones, and a set whose writes partly failed is tried again after a pause.
+The watch hands over each batch's `Delta` (the findings it added and removed; after the first
+evaluation, a full re-evaluation or changed exceptions: "whole"). The desired reports are
+updated right there, while the snapshot is consistent: only the reports holding changed
+findings are built again (`ReportIndex`), so a batch costs what it changed, not the cluster's
+size. The latest set waits for the writer thread, which coalesces: while it is writing, newer
+sets replace older ones, and a set whose writes partly failed is tried again after a pause.
+`/metrics` builds the whole scan only when scraped.
 """
 
 from __future__ import annotations
@@ -16,10 +19,16 @@ from dataclasses import dataclass
 from kspm_tui import exit_codes
 from kspm_tui.engine.loader import RuleSet
 from kspm_tui.reporter.metrics import Metrics
-from kspm_tui.reporter.reports import Desired, ReportKey, desired_reports
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from kspm_tui.reporter.reports import Desired, ReportIndex, ReportKey
 from kspm_tui.reporter.writer import SyncStats, Writer
-from kspm_tui.scan import Scanned
 from kspm_tui.target import ScanSettings, Target
+
+if TYPE_CHECKING:
+    from kspm_tui.watch_publish import Delta
+    from kspm_tui.watch_scan import WatchService
 
 RETRY_SECONDS = 30.0  # pause before writing a set again whose writes partly failed
 
@@ -55,6 +64,8 @@ class Reporter:
         self.sync_count = 0
         self._pending: dict[ReportKey, Desired] | None = None
         self._wake = threading.Condition()
+        self._service: WatchService | None = None
+        self._index: ReportIndex | None = None
 
     def stop(self) -> None:
         self.stopped.set()
@@ -69,8 +80,8 @@ class Reporter:
         from kspm_tui.watch_scan import open_watch
 
         try:
-            service = open_watch(self.target, self.settings, self.ruleset, on_update=self._updated,
-                                 on_notice=self.log, on_failure=self._failed)
+            service = self._service = open_watch(self.target, self.settings, self.ruleset, on_delta=self._changed,
+                                                 on_notice=self.log, on_failure=self._failed)
         except BaseException:
             self.alive = False
             raise
@@ -79,6 +90,8 @@ class Reporter:
                 self.log(f"warning: {notice}")
             for gap in service.initial.collected.coverage:
                 self.log(f"coverage: {gap.reason}")
+            self.metrics.follow(lambda: scanned.result if (scanned := service.scanned) else None,
+                                len(service.initial.collected.coverage))
             connection = service.connection
             writer = Writer(connection.client, connection.context.name, timeout=connection.timeout,
                             qps=self.writes.qps, burst=self.writes.burst,
@@ -86,7 +99,7 @@ class Reporter:
                             on_error=self.metrics.api_error, on_write=self.metrics.write)
             writer.load()
             self.log(f"{len(writer.written)} reports of an earlier run found in context {connection.context.name}")
-            service.start()  # evaluates the first snapshot: _updated has the first set waiting
+            service.start()  # evaluates the first snapshot: _changed has the first set waiting
             code = self._loop(writer, once)
             return exit_codes.UNAVAILABLE if self.failure else code
         except BaseException:
@@ -103,10 +116,20 @@ class Reporter:
         self.log(f"error: {why}")
         self.stop()
 
-    def _updated(self, scanned: Scanned) -> None:
-        """On the watch's thread, while its snapshot is consistent: the reports this scan wants."""
-        self.metrics.observe(scanned.result)
-        desired = desired_reports(scanned.result, scanned.snapshot, scanned.finished)
+    def _changed(self, delta: Delta) -> None:
+        """On the watch's thread, holding its lock (the snapshot is consistent): the reports the
+        cluster now wants, the batch's changes applied to the last set."""
+        service = self._service
+        assert service is not None
+        index = self._index
+        if delta.whole or index is None:
+            scanned = service.scanned
+            assert scanned is not None
+            index = self._index = ReportIndex(scanned.result.cluster.id)
+            index.rebuild(scanned.result.findings, scanned.snapshot, scanned.finished)
+        else:
+            index.apply(delta, service.not_assessable, service.snapshot, datetime.now(UTC))
+        desired = index.desired()
         with self._wake:
             self._pending = desired
             self._wake.notify_all()
