@@ -96,6 +96,12 @@ class RuleRow:
 CLUSTER_SCOPE = "(cluster)"
 
 
+def _drop(findings: list[Finding], finding: Finding) -> None:
+    """Remove this very finding. `list.remove` compares with ==, which for a pydantic model is
+    every field of every finding before it: a rule row holds one finding per workload."""
+    del findings[next(i for i, f in enumerate(findings) if f is finding)]
+
+
 def home(kind: str, namespace: str | None, name: str) -> str:
     """The namespace row an object is listed under: a Namespace under itself, cluster-scoped
     objects (nodes, cluster roles, the cluster) under "(cluster)"."""
@@ -171,9 +177,9 @@ class ResultIndex:
             new = fp in out.new
             out.new.discard(fp)
             row = out._own_workload(out.workloads[key])
-            row.findings.remove(finding)
+            _drop(row.findings, finding)
             rule = out._own_rule(out.rules[finding.rule])
-            rule.findings.remove(finding)
+            _drop(rule.findings, finding)
             for counts in (row.counts, out._namespace(home(*key)).counts, rule.counts):
                 counts.remove(finding, new)
             if not rule.findings:
