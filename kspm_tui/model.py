@@ -272,9 +272,10 @@ class InputError(BaseModel):
     line: int | None = None
     message: str
 
-    def where(self) -> str:
-        """`FILE[ document N][ line L]`, as every command names the place."""
-        return self.file + (f" document {self.document}" if self.document else "") + (
+    def where(self, *, document: bool = True) -> str:
+        """`FILE[ document N][ line L]`, as every command names the place. An exceptions file's
+        errors number their entry in `document` and say it in the message: `document=False`."""
+        return self.file + (f" document {self.document}" if self.document and document else "") + (
             f" line {self.line}" if self.line else "")
 
 

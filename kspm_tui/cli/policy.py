@@ -201,7 +201,7 @@ def _risks(args: argparse.Namespace) -> list[Any]:
 
     risks, errors = load_exceptions(list(args.exceptions))
     for error in errors:
-        print(f"exceptions: {error.where()}: {error.message}", file=sys.stderr)
+        print(f"exceptions: {error.where(document=False)}: {error.message}", file=sys.stderr)
     return risks
 
 
