@@ -112,7 +112,7 @@ async def test_the_explorer_shows_a_rule_error_a_later_object_brings(serve, kube
     rules.mkdir()
     (rules / "mode.yaml").write_text(MODE_RULE)
     app = KspmApp(Target("context", context="live"), settings=ScanSettings(rules_dirs=[rules]))
-    async with app.run_test(size=(160, 45)) as pilot:
+    async with app.run_test(size=(160, 45), notifications=True) as pilot:
         await wait_scanned(pilot, app)
         await start_watch(pilot, app)
         assert "rule errors" not in screen_text(app)
@@ -121,5 +121,5 @@ async def test_the_explorer_shows_a_rule_error_a_later_object_brings(serve, kube
                        in screen_text(app), timeout=60)
         assert [(e.rule, Path(e.file).name) for e in app.scanned.result.rule_errors] == [
             ("K8S-TEST-CM-MODE", "mode.yaml")]
-        notices = [n.message for n in app._notifications]
-        assert any("[K8S-TEST-CM-MODE]" in message and "met while watching" in message for message in notices)
+        toasts = [toast.render().plain for toast in app.screen.query("Toast")]
+        assert any("[K8S-TEST-CM-MODE]" in shown and "met while watching" in shown for shown in toasts), toasts

@@ -374,8 +374,10 @@ class KspmApp(App[int]):
             self.pop_screen()
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
-               timeout: float | None = None, markup: bool = True) -> None:
-        """Notifications quote names from anyone: hidden characters shown as escapes."""
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications quote names from anyone: hidden characters shown as escapes, and
+        brackets shown as they are (never Textual markup: `[K8S-X]` would vanish as a style and a
+        `[@click=...]` in an API server's error would become an action link)."""
         super().notify(visible(message, keep_lines=True), title=visible(title), severity=severity,
                        timeout=timeout, markup=markup)
 

@@ -92,16 +92,16 @@ class AcceptScreen(ModalScreen[AcceptedRisk | None]):
         raw = self.query_one("#expires", Input).value.strip()
         error = self.query_one("#accept-error", Static)
         if not reason:
-            error.update("[b]A reason is required.[/b]")
+            error.update(Text("A reason is required.", style="bold"))
             self.query_one("#reason", Input).focus()
             return
         if not owner:
-            error.update("[b]An owner is required: who answers for this risk?[/b]")
+            error.update(Text("An owner is required: who answers for this risk?", style="bold"))
             self.query_one("#owner", Input).focus()
             return
         if not raw and self.must_expire:
-            error.update(f"[b]A {self.finding.severity.value} finding cannot be accepted forever: "
-                         "give an expiry date.[/b]")
+            error.update(Text(f"A {self.finding.severity.value} finding cannot be accepted forever: "
+                              "give an expiry date.", style="bold"))
             self.query_one("#expires", Input).focus()
             return
         expires = None
@@ -109,7 +109,7 @@ class AcceptScreen(ModalScreen[AcceptedRisk | None]):
             try:
                 expires = date.fromisoformat(raw)
             except ValueError:
-                error.update(f"[b]{raw!r} is not a date: use YYYY-MM-DD.[/b]")
+                error.update(Text(f"{raw!r} is not a date: use YYYY-MM-DD.", style="bold"))  # as typed, not markup
                 self.query_one("#expires", Input).focus()
                 return
         whole = bool(self.query("#whole") and self.query_one("#whole", Checkbox).value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Center, Vertical
@@ -31,7 +32,7 @@ class WelcomeScreen(KspmScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_header()
         with Center(), Vertical(id="welcome"):
-            yield Static(WELCOME, id="welcome-text")
+            yield Static(WELCOME, id="welcome-text", markup=True)
             yield Button("Explore the demo cluster (d)", id="demo", variant="primary")
             yield Input(placeholder="path to a manifests folder or file, then Enter", id="path")
             yield Static("", id="path-error")
@@ -50,6 +51,6 @@ class WelcomeScreen(KspmScreen):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         path = Path(event.value.strip()).expanduser()
         if not event.value.strip() or not path.exists():
-            self.query_one("#path-error", Static).update(f"[red]{path} does not exist[/]")
+            self.query_one("#path-error", Static).update(Text(f"{path} does not exist", style="red"))
             return
         self.kspm.open_target(Target("paths", paths=(str(path),)))

@@ -1,4 +1,4 @@
-"""Drop-in `Static`, `Label` and `Tree` that show hidden characters as escapes.
+"""Drop-in `Static`, `Label` and `Tree` that show hidden characters as escapes and strings as text.
 
 Screens put names, labels, annotations and messages from clusters and files into these
 widgets; whatever the text holds (escape sequences, bidi overrides, zero-width characters),
@@ -30,14 +30,25 @@ def visible_content(visual: Visual) -> Visual:
     return visual
 
 
-class Static(widgets.Static):
-    def render(self) -> Visual:  # type: ignore[override]
+class _SafeText:
+    """Strings are shown as they are, not as markup (`markup=True` for our own styled text): a
+    `[/x]` in a file name would raise, a `[@click=...]` in a message would become an action link."""
+
+    visual: Visual
+
+    def __init__(self, content: Any = "", *, markup: bool = False, **kwargs: Any) -> None:
+        super().__init__(content, markup=markup, **kwargs)  # type: ignore[call-arg]
+
+    def render(self) -> Visual:
         return visible_content(self.visual)
 
 
-class Label(widgets.Label):
-    def render(self) -> Visual:  # type: ignore[override]
-        return visible_content(self.visual)
+class Static(_SafeText, widgets.Static):
+    pass
+
+
+class Label(_SafeText, widgets.Label):
+    pass
 
 
 class Tree(widgets.Tree):  # type: ignore[type-arg]
