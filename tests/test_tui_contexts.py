@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
@@ -79,7 +80,11 @@ async def test_welcome_without_kubeconfig_opens_a_folder(tmp_path: Path, monkeyp
         assert isinstance(app.screen, WelcomeScreen)
         text = screen_text(app)
         assert "No kubeconfig contexts were found" in text and "demo cluster" in text
-        await pilot.press("f")
+        # A typed path is text, not markup: `[/x]` is said missing (it raised MarkupError before).
+        app.screen.query_one("#path", Input).value = "/no/such/[/x]"
+        await pilot.press("f", "enter")
+        await wait_for(pilot, lambda: "/no/such/[/x] does not exist" in screen_text(app))
+        app.screen.query_one("#path", Input).value = ""  # the field keeps the focus
         for ch in str(FIXTURE_CLUSTER):
             await pilot.press(ch if ch != "/" else "slash")
         await pilot.press("enter")

@@ -3,21 +3,18 @@ shown as they are, never parsed as Textual markup.
 
 Markup would do three things to us: a rule id in brackets (`[K8S-X]`) vanishes as an unknown
 style; `[@click=app.quit]` in an API server's error message becomes an action link in a
-notification; and a typed `[/x]` (a path, a date) raises MarkupError out of the handler.
+notification; and a typed `[/x]` (a path, a date) raises MarkupError out of the handler (the
+welcome screen's path: `tests/test_tui_contexts.py`).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
 from textual.widgets import Input
 
 from kspm_tui.model import Severity
 from kspm_tui.target import Target
 from kspm_tui.tui.app import KspmApp
 from kspm_tui.tui.screens.accept import AcceptScreen
-from kspm_tui.tui.screens.welcome import WelcomeScreen
 from tests.test_tui_accept_guard import open_accept
 from tests.tui_helpers import run_async, screen_text, wait_for, wait_scanned
 
@@ -35,20 +32,6 @@ async def test_a_notification_shows_brackets_as_they_are() -> None:
         shown = toast.render()
         assert shown.plain == f"Watch\n{HOSTILE}"
         assert not [span for span in shown.spans if "click" in str(span.style)]
-
-
-@run_async
-async def test_a_typed_path_with_brackets_is_said_not_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
-    monkeypatch.setenv("HOME", str(tmp_path))
-    app = KspmApp()
-    async with app.run_test(size=(130, 40)) as pilot:
-        await pilot.pause()
-        assert isinstance(app.screen, WelcomeScreen)
-        app.screen.query_one("#path", Input).value = "/no/such/[/x]"
-        await pilot.press("f", "enter")
-        await wait_for(pilot, lambda: "/no/such/[/x] does not exist" in screen_text(app))
-        assert isinstance(app.screen, WelcomeScreen)  # still running
 
 
 @run_async
