@@ -278,6 +278,14 @@ class InputError(BaseModel):
         return self.file + (f" document {self.document}" if self.document and document else "") + (
             f" line {self.line}" if self.line else "")
 
+    def input_line(self) -> str:
+        """As commands print an unreadable input: `input error: PLACE: MESSAGE`."""
+        return f"input error: {self.where()}: {self.message}"
+
+    def exceptions_line(self) -> str:
+        """As commands print a problem reading the exceptions: `exceptions: PLACE: MESSAGE`."""
+        return f"exceptions: {self.where(document=False)}: {self.message}"
+
 
 class RuleError(BaseModel):
     """A rule that could not be loaded or evaluated; the other rules still run."""

@@ -339,7 +339,7 @@ class WatchService:
     def _say_exception_problems(self, say: bool) -> None:
         """Each new problem reading the exceptions (a file edited into bad YAML, a bad accept
         annotation), once: the findings it accepted open again, and the user must know why."""
-        now = {f"exceptions: {error.where(document=False)}: {error.message}" for error in self._failing.errors}
+        now = {error.exceptions_line() for error in self._failing.errors}
         if say:
             for problem in sorted(now - self._exception_problems):
                 self._say(f"{problem} (accepted risks it held no longer apply)")

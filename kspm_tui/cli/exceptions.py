@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     result = run_scan(target, settings).result
     statuses = list_exceptions(accept_risks(result, settings), result)
     for err in result.exception_errors:
-        print(f"exceptions: {err.where(document=False)}: {err.message}", file=sys.stderr)
+        print(err.exceptions_line(), file=sys.stderr)
     if args.format == "json":
         data = [{"state": s.state, "matches": s.matches, "origin": s.risk.origin,
                  **s.risk.model_dump(mode="json")} for s in statuses]

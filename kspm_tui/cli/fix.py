@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     scanned = run_scan(target, settings, keep_graph=False)
     result = scanned.result
     for err in result.errors:
-        print(f"input error: {err.where()}: {err.message}", file=sys.stderr)
+        print(err.input_line(), file=sys.stderr)
     findings = [f for f in result.findings if select(f.kind, f.namespace, f.name, f.rule)]
     chosen = [p for p in plans(findings, scanned.snapshot, scanned.settings.context) if p.patch or p.review]
     if not chosen:

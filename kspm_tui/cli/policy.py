@@ -152,7 +152,7 @@ def _failing(args: argparse.Namespace) -> set[str]:
     assert target is not None  # _export checked that PATH, --demo or --context was given
     result = run_scan(target, settings, keep_graph=False).result
     for error in result.errors:
-        print(f"input error: {error.where()}: {error.message}", file=sys.stderr)
+        print(error.input_line(), file=sys.stderr)
     return {rid for f in result.findings if f.status is Status.fail for rid in (f.rule, *f.covers)}
 
 
@@ -201,7 +201,7 @@ def _risks(args: argparse.Namespace) -> list[Any]:
 
     risks, errors = load_exceptions(list(args.exceptions))
     for error in errors:
-        print(f"exceptions: {error.where(document=False)}: {error.message}", file=sys.stderr)
+        print(error.exceptions_line(), file=sys.stderr)
     return risks
 
 

@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     assert target is not None
     collected = collect(target, settings)
     for err in collected.errors:
-        print(f"input error: {err.where()}: {err.message}", file=sys.stderr)
+        print(err.input_line(), file=sys.stderr)
     for gap in collected.coverage:  # e.g. RBAC objects not readable: answers are incomplete
         print(f"coverage: {gap.reason}", file=sys.stderr)
     analysis = Analysis(Snapshot(collected.objects), system_namespaces=tuple(settings.config.system_namespaces),

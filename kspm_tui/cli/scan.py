@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     for result in results:
         if args.format != "table":
             for err in result.errors:
-                print(f"input error: {err.where()}: {err.message}", file=sys.stderr)
+                print(err.input_line(), file=sys.stderr)
             for rule_error in result.rule_errors:  # the table lists them; other formats only hold them
                 print(rule_error.line(), file=sys.stderr)
         triage.after_scan(args, result, baseline)

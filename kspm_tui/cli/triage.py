@@ -78,7 +78,7 @@ def after_scan(args: argparse.Namespace, result: ScanResult, baseline: set[str] 
     """Tell the user about exception problems and the baseline (the service saved the history)."""
     if args.format != "table":  # the table shows them itself
         for err in result.exception_errors:
-            print(f"exceptions: {err.where(document=False)}: {err.message}", file=sys.stderr)
+            print(err.exceptions_line(), file=sys.stderr)
     if baseline is not None:
         from kspm_tui.triage.baseline import new_findings
 

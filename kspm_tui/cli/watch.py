@@ -90,7 +90,7 @@ def watch(target: Target, settings: ScanSettings, ruleset: RuleSet, *, heartbeat
     try:
         opened = service.start()
         for err in service.exception_errors:
-            print(f"exceptions: {err.where(document=False)}: {err.message}", file=sys.stderr)
+            print(err.exceptions_line(), file=sys.stderr)
         for rule_error in service.rule_errors:  # later ones are said as the batch meets them
             print(rule_error.line(), file=sys.stderr)
         for event in opened:

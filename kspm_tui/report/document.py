@@ -99,7 +99,7 @@ def build(result: ScanResult) -> ReportDocument:
     problems = [f"input: {e.where()}: {e.message}" for e in result.errors]
     problems += [f"rule: {e.file}" + (f" [{e.rule}]" if e.rule else "") + f": {e.message}"
                  for e in result.rule_errors]
-    problems += [f"exceptions: {e.where(document=False)}: {e.message}" for e in result.exception_errors]
+    problems += [e.exceptions_line() for e in result.exception_errors]
     problems += [f"coverage: {gap.reason}" for gap in result.coverage]
     return ReportDocument(
         result=result, frameworks=ordered,

@@ -139,7 +139,7 @@ def build(result: ScanResult, top: int = 25, *, width: int = 120, wide: bool = F
                           "their own object (kspm-tui.io/accept; --no-annotation-exceptions ignores them)",
                           "yellow"))
     for err in result.exception_errors:
-        parts.append(Text(f"exceptions: {err.where(document=False)}: {err.message}", "red"))
+        parts.append(Text(err.exceptions_line(), "red"))
     by_reason: dict[str, list[str]] = {}
     for st in result.rule_stats:
         if st.not_assessable:
@@ -164,7 +164,7 @@ def build(result: ScanResult, top: int = 25, *, width: int = 120, wide: bool = F
     for gap in result.coverage:
         parts.append(Text(f"coverage: {gap.reason}", "yellow"))
     for err in result.errors:
-        parts.append(Text(f"input error: {err.where()}: {err.message}", "red"))
+        parts.append(Text(err.input_line(), "red"))
     for err in result.rule_errors:
         parts.append(Text(err.line(), "red"))
     return Group(*parts)

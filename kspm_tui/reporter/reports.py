@@ -107,7 +107,6 @@ class ReportIndex:
 
     def __init__(self, cluster_id: str) -> None:
         self.labels = {MANAGED_BY: SOURCE, CLUSTER_LABEL: cluster_label(cluster_id)}
-        self.built = False
         self._groups: dict[ReportKey, _Group] = {}
         self._where: dict[str, ReportKey] = {}  # fingerprint → its group
         self._parts: dict[ReportKey, list[ReportKey]] = {}  # group → the reports it was split into
@@ -116,9 +115,10 @@ class ReportIndex:
 
     def rebuild(self, findings: Iterable[Finding], snapshot: Snapshot, at: datetime) -> None:
         """Every report from a whole scan's findings."""
-        self._groups, self._where, self._parts, self._desired, self._not_assessable = {}, {}, {}, {}, {}
+        self._where, self._parts, self._desired, self._not_assessable = {}, {}, {}, {}
+        # The cluster's report is always there (it says a reporter runs here), findings or not.
+        self._groups = {CLUSTER_GROUP: _Group("ClusterPolicyReport", "", CLUSTER_REPORT, None, {})}
         self._build({CLUSTER_GROUP} | {self._add(f, snapshot) for f in findings}, at)
-        self.built = True
 
     def apply(self, delta: Delta, not_assessable: list[Finding], snapshot: Snapshot, at: datetime) -> None:
         """One batch: its added and removed findings replace theirs, and the rules not assessable
@@ -145,7 +145,7 @@ class ReportIndex:
         namespace = known(finding.namespace)
         item = snapshot.get(finding.kind, finding.namespace, finding.name) if namespace else None
         if not namespace:
-            key, group = CLUSTER_GROUP, _Group("ClusterPolicyReport", "", CLUSTER_REPORT, None, {})
+            key, group = CLUSTER_GROUP, self._groups[CLUSTER_GROUP]
         elif item is not None and finding.kind in WORKLOAD_KINDS and item.obj["metadata"].get("uid"):
             name = report_name(f"kspm-{finding.kind.lower()}-{finding.name}")
             key, group = ("PolicyReport", namespace, name), _Group("PolicyReport", namespace, name, item.obj, {})
@@ -169,14 +169,12 @@ class ReportIndex:
 
     def _build(self, keys: set[ReportKey | None], at: datetime) -> None:
         """The bodies of these groups as they are now: an emptied group has none (its reports are
-        deleted), except the cluster's, always there to say that a reporter runs."""
+        deleted), except the cluster's."""
         stamp, seconds = at.strftime("%Y-%m-%dT%H:%M:%SZ"), int(at.timestamp())
         for key in keys - {None}:
             for report in self._parts.pop(key, []):
                 del self._desired[report]
             group = self._groups.get(key)
-            if key == CLUSTER_GROUP and group is None:
-                group = self._groups[key] = _Group("ClusterPolicyReport", "", CLUSTER_REPORT, None, {})
             if group is None or (not group.findings and key != CLUSTER_GROUP):
                 self._groups.pop(key, None)
                 continue
